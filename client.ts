@@ -1,0 +1,231 @@
+/**
+ * client.ts: mosh-client and the `mosh` command in one entry point (mosh-protocol.md §8.0, §8.5).
+ *
+ * The arguments decide the mode, so one file can stand in for both programs:
+ * - mosh-client when they start with `-c`, contain `-#` (joined `-#ARGS` or separate), or are
+ *   exactly `[-v...] IP PORT` with a numeric IP (IPv4 or IPv6) and an all-digit port;
+ * - the `mosh` wrapper (ssh bootstrap, lib/wrapper.ts) otherwise.
+ *
+ * mosh-client mode parses like C mosh-client (`--help`, `--version`, getopt `#:cv`), checks the
+ * environment (MOSH_KEY, which it removes at once, MOSH_PREDICTION_DISPLAY, ...) and runs the
+ * session loop of lib/client_session.ts. Every failure is one clear message and exit status 1.
+ *
+ * Permissions: --allow-net (UDP), --allow-env, --allow-read (terminfo), and --allow-run only for
+ * suspending with Ctrl-^ Ctrl-Z (it stops the process group). No FFI.
+ */
+
+import { parseKey } from "./lib/key.ts";
+import {
+  type ClientOptions,
+  isNumericIp,
+  PREDICTION_MODES,
+  type PredictionMode,
+  runClient,
+} from "./lib/client_session.ts";
+import { loadTerminfo } from "./lib/terminfo.ts";
+
+/** The version line printed by `--version` and `--help`. */
+export const VERSION_TEXT = "mosh-client (mosh-deno 1.4.0) [build mosh-deno, Deno " +
+  Deno.version.deno + "]\n" +
+  "Wire-compatible with mosh 1.4.0 (Copyright 2012 Keith Winstein <mosh-devel@mit.edu>).\n" +
+  "License GPLv3+: GNU GPL version 3 or later <http://gnu.org/licenses/gpl.html>.\n" +
+  "This is free software: you are free to change and redistribute it.\n" +
+  "There is NO WARRANTY, to the extent permitted by law.\n";
+
+/** mosh-client's usage text. */
+export const USAGE_TEXT = "Usage: mosh-client [-# 'ARGS'] IP PORT\n       mosh-client -c\n";
+
+/** Which program the arguments ask for. */
+export type ArgMode = "client" | "wrapper";
+
+/**
+ * Decides between mosh-client and the `mosh` wrapper from the arguments alone (see the module
+ * comment for the rules).
+ */
+export function detectMode(args: readonly string[]): ArgMode {
+  if (args.length > 0 && args[0] === "-c") return "client";
+  if (args.some((a) => a.startsWith("-#"))) return "client";
+  let i = 0;
+  while (i < args.length && /^-v+$/.test(args[i])) i++;
+  const rest = args.slice(i);
+  if (rest.length === 2 && isNumericIp(rest[0]) && /^[0-9]+$/.test(rest[1])) return "client";
+  return "wrapper";
+}
+
+/** The outcome of parsing mosh-client's arguments. */
+export type ClientCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "colors" }
+  | { kind: "run"; ip: string; port: number; verbose: number }
+  | { kind: "error"; message: string };
+
+/**
+ * Parses mosh-client's command line: `--help`/`--version` anywhere win; then getopt-style
+ * options `-#ARG`, `-c`, `-v` (bundling allowed); then exactly IP and PORT.
+ */
+export function parseClientArgs(args: readonly string[]): ClientCommand {
+  if (args.includes("--help")) return { kind: "help" };
+  if (args.includes("--version")) return { kind: "version" };
+  let colors = false, verbose = 0, i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (a.length < 2 || a[0] !== "-") break;
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j];
+      if (c === "c") colors = true;
+      else if (c === "v") verbose++;
+      else if (c === "#") {
+        if (j + 1 === a.length) {
+          if (i + 1 >= args.length) {
+            return { kind: "error", message: "mosh-client: option requires an argument -- '#'" };
+          }
+          i++;
+        }
+        break;
+      } else return { kind: "error", message: `mosh-client: invalid option -- '${c}'` };
+    }
+  }
+  if (colors) return { kind: "colors" };
+  const rest = args.slice(i);
+  if (rest.length !== 2) return { kind: "error", message: "" };
+  const [ip, portText] = rest;
+  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : -1;
+  if (port < 0 || port > 65535) {
+    return { kind: "error", message: `mosh-client: Bad UDP port (${portText})` };
+  }
+  if (!isNumericIp(ip)) {
+    return {
+      kind: "error",
+      message: `mosh-client: Bad IP address (${ip}): must be a numeric IPv4 or IPv6 address`,
+    };
+  }
+  return { kind: "run", ip, port, verbose };
+}
+
+/**
+ * The colour count `-c` prints: terminfo `colors` of `term`, -1 when the entry lacks it (as
+ * mosh-client), 0 when `term` is unset or unknown (mosh-client fails there; its wrapper turns
+ * the failure into 0 anyway).
+ */
+export function terminalColors(term: string | undefined): number {
+  const caps = loadTerminfo(term);
+  return caps.path === null ? 0 : caps.colors;
+}
+
+/** True if the locale environment names a non-UTF-8 character set (unset counts as UTF-8). */
+function localeIsNotUtf8(): boolean {
+  const lc = Deno.env.get("LC_ALL") || Deno.env.get("LC_CTYPE") || Deno.env.get("LANG") || "";
+  return lc !== "" && !/utf-?8/i.test(lc);
+}
+
+/** Where clientMain prints: stdout and stderr by default. */
+export interface Printer {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: Printer = {
+  out: (s) => writeAll(Deno.stdout, s),
+  err: (s) => writeAll(Deno.stderr, s),
+};
+
+function writeAll(f: { writeSync(b: Uint8Array): number }, s: string): void {
+  const b = new TextEncoder().encode(s);
+  let off = 0;
+  try {
+    while (off < b.length) off += f.writeSync(b.subarray(off));
+  } catch {
+    // Nowhere left to report to.
+  }
+}
+
+/** Runs mosh-client with `args`; returns the exit status. */
+export async function clientMain(
+  args: readonly string[],
+  print: Printer = stdio,
+): Promise<number> {
+  const cmd = parseClientArgs(args);
+  switch (cmd.kind) {
+    case "help":
+      print.out(VERSION_TEXT + "\n" + USAGE_TEXT);
+      return 0;
+    case "version":
+      print.out(VERSION_TEXT);
+      return 0;
+    case "colors":
+      print.out(`${terminalColors(Deno.env.get("TERM"))}\n`);
+      return 0;
+    case "error":
+      print.err((cmd.message ? cmd.message + "\n\n" : "") + USAGE_TEXT);
+      return 1;
+  }
+  if (localeIsNotUtf8()) {
+    print.err("mosh-client needs a UTF-8 native locale to run.\n");
+    return 1;
+  }
+  const key = Deno.env.get("MOSH_KEY");
+  if (key === undefined) {
+    print.err("MOSH_KEY environment variable not found.\n");
+    return 1;
+  }
+  Deno.env.delete("MOSH_KEY");
+  const mode = Deno.env.get("MOSH_PREDICTION_DISPLAY") ?? "adaptive";
+  if (!(PREDICTION_MODES as readonly string[]).includes(mode)) {
+    print.err(`Unknown prediction mode ${mode}.\n`);
+    return 1;
+  }
+  try {
+    parseKey(key);
+  } catch (e) {
+    print.err(`Bad MOSH_KEY: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const opts: ClientOptions = {
+    ip: cmd.ip,
+    port: cmd.port,
+    key,
+    predictionMode: mode as PredictionMode,
+    predictOverwrite: Deno.env.get("MOSH_PREDICTION_OVERWRITE") === "yes",
+    escapeKey: Deno.env.get("MOSH_ESCAPE_KEY"),
+    titleNoPrefix: Deno.env.get("MOSH_TITLE_NOPREFIX") !== undefined,
+    noTermInit: Deno.env.get("MOSH_NO_TERM_INIT") !== undefined,
+    term: Deno.env.get("TERM"),
+    verbose: cmd.verbose,
+    printErr: print.err,
+    printOut: print.out,
+  };
+  return await runClient(opts);
+}
+
+/** Runs the `mosh` wrapper: lib/wrapper.ts when present, else a clear "not yet" message. */
+async function wrapperMain(args: readonly string[]): Promise<number> {
+  let wrapper: { runWrapper(args: string[]): Promise<number> } | null = null;
+  try {
+    wrapper = await import(new URL("./lib/wrapper.ts", import.meta.url).href);
+  } catch {
+    wrapper = null;
+  }
+  if (wrapper) return await wrapper.runWrapper([...args]);
+  stdio.err(
+    "mosh: the ssh wrapper mode is not yet implemented; run as mosh-client: " +
+      "MOSH_KEY=KEY client.ts IP PORT\n",
+  );
+  return 1;
+}
+
+/** Entry point: picks the mode and returns the exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    return detectMode(args) === "client" ? await clientMain(args) : await wrapperMain(args);
+  } catch (e) {
+    stdio.err(`mosh: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

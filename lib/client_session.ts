@@ -1,0 +1,540 @@
+/**
+ * The mosh-client session: the main loop that connects the real terminal to the SSP transport
+ * (mosh-protocol.md §8.0, §6.1, §10 for painting, §8.1-8.4 for the overlays, §11.9).
+ *
+ * - Setup: raw mode, `Display::open()` (smcup unless MOSH_NO_TERM_INIT, then `\e[?1h`), a
+ *   `Transport<UserStream, TerminalState>` over a client `Connection` with SEND_MINDELAY 1 ms,
+ *   and `Resize(cols, rows)` of the real terminal as the first client state.
+ * - Each pass of the loop paints a frame, sleeps until something happens (a datagram, a read
+ *   from stdin, a signal, or the earliest timer of the transport and the overlays; at most 250 ms
+ *   while no server state has arrived yet), then handles what happened and ticks the transport.
+ *   An idle session therefore sleeps in one timer and uses no CPU.
+ * - Painting: the latest remote screen plus the overlays (prediction, notification bar, title
+ *   prefix) is diffed against what was drawn last with `diffFrames`, using the real terminal's
+ *   terminfo capabilities, and written with one synchronous write loop. The first frame, Ctrl-L
+ *   and SIGCONT repaint from scratch.
+ * - Input: every byte read goes through the escape key (`Ctrl-^ .` quits, `Ctrl-^ Ctrl-Z`
+ *   suspends) and the prediction engine, then into the UserStream. SIGWINCH pushes a Resize.
+ * - Ending: `Ctrl-^ .`, SIGTERM/SIGINT/SIGHUP, end of input or the connection timing out start
+ *   the shutdown handshake (or end at once when the server was never reached); the server ending
+ *   the session ends it too. Then the last frame, `Display::close()`, the terminal mode restored,
+ *   the firewall hint or the unclean-shutdown note, and `[mosh is exiting.]`. Exit status 0 only
+ *   after a clean shutdown.
+ *
+ * `runClient` returns the exit status. A read of stdin may still be pending then (Deno cannot
+ * cancel it), so the caller should end the process with `Deno.exit(status)`.
+ */
+
+import { parseKey } from "./key.ts";
+import { Connection, isNumericIp } from "./connection.ts";
+import { SEND_MINDELAY_CLIENT, Transport, WAIT_FOREVER } from "./transport.ts";
+import { UserStream } from "./user_stream.ts";
+import { TerminalState } from "./terminal_state.ts";
+import { diffFrames } from "./display.ts";
+import { loadTerminfo } from "./terminfo.ts";
+import type { Framebuffer } from "./framebuffer.ts";
+import { PREDICTION_MODES, PredictionEngine, type PredictionMode } from "./prediction.ts";
+import { NotificationEngine } from "./notification.ts";
+import { TitleEngine, titlePrefixFromEnv } from "./title.ts";
+import { RealTerminal, type TerminalIo } from "./real_terminal.ts";
+import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
+
+export { isNumericIp, PREDICTION_MODES, type PredictionMode };
+
+/** Everything `runClient` needs; the environment is read by the caller (client.ts). */
+export interface ClientOptions {
+  /** The server's numeric IPv4 or IPv6 address. */
+  ip: string;
+  /** The server's UDP port. */
+  port: number;
+  /** The printable 22-character session key (MOSH_KEY). */
+  key: string;
+  /** MOSH_PREDICTION_DISPLAY; default `adaptive`. */
+  predictionMode?: PredictionMode;
+  /** MOSH_PREDICTION_OVERWRITE=yes. */
+  predictOverwrite?: boolean;
+  /** The raw MOSH_ESCAPE_KEY value (undefined = unset). */
+  escapeKey?: string;
+  /** MOSH_TITLE_NOPREFIX is set. */
+  titleNoPrefix?: boolean;
+  /** MOSH_NO_TERM_INIT is set: no smcup/rmcup. */
+  noTermInit?: boolean;
+  /** $TERM, for terminfo and title support. */
+  term?: string;
+  /** -v count: SSP log lines go to stderr. */
+  verbose?: number;
+  /** The terminal streams (tests); default stdin/stdout. */
+  io?: TerminalIo;
+  /** Where the closing messages go; default stderr / stdout. */
+  printErr?: (text: string) => void;
+  /** Where `[mosh is exiting.]` goes; default stdout. */
+  printOut?: (text: string) => void;
+}
+
+/** While no server state has arrived, the loop wakes at least this often (ms). */
+const CONNECTING_WAKE = 250;
+/** "Nothing received from server" after this long without a server state (ms). */
+const CONNECTING_NOTICE_AFTER = 250;
+/** "Timed out waiting for server..." and shutdown after this long (ms). */
+const CONNECTING_TIMEOUT = 15000;
+/** Bytes read from stdin at once (C reads up to 16384). */
+const READ_SIZE = 16384;
+
+/** The firewall hint printed when the server never answered (as mosh-client prints it). */
+export function firewallHint(ip: string, port: number): string {
+  return `\nmosh did not make a successful connection to ${ip}:${port}.\n` +
+    `Please verify that UDP port ${port} is not firewalled and can reach the server.\n\n` +
+    "(By default, mosh uses a UDP port between 60000 and 61000. The -p option\n" +
+    "selects a specific UDP port number.)\n";
+}
+
+/** The note printed after an unclean shutdown (as mosh-client prints it). */
+export const UNCLEAN_SHUTDOWN_NOTE = "\nmosh did not shut down cleanly. Please note that the\n" +
+  "mosh-server process may still be running on the server.\n";
+
+/** The line that ends every session. */
+export const EXITING_LINE = "[mosh is exiting.]\n";
+
+const encoder = new TextEncoder();
+
+/** A one-shot wake-up: events call `wake()`, the loop awaits `sleep(ms)`. */
+class Waker {
+  #resolve: (() => void) | null = null;
+  #pending = false;
+
+  wake(): void {
+    const resolve = this.#resolve;
+    if (resolve) {
+      this.#resolve = null;
+      resolve();
+    } else {
+      this.#pending = true;
+    }
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.#pending || ms <= 0) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = ms >= WAIT_FOREVER ? undefined : setTimeout(() => {
+        this.#resolve = null;
+        resolve();
+      }, Math.ceil(ms));
+      this.#resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Runs a mosh-client session to its end; returns the exit status (0 = clean shutdown). */
+export async function runClient(opts: ClientOptions): Promise<number> {
+  const printErr = opts.printErr ?? ((s: string) => writeAllSync(Deno.stderr, s));
+  let key: Uint8Array;
+  try {
+    key = parseKey(opts.key);
+  } catch (e) {
+    printErr(`Bad MOSH_KEY: ${errorText(e)}\n`);
+    return 1;
+  }
+  const caps = loadTerminfo(opts.term);
+  const rt = new RealTerminal({
+    smcup: opts.noTermInit ? "" : caps.smcup,
+    rmcup: opts.noTermInit ? "" : caps.rmcup,
+    io: opts.io,
+  });
+  if (!rt.isTerminal()) {
+    printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
+    return 1;
+  }
+  let connection: Connection;
+  try {
+    connection = Connection.client({ key, ip: opts.ip, port: opts.port, now: clock });
+  } catch (e) {
+    printErr(`mosh-client: ${errorText(e)}\n`);
+    return 1;
+  }
+  const session = new ClientSession(opts, rt, connection, {
+    ech: caps.ech,
+    bce: caps.bce,
+    title: caps.title,
+  });
+  return await session.run();
+}
+
+function clock(): number {
+  return performance.now();
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function writeAllSync(f: { writeSync(b: Uint8Array): number }, s: string): void {
+  const b = encoder.encode(s);
+  let off = 0;
+  try {
+    while (off < b.length) off += f.writeSync(b.subarray(off));
+  } catch {
+    // Nowhere left to report to.
+  }
+}
+
+/** The state of one client session. */
+class ClientSession {
+  readonly #opts: ClientOptions;
+  readonly #rt: RealTerminal;
+  readonly #connection: Connection;
+  readonly #paintOptions: { ech: boolean; bce: boolean; title: boolean };
+  readonly #transport: Transport<UserStream, TerminalState>;
+  readonly #waker = new Waker();
+  readonly #prediction: PredictionEngine;
+  readonly #notification: NotificationEngine;
+  readonly #title: TitleEngine;
+  readonly #escape: EscapeKeyHandler;
+  readonly #printErr: (text: string) => void;
+  readonly #printOut: (text: string) => void;
+
+  /** What the real terminal shows; null forces a full repaint. */
+  #lastDrawn: Framebuffer | null = null;
+  #input: Uint8Array[] = [];
+  #inputEnded = false;
+  #signals = { winch: false, cont: false, quit: false };
+  #startTime: number;
+  #lastRemoteNum = 0n;
+  #lastIntegrityFailures = 0;
+  #listeners: [Deno.Signal, () => void][] = [];
+
+  constructor(
+    opts: ClientOptions,
+    rt: RealTerminal,
+    connection: Connection,
+    paintOptions: { ech: boolean; bce: boolean; title: boolean },
+  ) {
+    this.#opts = opts;
+    this.#rt = rt;
+    this.#connection = connection;
+    this.#paintOptions = paintOptions;
+    this.#printErr = opts.printErr ?? ((s) => writeAllSync(Deno.stderr, s));
+    this.#printOut = opts.printOut ?? ((s) => writeAllSync(Deno.stdout, s));
+    const now = clock();
+    this.#startTime = now;
+    const { cols, rows } = rt.size();
+    const userStream = new UserStream();
+    userStream.pushResize(cols, rows);
+    const verbose = (opts.verbose ?? 0) > 0;
+    this.#transport = new Transport<UserStream, TerminalState>({
+      link: connection,
+      initialState: new UserStream(),
+      initialRemoteState: new TerminalState(cols, rows),
+      now: clock,
+      sendMinDelay: SEND_MINDELAY_CLIENT,
+      log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
+    });
+    this.#transport.currentState.pushResize(cols, rows);
+    this.#prediction = new PredictionEngine({
+      mode: opts.predictionMode ?? "adaptive",
+      overwrite: opts.predictOverwrite ?? false,
+    });
+    this.#notification = new NotificationEngine(now);
+    this.#escape = new EscapeKeyHandler(parseEscapeKey(opts.escapeKey));
+    this.#notification.setEscapeKeyName(this.#escape.config.keyName);
+    this.#title = new TitleEngine(titlePrefixFromEnv(opts.titleNoPrefix ? "1" : undefined));
+  }
+
+  /** True once any state has arrived from the server. */
+  #connected(): boolean {
+    return this.#transport.getLatestRemoteState().num !== 0n;
+  }
+
+  async run(): Promise<number> {
+    const transport = this.#transport;
+    try {
+      this.#rt.open();
+    } catch (e) {
+      this.#printErr(`mosh-client: cannot set up the terminal: ${errorText(e)}\n`);
+      await this.#connection.close();
+      return 1;
+    }
+    this.#connection.listen((payload) => this.#onDatagram(payload));
+    this.#installSignals();
+    this.#readInput();
+
+    let clean = false;
+    for (;;) {
+      this.#paint();
+      let now = clock();
+      let wait = Math.min(
+        transport.waitTime(now),
+        this.#prediction.waitTime(),
+        this.#notification.waitTime(now),
+      );
+      if (!this.#connected()) wait = Math.min(wait, CONNECTING_WAKE);
+      await this.#waker.sleep(wait);
+      now = clock();
+
+      if (!this.#processInput(now)) break;
+      if (this.#signals.winch) {
+        this.#signals.winch = false;
+        this.#resize();
+      }
+      if (this.#signals.cont) {
+        this.#signals.cont = false;
+        this.#resume();
+      }
+      if (this.#signals.quit) {
+        this.#signals.quit = false;
+        if (!this.#connected()) break;
+        if (!transport.shutdownInProgress) {
+          this.#notification.setNotificationString("Signal received, shutting down...", now, true);
+          transport.startShutdown(now);
+        }
+      }
+
+      if (transport.shutdownInProgress && transport.shutdownAcknowledged) {
+        clean = true;
+        break;
+      }
+      if (transport.shutdownInProgress && transport.shutdownAckTimedOut(now)) break;
+      if (transport.counterpartyShutdownAckSent) {
+        clean = true;
+        break;
+      }
+
+      if (!this.#connected() && !transport.shutdownInProgress) {
+        const waited = now - this.#startTime;
+        if (waited > CONNECTING_TIMEOUT) {
+          this.#notification.setNotificationString("Timed out waiting for server...", now, true);
+          transport.startShutdown(now);
+        } else if (waited > CONNECTING_NOTICE_AFTER) {
+          this.#notification.setNotificationString(
+            `Nothing received from server on UDP port ${this.#opts.port}.`,
+            now,
+          );
+        }
+      }
+
+      transport.tick(now);
+      const sendError = this.#connection.sendError;
+      if (sendError !== null) this.#notification.setNetworkError(sendError, now);
+      else this.#notification.clearNetworkError(now);
+      const integrity = this.#connection.stats.integrity;
+      if (integrity !== this.#lastIntegrityFailures) {
+        this.#lastIntegrityFailures = integrity;
+        this.#notification.setNotificationString(
+          "Crypto exception: Packet failed integrity check.",
+          now,
+        );
+      }
+    }
+    return await this.#finish(clean);
+  }
+
+  /** Transport input for one authentic datagram; runs inside the connection's receive loop. */
+  #onDatagram(payload: Uint8Array): void {
+    const transport = this.#transport;
+    const now = clock();
+    transport.recv(payload, now);
+    const latest = transport.getLatestRemoteState();
+    if (latest.num !== this.#lastRemoteNum) {
+      if (this.#lastRemoteNum === 0n && this.#notification.message.startsWith("Nothing received")) {
+        this.#notification.setNotificationString("", now);
+      }
+      this.#lastRemoteNum = latest.num;
+      this.#notification.serverHeard(latest.timestamp);
+    }
+    this.#notification.serverAcked(transport.getSentStateAckedTimestamp());
+    this.#prediction.setLocalFrameAcked(transport.getSentStateAcked());
+    this.#prediction.setSendInterval(transport.sendInterval);
+    this.#prediction.setLocalFrameLateAcked(latest.state.echoAck);
+    this.#waker.wake();
+  }
+
+  /** Reads stdin in the background, queueing chunks for the loop. */
+  async #readInput(): Promise<void> {
+    const buf = new Uint8Array(READ_SIZE);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await this.#rt.read(buf);
+      } catch {
+        n = null;
+      }
+      if (n === null) {
+        this.#inputEnded = true;
+        this.#waker.wake();
+        return;
+      }
+      if (n > 0) {
+        this.#input.push(buf.slice(0, n));
+        this.#waker.wake();
+      }
+    }
+  }
+
+  /** Handles queued keystrokes; false means "quit now" (the server was never reached). */
+  #processInput(now: number): boolean {
+    const transport = this.#transport;
+    while (this.#input.length > 0) {
+      const chunk = this.#input.shift()!;
+      if (transport.shutdownInProgress) continue;
+      this.#prediction.setLocalFrameSent(transport.getSentStateLast());
+      this.#prediction.newUserInput(chunk, this.#remoteFrame(), now);
+      const out: number[] = [];
+      const escape = this.#escape;
+      for (const byte of chunk) {
+        const action = escape.feed(byte);
+        if (action & EscapeAction.ShowHelp) {
+          this.#notification.setNotificationString(escape.config.helpText, now, true, false);
+        }
+        if (action & EscapeAction.Quit) {
+          if (!this.#connected()) return false;
+          if (!transport.shutdownInProgress) {
+            this.#notification.setNotificationString("Exiting on user request...", now, true);
+            transport.startShutdown(now);
+          }
+          break; // the rest of this read is discarded, as mosh does
+        }
+        if (action & EscapeAction.Suspend) {
+          this.#flushKeys(out);
+          this.#suspend();
+        }
+        if (action & EscapeAction.SendKey) out.push(escape.config.key);
+        if (action & EscapeAction.SendByte) out.push(byte);
+        if (action & EscapeAction.Repaint) this.#lastDrawn = null;
+        if (
+          action & EscapeAction.ClearHelp &&
+          this.#notification.message === escape.config.helpText
+        ) {
+          this.#notification.setNotificationString("", now);
+        }
+      }
+      this.#flushKeys(out);
+    }
+    if (this.#inputEnded) {
+      this.#inputEnded = false;
+      if (!this.#connected()) return false;
+      if (!transport.shutdownInProgress) {
+        this.#notification.setNotificationString("Exiting...", now, true);
+        transport.startShutdown(now);
+      }
+    }
+    return true;
+  }
+
+  #flushKeys(out: number[]): void {
+    if (out.length === 0 || this.#transport.shutdownInProgress) {
+      out.length = 0;
+      return;
+    }
+    this.#transport.currentState.pushBytes(Uint8Array.from(out));
+    out.length = 0;
+  }
+
+  /** The newest screen received from the server. */
+  #remoteFrame(): Framebuffer {
+    return this.#transport.getLatestRemoteState().state.framebuffer;
+  }
+
+  /** Paints the remote screen plus overlays, as a diff against what was drawn last. */
+  #paint(): void {
+    const now = clock();
+    const remote = this.#remoteFrame();
+    this.#prediction.cull(remote, now);
+    let frame = this.#prediction.apply(remote);
+    frame = this.#notification.apply(frame, now);
+    frame = this.#title.apply(frame);
+    const last = this.#lastDrawn;
+    if (
+      last !== null && last.equals(frame) && last.iconName === frame.iconName &&
+      last.titleInitialized === frame.titleInitialized
+    ) return;
+    const bytes = diffFrames(last, frame, this.#paintOptions);
+    if (bytes.length > 0) this.#rt.write(bytes);
+    this.#lastDrawn = frame;
+  }
+
+  /** SIGWINCH: tell the server; the resized frame that comes back repaints the screen. */
+  #resize(): void {
+    const { cols, rows } = this.#rt.size();
+    const remote = this.#remoteFrame();
+    if (cols === remote.width && rows === remote.height) {
+      this.#lastDrawn = null; // same size (e.g. a reattach): just repaint
+      return;
+    }
+    if (!this.#transport.shutdownInProgress) this.#transport.currentState.pushResize(cols, rows);
+    this.#prediction.reset();
+  }
+
+  /** After SIGCONT: raw mode and the open sequence again (a shell may have changed them). */
+  #resume(): void {
+    try {
+      this.#rt.close();
+      this.#rt.open();
+    } catch {
+      // The terminal is gone; end of input will follow.
+    }
+    this.#lastDrawn = null;
+  }
+
+  /** Ctrl-^ Ctrl-Z: restore the terminal, stop the process group, and come back. */
+  #suspend(): void {
+    this.#rt.close();
+    writeAllSync(Deno.stdout, SUSPEND_MESSAGE);
+    try {
+      Deno.kill(0, "SIGSTOP");
+    } catch (e) {
+      this.#printErr(`mosh-client: cannot suspend: ${errorText(e)}\r\n`);
+    }
+    this.#rt.open();
+    this.#lastDrawn = null;
+  }
+
+  #installSignals(): void {
+    const add = (signal: Deno.Signal, handler: () => void) => {
+      try {
+        Deno.addSignalListener(signal, handler);
+        this.#listeners.push([signal, handler]);
+      } catch {
+        // Not available on this platform.
+      }
+    };
+    add("SIGWINCH", () => {
+      this.#signals.winch = true;
+      this.#waker.wake();
+    });
+    add("SIGCONT", () => {
+      this.#signals.cont = true;
+      this.#waker.wake();
+    });
+    for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+      add(sig, () => {
+        this.#signals.quit = true;
+        this.#waker.wake();
+      });
+    }
+  }
+
+  async #finish(clean: boolean): Promise<number> {
+    for (const [signal, handler] of this.#listeners) Deno.removeSignalListener(signal, handler);
+    this.#listeners = [];
+    const connected = this.#connected();
+    await this.#connection.close();
+    // The last frame: no notification, no title prefix.
+    this.#notification.setNotificationString("", clock());
+    this.#title.prefix = "";
+    try {
+      this.#paint();
+    } catch {
+      // Best effort: the terminal may be gone.
+    }
+    this.#rt.close();
+    if (!connected) this.#printErr(firewallHint(this.#opts.ip, this.#opts.port));
+    else if (!clean) this.#printErr(UNCLEAN_SHUTDOWN_NOTE);
+    this.#printOut(EXITING_LINE);
+    return clean ? 0 : 1;
+  }
+}

@@ -1,0 +1,568 @@
+/**
+ * The network connection under SSP (mosh-protocol.md §2, §1.4): UDP sockets, sealing and opening
+ * datagrams, timestamps and the round-trip estimate, server binding and roaming, the server's
+ * association timeout, and the client's port hopping.
+ *
+ * - Timestamps (§2.1): every datagram carries our u16 clock and, within 1 s of receiving one, the
+ *   peer's last timestamp plus the time we held it (each is echoed once). An echo gives an RTT
+ *   sample; SRTT/RTTVAR follow RFC 6298 and RTO = ceil(SRTT + 4·RTTVAR) clamped to [50, 1000].
+ * - Replays (§1.4): a datagram older than the newest seen (`seq < expectedReceiverSeq`) is still
+ *   delivered to SSP (which is idempotent) but is not used for timing, last-heard or roaming.
+ * - Server (§2.4, §2.5): one socket. The requested IP is tried first, each port of the range in
+ *   ascending order, then the wildcard. The server follows the source address of the newest
+ *   authentic in-order datagram, and stops sending after 40 s without hearing the client.
+ * - Client (§2.5): sends from its newest socket and receives on all of them. After 10 s without
+ *   a new acknowledgement (and 10 s since the last hop) it opens a new socket, i.e. a new source
+ *   port; old sockets are closed once the newest is 60 s old, and at most 10 are kept.
+ *
+ * Decisions and documented deviations from C mosh:
+ * - The wildcard bind is "::" with dual stack (IPv4 clients appear as ::ffff:a.b.c.d and are
+ *   normalised to a.b.c.d everywhere), falling back to "0.0.0.0" where IPv6 is unavailable. C
+ *   binds 0.0.0.0 only, so this also accepts IPv6 clients.
+ * - The MTU follows the remote address family on both sides (C: the server's bound family; the
+ *   same except on a dual-stack socket, where an IPv4 client now gets the IPv4 MTU).
+ * - Deno has no API for IP_TOS/ECN, IP_MTU_DISCOVER (DF) or IP_RECVTOS: datagrams go out without
+ *   ECT(0), DF follows the kernel default, and ECN congestion marks are not seen (so the 500 ms
+ *   CONGESTION_TIMESTAMP_PENALTY never applies).
+ * - Deno silently truncates datagrams larger than the receive buffer, so the buffer is 64 KiB
+ *   and a datagram that fills it is dropped and counted. Larger-than-2048-byte datagrams that fit
+ *   are accepted (C rejects them; no mosh peer sends them).
+ * - Sends are asynchronous: `send()` seals at once (so timestamps and sequence numbers are
+ *   exact) and resolves when the socket took the datagram; it never rejects. A failure is kept
+ *   as `sendError` ("sendto: …") until the next successful send.
+ */
+
+import {
+  DatagramCodec,
+  type DatagramRejections,
+  timestamp16,
+  TIMESTAMP_NONE,
+  TO_CLIENT,
+  TO_SERVER,
+} from "./datagram.ts";
+
+/** Application MTU for IPv4 peers: 1280 − 28 (§2.2). */
+export const IPV4_MTU = 1252;
+/** Application MTU for IPv6 peers: 1280 − 64 (§2.2). */
+export const IPV6_MTU = 1216;
+/** MTU before the family is known and after a send failed with EMSGSIZE (§2.2). */
+export const DEFAULT_SEND_MTU = 500;
+/** RTO bounds, ms. */
+export const MIN_RTO = 50;
+/** RTO bounds, ms. */
+export const MAX_RTO = 1000;
+/** The server stops sending after this long without hearing the client, ms. */
+export const SERVER_ASSOCIATION_TIMEOUT = 40000;
+/** The client hops to a new port after this long without an acknowledgement, ms. */
+export const PORT_HOP_INTERVAL = 10000;
+/** The client keeps at most this many sockets. */
+export const MAX_PORTS_OPEN = 10;
+/** The client closes old sockets once the newest is this old, ms. */
+export const MAX_OLD_SOCKET_AGE = 60000;
+/** Receive buffer: anything that fills it may have been truncated by the kernel. */
+export const RECEIVE_BUFFER_SIZE = 65536;
+
+/** A UDP port or port range, inclusive. `{ low: 0, high: 0 }` lets the kernel choose. */
+export interface PortRange {
+  /** First port tried. */
+  low: number;
+  /** Last port tried. */
+  high: number;
+}
+
+/** mosh-server's default search range (the documentation says 60000–61000). */
+export const DEFAULT_PORT_RANGE: Readonly<PortRange> = Object.freeze({ low: 60001, high: 60999 });
+
+/** A `-p` value that mosh-server rejects. */
+export class PortRangeError extends Error {
+  /** The specific complaint mosh prints first, e.g. "Low port 5 greater than high port 3". */
+  readonly detail: string;
+  /**
+   * @param spec the rejected `-p` value
+   * @param detail the specific complaint
+   */
+  constructor(spec: string, detail: string) {
+    super(`Bad UDP port range (${spec})`);
+    this.name = "PortRangeError";
+    this.detail = detail;
+  }
+}
+
+/**
+ * Parses mosh-server's `-p` value: `N` or `LOW:HIGH`, each 0-65535, LOW ≤ HIGH, and a range may
+ * not start at 0. Numbers follow C's strtol: leading blanks and a sign are allowed, trailing junk
+ * is not, and an empty number is 0 (so `-p ""` means "kernel's choice", as in mosh).
+ * Throws `PortRangeError` ("Bad UDP port range (…)") with mosh's first-line complaint as `detail`.
+ */
+export function parsePortRange(spec: string): PortRange {
+  const colon = spec.indexOf(":");
+  const lowText = colon < 0 ? spec : spec.slice(0, colon);
+  const low = parseCLong(lowText);
+  if (low === null) throw new PortRangeError(spec, `Invalid (low) port number (${lowText})`);
+  if (low < 0 || low > 65535) {
+    throw new PortRangeError(spec, `(Low) port number ${low} outside valid range [0..65535]`);
+  }
+  if (colon < 0) return { low, high: low };
+  const highText = spec.slice(colon + 1);
+  const high = parseCLong(highText);
+  if (high === null) throw new PortRangeError(spec, `Invalid high port number (${highText})`);
+  if (high < 0 || high > 65535) {
+    throw new PortRangeError(spec, `High port number ${high} outside valid range [0..65535]`);
+  }
+  if (low > high) throw new PortRangeError(spec, `Low port ${low} greater than high port ${high}`);
+  if (low === 0) throw new PortRangeError(spec, `Low port 0 incompatible with port ranges`);
+  return { low, high };
+}
+
+/** strtol(s, &end, 10) with `*end == '\0'` required; null when there is trailing junk. */
+function parseCLong(text: string): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d*)$/.exec(text);
+  if (m === null) return null;
+  if (m[2] === "") return m[1] === "" ? 0 : null;
+  const value = Number(m[2]);
+  return m[1] === "-" ? -value : value;
+}
+
+/** True for a numeric IPv4 (dotted quad) or IPv6 address, as getaddrinfo(AI_NUMERICHOST). */
+export function isNumericIp(host: string): boolean {
+  if (IPV4_RE.test(host)) return host.split(".").every((part) => Number(part) <= 255);
+  if (!host.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(host)) return false;
+  try {
+    new URL(`http://[${host}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const IPV4_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** Lower-cases an address and turns an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into a.b.c.d. */
+export function normalizeAddress(host: string): string {
+  const lower = host.toLowerCase();
+  if (!lower.startsWith("::ffff:")) return lower;
+  const rest = lower.slice(7);
+  if (IPV4_RE.test(rest)) return rest;
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(rest);
+  if (hex === null) return lower;
+  const hi = parseInt(hex[1], 16);
+  const lo = parseInt(hex[2], 16);
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+}
+
+/** "a.b.c.d:port" or "[v6]:port". */
+export function formatAddress(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/**
+ * The round-trip estimator of §2.1 (RFC 6298 with mosh's constants): SRTT 1000 ms and RTTVAR
+ * 500 ms before the first sample; samples of 5000 ms or more are ignored.
+ */
+export class RttEstimator {
+  /** Smoothed round-trip time, ms. */
+  srtt = 1000;
+  /** Round-trip time variation, ms. */
+  rttvar = 500;
+  #hit = false;
+
+  /** Takes one sample in ms; returns false if it was ignored (≥ 5000 ms). */
+  sample(rtt: number): boolean {
+    if (rtt >= 5000) return false;
+    if (!this.#hit) {
+      this.srtt = rtt;
+      this.rttvar = rtt / 2;
+      this.#hit = true;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rtt);
+      this.srtt = 0.875 * this.srtt + 0.125 * rtt;
+    }
+    return true;
+  }
+
+  /** ceil(SRTT + 4·RTTVAR) clamped to [50, 1000] ms (mosh's `Connection::timeout()`). */
+  get rto(): number {
+    const rto = Math.ceil(this.srtt + 4 * this.rttvar);
+    return rto < MIN_RTO ? MIN_RTO : rto > MAX_RTO ? MAX_RTO : rto;
+  }
+}
+
+/** Counters for `-v` diagnostics: rejected and otherwise notable datagrams. */
+export interface ConnectionStats extends DatagramRejections {
+  /** Datagrams handed to a socket successfully. */
+  sent: number;
+  /** Sends that failed (see `sendError`). */
+  sendErrors: number;
+  /** Authentic datagrams delivered. */
+  received: number;
+  /** Authentic datagrams older than the newest seen (delivered, but not used for timing). */
+  reordered: number;
+  /** Datagrams that filled the 64 KiB buffer and may have been truncated (dropped). */
+  oversize: number;
+  /** Errors from a socket's receive (other than closing it). */
+  receiveErrors: number;
+}
+
+/** Common options of both sides. */
+export interface ConnectionOptions {
+  /** The 16-byte session key. */
+  key: Uint8Array;
+  /** Millisecond clock; defaults to `performance.now()`. Give the transport the same clock. */
+  now?: () => number;
+  /** Diagnostics ("Server now attached to client at …", bind errors); none by default. */
+  log?: (line: string) => void;
+}
+
+/** Options of `Connection.server()`. */
+export interface ServerConnectionOptions extends ConnectionOptions {
+  /** Preferred local IP (`-i`/`-s`), tried before the wildcard. */
+  ip?: string;
+  /** Port or range, or a `-p` string; default 60001-60999. */
+  port?: PortRange | string;
+}
+
+/** Options of `Connection.client()`. */
+export interface ClientConnectionOptions extends ConnectionOptions {
+  /** The server's numeric IPv4 or IPv6 address. */
+  ip: string;
+  /** The server's UDP port. */
+  port: number;
+}
+
+interface Socket {
+  conn: Deno.DatagramConn;
+  closed: boolean;
+  listening: boolean;
+}
+
+/** One side's UDP endpoint: the server's socket, or the client's socket list. */
+export class Connection {
+  /** Send time of the newest acknowledged state; set by the transport (port-hop input). */
+  lastRoundtripSuccess = -Infinity;
+  /** Text of the last failed send ("sendto: …"), cleared by the next successful one. */
+  sendError: string | null = null;
+
+  readonly #server: boolean;
+  readonly #codec: DatagramCodec;
+  readonly #now: () => number;
+  readonly #log: (line: string) => void;
+  readonly #rtt = new RttEstimator();
+  readonly #sockets: Socket[] = [];
+  readonly #pending = new Set<Promise<void>>();
+  readonly #loops = new Set<Promise<void>>();
+  #stats = { sent: 0, sendErrors: 0, received: 0, reordered: 0, oversize: 0, receiveErrors: 0 };
+  #remote: { hostname: string; port: number } | null = null;
+  #hasRemoteAddr = false;
+  #expectedReceiverSeq = 0n;
+  #savedTimestamp = -1;
+  #savedTimestampReceivedAt = 0;
+  #lastHeard = -Infinity;
+  #lastPortChoice: number;
+  #mtuFallback = false;
+  #boundFamily: 4 | 6 = 4;
+  #handler: ((payload: Uint8Array) => void) | null = null;
+  #closed = false;
+
+  private constructor(server: boolean, options: ConnectionOptions) {
+    this.#server = server;
+    this.#codec = new DatagramCodec(options.key, server ? TO_CLIENT : TO_SERVER);
+    this.#now = options.now ?? (() => performance.now());
+    this.#log = options.log ?? (() => {});
+    this.#lastPortChoice = this.#now();
+  }
+
+  /**
+   * Binds the server's socket (§2.4). Throws an Error ("bind: …") when neither the requested IP
+   * nor the wildcard can be bound, and `PortRangeError` for a bad `-p` string.
+   */
+  static server(options: ServerConnectionOptions): Connection {
+    const range = typeof options.port === "string"
+      ? parsePortRange(options.port)
+      : options.port ?? DEFAULT_PORT_RANGE;
+    const c = new Connection(true, options);
+    let conn: Deno.DatagramConn | null = null;
+    if (options.ip !== undefined) {
+      try {
+        conn = c.#bindRange(normalizeAddress(options.ip), range);
+      } catch (e) {
+        c.#log(`Error binding to IP ${options.ip}: ${errorText(e)}`);
+      }
+    }
+    if (conn === null) {
+      try {
+        conn = c.#bindRange("::", range);
+      } catch {
+        conn = c.#bindRange("0.0.0.0", range); // throws "bind: …" when this fails too
+      }
+    }
+    c.#boundFamily = (conn.addr as Deno.NetAddr).hostname.includes(":") ? 6 : 4;
+    c.#sockets.push({ conn, closed: false, listening: false });
+    return c;
+  }
+
+  /** Opens the client's first socket towards the server at ip:port (§2.5). */
+  static client(options: ClientConnectionOptions): Connection {
+    const hostname = normalizeAddress(options.ip);
+    if (!isNumericIp(hostname)) throw new Error(`Bad IP address (${options.ip})`);
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      throw new Error(`Bad UDP port (${options.port})`);
+    }
+    const c = new Connection(false, options);
+    c.#remote = { hostname, port: options.port };
+    c.#hasRemoteAddr = true;
+    c.#boundFamily = hostname.includes(":") ? 6 : 4;
+    c.#openClientSocket();
+    return c;
+  }
+
+  #bindRange(host: string, range: PortRange): Deno.DatagramConn {
+    if (!isNumericIp(host)) throw new Error(`Bad IP address (${host})`);
+    let last: unknown = null;
+    let port = range.low;
+    for (; port <= range.high; port++) {
+      try {
+        return Deno.listenDatagram({ transport: "udp", hostname: host, port });
+      } catch (e) {
+        last = e;
+        // Busy or privileged ports: try the next one. Anything else concerns the address.
+        if (!(e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.PermissionDenied)) {
+          break;
+        }
+      }
+    }
+    this.#log(`Failed binding to ${formatAddress(host, Math.min(port, range.high))}`);
+    throw new Error(`bind: ${errorText(last)}`);
+  }
+
+  #openClientSocket(): void {
+    const conn = Deno.listenDatagram({
+      transport: "udp",
+      hostname: this.#boundFamily === 6 ? "::" : "0.0.0.0",
+      port: 0,
+    });
+    const socket: Socket = { conn, closed: false, listening: false };
+    this.#sockets.push(socket);
+    if (this.#handler !== null) this.#startReceiving(socket);
+  }
+
+  /**
+   * Starts receiving on every socket (and on the client's future ones). `handler` gets the
+   * payload (a fragment) of each authentic datagram, synchronously, in arrival order.
+   */
+  listen(handler: (payload: Uint8Array) => void): void {
+    if (this.#handler !== null) throw new Error("connection: listen() was already called");
+    this.#handler = handler;
+    for (const socket of this.#sockets) this.#startReceiving(socket);
+  }
+
+  #startReceiving(socket: Socket): void {
+    if (socket.closed || socket.listening) return;
+    socket.listening = true;
+    const loop = this.#receiveLoop(socket);
+    this.#loops.add(loop);
+    loop.then(() => this.#loops.delete(loop));
+  }
+
+  async #receiveLoop(socket: Socket): Promise<void> {
+    const buffer = new Uint8Array(RECEIVE_BUFFER_SIZE);
+    while (!socket.closed) {
+      let data: Uint8Array;
+      let addr: Deno.Addr;
+      try {
+        [data, addr] = await socket.conn.receive(buffer);
+      } catch {
+        if (socket.closed) return;
+        this.#stats.receiveErrors++;
+        continue;
+      }
+      this.#receive(data, addr as Deno.NetAddr);
+    }
+  }
+
+  #receive(data: Uint8Array, addr: Deno.NetAddr): void {
+    if (data.length >= RECEIVE_BUFFER_SIZE) {
+      this.#stats.oversize++;
+      return;
+    }
+    const opened = this.#codec.open(data);
+    if (opened === null) return;
+    const now = this.#now();
+    this.#stats.received++;
+    if (opened.seq >= this.#expectedReceiverSeq) {
+      this.#expectedReceiverSeq = opened.seq + 1n;
+      if (opened.timestamp !== TIMESTAMP_NONE) {
+        this.#savedTimestamp = opened.timestamp;
+        this.#savedTimestampReceivedAt = now;
+      }
+      if (opened.timestampReply !== TIMESTAMP_NONE) {
+        this.#rtt.sample((timestamp16(now) - opened.timestampReply) & 0xffff);
+      }
+      this.#lastHeard = now;
+      this.#hasRemoteAddr = true;
+      if (this.#server) {
+        const hostname = normalizeAddress(addr.hostname);
+        const remote = this.#remote;
+        if (remote === null || remote.hostname !== hostname || remote.port !== addr.port) {
+          this.#remote = { hostname, port: addr.port };
+          this.#log(`Server now attached to client at ${formatAddress(hostname, addr.port)}`);
+        }
+      }
+    } else {
+      this.#stats.reordered++;
+    }
+    if (!this.#server) this.#pruneSockets(now);
+    this.#handler?.(opened.payload);
+  }
+
+  /**
+   * Seals `payload` with the current timestamps and sends it to the peer (from the newest
+   * socket). Does nothing without a remote address. Never rejects; failures set `sendError`.
+   */
+  send(payload: Uint8Array): Promise<void> {
+    if (this.#closed || !this.#hasRemoteAddr || this.#remote === null) return Promise.resolve();
+    const now = this.#now();
+    if (this.#server && now - this.#lastHeard > SERVER_ASSOCIATION_TIMEOUT) {
+      this.#hasRemoteAddr = false;
+      this.#log("Server now detached from client.");
+      return Promise.resolve();
+    }
+    let reply = TIMESTAMP_NONE;
+    if (this.#savedTimestamp >= 0 && now - this.#savedTimestampReceivedAt < 1000) {
+      const held = Math.floor(now - this.#savedTimestampReceivedAt);
+      reply = (this.#savedTimestamp + held) & 0xffff;
+      this.#savedTimestamp = -1;
+    }
+    const datagram = this.#codec.seal(timestamp16(now), reply, payload);
+    const socket = this.#sockets[this.#sockets.length - 1];
+    const { hostname, port } = this.#remote;
+    const sending = socket.conn.send(datagram, { transport: "udp", hostname, port }).then(
+      () => {
+        this.#stats.sent++;
+        this.sendError = null;
+      },
+      (e: unknown) => {
+        this.#stats.sendErrors++;
+        if (this.#closed || socket.closed) return;
+        this.sendError = `sendto: ${errorText(e)}`;
+        if ((e as { code?: string }).code === "EMSGSIZE") this.#mtuFallback = true;
+      },
+    );
+    this.#pending.add(sending);
+    sending.then(() => this.#pending.delete(sending));
+
+    if (
+      !this.#server && now - this.#lastPortChoice > PORT_HOP_INTERVAL &&
+      now - this.lastRoundtripSuccess > PORT_HOP_INTERVAL
+    ) {
+      this.#hopPort(now);
+    }
+    return sending;
+  }
+
+  #hopPort(now: number): void {
+    this.#openClientSocket();
+    this.#lastPortChoice = now;
+    this.#pruneSockets(now);
+  }
+
+  #pruneSockets(now: number): void {
+    const sockets = this.#sockets;
+    if (sockets.length <= 1) return;
+    if (now - this.#lastPortChoice > MAX_OLD_SOCKET_AGE) {
+      while (sockets.length > 1) closeSocket(sockets.shift()!);
+    }
+    while (sockets.length > MAX_PORTS_OPEN) closeSocket(sockets.shift()!);
+  }
+
+  /** True for the server side. */
+  get isServer(): boolean {
+    return this.#server;
+  }
+
+  /** False until the server hears its first client (and again after 40 s of silence). */
+  get hasRemoteAddr(): boolean {
+    return this.#hasRemoteAddr;
+  }
+
+  /** The peer's address (normalised), or null before the server hears a client. */
+  get remoteAddr(): { hostname: string; port: number } | null {
+    return this.#remote === null ? null : { ...this.#remote };
+  }
+
+  /** The local port of the (newest) socket. */
+  get port(): number {
+    return (this.#sockets[this.#sockets.length - 1].conn.addr as Deno.NetAddr).port;
+  }
+
+  /** The local address of the (newest) socket. */
+  get localAddr(): { hostname: string; port: number } {
+    const addr = this.#sockets[this.#sockets.length - 1].conn.addr as Deno.NetAddr;
+    return { hostname: addr.hostname, port: addr.port };
+  }
+
+  /** Number of open sockets (the client's list; 1 on the server). */
+  get socketCount(): number {
+    return this.#sockets.length;
+  }
+
+  /** Largest datagram to send: 1252 (IPv4), 1216 (IPv6) or 500 after an EMSGSIZE. */
+  get mtu(): number {
+    if (this.#mtuFallback) return DEFAULT_SEND_MTU;
+    const family = this.#remote === null
+      ? this.#boundFamily
+      : this.#remote.hostname.includes(":")
+      ? 6
+      : 4;
+    return family === 6 ? IPV6_MTU : IPV4_MTU;
+  }
+
+  /** Smoothed round-trip time, ms. */
+  get srtt(): number {
+    return this.#rtt.srtt;
+  }
+
+  /** Round-trip time variation, ms. */
+  get rttvar(): number {
+    return this.#rtt.rttvar;
+  }
+
+  /** Retransmission timeout, ms, in [50, 1000]. */
+  get rto(): number {
+    return this.#rtt.rto;
+  }
+
+  /** Time of the newest authentic in-order datagram (-Infinity before any). */
+  get lastHeard(): number {
+    return this.#lastHeard;
+  }
+
+  /** Rejected and notable datagram counts. */
+  get stats(): ConnectionStats {
+    return { ...this.#codec.rejected, ...this.#stats };
+  }
+
+  /** Closes every socket and waits for pending sends and receive loops to finish. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#pending]);
+    for (const socket of this.#sockets) closeSocket(socket);
+    await Promise.all([...this.#loops]);
+  }
+}
+
+function closeSocket(socket: Socket): void {
+  if (socket.closed) return;
+  socket.closed = true;
+  try {
+    socket.conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** An error's message without Deno's " (os error N)" suffix, like strerror. */
+function errorText(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/ \(os error \d+\)$/, "");
+}

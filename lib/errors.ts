@@ -1,0 +1,38 @@
+/**
+ * Error classes shared by the wire layers (mosh-protocol.md §1, §3, §4).
+ *
+ * Each class names one kind of failure so a caller can tell "drop this datagram and count it"
+ * (ProtocolError, CryptoError) from a programming error (TypeError, RangeError):
+ *
+ * - KeyError: the printable session key is not a valid 22-character base64 key (§1.1).
+ * - CryptoError: a fatal cryptographic limit was reached (sequence or block counter, §1.2, §1.4).
+ * - ProtocolError: malformed input from the network: a short fragment, a zlib error, an oversized
+ *   instruction or invalid protobuf (§3.3, §4). The receiver drops the datagram and counts it.
+ */
+
+/** The session key string is malformed (mosh's "Key must be …" messages). */
+export class KeyError extends Error {
+  /** @param message one line, as printed by mosh, e.g. "Key must be 22 letters long." */
+  constructor(message: string) {
+    super(message);
+    this.name = "KeyError";
+  }
+}
+
+/** A fatal cryptographic condition, such as the 2^47 block limit or sequence exhaustion. */
+export class CryptoError extends Error {
+  /** @param message one line describing the condition */
+  constructor(message: string) {
+    super(message);
+    this.name = "CryptoError";
+  }
+}
+
+/** Malformed wire data: the receiver drops it and counts it; never fatal. */
+export class ProtocolError extends Error {
+  /** @param message one line describing what was wrong with the input */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Framebuffer: the cells, rows and displayed state of a terminal screen
+ * (mosh-protocol.md §9.5, "Framebuffer model and equality").
+ *
+ * A row is one Uint32Array with four words per cell, so copying a row is one
+ * `slice()` and comparing two rows is one tight loop:
+ *
+ *   word 0  first code point of the cell's contents (0 = empty, never written)
+ *   word 1  foreground colour in mosh's storage: 0 default, 30+i palette index i,
+ *           0x1000000 | r<<16 | g<<8 | b for true colour
+ *   word 2  background colour: 0 default, 40+i palette index i, or true colour
+ *   word 3  bits 0-7 attributes (ATTR_*), bits 8-11 flags (FLAG_*)
+ *
+ * A cell holding more than one code point (a base plus combining marks) has
+ * FLAG_MULTI set and its whole contents string in `row.multi`. As in C mosh the
+ * row's wrap flag lives in its last cell, so ICH/DCH/erase treat it exactly as
+ * C mosh does.
+ *
+ * Rows are shared copy-on-write between a live terminal and its snapshots: a
+ * snapshot marks every row `shared`, and the terminal clones a shared row before
+ * writing to it. Every new or reset row gets a generation number from one
+ * process-wide counter; the display diff uses it to detect scrolling.
+ */
+
+export const CELL_WORDS = 4;
+
+export const ATTR_BOLD = 0x01;
+export const ATTR_ITALIC = 0x02;
+export const ATTR_UNDERLINE = 0x04;
+export const ATTR_BLINK = 0x08;
+export const ATTR_INVERSE = 0x10;
+export const ATTR_INVISIBLE = 0x20;
+export const ATTR_MASK = 0xff;
+
+export const FLAG_WIDE = 0x100;
+export const FLAG_FALLBACK = 0x200;
+export const FLAG_WRAP = 0x400;
+export const FLAG_MULTI = 0x800;
+
+/** Colour value of a true-colour entry: `TRUE_COLOR | r << 16 | g << 8 | b`. */
+export const TRUE_COLOR = 0x1000000;
+
+let generationCounter = 0;
+
+/** The next row generation: unique across every terminal in this process. */
+export function nextGeneration(): number {
+  return ++generationCounter;
+}
+
+/** One row of cells. Mutate only through a terminal that owns it unshared. */
+export class Row {
+  /** Generation: set when the row is created or reset; kept by copies. */
+  gen: number;
+  /** Four words per cell; see the module comment. */
+  data: Uint32Array;
+  /** Full contents of cells with FLAG_MULTI, by column. */
+  multi: Map<number, string> | null;
+  /** True once a snapshot references this row; writers must clone it first. */
+  shared = false;
+
+  constructor(width: number, bg = 0, gen = nextGeneration(), data?: Uint32Array) {
+    this.gen = gen;
+    if (data) {
+      this.data = data;
+    } else {
+      this.data = new Uint32Array(width * CELL_WORDS);
+      if (bg !== 0) { for (let i = 2; i < this.data.length; i += CELL_WORDS) this.data[i] = bg; }
+    }
+    this.multi = null;
+  }
+
+  get width(): number {
+    return this.data.length / CELL_WORDS;
+  }
+
+  /** A private copy with the same generation (copy-on-write). */
+  clone(): Row {
+    const r = new Row(0, 0, this.gen, this.data.slice());
+    if (this.multi) r.multi = new Map(this.multi);
+    return r;
+  }
+
+  /** True if the row's last cell carries the wrap flag. */
+  get wrap(): boolean {
+    return (this.data[this.data.length - 1] & FLAG_WRAP) !== 0;
+  }
+
+  /** Contents of cell `col` as a string ("" when empty). */
+  contents(col: number): string {
+    const w3 = this.data[col * CELL_WORDS + 3];
+    if (w3 & FLAG_MULTI) return this.multi!.get(col)!;
+    const cp = this.data[col * CELL_WORDS];
+    return cp === 0 ? "" : String.fromCodePoint(cp);
+  }
+
+  /** Cells equal in contents, renditions and flags (generation not compared). */
+  sameCells(other: Row): boolean {
+    const a = this.data, b = other.data;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    const ma = this.multi, mb = other.multi;
+    if (ma === mb) return true;
+    // FLAG_MULTI bits are equal, so only the strings of flagged cells can differ.
+    for (let i = 3; i < a.length; i += CELL_WORDS) {
+      if (a[i] & FLAG_MULTI) {
+        const col = (i - 3) / CELL_WORDS;
+        if (ma!.get(col) !== mb!.get(col)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** mosh's Row equality: same generation and equal cells. */
+  equals(other: Row): boolean {
+    return this === other || (this.gen === other.gen && this.sameCells(other));
+  }
+}
+
+/** Mouse reporting modes (DECSET 9/1000/1001/1002/1003); 0 = none. */
+export type MouseReporting = 0 | 9 | 1000 | 1001 | 1002 | 1003;
+/** Mouse encodings (DECSET 1005/1006/1015); 0 = default. */
+export type MouseEncoding = 0 | 1005 | 1006 | 1015;
+
+/**
+ * An immutable screen: what one side shows. Produced by `Terminal.snapshot()`.
+ * Fields not compared by `equals` (icon name, title_initialized) still travel
+ * through the display diff.
+ */
+export class Framebuffer {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly rows: readonly Row[],
+    readonly cursorRow: number,
+    readonly cursorCol: number,
+    readonly cursorVisible: boolean,
+    readonly reverseVideo: boolean,
+    /** Current drawing renditions: fg, bg and attribute bits. */
+    readonly fg: number,
+    readonly bg: number,
+    readonly attrs: number,
+    readonly bracketedPaste: boolean,
+    readonly mouseReporting: MouseReporting,
+    readonly mouseFocus: boolean,
+    readonly mouseAlternateScroll: boolean,
+    readonly mouseEncoding: MouseEncoding,
+    readonly applicationCursorKeys: boolean,
+    readonly windowTitle: string,
+    readonly iconName: string,
+    readonly titleInitialized: boolean,
+    readonly clipboard: string,
+    readonly bellCount: number,
+  ) {}
+
+  /** Equality of mosh-protocol.md §9.5 (rows by generation and cells). */
+  equals(o: Framebuffer): boolean {
+    if (this === o) return true;
+    if (
+      this.width !== o.width || this.height !== o.height || this.cursorRow !== o.cursorRow ||
+      this.cursorCol !== o.cursorCol || this.cursorVisible !== o.cursorVisible ||
+      this.reverseVideo !== o.reverseVideo || this.fg !== o.fg || this.bg !== o.bg ||
+      this.attrs !== o.attrs || this.bracketedPaste !== o.bracketedPaste ||
+      this.mouseReporting !== o.mouseReporting || this.mouseFocus !== o.mouseFocus ||
+      this.mouseAlternateScroll !== o.mouseAlternateScroll ||
+      this.mouseEncoding !== o.mouseEncoding || this.windowTitle !== o.windowTitle ||
+      this.clipboard !== o.clipboard || this.bellCount !== o.bellCount
+    ) return false;
+    for (let y = 0; y < this.height; y++) {
+      if (!this.rows[y].equals(o.rows[y])) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The screen as text: each row's cells (empty = space, fallback = U+00A0 then
+   * contents, the cell after a wide one skipped), a newline after every row, then
+   * `cursor <row> <col>\n` (0-based).
+   */
+  screenText(): string {
+    let out = "";
+    for (let y = 0; y < this.height; y++) {
+      const row = this.rows[y];
+      const d = row.data;
+      let line = "";
+      for (let x = 0; x < this.width; x++) {
+        const w3 = d[x * CELL_WORDS + 3];
+        const cp = d[x * CELL_WORDS];
+        if (w3 & FLAG_FALLBACK) line += "\u00a0";
+        if (cp === 0) line += " ";
+        else if (w3 & FLAG_MULTI) line += row.multi!.get(x)!;
+        else line += String.fromCodePoint(cp);
+        if (w3 & FLAG_WIDE) x++;
+      }
+      out += line + "\n";
+    }
+    return out + `cursor ${this.cursorRow} ${this.cursorCol}\n`;
+  }
+}

@@ -1,0 +1,871 @@
+/**
+ * Local echo prediction: the client guesses the echo of what the user types and draws it over
+ * the synchronised screen until the server confirms or refutes it (mosh-protocol.md §8.4, judged
+ * with the server's echo ack of §6.3).
+ *
+ * Every prediction (a character cell or a cursor position) carries
+ * - an expiry frame, `local_frame_sent + 1` when it was made: it is judged only once the server's
+ *   echo ack (the "late ack") has reached that client state, because only then is any echo the
+ *   input caused already part of the screen the client holds;
+ * - an epoch. A prediction is drawn only when its epoch has been confirmed, and the engine starts
+ *   a new epoch ("becomes tentative") whenever a guess gets risky: a control character, an escape
+ *   sequence other than the arrow keys, a wide or unprintable character, typing in the last
+ *   column. So after a CR nothing is drawn until the server has echoed one character of the new
+ *   line as predicted, and a password prompt never shows the password: the wrong guesses of an
+ *   unconfirmed epoch are silently dropped ("kill epoch"). A wrong guess of a confirmed epoch
+ *   resets every prediction.
+ *
+ * Whether predictions are drawn at all depends on the display mode and on timing triggers: in
+ * `adaptive` mode they appear while the send interval (about SRTT/2) is above 30 ms or while a
+ * prediction has been pending for 250 ms ("glitch"), and they are underlined while the interval
+ * is above 80 ms or after a 5 s glitch.
+ *
+ * How the client drives it (times are milliseconds on one clock, state numbers are bigint):
+ * - after each datagram: `setLocalFrameAcked(sentStateAcked)`, `setSendInterval(sendInterval)`,
+ *   `setLocalFrameLateAcked(latestRemoteState.echoAck)`;
+ * - for each read from stdin: `setLocalFrameSent(sentStateLast)`, then
+ *   `newUserInput(bytes, remoteFramebuffer, now)` with every byte read, before the escape key
+ *   handling;
+ * - on SIGWINCH: `reset()`;
+ * - for each frame drawn: `cull(remoteFramebuffer, now)` then `apply(remoteFramebuffer)` gives
+ *   the framebuffer to paint (other overlays go on top of it);
+ * - wake up after at most `waitTime()` ms.
+ */
+
+import {
+  ATTR_MASK,
+  ATTR_UNDERLINE,
+  CELL_WORDS,
+  FLAG_MULTI,
+  FLAG_WRAP,
+  Framebuffer,
+  type Row,
+} from "./framebuffer.ts";
+import { charWidth } from "./wcwidth.ts";
+
+/** When predictions are drawn (MOSH_PREDICTION_DISPLAY). */
+export type PredictionMode = "adaptive" | "always" | "never" | "experimental";
+
+/** The accepted values of MOSH_PREDICTION_DISPLAY. */
+export const PREDICTION_MODES: readonly PredictionMode[] = [
+  "adaptive",
+  "always",
+  "never",
+  "experimental",
+];
+
+/**
+ * Parses MOSH_PREDICTION_DISPLAY: unset means `adaptive`; an unknown value throws an Error with
+ * mosh-client's message, `Unknown prediction mode X.`
+ */
+export function parsePredictionMode(value: string | undefined): PredictionMode {
+  if (value === undefined) return "adaptive";
+  if ((PREDICTION_MODES as readonly string[]).includes(value)) return value as PredictionMode;
+  throw new Error(`Unknown prediction mode ${value}.`);
+}
+
+/** Send interval (ms) above which predictions are shown in adaptive mode. */
+export const SRTT_TRIGGER_HIGH = 30;
+/** Send interval (ms) at or below which, with nothing pending, they stop being shown. */
+export const SRTT_TRIGGER_LOW = 20;
+/** Send interval (ms) above which predictions are underlined. */
+export const FLAG_TRIGGER_HIGH = 80;
+/** Send interval (ms) at or below which underlining stops. */
+export const FLAG_TRIGGER_LOW = 50;
+/** A prediction pending this long (ms) is a glitch: show predictions. */
+export const GLITCH_THRESHOLD = 250;
+/** A prediction pending this long (ms) is a big glitch: show and underline. */
+export const GLITCH_FLAG_THRESHOLD = 5000;
+/** Quick confirmations needed to repair a glitch. */
+export const GLITCH_REPAIR_COUNT = 10;
+/** At most one glitch repair step per this many ms. */
+export const GLITCH_REPAIR_MININTERVAL = 150;
+/** A single read longer than this is a paste: no predictions. */
+export const PASTE_THRESHOLD = 100;
+/** Wake-up interval (ms) while timing triggers are still armed. */
+export const PREDICTION_WAKE_INTERVAL = 50;
+
+/** Options of a PredictionEngine. */
+export interface PredictionOptions {
+  /** Display mode; default `adaptive`. */
+  mode?: PredictionMode;
+  /** Predict overwriting rather than inserting (MOSH_PREDICTION_OVERWRITE=yes). */
+  overwrite?: boolean;
+}
+
+/** A predicted cell: the replacement in framebuffer words, plus its judging state. */
+class CellPrediction {
+  active = false;
+  /** The cell's future is unknown (shifted past the line end): drawn as it is, underlined. */
+  unknown = false;
+  epoch = 0;
+  expiry = 0n;
+  time = 0;
+  /** Replacement cell: code point, foreground, background, attributes and flags. */
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  /** Contents of a replacement holding several code points (FLAG_MULTI). */
+  multi: string | null = null;
+  /** Blank-normalised contents the cell showed before; echoing one of them earns no credit. */
+  originals: string[] = [];
+
+  clear(): void {
+    this.active = false;
+    this.unknown = false;
+    this.originals.length = 0;
+  }
+
+  /** Drops the prediction but remembers its replacement as one more original content. */
+  clearKeepingOriginal(): void {
+    if (!this.active || this.unknown) {
+      this.clear();
+      return;
+    }
+    this.originals.push(normalise(this.w0, this.w3, this.multi));
+    this.active = false;
+  }
+
+  copyFrom(o: CellPrediction): void {
+    this.w0 = o.w0;
+    this.w1 = o.w1;
+    this.w2 = o.w2;
+    this.w3 = o.w3;
+    this.multi = o.multi;
+  }
+
+  copyFromRow(row: Row, col: number): void {
+    const d = row.data, at = col * CELL_WORDS;
+    this.w0 = d[at];
+    this.w1 = d[at + 1];
+    this.w2 = d[at + 2];
+    this.w3 = d[at + 3] & ~FLAG_WRAP;
+    this.multi = this.w3 & FLAG_MULTI ? row.multi!.get(col)! : null;
+  }
+
+  get blank(): boolean {
+    return (this.w3 & FLAG_MULTI) === 0 && isBlankCodePoint(this.w0);
+  }
+}
+
+interface CursorPrediction {
+  row: number;
+  col: number;
+  epoch: number;
+  expiry: bigint;
+  time: number;
+}
+
+const enum Validity {
+  Pending,
+  Correct,
+  CorrectNoCredit,
+  IncorrectOrExpired,
+}
+
+const enum ParseState {
+  Ground,
+  Escape,
+  EscapeIntermediate,
+  Csi,
+  String,
+}
+
+function isBlankCodePoint(cp: number): boolean {
+  return cp === 0 || cp === 0x20 || cp === 0xa0;
+}
+
+/** Cell contents for comparison: every blank (empty, space, U+00A0) is " ". */
+function normalise(w0: number, w3: number, multi: string | null): string {
+  if (w3 & FLAG_MULTI) return multi!;
+  return isBlankCodePoint(w0) ? " " : String.fromCodePoint(w0);
+}
+
+function rowCellKey(row: Row, col: number): string {
+  const at = col * CELL_WORDS;
+  return normalise(row.data[at], row.data[at + 3], row.multi?.get(col) ?? null);
+}
+
+/** mosh's contents match: both blank, or the same contents. */
+function contentsMatch(row: Row, col: number, p: CellPrediction): boolean {
+  const at = col * CELL_WORDS;
+  const w0 = row.data[at], w3 = row.data[at + 3];
+  const realMulti = (w3 & FLAG_MULTI) !== 0, predMulti = (p.w3 & FLAG_MULTI) !== 0;
+  if (!realMulti && !predMulti) {
+    return w0 === p.w0 || (isBlankCodePoint(w0) && isBlankCodePoint(p.w0));
+  }
+  return realMulti && predMulti && row.multi!.get(col) === p.multi;
+}
+
+/** The real cell equals the replacement (the wrap flag, a row property, is ignored). */
+function sameCell(row: Row, col: number, p: CellPrediction): boolean {
+  const d = row.data, at = col * CELL_WORDS;
+  if (
+    d[at] !== p.w0 || d[at + 1] !== p.w1 || d[at + 2] !== p.w2 ||
+    (d[at + 3] & ~FLAG_WRAP) !== p.w3
+  ) return false;
+  return (p.w3 & FLAG_MULTI) === 0 || row.multi!.get(col) === p.multi;
+}
+
+/**
+ * The local echo prediction engine of one client (§8.4). See the module comment for the calls
+ * the client makes and when.
+ */
+export class PredictionEngine {
+  /** Display mode. */
+  readonly mode: PredictionMode;
+  /** Predicting overwrite rather than insert. */
+  readonly overwrite: boolean;
+
+  #predictionEpoch = 1;
+  #confirmedEpoch = 0;
+  /** Predicted cells by row number; each array has one entry per column. */
+  #rows = new Map<number, CellPrediction[]>();
+  /** Cursor predictions, oldest first; the last one is the predicted cursor. */
+  #cursors: CursorPrediction[] = [];
+
+  #localFrameSent = 0n;
+  #localFrameAcked = 0n;
+  #localFrameLateAcked = 0n;
+  #sendInterval = 250;
+
+  #srttTrigger = false;
+  #flagging = false;
+  #glitchTrigger = 0;
+  #lastQuickConfirmation = 0;
+  #lastWidth = -1;
+  #lastHeight = -1;
+
+  // The private input parser: UTF-8 decoder, then a reduced DEC/ANSI state machine.
+  #utf8Need = 0;
+  #utf8Cp = 0;
+  #utf8Lo = 0x80;
+  #utf8Hi = 0xbf;
+  #state = ParseState.Ground;
+  #csiPlain = true;
+  #lastByte = -1;
+
+  /** @param options display mode (default adaptive) and overwrite prediction (default off) */
+  constructor(options: PredictionOptions = {}) {
+    const mode = options.mode ?? "adaptive";
+    if (!PREDICTION_MODES.includes(mode)) {
+      throw new Error(`Unknown prediction mode ${mode}.`);
+    }
+    this.mode = mode;
+    this.overwrite = options.overwrite ?? false;
+  }
+
+  /** The epoch new predictions are tagged with. */
+  get predictionEpoch(): number {
+    return this.#predictionEpoch;
+  }
+
+  /** The newest epoch the server has confirmed; predictions up to it are drawn. */
+  get confirmedEpoch(): number {
+    return this.#confirmedEpoch;
+  }
+
+  /** The glitch trigger: 0, up to 10 (show predictions), or 20 (show and underline). */
+  get glitchTrigger(): number {
+    return this.#glitchTrigger;
+  }
+
+  /** True while any cell or cursor prediction awaits judgement. */
+  get active(): boolean {
+    if (this.#cursors.length > 0) return true;
+    for (const cells of this.#rows.values()) {
+      for (const c of cells) if (c.active) return true;
+    }
+    return false;
+  }
+
+  /** The last client state number sent (`get_sent_state_last`), taken at each stdin read. */
+  setLocalFrameSent(n: bigint): void {
+    this.#localFrameSent = n;
+  }
+
+  /**
+   * The newest client state the server acknowledged. Recorded for completeness: predictions
+   * are judged only by the late ack, because an ack says nothing about the echo.
+   */
+  setLocalFrameAcked(n: bigint): void {
+    this.#localFrameAcked = n;
+  }
+
+  /** The newest client state acknowledged so far (see setLocalFrameAcked). */
+  get localFrameAcked(): bigint {
+    return this.#localFrameAcked;
+  }
+
+  /** The server's echo ack (§6.3): input up to this state reached the pty 50 ms ago. */
+  setLocalFrameLateAcked(n: bigint): void {
+    this.#localFrameLateAcked = n;
+  }
+
+  /** The transport's send interval in ms (about SRTT/2, 20-250). */
+  setSendInterval(ms: number): void {
+    this.#sendInterval = ms;
+  }
+
+  /** Drops every prediction and starts a new epoch (resize, paste, wrong guess). */
+  reset(): void {
+    this.#cursors.length = 0;
+    this.#rows.clear();
+    this.#becomeTentative();
+  }
+
+  /**
+   * Makes predictions for one read of user input, judged against `fb` (the latest remote
+   * framebuffer). A read longer than 100 bytes is a paste: every prediction is dropped and none
+   * is made.
+   */
+  newUserInput(bytes: Uint8Array, fb: Framebuffer, now: number): void {
+    if (bytes.length > PASTE_THRESHOLD) {
+      this.reset();
+      this.#resetParser();
+      return;
+    }
+    if (this.mode === "never") return;
+    for (let i = 0; i < bytes.length; i++) this.#newUserByte(bytes[i], fb, now);
+  }
+
+  /**
+   * Judges the predictions against `fb` (run before each frame is drawn): confirmed ones raise
+   * the confirmed epoch and go away, wrong ones kill their epoch or reset everything, pending
+   * ones feed the glitch triggers. Also updates the display triggers from the send interval.
+   */
+  cull(fb: Framebuffer, now: number): void {
+    if (this.mode === "never") return;
+    if (fb.width !== this.#lastWidth || fb.height !== this.#lastHeight) {
+      if (this.#lastWidth >= 0) this.reset();
+      this.#lastWidth = fb.width;
+      this.#lastHeight = fb.height;
+    }
+
+    if (this.#sendInterval > SRTT_TRIGGER_HIGH) {
+      this.#srttTrigger = true;
+    } else if (this.#srttTrigger && this.#sendInterval <= SRTT_TRIGGER_LOW && !this.active) {
+      this.#srttTrigger = false;
+    }
+    if (this.#sendInterval > FLAG_TRIGGER_HIGH) this.#flagging = true;
+    else if (this.#sendInterval <= FLAG_TRIGGER_LOW) this.#flagging = false;
+    if (this.#glitchTrigger > GLITCH_REPAIR_COUNT) this.#flagging = true;
+
+    for (const [rowNum, cells] of this.#rows) {
+      if (rowNum >= fb.height) {
+        this.#rows.delete(rowNum);
+        continue;
+      }
+      const row = fb.rows[rowNum];
+      for (let col = 0; col < cells.length; col++) {
+        const cell = cells[col];
+        if (!cell.active) continue;
+        switch (this.#cellValidity(fb, row, col, cell)) {
+          case Validity.IncorrectOrExpired:
+            if (this.mode === "experimental") {
+              cell.clear();
+            } else if (cell.epoch > this.#confirmedEpoch) {
+              this.#killEpoch(cell.epoch, fb, now);
+            } else {
+              this.reset();
+              return;
+            }
+            break;
+          case Validity.Correct: {
+            if (cell.epoch > this.#confirmedEpoch) this.#confirmedEpoch = cell.epoch;
+            if (
+              now - cell.time < GLITCH_THRESHOLD && this.#glitchTrigger > 0 &&
+              now - GLITCH_REPAIR_MININTERVAL >= this.#lastQuickConfirmation
+            ) {
+              this.#glitchTrigger--;
+              this.#lastQuickConfirmation = now;
+            }
+            // The rest of the row takes the renditions the server actually used.
+            const at = col * CELL_WORDS;
+            const fg = row.data[at + 1],
+              bg = row.data[at + 2],
+              attrs = row.data[at + 3] & ATTR_MASK;
+            for (let k = col; k < cells.length; k++) {
+              const c = cells[k];
+              c.w1 = fg;
+              c.w2 = bg;
+              c.w3 = (c.w3 & ~ATTR_MASK) | attrs;
+            }
+            cell.clear();
+            break;
+          }
+          case Validity.CorrectNoCredit:
+            cell.clear();
+            break;
+          case Validity.Pending: {
+            const age = now - cell.time;
+            if (age >= GLITCH_FLAG_THRESHOLD) {
+              this.#glitchTrigger = GLITCH_REPAIR_COUNT * 2;
+            } else if (age >= GLITCH_THRESHOLD && this.#glitchTrigger < GLITCH_REPAIR_COUNT) {
+              this.#glitchTrigger = GLITCH_REPAIR_COUNT;
+            }
+            break;
+          }
+        }
+      }
+    }
+
+    const cursors = this.#cursors;
+    if (cursors.length > 0) {
+      if (this.#cursorValidity(fb, cursors[cursors.length - 1]) === Validity.IncorrectOrExpired) {
+        if (this.mode === "experimental") cursors.length = 0;
+        else this.reset();
+        return;
+      }
+      this.#cursors = cursors.filter((c) => this.#cursorValidity(fb, c) === Validity.Pending);
+    }
+  }
+
+  /**
+   * Draws the confirmed predictions over `fb` and returns the result: `fb` itself when nothing
+   * is drawn, otherwise a new Framebuffer whose changed rows are private copies (`fb` and its
+   * rows are never modified). Run `cull` first.
+   */
+  apply(fb: Framebuffer): Framebuffer {
+    if (!this.#showing) return fb;
+    const confirmed = this.#confirmedEpoch;
+    let cursorRow = fb.cursorRow, cursorCol = fb.cursorCol;
+    for (const c of this.#cursors) {
+      if (c.epoch <= confirmed && c.row < fb.height && c.col < fb.width) {
+        cursorRow = c.row;
+        cursorCol = c.col;
+      }
+    }
+
+    let rows: Row[] | null = null;
+    const width = fb.width;
+    for (const [rowNum, cells] of this.#rows) {
+      if (rowNum >= fb.height) continue;
+      const real = fb.rows[rowNum];
+      let out: Row | null = null;
+      const n = Math.min(cells.length, width);
+      for (let col = 0; col < n; col++) {
+        const p = cells[col];
+        if (!p.active || p.epoch > confirmed) continue;
+        const at = col * CELL_WORDS;
+        let flag = this.#flagging;
+        if (p.blank && isBlankCodePoint(real.data[at]) && (real.data[at + 3] & FLAG_MULTI) === 0) {
+          flag = false;
+        }
+        if (p.unknown) {
+          if (flag && col !== width - 1) {
+            out ??= real.clone();
+            out.data[at + 3] |= ATTR_UNDERLINE;
+          }
+          continue;
+        }
+        if (sameCell(real, col, p)) continue;
+        out ??= real.clone();
+        const d = out.data;
+        d[at] = p.w0;
+        d[at + 1] = p.w1;
+        d[at + 2] = p.w2;
+        d[at + 3] = p.w3 | (d[at + 3] & FLAG_WRAP) | (flag ? ATTR_UNDERLINE : 0);
+        if (p.w3 & FLAG_MULTI) (out.multi ??= new Map()).set(col, p.multi!);
+        else out.multi?.delete(col);
+      }
+      if (out) {
+        rows ??= fb.rows.slice();
+        rows[rowNum] = out;
+      }
+    }
+
+    if (rows === null && cursorRow === fb.cursorRow && cursorCol === fb.cursorCol) return fb;
+    return new Framebuffer(
+      fb.width,
+      fb.height,
+      rows ?? fb.rows,
+      cursorRow,
+      cursorCol,
+      fb.cursorVisible,
+      fb.reverseVideo,
+      fb.fg,
+      fb.bg,
+      fb.attrs,
+      fb.bracketedPaste,
+      fb.mouseReporting,
+      fb.mouseFocus,
+      fb.mouseAlternateScroll,
+      fb.mouseEncoding,
+      fb.applicationCursorKeys,
+      fb.windowTitle,
+      fb.iconName,
+      fb.titleInitialized,
+      fb.clipboard,
+      fb.bellCount,
+    );
+  }
+
+  /**
+   * Milliseconds until the engine wants to run `cull` again: 50 while predictions are active
+   * and the timing triggers have not all fired, otherwise Infinity.
+   */
+  waitTime(): number {
+    if (this.mode === "never") return Infinity;
+    const timingTestsNecessary = !(this.#glitchTrigger > 0 && this.#flagging);
+    return timingTestsNecessary && this.active ? PREDICTION_WAKE_INTERVAL : Infinity;
+  }
+
+  get #showing(): boolean {
+    if (this.mode === "adaptive") return this.#srttTrigger || this.#glitchTrigger > 0;
+    return this.mode !== "never";
+  }
+
+  #becomeTentative(): void {
+    if (this.mode !== "experimental") this.#predictionEpoch++;
+  }
+
+  #cellValidity(fb: Framebuffer, row: Row, col: number, p: CellPrediction): Validity {
+    if (col >= fb.width) return Validity.IncorrectOrExpired;
+    if (this.#localFrameLateAcked < p.expiry) return Validity.Pending;
+    // A blank guess is too easily "right" to count as a confirmation.
+    if (p.unknown || p.blank) return Validity.CorrectNoCredit;
+    if (!contentsMatch(row, col, p)) return Validity.IncorrectOrExpired;
+    const key = normalise(p.w0, p.w3, p.multi);
+    return p.originals.includes(key) ? Validity.CorrectNoCredit : Validity.Correct;
+  }
+
+  #cursorValidity(fb: Framebuffer, c: CursorPrediction): Validity {
+    if (c.row >= fb.height || c.col >= fb.width) return Validity.IncorrectOrExpired;
+    if (this.#localFrameLateAcked < c.expiry) return Validity.Pending;
+    return fb.cursorRow === c.row && fb.cursorCol === c.col
+      ? Validity.Correct
+      : Validity.IncorrectOrExpired;
+  }
+
+  /** A wrong guess in an unconfirmed epoch: forget that epoch and everything after it. */
+  #killEpoch(epoch: number, fb: Framebuffer, now: number): void {
+    this.#cursors = this.#cursors.filter((c) => c.epoch < epoch);
+    this.#cursors.push({
+      row: fb.cursorRow,
+      col: fb.cursorCol,
+      epoch: this.#predictionEpoch,
+      expiry: this.#localFrameSent + 1n,
+      time: now,
+    });
+    for (const cells of this.#rows.values()) {
+      for (const c of cells) if (c.active && c.epoch >= epoch) c.clear();
+    }
+    this.#becomeTentative();
+  }
+
+  /** The predicted cursor, made for the current epoch (starting from the real cursor). */
+  #cursor(fb: Framebuffer, now: number): CursorPrediction {
+    const cursors = this.#cursors;
+    const last = cursors.length > 0 ? cursors[cursors.length - 1] : null;
+    if (last === null || last.epoch !== this.#predictionEpoch) {
+      const c = {
+        row: last ? last.row : fb.cursorRow,
+        col: last ? last.col : fb.cursorCol,
+        epoch: this.#predictionEpoch,
+        expiry: this.#localFrameSent + 1n,
+        time: now,
+      };
+      cursors.push(c);
+      return c;
+    }
+    return last;
+  }
+
+  #rowCells(rowNum: number, width: number): CellPrediction[] {
+    let cells = this.#rows.get(rowNum);
+    if (!cells) {
+      cells = Array.from({ length: width }, () => new CellPrediction());
+      this.#rows.set(rowNum, cells);
+    }
+    return cells;
+  }
+
+  /** Marks `p` as a new prediction of the current epoch, made now. */
+  #activate(p: CellPrediction, now: number): void {
+    p.active = true;
+    p.epoch = this.#predictionEpoch;
+    p.expiry = this.#localFrameSent + 1n;
+    p.time = now;
+  }
+
+  #expire(c: CursorPrediction, now: number): void {
+    c.expiry = this.#localFrameSent + 1n;
+    c.time = now;
+  }
+
+  #resetParser(): void {
+    this.#utf8Need = 0;
+    this.#state = ParseState.Ground;
+    this.#lastByte = -1;
+  }
+
+  #newUserByte(byte: number, fb: Framebuffer, now: number): void {
+    if (this.mode === "experimental") this.#predictionEpoch = this.#confirmedEpoch;
+    this.cull(fb, now);
+
+    // The real terminal is in application cursor mode: treat ESC O x as ESC [ x.
+    let b = byte;
+    if (this.#lastByte === 0x1b && b === 0x4f) b = 0x5b;
+    this.#lastByte = b;
+
+    if (this.#utf8Need > 0) {
+      if (b >= this.#utf8Lo && b <= this.#utf8Hi) {
+        this.#utf8Cp = (this.#utf8Cp << 6) | (b & 0x3f);
+        this.#utf8Lo = 0x80;
+        this.#utf8Hi = 0xbf;
+        if (--this.#utf8Need === 0) this.#codePoint(this.#utf8Cp, fb, now);
+        return;
+      }
+      // A broken sequence: predict nothing for it, then read this byte afresh.
+      this.#utf8Need = 0;
+      this.#invalid(fb, now);
+    }
+    if (b < 0x80) {
+      this.#codePoint(b, fb, now);
+      return;
+    }
+    this.#utf8Lo = 0x80;
+    this.#utf8Hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) {
+      this.#utf8Need = 1;
+      this.#utf8Cp = b & 0x1f;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      this.#utf8Need = 2;
+      this.#utf8Cp = b & 0x0f;
+      if (b === 0xe0) this.#utf8Lo = 0xa0; // overlong
+      if (b === 0xed) this.#utf8Hi = 0x9f; // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      this.#utf8Need = 3;
+      this.#utf8Cp = b & 0x07;
+      if (b === 0xf0) this.#utf8Lo = 0x90; // overlong
+      if (b === 0xf4) this.#utf8Hi = 0x8f; // above U+10FFFF
+    } else {
+      this.#invalid(fb, now);
+    }
+  }
+
+  /** Undecodable input: the terminal would show U+FFFD; don't guess, start a new epoch. */
+  #invalid(fb: Framebuffer, now: number): void {
+    if (this.#state === ParseState.Ground) {
+      this.#cursor(fb, now);
+      this.#becomeTentative();
+    }
+  }
+
+  /** One decoded code point through the escape-sequence state machine. */
+  #codePoint(cp: number, fb: Framebuffer, now: number): void {
+    if (cp === 0x1b) {
+      this.#state = ParseState.Escape;
+      return;
+    }
+    if (cp >= 0x80 && cp <= 0x9f) {
+      this.#c1(cp);
+      return;
+    }
+    if (cp === 0x18 || cp === 0x1a) {
+      // CAN and SUB abort any sequence.
+      this.#state = ParseState.Ground;
+      this.#becomeTentative();
+      return;
+    }
+    switch (this.#state) {
+      case ParseState.Ground:
+        if (cp < 0x20) this.#execute(cp, fb, now);
+        else if (cp === 0x7f) this.#backspace(fb, now);
+        else this.#print(cp, fb, now);
+        return;
+      case ParseState.Escape:
+        if (cp < 0x20) this.#execute(cp, fb, now);
+        else if (cp < 0x30) this.#state = ParseState.EscapeIntermediate;
+        else if (cp === 0x5b) {
+          this.#state = ParseState.Csi;
+          this.#csiPlain = true;
+        } else if (cp === 0x5d || cp === 0x50 || cp === 0x58 || cp === 0x5e || cp === 0x5f) {
+          this.#state = ParseState.String;
+        } else if (cp !== 0x7f) this.#endSequence();
+        return;
+      case ParseState.EscapeIntermediate:
+        if (cp < 0x20) this.#execute(cp, fb, now);
+        else if (cp >= 0x30 && cp !== 0x7f) this.#endSequence();
+        return;
+      case ParseState.Csi:
+        if (cp < 0x20) this.#execute(cp, fb, now);
+        else if (cp < 0x40) this.#csiPlain = false;
+        else if (cp < 0x7f) {
+          this.#state = ParseState.Ground;
+          if (this.#csiPlain && cp === 0x43) this.#cursorRight(fb, now);
+          else if (this.#csiPlain && cp === 0x44) this.#cursorLeft(fb, now);
+          else this.#becomeTentative();
+        } else if (cp > 0x7f) this.#endSequence();
+        return;
+      case ParseState.String:
+        if (cp === 0x07) this.#endSequence();
+        return;
+    }
+  }
+
+  /** C1 controls as code points (U+0080-U+009F). */
+  #c1(cp: number): void {
+    if (cp === 0x9b) {
+      this.#state = ParseState.Csi;
+      this.#csiPlain = true;
+    } else if (cp === 0x90 || cp === 0x98 || cp === 0x9d || cp === 0x9e || cp === 0x9f) {
+      this.#state = ParseState.String;
+    } else {
+      this.#endSequence();
+    }
+  }
+
+  /** Any sequence or control other than the arrows: the next guesses are tentative. */
+  #endSequence(): void {
+    this.#state = ParseState.Ground;
+    this.#becomeTentative();
+  }
+
+  #execute(cp: number, fb: Framebuffer, now: number): void {
+    this.#becomeTentative();
+    if (cp === 0x0d) this.#newlineCarriageReturn(fb, now);
+  }
+
+  #print(cp: number, fb: Framebuffer, now: number): void {
+    const cursor = this.#cursor(fb, now);
+    if (charWidth(cp) !== 1) {
+      this.#becomeTentative();
+      return;
+    }
+    const width = fb.width;
+    const real = fb.rows[cursor.row];
+    const cells = this.#rowCells(cursor.row, width);
+    // The last column is risky: a shell puts the character there, an editor may wrap.
+    if (cursor.col + 1 >= width) this.#becomeTentative();
+
+    if (!this.overwrite) {
+      for (let i = width - 1; i > cursor.col; i--) {
+        const c = cells[i];
+        c.clearKeepingOriginal();
+        this.#activate(c, now);
+        c.originals.push(rowCellKey(real, i));
+        const prev = cells[i - 1];
+        if (i === width - 1) {
+          c.unknown = true;
+        } else if (prev.active) {
+          c.unknown = prev.unknown;
+          if (!prev.unknown) c.copyFrom(prev);
+        } else {
+          c.unknown = false;
+          c.copyFromRow(real, i - 1);
+        }
+      }
+    }
+
+    const c = cells[cursor.col];
+    c.clearKeepingOriginal();
+    this.#activate(c, now);
+    // Renditions follow the character on the left, or the pen at column 0.
+    let fg = fb.fg, bg = fb.bg, attrs = fb.attrs & ATTR_MASK;
+    if (cursor.col > 0) {
+      const prev = cells[cursor.col - 1];
+      if (prev.active && !prev.unknown) {
+        fg = prev.w1;
+        bg = prev.w2;
+        attrs = prev.w3 & ATTR_MASK;
+      } else {
+        const at = (cursor.col - 1) * CELL_WORDS;
+        fg = real.data[at + 1];
+        bg = real.data[at + 2];
+        attrs = real.data[at + 3] & ATTR_MASK;
+      }
+    }
+    c.w0 = cp;
+    c.w1 = fg;
+    c.w2 = bg;
+    c.w3 = attrs;
+    c.multi = null;
+    c.originals.push(rowCellKey(real, cursor.col));
+
+    this.#expire(cursor, now);
+    if (cursor.col < width - 1) {
+      cursor.col++;
+    } else {
+      this.#becomeTentative();
+      this.#newlineCarriageReturn(fb, now);
+    }
+  }
+
+  #backspace(fb: Framebuffer, now: number): void {
+    const cursor = this.#cursor(fb, now);
+    if (cursor.col === 0) return;
+    const width = fb.width;
+    const real = fb.rows[cursor.row];
+    const cells = this.#rowCells(cursor.row, width);
+    cursor.col--;
+    this.#expire(cursor, now);
+    if (this.overwrite) {
+      const c = cells[cursor.col];
+      c.clearKeepingOriginal();
+      this.#activate(c, now);
+      c.originals.push(rowCellKey(real, cursor.col));
+      c.w0 = 0x20;
+      c.w3 &= ATTR_MASK;
+      c.multi = null;
+      return;
+    }
+    for (let i = cursor.col; i < width; i++) {
+      const c = cells[i];
+      c.clearKeepingOriginal();
+      this.#activate(c, now);
+      c.originals.push(rowCellKey(real, i));
+      if (i + 2 < width) {
+        const next = cells[i + 1];
+        if (next.active) {
+          c.unknown = next.unknown;
+          if (!next.unknown) c.copyFrom(next);
+        } else {
+          c.unknown = false;
+          c.copyFromRow(real, i + 1);
+        }
+      } else {
+        c.unknown = true;
+      }
+    }
+  }
+
+  #cursorRight(fb: Framebuffer, now: number): void {
+    const cursor = this.#cursor(fb, now);
+    if (cursor.col < fb.width - 1) {
+      cursor.col++;
+      this.#expire(cursor, now);
+    }
+  }
+
+  #cursorLeft(fb: Framebuffer, now: number): void {
+    const cursor = this.#cursor(fb, now);
+    if (cursor.col > 0) {
+      cursor.col--;
+      this.#expire(cursor, now);
+    }
+  }
+
+  /** CR: the cursor goes to column 0 of the next row; on the last row, predict a blank row. */
+  #newlineCarriageReturn(fb: Framebuffer, now: number): void {
+    const cursor = this.#cursor(fb, now);
+    cursor.col = 0;
+    this.#expire(cursor, now);
+    if (cursor.row < fb.height - 1) {
+      cursor.row++;
+      return;
+    }
+    // Scrolling is not predicted; the last row is predicted blank.
+    for (const c of this.#rowCells(cursor.row, fb.width)) {
+      c.clear();
+      this.#activate(c, now);
+      c.w0 = 0;
+      c.w1 = 0;
+      c.w2 = fb.bg;
+      c.w3 = 0;
+      c.multi = null;
+    }
+  }
+}

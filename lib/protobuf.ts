@@ -1,0 +1,500 @@
+/**
+ * A small hand-written proto2 codec for mosh's three message types (mosh-protocol.md §4):
+ *
+ * - TransportBuffers.Instruction (§4.1): the SSP instruction carried in every fragment.
+ * - ClientBuffers.UserMessage (§4.2): the client's keystrokes and resizes.
+ * - HostBuffers.HostMessage (§4.3): the server's terminal bytes, resizes and echo acks.
+ *
+ * Proto2 extensions are encoded like ordinary fields, so a UserMessage or HostMessage is a list of
+ * field-1 sub-messages ("Instruction"), each holding one extension sub-message (§4.4).
+ *
+ * Encoding writes every field in field-number order, as mosh's C++ code does. Decoding accepts any
+ * valid proto2 encoding: fields in any order, missing fields as 0 or empty, repeated scalars and
+ * sub-messages merged ("last one wins"), and unknown fields of every wire type skipped. Every
+ * length is checked against the input, and malformed input throws a ProtocolError; decoded bytes
+ * fields are views into the input, so decoding never allocates more than the input size.
+ */
+
+import { ProtocolError } from "./errors.ts";
+
+export { ProtocolError };
+
+/** mosh's protocol version (MOSH_PROTOCOL_VERSION, §2.2). */
+export const PROTOCOL_VERSION = 2;
+
+/** A TransportBuffers.Instruction. State numbers are u64 bigints. */
+export interface Instruction {
+  /** Always PROTOCOL_VERSION (2) when sent by mosh. */
+  protocolVersion: number;
+  /** The receiver state this diff applies to. */
+  oldNum: bigint;
+  /** The state the diff produces; 2^64-1 means shutdown. */
+  newNum: bigint;
+  /** The newest in-order state the sender has received from its peer. */
+  ackNum: bigint;
+  /** The peer may discard states numbered below this. */
+  throwawayNum: bigint;
+  /** A serialized UserMessage or HostMessage; empty for a pure ack. */
+  diff: Uint8Array;
+  /** 0-16 random bytes hiding the true length. */
+  chaff: Uint8Array;
+}
+
+/** One client-to-server event (an extension of ClientBuffers.Instruction). */
+export type UserEvent =
+  | { type: "keys"; keys: Uint8Array }
+  | { type: "resize"; width: number; height: number };
+
+/** One server-to-client event (an extension of HostBuffers.Instruction). */
+export type HostEvent =
+  | { type: "hostbytes"; data: Uint8Array }
+  | { type: "resize"; width: number; height: number }
+  | { type: "echoack"; num: bigint };
+
+const U64_MAX = (1n << 64n) - 1n;
+const EMPTY = new Uint8Array(0);
+
+// Wire types.
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH = 2;
+const START_GROUP = 3;
+const END_GROUP = 4;
+const FIXED32 = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** A growable byte buffer for building one message. */
+class Writer {
+  buf = new Uint8Array(64);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  /** Writes a varint given as low and high 32-bit halves (both unsigned). */
+  varint64(lo: number, hi: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    while (hi !== 0 || lo > 0x7f) {
+      buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    buf[this.pos++] = lo;
+  }
+
+  /** Writes a non-negative varint below 2^32. */
+  varint32(n: number): void {
+    this.varint64(n >>> 0, 0);
+  }
+
+  /** Writes a u64 varint from a bigint. */
+  varintBig(n: bigint): void {
+    this.varint64(Number(n & 0xffffffffn), Number(n >> 32n));
+  }
+
+  /** Writes an int32 as protobuf does: negative values sign-extend to a 10-byte varint. */
+  int32(n: number): void {
+    this.varint64(n >>> 0, n < 0 ? 0xffffffff : 0);
+  }
+
+  tag(field: number, wireType: number): void {
+    this.varint32((field << 3) | wireType);
+  }
+
+  bytes(field: number, data: Uint8Array): void {
+    this.tag(field, LENGTH);
+    this.varint32(data.length);
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /** Starts a length-delimited field whose length is patched by `endNested`. */
+  beginNested(field: number): number {
+    this.tag(field, LENGTH);
+    this.ensure(1);
+    return this.pos++; // one length byte reserved; endNested grows it if needed
+  }
+
+  endNested(at: number): void {
+    const length = this.pos - at - 1;
+    if (length < 0x80) {
+      this.buf[at] = length;
+      return;
+    }
+    let size = 1;
+    for (let n = length; n >= 0x80; n >>>= 7) size++;
+    this.ensure(size - 1);
+    this.buf.copyWithin(at + size, at + 1, this.pos);
+    this.pos += size - 1;
+    let n = length;
+    for (let i = at; i < at + size - 1; i++, n >>>= 7) this.buf[i] = (n & 0x7f) | 0x80;
+    this.buf[at + size - 1] = n;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+function checkU64(name: string, n: bigint): void {
+  if (typeof n !== "bigint" || n < 0n || n > U64_MAX) {
+    throw new RangeError(`protobuf: ${name} must be a u64 bigint, got ${n}`);
+  }
+}
+
+function checkInt32(name: string, n: number): void {
+  if (!Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff) {
+    throw new RangeError(`protobuf: ${name} must be an int32, got ${n}`);
+  }
+}
+
+/** Serializes an Instruction with all seven fields, in order, as mosh does. */
+export function encodeInstruction(inst: Instruction): Uint8Array {
+  const pv = inst.protocolVersion;
+  if (!Number.isInteger(pv) || pv < 0 || pv > 0xffffffff) {
+    throw new RangeError(`protobuf: protocolVersion must be a uint32, got ${pv}`);
+  }
+  checkU64("oldNum", inst.oldNum);
+  checkU64("newNum", inst.newNum);
+  checkU64("ackNum", inst.ackNum);
+  checkU64("throwawayNum", inst.throwawayNum);
+  const w = new Writer();
+  w.ensure(inst.diff.length + inst.chaff.length + 64);
+  w.tag(1, VARINT);
+  w.varint32(pv);
+  w.tag(2, VARINT);
+  w.varintBig(inst.oldNum);
+  w.tag(3, VARINT);
+  w.varintBig(inst.newNum);
+  w.tag(4, VARINT);
+  w.varintBig(inst.ackNum);
+  w.tag(5, VARINT);
+  w.varintBig(inst.throwawayNum);
+  w.bytes(6, inst.diff);
+  w.bytes(7, inst.chaff);
+  return w.finish();
+}
+
+function writeResize(w: Writer, width: number, height: number): void {
+  checkInt32("width", width);
+  checkInt32("height", height);
+  const at = w.beginNested(3);
+  w.tag(5, VARINT);
+  w.int32(width);
+  w.tag(6, VARINT);
+  w.int32(height);
+  w.endNested(at);
+}
+
+/** Serializes a ClientBuffers.UserMessage: one Instruction per event. */
+export function encodeUserMessage(events: readonly UserEvent[]): Uint8Array {
+  const w = new Writer();
+  for (const ev of events) {
+    const at = w.beginNested(1);
+    if (ev.type === "keys") {
+      const inner = w.beginNested(2);
+      w.bytes(4, ev.keys);
+      w.endNested(inner);
+    } else if (ev.type === "resize") {
+      writeResize(w, ev.width, ev.height);
+    } else {
+      throw new TypeError(`protobuf: unknown user event type ${(ev as { type: unknown }).type}`);
+    }
+    w.endNested(at);
+  }
+  return w.finish();
+}
+
+/** Serializes a HostBuffers.HostMessage: one Instruction per event. */
+export function encodeHostMessage(events: readonly HostEvent[]): Uint8Array {
+  const w = new Writer();
+  for (const ev of events) {
+    const at = w.beginNested(1);
+    if (ev.type === "hostbytes") {
+      const inner = w.beginNested(2);
+      w.bytes(4, ev.data);
+      w.endNested(inner);
+    } else if (ev.type === "resize") {
+      writeResize(w, ev.width, ev.height);
+    } else if (ev.type === "echoack") {
+      checkU64("echo ack num", ev.num);
+      const inner = w.beginNested(7);
+      w.tag(8, VARINT);
+      w.varintBig(ev.num);
+      w.endNested(inner);
+    } else {
+      throw new TypeError(`protobuf: unknown host event type ${(ev as { type: unknown }).type}`);
+    }
+    w.endNested(at);
+  }
+  return w.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** A cursor over one message's bytes; every read is bounds-checked. */
+class Reader {
+  pos: number;
+  /** The last varint read, as unsigned 32-bit halves. */
+  lo = 0;
+  hi = 0;
+
+  constructor(readonly buf: Uint8Array, start: number, readonly end: number) {
+    this.pos = start;
+  }
+
+  /** Reads a varint of up to 10 bytes into lo/hi; bits beyond 64 are discarded, as protobuf does. */
+  varint(): void {
+    const buf = this.buf;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new ProtocolError("protobuf: truncated varint");
+      const b = buf[this.pos++];
+      const bits = b & 0x7f;
+      if (i < 4) lo |= bits << (7 * i);
+      else if (i === 4) {
+        lo |= bits << 28;
+        hi |= bits >>> 4;
+      } else hi |= bits << (7 * i - 32);
+      if (b < 0x80) {
+        this.lo = lo >>> 0;
+        this.hi = hi >>> 0;
+        return;
+      }
+    }
+    throw new ProtocolError("protobuf: varint longer than 10 bytes");
+  }
+
+  u64(): bigint {
+    this.varint();
+    return this.hi === 0 ? BigInt(this.lo) : (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  /** Reads a field length and returns the end offset of its bytes. */
+  lengthEnd(): number {
+    this.varint();
+    if (this.hi !== 0 || this.lo > this.end - this.pos) {
+      throw new ProtocolError("protobuf: length-delimited field runs past the end of its message");
+    }
+    return this.pos + this.lo;
+  }
+
+  bytes(): Uint8Array {
+    const end = this.lengthEnd();
+    const out = this.buf.subarray(this.pos, end);
+    this.pos = end;
+    return out;
+  }
+
+  /** Reads a field key; returns the field number and leaves the wire type in `wireType`. */
+  wireType = 0;
+  key(): number {
+    this.varint();
+    if (this.hi !== 0) throw new ProtocolError("protobuf: field key out of range");
+    const wireType = this.lo & 7;
+    const field = this.lo >>> 3;
+    if (field === 0) throw new ProtocolError("protobuf: field number 0");
+    if (wireType > FIXED32) throw new ProtocolError(`protobuf: invalid wire type ${wireType}`);
+    this.wireType = wireType;
+    return field;
+  }
+
+  /** Skips the value of a field whose key was just read. */
+  skip(field: number): void {
+    switch (this.wireType) {
+      case VARINT:
+        this.varint();
+        return;
+      case FIXED64:
+        this.advance(8);
+        return;
+      case LENGTH:
+        this.pos = this.lengthEnd();
+        return;
+      case FIXED32:
+        this.advance(4);
+        return;
+      case START_GROUP:
+        this.skipGroup(field);
+        return;
+      default: // END_GROUP without a start
+        throw new ProtocolError("protobuf: unexpected end group");
+    }
+  }
+
+  /** Skips to the END_GROUP matching `field`, iteratively (nesting costs one stack slot). */
+  skipGroup(field: number): void {
+    const stack = [field];
+    while (stack.length > 0) {
+      if (this.pos >= this.end) throw new ProtocolError("protobuf: unterminated group");
+      const f = this.key();
+      if (this.wireType === END_GROUP) {
+        if (stack.pop() !== f) throw new ProtocolError("protobuf: mismatched end group");
+      } else if (this.wireType === START_GROUP) stack.push(f);
+      else this.skip(f);
+    }
+  }
+
+  advance(n: number): void {
+    if (this.end - this.pos < n) throw new ProtocolError("protobuf: truncated fixed-width field");
+    this.pos += n;
+  }
+}
+
+function asUint32(r: Reader): number {
+  r.varint();
+  return r.lo;
+}
+
+function asInt32(r: Reader): number {
+  r.varint();
+  return r.lo | 0;
+}
+
+/** Parses a TransportBuffers.Instruction; missing fields are 0 or empty. */
+export function decodeInstruction(bytes: Uint8Array): Instruction {
+  const r = new Reader(bytes, 0, bytes.length);
+  const inst: Instruction = {
+    protocolVersion: 0,
+    oldNum: 0n,
+    newNum: 0n,
+    ackNum: 0n,
+    throwawayNum: 0n,
+    diff: EMPTY,
+    chaff: EMPTY,
+  };
+  while (r.pos < r.end) {
+    const field = r.key();
+    const wt = r.wireType;
+    if (wt === VARINT && field >= 1 && field <= 5) {
+      if (field === 1) inst.protocolVersion = asUint32(r);
+      else if (field === 2) inst.oldNum = r.u64();
+      else if (field === 3) inst.newNum = r.u64();
+      else if (field === 4) inst.ackNum = r.u64();
+      else inst.throwawayNum = r.u64();
+    } else if (wt === LENGTH && field === 6) inst.diff = r.bytes();
+    else if (wt === LENGTH && field === 7) inst.chaff = r.bytes();
+    else r.skip(field);
+  }
+  return inst;
+}
+
+/**
+ * Walks the field-1 Instructions of a UserMessage or HostMessage, calling `each` with a reader
+ * positioned over each Instruction's bytes.
+ */
+function forEachInstruction(bytes: Uint8Array, each: (r: Reader) => void): void {
+  const outer = new Reader(bytes, 0, bytes.length);
+  while (outer.pos < outer.end) {
+    const field = outer.key();
+    if (field === 1 && outer.wireType === LENGTH) {
+      const end = outer.lengthEnd();
+      each(new Reader(bytes, outer.pos, end));
+      outer.pos = end;
+    } else outer.skip(field);
+  }
+}
+
+/** Merged contents of one ResizeMessage (proto2 merges repeated occurrences). */
+interface Resize {
+  width: number;
+  height: number;
+}
+
+function mergeResize(r: Reader, into: Resize): void {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === 5 && m.wireType === VARINT) into.width = asInt32(m);
+    else if (f === 6 && m.wireType === VARINT) into.height = asInt32(m);
+    else m.skip(f);
+  }
+  r.pos = end;
+}
+
+/** Reads a sub-message holding one bytes field `wanted`; returns its last value or `prev`. */
+function mergeBytes(r: Reader, wanted: number, prev: Uint8Array): Uint8Array {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  let value = prev;
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === wanted && m.wireType === LENGTH) value = m.bytes();
+    else m.skip(f);
+  }
+  r.pos = end;
+  return value;
+}
+
+/**
+ * Parses a ClientBuffers.UserMessage into events, in order. Each Instruction yields its keystroke
+ * and then its resize, if present; Instructions with neither (unknown extensions) yield nothing.
+ */
+export function decodeUserMessage(bytes: Uint8Array): UserEvent[] {
+  const events: UserEvent[] = [];
+  forEachInstruction(bytes, (r) => {
+    let keys: Uint8Array | null = null;
+    let resize: Resize | null = null;
+    while (r.pos < r.end) {
+      const field = r.key();
+      if (field === 2 && r.wireType === LENGTH) keys = mergeBytes(r, 4, keys ?? EMPTY);
+      else if (field === 3 && r.wireType === LENGTH) {
+        mergeResize(r, resize ??= { width: 0, height: 0 });
+      } else r.skip(field);
+    }
+    if (keys !== null) events.push({ type: "keys", keys });
+    if (resize !== null) {
+      events.push({ type: "resize", width: resize.width, height: resize.height });
+    }
+  });
+  return events;
+}
+
+/**
+ * Parses a HostBuffers.HostMessage into events, in order. Each Instruction yields its host bytes,
+ * resize and echo ack, in that order, for those present; unknown extensions are ignored.
+ */
+export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
+  const events: HostEvent[] = [];
+  forEachInstruction(bytes, (r) => {
+    let data: Uint8Array | null = null;
+    let resize: Resize | null = null;
+    let echoAck: bigint | null = null;
+    while (r.pos < r.end) {
+      const field = r.key();
+      if (field === 2 && r.wireType === LENGTH) data = mergeBytes(r, 4, data ?? EMPTY);
+      else if (field === 3 && r.wireType === LENGTH) {
+        mergeResize(r, resize ??= { width: 0, height: 0 });
+      } else if (field === 7 && r.wireType === LENGTH) {
+        const end = r.lengthEnd();
+        const m = new Reader(r.buf, r.pos, end);
+        echoAck ??= 0n;
+        while (m.pos < m.end) {
+          const f = m.key();
+          if (f === 8 && m.wireType === VARINT) echoAck = m.u64();
+          else m.skip(f);
+        }
+        r.pos = end;
+      } else r.skip(field);
+    }
+    if (data !== null) events.push({ type: "hostbytes", data });
+    if (resize !== null) {
+      events.push({ type: "resize", width: resize.width, height: resize.height });
+    }
+    if (echoAck !== null) events.push({ type: "echoack", num: echoAck });
+  });
+  return events;
+}

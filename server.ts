@@ -1,0 +1,183 @@
+/**
+ * mosh-server: a drop-in replacement for mosh-server 1.4.0 (mosh-protocol.md §7).
+ *
+ *   deno run --config deno.json --unstable-net --allow-net --allow-ffi --allow-read --allow-env \
+ *     --allow-run server.ts new [-s] [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] \
+ *     [-- command...]
+ *
+ * Deno cannot fork, so the server runs as two processes (§7.2 step 7):
+ *
+ * - The foreground process (this file, run by the user or by `mosh` over ssh) parses the command
+ *   line, settles the locale, and starts the background process directly from `Deno.execPath()`
+ *   with the narrow permission flags and `detached: true` (a new session, like the forked
+ *   server). Its arguments are `--mosh-deno-daemon COLSxROWS` followed by the original arguments;
+ *   nothing secret.
+ * - The background process binds the UDP port, makes the session key and hands `PORT KEY` back on
+ *   its stdout (a pipe), then points its stdout (and, without -v, its stderr) at /dev/null. It is
+ *   the process that owns the socket and is the shell's parent, so SIGTERM and SIGUSR1 go to it.
+ * - The foreground prints `MOSH CONNECT PORT KEY` on stdout (after "\r\n\n" if stdin is a
+ *   terminal), the version block and `[mosh-server detached, pid = N]` on stderr, and exits 0.
+ *
+ * The key never travels in argv or the environment. The background process needs no
+ * --allow-run: the shell is started through FFI posix_spawn (lib/pty.ts).
+ */
+
+import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
+import { getWindowSize, localeCodeset } from "./lib/pty.ts";
+import { DAEMON_FLAG, runDaemon } from "./lib/server_session.ts";
+
+const encoder = new TextEncoder();
+
+function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
+  const bytes = encoder.encode(text);
+  let done = 0;
+  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
+}
+
+const LOCALE_VARIABLES = /^(LANG|LANGUAGE|LC_[A-Z_]+)$/;
+
+/** The effective LC_CTYPE locale name of an environment (POSIX precedence). */
+function ctypeLocale(env: Record<string, string>): string {
+  return env.LC_ALL || env.LC_CTYPE || env.LANG || "";
+}
+
+function isUtf8(env: Record<string, string>): boolean {
+  const codeset = localeCodeset(ctypeLocale(env));
+  return codeset !== null && /^utf-?8$/i.test(codeset);
+}
+
+/**
+ * The environment for the server and its shell, with a UTF-8 character set (§7.2 step 2). If the
+ * native locale is not UTF-8, the locale variables are cleared and the `-l` settings applied, as
+ * mosh-server does. If that is still not UTF-8, C mosh refuses to start; we instead give the
+ * shell LC_CTYPE=C.UTF-8 (the pty is UTF-8 either way) and say so in one line.
+ */
+export function settleLocale(
+  env: Record<string, string>,
+  locales: string[],
+): { env: Record<string, string>; warning: string | null } {
+  if (isUtf8(env)) return { env, warning: null };
+  const native = ctypeLocale(env) || "C";
+  const next: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (!LOCALE_VARIABLES.test(k)) next[k] = v;
+  for (const setting of locales) {
+    const eq = setting.indexOf("=");
+    if (eq > 0) next[setting.slice(0, eq)] = setting.slice(eq + 1);
+  }
+  if (isUtf8(next)) return { env: next, warning: null };
+  delete next.LC_ALL;
+  next.LC_CTYPE = "C.UTF-8";
+  return {
+    env: next,
+    warning:
+      `mosh-server: locale "${native}" is not UTF-8; using LC_CTYPE=C.UTF-8 for the session.`,
+  };
+}
+
+/** The `deno run` arguments that start this file as the background server. */
+function daemonCommand(cols: number, rows: number, args: string[]): string[] {
+  const script = new URL(import.meta.url);
+  const flags = ["run", "--quiet", "--no-prompt"];
+  const config = new URL("./deno.json", import.meta.url);
+  try {
+    if (Deno.statSync(config).isFile) flags.push("--config", decodeURIComponent(config.pathname));
+  } catch {
+    // run without a config file (imports then need to be resolvable without it)
+  }
+  flags.push("--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env");
+  return [...flags, decodeURIComponent(script.pathname), DAEMON_FLAG, `${cols}x${rows}`, ...args];
+}
+
+/** Reads `stream` line by line until `PORT KEY`; returns it, or null at end of stream. */
+async function readHandshake(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ port: number; key: string } | null> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const nl = text.indexOf("\n");
+      if (nl >= 0) {
+        const m = /^(\d+) ([A-Za-z0-9+/]{22})$/.exec(text.slice(0, nl));
+        if (m !== null) return { port: Number(m[1]), key: m[2] };
+        text = text.slice(nl + 1);
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) return null;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** Copies the background server's early stderr (bind errors, warnings) to ours. */
+async function relay(stream: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      let off = 0;
+      while (off < value.length) off += Deno.stderr.writeSync(value.subarray(off));
+    }
+  } catch {
+    // the pipe went away: nothing more to relay
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+async function foreground(args: string[]): Promise<number> {
+  const parsed = parseServerArgs(args, Deno.env.toObject());
+  if (parsed.action === "help") {
+    writeAll(Deno.stdout, USAGE + "\n");
+    return 0;
+  }
+  if (parsed.action === "version") {
+    writeAll(Deno.stdout, VERSION_TEXT + "\n");
+    return 0;
+  }
+  for (const line of parsed.messages) writeAll(Deno.stderr, line + "\n");
+  if (parsed.action === "fail") return 1;
+  const options: ServerOptions = parsed.options;
+
+  const { env, warning } = settleLocale(Deno.env.toObject(), options.locales);
+  if (warning !== null) writeAll(Deno.stderr, warning + "\n");
+  const size = getWindowSize(0) ?? { cols: 80, rows: 24 };
+  const verbose = options.verbose > 0;
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: daemonCommand(size.cols, size.rows, args),
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: verbose ? "inherit" : "piped",
+    detached: true,
+  }).spawn();
+  const relayed = verbose ? Promise.resolve() : relay(child.stderr);
+  const handshake = await readHandshake(child.stdout);
+  if (handshake === null) {
+    // The background server failed before binding; its stderr said why.
+    const status = await child.status;
+    await relayed;
+    return status.code === 0 ? 1 : status.code;
+  }
+  child.unref();
+  if (Deno.stdin.isTerminal()) writeAll(Deno.stdout, "\r\n\n");
+  writeAll(Deno.stdout, `MOSH CONNECT ${handshake.port} ${handshake.key}\n`);
+  writeAll(Deno.stderr, `\n${VERSION_TEXT}\n\n[mosh-server detached, pid = ${child.pid}]\n`);
+  return 0;
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  if (args[0] === DAEMON_FLAG) {
+    Deno.exit(await runDaemon(args.slice(1)));
+  } else {
+    Deno.exit(await foreground(args));
+  }
+}

@@ -1,0 +1,527 @@
+// Tests for server.ts and lib/server_session.ts: the real server started as a user would start
+// it, driven by a minimal client built from the wire modules, and by Debian's mosh-client in tmux
+// (mosh-protocol.md §7, §6.3, §9.6, §5.6).
+import assert from "node:assert/strict";
+import { Connection } from "../lib/connection.ts";
+import { parseKey } from "../lib/key.ts";
+import { USAGE, VERSION_TEXT } from "../lib/server_args.ts";
+import { motdText, planShell, timeoutFromEnv } from "../lib/server_session.ts";
+import { TerminalState } from "../lib/terminal_state.ts";
+import { Transport, U64_MAX } from "../lib/transport.ts";
+import { UserStream } from "../lib/user_stream.ts";
+import { settleLocale } from "../server.ts";
+import { requireDebianPackages } from "./deps.ts";
+import { Tmux } from "./tmux.ts";
+
+const REPO = new URL("..", import.meta.url).pathname;
+const SERVER = [
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  `${REPO}deno.json`,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-env",
+  "--allow-run",
+  `${REPO}server.ts`,
+];
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.RUST_BACKTRACE;
+  delete env.MOSH_SERVER_NETWORK_TMOUT;
+  delete env.MOSH_SERVER_SIGNAL_TMOUT;
+  return { ...env, NO_COLOR: "1", LANG: "C.UTF-8", ...extra };
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** True while `pid` exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (alive(pid)) {
+    if (performance.now() > deadline) return false;
+    await delay(20);
+  }
+  return true;
+}
+
+/** Ends a server we started (if the test did not already) and waits for it to go. */
+async function stopServer(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  await waitGone(pid, 5000);
+}
+
+interface Started {
+  port: number;
+  key: string;
+  pid: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the foreground server; returns what it printed and the background server's pid. */
+async function startServer(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...SERVER, ...args],
+    env: cleanEnv(env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = decoder.decode(out.stdout);
+  const stderr = decoder.decode(out.stderr);
+  assert.equal(out.code, 0, `server failed: ${stderr}`);
+  const connect = /^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\n$/.exec(stdout);
+  assert.ok(connect, `no MOSH CONNECT line in ${JSON.stringify(stdout)}`);
+  const detached = /\[mosh-server detached, pid = (\d+)\]\n$/.exec(stderr);
+  assert.ok(detached, `no detached line in ${JSON.stringify(stderr)}`);
+  return {
+    port: Number(connect[1]),
+    key: connect[2],
+    pid: Number(detached[1]),
+    stdout,
+    stderr,
+  };
+}
+
+/** The minimal mosh client: UserStream out, TerminalState in, over a real UDP connection. */
+class Probe {
+  readonly connection: Connection;
+  readonly transport: Transport<UserStream, TerminalState>;
+
+  constructor(port: number, key: string, cols = 80, rows = 24) {
+    this.connection = Connection.client({ key: parseKey(key), ip: "127.0.0.1", port });
+    this.transport = new Transport<UserStream, TerminalState>({
+      link: this.connection,
+      initialState: new UserStream(),
+      initialRemoteState: new TerminalState(cols, rows),
+      sendMinDelay: 1,
+    });
+    this.connection.listen((payload) => this.transport.recv(payload));
+  }
+
+  /** The newest server state. */
+  get remote(): TerminalState {
+    return this.transport.getLatestRemoteState().state;
+  }
+
+  /** The server's screen rows as text (trailing blanks removed). */
+  get lines(): string[] {
+    return this.remote.terminal.screenText().split("\n");
+  }
+
+  type(text: string | Uint8Array): void {
+    this.transport.currentState.pushBytes(typeof text === "string" ? encoder.encode(text) : text);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.transport.currentState.pushResize(cols, rows);
+  }
+
+  /** Runs the client (send, receive) until `done()` holds; fails with the screen on timeout. */
+  async until(what: string, done: () => boolean, ms = 5000): Promise<void> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      this.transport.tick();
+      if (done()) return;
+      if (performance.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; screen:\n${this.lines.join("\n")}`);
+      }
+      await delay(Math.max(1, Math.min(this.transport.waitTime(), 10)));
+    }
+  }
+
+  /** Waits for `pattern` on the server's screen. */
+  async waitFor(pattern: RegExp, ms = 5000): Promise<void> {
+    await this.until(String(pattern), () => pattern.test(this.lines.join("\n")), ms);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+Deno.test("server: --help, --version and a bad port range", async () => {
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...SERVER, ...args],
+      env: cleanEnv(),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  };
+  assert.deepEqual(await run(["--help"]), { code: 0, stdout: USAGE + "\n", stderr: "" });
+  assert.deepEqual(await run(["new", "-h"]), { code: 0, stdout: USAGE + "\n", stderr: "" });
+  const version = await run(["--version"]);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout, VERSION_TEXT + "\n");
+  assert.match(version.stdout, /^mosh-server \(mosh-deno\) 1\.4\.0/);
+  assert.deepEqual(await run(["new", "-p", "5:3"]), {
+    code: 1,
+    stdout: "",
+    stderr:
+      `Low port 5 greater than high port 3\nmosh-server: Bad UDP port range (5:3)\n${USAGE}\n`,
+  });
+  assert.deepEqual(await run(["new", "-c", "x"]), {
+    code: 1,
+    stdout: "",
+    stderr: `mosh-server: Bad number of colors (x)\n${USAGE}\n`,
+  });
+  assert.deepEqual(await run(["a", "b", "c"]), { code: 1, stdout: "", stderr: USAGE + "\n" });
+});
+
+Deno.test("server: a session with the probe client (output, input, resize, replies, SIGTERM)", async () => {
+  const script = [
+    'echo "hello $TERM $NCURSES_NO_UTF8_ACS ${STY-nosty} $PWD"',
+    "stty size",
+    "while IFS= read -r line; do",
+    '  case "$line" in',
+    "    size) stty size;;",
+    "    da) printf '\\033[c';;",
+    "    appcursor) printf '\\033[?1h';;",
+    '    *) echo "got:$(printf %s "$line" | od -An -tx1 | tr -d " \\n")";;',
+    "  esac",
+    "done",
+  ].join("\n");
+  const home = await Deno.makeTempDir();
+  const s = await startServer(
+    ["new", "-p", "0", "-i", "127.0.0.1", "-c", "256", "--", "sh", "-c", script],
+    { HOME: home, STY: "should-be-removed" },
+  );
+  const probe = new Probe(s.port, s.key, 100, 30);
+  try {
+    // The foreground's announcement (stdin is not a terminal: no "\r\n\n" first).
+    assert.ok(s.stderr.startsWith(`\n${VERSION_TEXT}\n\n[mosh-server detached, pid = `));
+    // The background process is alive and owns the UDP port.
+    assert.ok(alive(s.pid));
+    const ss = await new Deno.Command("ss", { args: ["-Hunlp"], stdout: "piped" }).output();
+    const owner = decoder.decode(ss.stdout).split("\n").find((l) => l.includes(`:${s.port} `));
+    assert.ok(owner?.includes(`pid=${s.pid},`), `port ${s.port} owner: ${owner}`);
+
+    // State 1 is the resize; the shell starts only now, at the client's size.
+    probe.resize(100, 30);
+    await probe.waitFor(/^30 100$/m);
+    const lines = probe.lines;
+    assert.equal(lines[0], "", "the echoed release newline leaves row 0 blank");
+    assert.equal(lines[1], `hello xterm-256color 1 nosty ${home}`);
+    assert.equal(probe.remote.terminal.width, 100);
+
+    // Keystrokes reach the shell; the server acknowledges the echo (§6.3).
+    probe.type("abc\r");
+    await probe.waitFor(/^got:616263$/m);
+    const typed = probe.transport.getSentStateLast();
+    await probe.until("echo ack", () => probe.remote.echoAck >= typed, 2000);
+
+    // Cursor keys: ESC O A becomes ESC [ A while the application has not set DECCKM...
+    probe.type("\x1bOA\r");
+    await probe.waitFor(/^got:1b5b41$/m);
+    // ...and stays ESC O A once it has.
+    probe.type("appcursor\r");
+    await delay(100);
+    probe.type("\x1bOB\r");
+    await probe.waitFor(/^got:1b4f42$/m);
+
+    // Consecutive resizes: only the last reaches the pty.
+    probe.resize(50, 10);
+    probe.resize(90, 20);
+    probe.type("size\r");
+    await probe.waitFor(/^20 90$/m);
+    assert.equal(probe.remote.terminal.width, 90);
+    assert.equal(probe.remote.terminal.height, 20);
+
+    // Terminal replies (DA) go back to the application.
+    probe.type("da\r");
+    await delay(200);
+    probe.type("\r");
+    await probe.waitFor(/got:1b5b3f363263/);
+
+    // SIGTERM: the server starts the shutdown handshake, we acknowledge, it exits.
+    Deno.kill(s.pid, "SIGTERM");
+    await probe.until("the shutdown state", () => probe.transport.remoteStateNum === U64_MAX);
+    await probe.until("our shutdown ack", () => probe.transport.counterpartyShutdownAckSent);
+    assert.ok(await waitGone(s.pid, 3000), "server still running after the shutdown handshake");
+  } finally {
+    await probe.close();
+    await stopServer(s.pid);
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("server: the shell's exit ends the session with a clean shutdown", async () => {
+  const s = await startServer(["new", "-p", "0", "-i", "127.0.0.1", "--", "sh", "-c", "echo bye"]);
+  const probe = new Probe(s.port, s.key);
+  try {
+    probe.resize(80, 24);
+    await probe.until("the shutdown state", () => probe.transport.remoteStateNum === U64_MAX);
+    assert.equal(probe.lines[1], "bye");
+    await probe.until("our shutdown ack", () => probe.transport.counterpartyShutdownAckSent);
+    assert.ok(await waitGone(s.pid, 3000));
+  } finally {
+    await probe.close();
+    await stopServer(s.pid);
+  }
+});
+
+Deno.test("server: a command that cannot be run is reported on the screen", async () => {
+  const s = await startServer(["new", "-p", "0", "-i", "127.0.0.1", "--", "no-such-cmd-xyz"]);
+  const probe = new Probe(s.port, s.key);
+  try {
+    probe.resize(80, 24);
+    await probe.waitFor(/^mosh-server: execvp: no-such-cmd-xyz: No such file or directory$/m);
+    await probe.until(
+      "the shutdown state",
+      () => probe.transport.remoteStateNum === U64_MAX,
+      6000,
+    );
+  } finally {
+    await probe.close();
+    await stopServer(s.pid);
+  }
+});
+
+Deno.test("server: MOSH_SERVER_NETWORK_TMOUT, SIGUSR1 and bad timeout values", async () => {
+  // A silent client: the server gives up after 1 s and sends its shutdown.
+  const s = await startServer(
+    ["new", "-p", "0", "-i", "127.0.0.1", "--", "sh", "-c", "sleep 30"],
+    { MOSH_SERVER_NETWORK_TMOUT: "1", MOSH_SERVER_SIGNAL_TMOUT: "abc" },
+  );
+  assert.match(s.stderr, /^MOSH_SERVER_SIGNAL_TMOUT not a valid integer, ignoring$/m);
+  const probe = new Probe(s.port, s.key);
+  try {
+    probe.resize(80, 24);
+    await probe.until("first frame", () => probe.transport.remoteStateNum > 0n);
+    const quietSince = performance.now();
+    // Listen without sending anything.
+    while (probe.transport.remoteStateNum !== U64_MAX && performance.now() - quietSince < 4000) {
+      await delay(20);
+    }
+    assert.equal(probe.transport.remoteStateNum, U64_MAX);
+    assert.ok(performance.now() - quietSince >= 900, "shut down before the network timeout");
+    // Without our ack it gives up after 16 tries (or 10 s) and exits anyway.
+    assert.ok(await waitGone(s.pid, 11000));
+  } finally {
+    await probe.close();
+    await stopServer(s.pid);
+  }
+
+  // SIGUSR1 without MOSH_SERVER_SIGNAL_TMOUT always shuts down.
+  const t = await startServer(["new", "-p", "0", "-i", "127.0.0.1", "--", "sh", "-c", "sleep 30"], {
+    MOSH_SERVER_NETWORK_TMOUT: "-3",
+  });
+  assert.match(t.stderr, /^MOSH_SERVER_NETWORK_TMOUT is negative, ignoring$/m);
+  const probe2 = new Probe(t.port, t.key);
+  try {
+    probe2.resize(80, 24);
+    await probe2.until("first frame", () => probe2.transport.remoteStateNum > 0n);
+    Deno.kill(t.pid, "SIGUSR1");
+    await probe2.until("the shutdown state", () => probe2.transport.remoteStateNum === U64_MAX);
+    await probe2.until("our shutdown ack", () => probe2.transport.counterpartyShutdownAckSent);
+    assert.ok(await waitGone(t.pid, 3000));
+  } finally {
+    await probe2.close();
+    await stopServer(t.pid);
+  }
+});
+
+Deno.test("server: SIGTERM or SIGHUP before any client", async () => {
+  const s = await startServer(["new", "-p", "0", "-i", "127.0.0.1"]);
+  try {
+    Deno.kill(s.pid, "SIGHUP"); // ignored
+    await delay(200);
+    assert.ok(alive(s.pid), "SIGHUP must be ignored");
+    Deno.kill(s.pid, "SIGTERM"); // no client: exit at once
+    assert.ok(await waitGone(s.pid, 2000));
+  } finally {
+    await stopServer(s.pid);
+  }
+});
+
+Deno.test("server: -v logs the client and never fails the round-trip verification", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...SERVER,
+      "new",
+      "-v",
+      "-p",
+      "0",
+      "-i",
+      "127.0.0.1",
+      "--",
+      "sh",
+      "-c",
+      "printf 'a\\tb\\033[1;31mred\\033[0m\\n'; seq 1 60; printf '\\033[2J\\033[5;5Hxy'; read x",
+    ],
+    env: cleanEnv(),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // With -v the background server keeps stderr, so read it until the server exits.
+  const stderrText = new Response(child.stderr).text();
+  const stdout = await new Response(child.stdout).text();
+  assert.equal((await child.status).code, 0);
+  const connect = /MOSH CONNECT (\d+) (\S{22})/.exec(stdout);
+  assert.ok(connect, stdout);
+  const probe = new Probe(Number(connect[1]), connect[2]);
+  let pid = 0;
+  try {
+    probe.resize(80, 24);
+    await probe.waitFor(/^ {4}xy$/m);
+    probe.type("done\r");
+    await probe.until("the shutdown state", () => probe.transport.remoteStateNum === U64_MAX);
+    await probe.until("our shutdown ack", () => probe.transport.counterpartyShutdownAckSent);
+    const log = await stderrText;
+    pid = Number(/pid = (\d+)/.exec(log)?.[1] ?? 0);
+    const local = probe.connection.localAddr.port;
+    assert.match(log, new RegExp(`Server now attached to client at 127\\.0\\.0\\.1:${local}`));
+    assert.doesNotMatch(log, /verification failed/);
+    assert.match(log, /\[mosh-server is exiting\.\]/);
+  } finally {
+    await probe.close();
+    if (pid !== 0) await stopServer(pid);
+  }
+});
+
+Deno.test("server: a login shell starts in $HOME and shows the motd", async () => {
+  const home = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${home}/.profile`, 'echo "profile ran as $0 in $(pwd)"\n');
+  const s = await startServer(["new", "-p", "0", "-i", "127.0.0.1"], {
+    HOME: home,
+    SHELL: "/bin/sh",
+    ENV: "",
+  });
+  const probe = new Probe(s.port, s.key);
+  try {
+    probe.resize(80, 24);
+    await probe.waitFor(new RegExp(`^profile ran as -sh in ${home}$`, "m"));
+    const motd = motdText(home);
+    if (motd !== "") {
+      const firstLine = motd.split("\r\n").find((l) => l.trim() !== "")!;
+      assert.ok(probe.lines.includes(firstLine.trimEnd()), "motd shown");
+    }
+    probe.type("exit\r");
+    await probe.until("the shutdown state", () => probe.transport.remoteStateNum === U64_MAX);
+    await probe.until("our shutdown ack", () => probe.transport.counterpartyShutdownAckSent);
+    assert.ok(await waitGone(s.pid, 3000));
+  } finally {
+    await probe.close();
+    await stopServer(s.pid);
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("server: Debian's mosh-client works against our server (in tmux)", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const s = await startServer(["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"], {
+    PS1: "prompt$ ",
+  });
+  let tmux: Tmux | null = null;
+  try {
+    tmux = await Tmux.start({
+      command: `MOSH_KEY=${s.key} mosh-client 127.0.0.1 ${s.port}`,
+      cols: 80,
+      rows: 24,
+      env: { LANG: "C.UTF-8" },
+    });
+    await tmux.waitFor("prompt$ ");
+    await tmux.sendText("echo hello-$RANDOM\r");
+    const screen = await tmux.waitFor(/^hello-\d+$/m);
+    assert.match(screen, /prompt\$ echo hello-\$RANDOM/);
+    await tmux.sendText("exit\r");
+    await tmux.waitFor("[mosh is exiting.]");
+    assert.ok(await waitGone(s.pid, 3000));
+  } finally {
+    await tmux?.kill();
+    await stopServer(s.pid);
+  }
+});
+
+Deno.test("server helpers: shell plan, motd, timeouts, locale", async () => {
+  const options = {
+    command: null,
+    bindIp: null,
+    portRange: { low: 0, high: 0 },
+    colors: 8,
+    verbose: 0,
+    locales: [],
+  };
+  const home = await Deno.makeTempDir();
+  try {
+    const plan = planShell(options, { HOME: home, SHELL: "/usr/bin/zsh", STY: "x" }, null);
+    assert.equal(plan.file, "/usr/bin/zsh");
+    assert.deepEqual(plan.argv, ["-zsh"]);
+    assert.equal(plan.login, true);
+    assert.equal(plan.cwd, home);
+    assert.equal(plan.env.PWD, home);
+    assert.equal(plan.env.TERM, "xterm");
+    assert.equal(plan.env.NCURSES_NO_UTF8_ACS, "1");
+    assert.equal(plan.env.STY, undefined);
+    const fromPasswd = planShell(options, { HOME: "/nonexistent-dir" }, {
+      home: "/",
+      shell: "/bin/dash",
+    });
+    assert.deepEqual(fromPasswd.argv, ["-dash"]);
+    assert.equal(fromPasswd.cwd, undefined);
+    assert.equal(planShell(options, {}, null).file, "/bin/sh");
+    const cmd = planShell({ ...options, colors: 256, command: ["ls", "-l"] }, {}, null);
+    assert.deepEqual([cmd.file, cmd.argv, cmd.login, cmd.env.TERM], [
+      "ls",
+      ["ls", "-l"],
+      false,
+      "xterm-256color",
+    ]);
+    await Deno.writeTextFile(`${home}/.hushlogin`, "");
+    assert.equal(motdText(home), "");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+  assert.deepEqual(timeoutFromEnv("X", undefined), { ms: 0, warning: null });
+  assert.deepEqual(timeoutFromEnv("X", "7"), { ms: 7000, warning: null });
+  assert.deepEqual(timeoutFromEnv("X", "1.5"), {
+    ms: 0,
+    warning: "X not a valid integer, ignoring",
+  });
+  assert.deepEqual(timeoutFromEnv("X", "-1"), { ms: 0, warning: "X is negative, ignoring" });
+
+  assert.deepEqual(settleLocale({ LANG: "C.UTF-8", A: "b" }, []), {
+    env: { LANG: "C.UTF-8", A: "b" },
+    warning: null,
+  });
+  assert.deepEqual(settleLocale({ LANG: "C", LC_ALL: "POSIX", A: "b" }, ["LC_ALL=C.UTF-8"]), {
+    env: { A: "b", LC_ALL: "C.UTF-8" },
+    warning: null,
+  });
+  const fallback = settleLocale({ LANG: "C", A: "b" }, ["LANG=xx_YY.NOPE"]);
+  assert.deepEqual(fallback.env, { A: "b", LANG: "xx_YY.NOPE", LC_CTYPE: "C.UTF-8" });
+  assert.match(fallback.warning ?? "", /locale "C" is not UTF-8; using LC_CTYPE=C\.UTF-8/);
+});

@@ -1,0 +1,200 @@
+// A whole mosh session used as a person would use it, in a real terminal (a tmux pane):
+// our client with our server (IPv4 and IPv6), our client with Debian's mosh-server, Debian's
+// mosh-client with our server, and Debian's `mosh` wrapper driving our bin/ launchers
+// (mosh-protocol.md §8.0, §7, §11).
+//
+// The script for each pair: see the prompt, run a command and see its output, resize the pane and
+// see `stty size` follow, open and quit a full-screen program, then `exit`: the client must end
+// with `[mosh is exiting.]` and status 0, and the server process must be gone.
+
+import assert from "node:assert/strict";
+import { requireDebianPackages } from "./deps.ts";
+import { Tmux } from "./tmux.ts";
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const PROMPT = "prompt$ ";
+const decoder = new TextDecoder();
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** True while `pid` exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (alive(pid)) {
+    if (performance.now() > deadline) return false;
+    await delay(25);
+  }
+  return true;
+}
+
+/** A started mosh server: where to reach it and how to get rid of it. */
+interface Server {
+  port: number;
+  key: string;
+  pid: number;
+}
+
+/**
+ * Starts a server in the background as mosh's wrapper would (`new -p 0 -i IP -- bash`), with a
+ * known prompt, and reads `MOSH CONNECT` and the detached pid.
+ */
+async function startServer(kind: "ours" | "debian", ip: string): Promise<Server> {
+  const program = kind === "ours" ? `${REPO}/bin/mosh-server` : "mosh-server";
+  const env = Deno.env.toObject();
+  delete env.RUST_BACKTRACE;
+  delete env.MOSH_SERVER_NETWORK_TMOUT;
+  delete env.MOSH_SERVER_SIGNAL_TMOUT;
+  const out = await new Deno.Command(program, {
+    args: ["new", "-p", "0", "-i", ip, "--", "bash", "--norc", "--noprofile"],
+    env: { ...env, LANG: "C.UTF-8", NO_COLOR: "1", PS1: PROMPT, HOME: "/tmp" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = decoder.decode(out.stdout);
+  const stderr = decoder.decode(out.stderr);
+  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
+  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
+  if (!out.success || !connect || !detached) {
+    if (detached) killQuietly(Number(detached[1]));
+    throw new Error(`${program} did not start (${out.code}):\n${stdout}\n${stderr}`);
+  }
+  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
+}
+
+function killQuietly(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+async function stopServer(server: Server | null): Promise<void> {
+  if (server === null || !alive(server.pid)) return;
+  killQuietly(server.pid);
+  await waitGone(server.pid, 5000);
+}
+
+/** Waits until the pane's command (the client) has ended and returns the last screen. */
+async function waitPaneDead(t: Tmux, ms: number): Promise<string> {
+  const deadline = performance.now() + ms;
+  while (!(await t.dead())) {
+    if (performance.now() > deadline) {
+      throw new Error(`client still running after ${ms} ms; screen:\n${await t.capture()}`);
+    }
+    await delay(50);
+  }
+  return await t.capture();
+}
+
+/**
+ * The user's script in a pane running a mosh client connected to `server` (the pane's command
+ * ends with `echo CLIENT-EXIT=$?`).
+ */
+async function useSession(t: Tmux, server: Server): Promise<void> {
+  const tag = crypto.randomUUID().slice(0, 8);
+  await t.waitFor(PROMPT, 15000);
+
+  // A command and its output.
+  await t.sendText(`echo hello-${tag}\r`);
+  await t.waitFor(new RegExp(`^hello-${tag}$`, "m"));
+
+  // The window follows a resize of the real terminal.
+  await t.resize(100, 30);
+  await t.sendText("clear; stty size\r");
+  await t.waitFor(/^30 100$/m);
+  await t.resize(70, 20);
+  await t.sendText("clear; stty size\r");
+  await t.waitFor(/^20 70$/m);
+
+  // A full-screen program: less on a file, then quit it and carry on.
+  const lines = Array.from({ length: 60 }, (_, i) => `line-${i}-${tag}`).join("\n");
+  await t.sendText(`printf '%s\\n' ${lines.split("\n").join(" ")} > /tmp/mosh-less-${tag}\r`);
+  await t.sendText(`less /tmp/mosh-less-${tag}\r`);
+  await t.waitFor(new RegExp(`^line-0-${tag}$`, "m"));
+  await t.sendText(" "); // next page
+  await t.waitFor(new RegExp(`^line-2\\d-${tag}$`, "m"));
+  await t.sendText("q");
+  await t.sendText(`rm /tmp/mosh-less-${tag}; echo after-less-${tag}\r`);
+  await t.waitFor(new RegExp(`^after-less-${tag}$`, "m"));
+
+  // `exit` ends the shell, the server and the client, cleanly.
+  await t.sendText("exit\r");
+  const last = await waitPaneDead(t, 15000);
+  assert.match(last, /\[mosh is exiting\.\]/);
+  assert.match(last, /^CLIENT-EXIT=0$/m, `client exit status; screen:\n${last}`);
+  assert.ok(!last.includes("did not shut down cleanly"), last);
+  assert.ok(await waitGone(server.pid, 5000), "the server exited");
+}
+
+/** The client command for a pane: ours (bin/mosh-client) or Debian's mosh-client. */
+function clientCommand(kind: "ours" | "debian", server: Server, ip: string): string {
+  const program = kind === "ours" ? `${REPO}/bin/mosh-client` : "mosh-client";
+  return `${program} ${ip} ${server.port}; echo CLIENT-EXIT=$?`;
+}
+
+async function runPair(client: "ours" | "debian", server: "ours" | "debian", ip: string) {
+  await requireDebianPackages(["mosh", "tmux"]);
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer(server, ip);
+    t = await Tmux.start({
+      command: clientCommand(client, s, ip),
+      cols: 80,
+      rows: 24,
+      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+    });
+    await useSession(t, s);
+  } finally {
+    await t?.kill();
+    await stopServer(s);
+  }
+}
+
+Deno.test("session: our client with our server (IPv4)", async () => {
+  await runPair("ours", "ours", "127.0.0.1");
+});
+
+Deno.test("session: our client with our server (IPv6 ::1)", async () => {
+  await runPair("ours", "ours", "::1");
+});
+
+Deno.test("session: our client with Debian's mosh-server", async () => {
+  await runPair("ours", "debian", "127.0.0.1");
+});
+
+Deno.test("session: Debian's mosh-client with our server", async () => {
+  await runPair("debian", "ours", "127.0.0.1");
+});
+
+Deno.test("session: Debian's mosh wrapper drives our bin/mosh-client and bin/mosh-server", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const t = await Tmux.start({
+    // --no-init: without the alternate screen the last frame stays visible after the exit.
+    command: `mosh --no-init --client=${REPO}/bin/mosh-client --server=${REPO}/bin/mosh-server ` +
+      `--local --bind-server=127.0.0.1 127.0.0.1 -- printf 'he%s\\n' llo; echo CLIENT-EXIT=$?`,
+    cols: 80,
+    rows: 24,
+    env: { LANG: "C.UTF-8" },
+    unsetEnv: ["MOSH_KEY", "RUST_BACKTRACE"],
+  });
+  try {
+    const last = await waitPaneDead(t, 20000);
+    assert.match(last, /^hello$/m, last);
+    assert.match(last, /^CLIENT-EXIT=0$/m, last);
+  } finally {
+    await t.kill();
+  }
+});
