@@ -30,7 +30,7 @@ import { Connection, isNumericIp } from "./connection.ts";
 import { SEND_MINDELAY_CLIENT, Transport, WAIT_FOREVER } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
 import { TerminalState } from "./terminal_state.ts";
-import { diffFrames } from "./display.ts";
+import { diffFrames, type DiffOptions } from "./display.ts";
 import { loadTerminfo } from "./terminfo.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { PREDICTION_MODES, PredictionEngine, type PredictionMode } from "./prediction.ts";
@@ -161,6 +161,7 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     ech: caps.ech,
     bce: caps.bce,
     title: caps.title,
+    exact: false,
   });
   return await session.run();
 }
@@ -188,7 +189,7 @@ class ClientSession {
   readonly #opts: ClientOptions;
   readonly #rt: RealTerminal;
   readonly #connection: Connection;
-  readonly #paintOptions: { ech: boolean; bce: boolean; title: boolean };
+  readonly #paintOptions: DiffOptions;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker();
   readonly #prediction: PredictionEngine;
@@ -212,7 +213,7 @@ class ClientSession {
     opts: ClientOptions,
     rt: RealTerminal,
     connection: Connection,
-    paintOptions: { ech: boolean; bce: boolean; title: boolean },
+    paintOptions: DiffOptions,
   ) {
     this.#opts = opts;
     this.#rt = rt;

@@ -21,15 +21,19 @@
  *   binds 0.0.0.0 only, so this also accepts IPv6 clients.
  * - The MTU follows the remote address family on both sides (C: the server's bound family; the
  *   same except on a dual-stack socket, where an IPv4 client now gets the IPv4 MTU).
- * - Deno has no API for IP_TOS/ECN, IP_MTU_DISCOVER (DF) or IP_RECVTOS: datagrams go out without
- *   ECT(0), DF follows the kernel default, and ECN congestion marks are not seen (so the 500 ms
- *   CONGESTION_TIMESTAMP_PENALTY never applies).
+ * - Deno has no API for IP_TOS/ECN, IP_MTU_DISCOVER (DF), IP_RECVTOS or SO_RCVBUF: datagrams go
+ *   out without ECT(0), DF follows the kernel default (Linux: "want", i.e. DF set), and ECN
+ *   congestion marks are not seen (so the 500 ms CONGESTION_TIMESTAMP_PENALTY never applies).
  * - Deno silently truncates datagrams larger than the receive buffer, so the buffer is 64 KiB
  *   and a datagram that fills it is dropped and counted. Larger-than-2048-byte datagrams that fit
  *   are accepted (C rejects them; no mosh peer sends them).
  * - Sends are asynchronous: `send()` seals at once (so timestamps and sequence numbers are
  *   exact) and resolves when the socket took the datagram; it never rejects. A failure is kept
  *   as `sendError` ("sendto: …") until the next successful send.
+ * - Datagrams leave one at a time, in sequence order (Deno completes concurrent sends in any
+ *   order), and in bursts of at most 16 with a 1 ms pause between bursts while more are queued,
+ *   so a many-fragment instruction does not overflow the peer's receive buffer. `backlog` tells
+ *   the transport to hold new instructions until the queue has drained.
  */
 
 import {
@@ -59,6 +63,8 @@ export const PORT_HOP_INTERVAL = 10000;
 export const MAX_PORTS_OPEN = 10;
 /** The client closes old sockets once the newest is this old, ms. */
 export const MAX_OLD_SOCKET_AGE = 60000;
+/** Datagrams sent back to back before the sender yields for 1 ms (see `#drainQueue`). */
+const SEND_BURST = 16;
 /** Receive buffer: anything that fills it may have been truncated by the kernel. */
 export const RECEIVE_BUFFER_SIZE = 65536;
 
@@ -201,6 +207,8 @@ export interface ConnectionStats extends DatagramRejections {
   oversize: number;
   /** Errors from a socket's receive (other than closing it). */
   receiveErrors: number;
+  /** Exceptions thrown by the `listen` handler (logged; the datagram is lost). */
+  handlerErrors: number;
 }
 
 /** Common options of both sides. */
@@ -229,6 +237,13 @@ export interface ClientConnectionOptions extends ConnectionOptions {
   port: number;
 }
 
+interface Outgoing {
+  socket: Socket;
+  datagram: Uint8Array;
+  addr: Deno.NetAddr;
+  done: () => void;
+}
+
 interface Socket {
   conn: Deno.DatagramConn;
   closed: boolean;
@@ -248,9 +263,19 @@ export class Connection {
   readonly #log: (line: string) => void;
   readonly #rtt = new RttEstimator();
   readonly #sockets: Socket[] = [];
-  readonly #pending = new Set<Promise<void>>();
+  readonly #queue: Outgoing[] = [];
+  #queueHead = 0;
+  #draining: Promise<void> | null = null;
   readonly #loops = new Set<Promise<void>>();
-  #stats = { sent: 0, sendErrors: 0, received: 0, reordered: 0, oversize: 0, receiveErrors: 0 };
+  #stats = {
+    sent: 0,
+    sendErrors: 0,
+    received: 0,
+    reordered: 0,
+    oversize: 0,
+    receiveErrors: 0,
+    handlerErrors: 0,
+  };
   #remote: { hostname: string; port: number } | null = null;
   #hasRemoteAddr = false;
   #expectedReceiverSeq = 0n;
@@ -373,6 +398,7 @@ export class Connection {
       } catch {
         if (socket.closed) return;
         this.#stats.receiveErrors++;
+        await new Promise((resolve) => setTimeout(resolve, 10)); // never spin on a broken socket
         continue;
       }
       this.#receive(data, addr as Deno.NetAddr);
@@ -411,7 +437,13 @@ export class Connection {
       this.#stats.reordered++;
     }
     if (!this.#server) this.#pruneSockets(now);
-    this.#handler?.(opened.payload);
+    try {
+      this.#handler?.(opened.payload);
+    } catch (e) {
+      // A bug above must not kill the receive loop (and with it the session).
+      this.#stats.handlerErrors++;
+      this.#log(`Error handling a datagram: ${e instanceof Error ? e.stack : String(e)}`);
+    }
   }
 
   /**
@@ -435,20 +467,10 @@ export class Connection {
     const datagram = this.#codec.seal(timestamp16(now), reply, payload);
     const socket = this.#sockets[this.#sockets.length - 1];
     const { hostname, port } = this.#remote;
-    const sending = socket.conn.send(datagram, { transport: "udp", hostname, port }).then(
-      () => {
-        this.#stats.sent++;
-        this.sendError = null;
-      },
-      (e: unknown) => {
-        this.#stats.sendErrors++;
-        if (this.#closed || socket.closed) return;
-        this.sendError = `sendto: ${errorText(e)}`;
-        if ((e as { code?: string }).code === "EMSGSIZE") this.#mtuFallback = true;
-      },
-    );
-    this.#pending.add(sending);
-    sending.then(() => this.#pending.delete(sending));
+    const sending = new Promise<void>((done) => {
+      this.#queue.push({ socket, datagram, addr: { transport: "udp", hostname, port }, done });
+    });
+    this.#draining ??= this.#drainQueue();
 
     if (
       !this.#server && now - this.#lastPortChoice > PORT_HOP_INTERVAL &&
@@ -457,6 +479,42 @@ export class Connection {
       this.#hopPort(now);
     }
     return sending;
+  }
+
+  /**
+   * Sends the queued datagrams one after the other. Deno completes concurrent sends in no
+   * particular order, and mosh's receivers only take timing and roaming from in-order sequence
+   * numbers, so order matters. After each burst the loop yields a millisecond, so that a large
+   * instruction (hundreds of fragments) does not overflow the receiver's socket buffer (Deno
+   * cannot enlarge SO_RCVBUF).
+   */
+  async #drainQueue(): Promise<void> {
+    const queue = this.#queue;
+    let burst = 0;
+    while (this.#queueHead < queue.length) {
+      const item = queue[this.#queueHead++];
+      if (!this.#closed && !item.socket.closed) {
+        try {
+          await item.socket.conn.send(item.datagram, item.addr);
+          this.#stats.sent++;
+          this.sendError = null;
+        } catch (e) {
+          this.#stats.sendErrors++;
+          if (!this.#closed && !item.socket.closed) {
+            this.sendError = `sendto: ${errorText(e)}`;
+            if ((e as { code?: string }).code === "EMSGSIZE") this.#mtuFallback = true;
+          }
+        }
+      }
+      item.done();
+      if (++burst >= SEND_BURST && this.#queueHead < queue.length && !this.#closed) {
+        burst = 0;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    queue.length = 0;
+    this.#queueHead = 0;
+    this.#draining = null;
   }
 
   #hopPort(now: number): void {
@@ -498,6 +556,11 @@ export class Connection {
   get localAddr(): { hostname: string; port: number } {
     const addr = this.#sockets[this.#sockets.length - 1].conn.addr as Deno.NetAddr;
     return { hostname: addr.hostname, port: addr.port };
+  }
+
+  /** Datagrams sealed but not yet handed to the socket (the pacing queue). */
+  get backlog(): number {
+    return this.#queue.length - this.#queueHead;
   }
 
   /** Number of open sockets (the client's list; 1 on the server). */
@@ -545,7 +608,7 @@ export class Connection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#pending]);
+    await this.#draining;
     for (const socket of this.#sockets) closeSocket(socket);
     await Promise.all([...this.#loops]);
   }

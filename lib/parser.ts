@@ -220,7 +220,7 @@ export class Parser {
   private paramChars = 0;
   private collected = 0;
   private collectedCount = 0;
-  private readonly osc = new Uint32Array(MAX_OSC_LENGTH);
+  private osc = new Uint32Array(64); // grows up to MAX_OSC_LENGTH as needed
   private oscLength = 0;
   // UTF-8 sequence in progress: continuation bytes still needed, value so far, smallest value.
   private utf8Need = 0;
@@ -241,6 +241,7 @@ export class Parser {
     this.paramChars = other.paramChars;
     this.collected = other.collected;
     this.collectedCount = other.collectedCount;
+    if (this.osc.length < other.oscLength) this.osc = new Uint32Array(other.osc.length);
     this.osc.set(other.osc.subarray(0, other.oscLength));
     this.oscLength = other.oscLength;
     this.utf8Need = other.utf8Need;
@@ -358,6 +359,11 @@ export class Parser {
         break;
       }
       case Action.OscPut:
+        if (this.oscLength === this.osc.length && this.oscLength < MAX_OSC_LENGTH) {
+          const bigger = new Uint32Array(Math.min(this.osc.length * 4, MAX_OSC_LENGTH));
+          bigger.set(this.osc);
+          this.osc = bigger;
+        }
         if (this.oscLength < MAX_OSC_LENGTH) this.osc[this.oscLength++] = cp;
         break;
     }

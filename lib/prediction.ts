@@ -89,7 +89,7 @@ export const PREDICTION_WAKE_INTERVAL = 50;
 export interface PredictionOptions {
   /** Display mode; default `adaptive`. */
   mode?: PredictionMode;
-  /** Predict overwriting rather than inserting (MOSH_PREDICTION_OVERWRITE=yes). */
+  /** Predict overwriting rather than inserting: MOSH_PREDICTION_OVERWRITE is exactly "yes". */
   overwrite?: boolean;
 }
 

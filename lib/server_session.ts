@@ -24,6 +24,7 @@
  */
 
 import { Connection } from "./connection.ts";
+import type { Framebuffer } from "./framebuffer.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import { duplicateFd, passwdEntry, Pty, PtyError, redirectToDevNull } from "./pty.ts";
@@ -152,6 +153,24 @@ export function motdText(home: string | undefined): string {
   return text.replace(/\r?\n/g, "\r\n");
 }
 
+/**
+ * Whether two screens show the same thing: every compared field of §9.5 and every cell, but not
+ * row generations (which only steer scroll detection and differ between independent emulators).
+ */
+export function sameScreen(a: Framebuffer, b: Framebuffer): boolean {
+  if (
+    a.width !== b.width || a.height !== b.height || a.cursorRow !== b.cursorRow ||
+    a.cursorCol !== b.cursorCol || a.cursorVisible !== b.cursorVisible ||
+    a.reverseVideo !== b.reverseVideo || a.fg !== b.fg || a.bg !== b.bg || a.attrs !== b.attrs ||
+    a.bracketedPaste !== b.bracketedPaste || a.mouseReporting !== b.mouseReporting ||
+    a.mouseFocus !== b.mouseFocus || a.mouseEncoding !== b.mouseEncoding ||
+    a.windowTitle !== b.windowTitle || a.clipboard !== b.clipboard ||
+    a.bellCount !== b.bellCount
+  ) return false;
+  for (let y = 0; y < a.height; y++) if (!a.rows[y].sameCells(b.rows[y])) return false;
+  return true;
+}
+
 /** Run by server.ts as the detached process; returns the exit code. */
 export async function runDaemon(args: string[]): Promise<number> {
   const m = /^(\d+)x(\d+)$/.exec(args[0] ?? "");
@@ -266,6 +285,15 @@ class ServerSession {
       log: this.#verbose ? log : undefined,
     });
 
+    // Signals are handled from before the foreground exits (SIGHUP is ignored, as in mosh).
+    const listeners: [Deno.Signal, () => void][] = [
+      ["SIGTERM", () => this.#signal("SIGTERM")],
+      ["SIGINT", () => this.#signal("SIGINT")],
+      ["SIGUSR1", () => this.#signal("SIGUSR1")],
+      ["SIGHUP", () => {}], // ignored, as in mosh
+    ];
+    for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
+
     // Hand the port and key to the foreground, then let go of its pipes.
     writeFd(Deno.stdout, `${this.#connection.port} ${key.printable}\n`);
     try {
@@ -283,14 +311,6 @@ class ServerSession {
       const motd = motdText(this.#plan.cwd);
       if (motd !== "") this.#feedTerminal(encoder.encode(motd));
     }
-
-    const listeners: [Deno.Signal, () => void][] = [
-      ["SIGTERM", () => this.#signal("SIGTERM")],
-      ["SIGINT", () => this.#signal("SIGINT")],
-      ["SIGUSR1", () => this.#signal("SIGUSR1")],
-      ["SIGHUP", () => {}], // ignored, as in mosh
-    ];
-    for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
 
     this.#startTime = performance.now();
     this.#connection.listen((payload) => {
@@ -344,7 +364,7 @@ class ServerSession {
   }
 
   #armPtyRead(): void {
-    if (this.#ptyReading || this.#ptyChunk !== undefined || this.#pty.eof) return;
+    if (this.#ptyReading || this.#ptyChunk !== undefined) return;
     this.#ptyReading = true;
     this.#pty.read().then(
       (chunk) => {
@@ -524,7 +544,7 @@ class ServerSession {
     let ok = true;
     try {
       if (diff.length > 0) copy.applyString(diff);
-      ok = copy.equals(current);
+      ok = copy.echoAck === current.echoAck && sameScreen(copy.framebuffer, current.framebuffer);
     } catch {
       ok = false;
     }

@@ -66,6 +66,17 @@ interface SavedCursor {
   originMode: boolean;
 }
 
+/** The saved cursor before any DECSC: DECRC then goes home with default renditions. */
+const HOME: SavedCursor = Object.freeze({
+  row: 0,
+  col: 0,
+  fg: 0,
+  bg: 0,
+  attrs: 0,
+  autoWrap: true,
+  originMode: false,
+});
+
 /** UTF-8 byte length of a string. */
 function utf8Length(s: string): number {
   let n = 0;
@@ -117,7 +128,7 @@ export class Terminal implements ParserHandler {
   private fg = 0;
   private bg = 0;
   private attrs = 0;
-  private saved: SavedCursor | null = null;
+  private saved: SavedCursor = HOME;
   private originMode = false;
   private autoWrap = true;
   private insertMode = false;
@@ -242,7 +253,7 @@ export class Terminal implements ParserHandler {
     this.bottom = rows - 1;
     const tabs = new Uint8Array(cols);
     tabs.set(this.tabs.subarray(0, Math.min(cols, oldW)));
-    if (this.defaultTabs) for (let x = oldW; x < cols; x++) tabs[x] = x % 8 === 0 ? 1 : 0;
+    if (this.defaultTabs) { for (let x = oldW; x < cols; x++) tabs[x] = x % 8 === 0 ? 1 : 0; }
     this.tabs = tabs;
     this.w = cols;
     this.h = rows;
@@ -262,11 +273,10 @@ export class Terminal implements ParserHandler {
         const data = new Uint32Array(words);
         const keep = Math.min(cols, oldW) * CELL_WORDS;
         data.set(old.data.subarray(0, keep));
-        if (cols < oldW) {
-          // The old last cell's wrap flag is cleared before truncation, so it is simply gone.
-        } else {
+        // The old last cell loses its wrap flag (when it survives), new cells get the bg colour.
+        if (cols > oldW) {
           data[oldW * CELL_WORDS - 1] &= ~FLAG_WRAP;
-          if (bg !== 0) for (let i = keep + 2; i < words; i += CELL_WORDS) data[i] = bg;
+          if (bg !== 0) { for (let i = keep + 2; i < words; i += CELL_WORDS) data[i] = bg; }
         }
         const r = new Row(0, 0, old.gen, data);
         if (old.multi) {
@@ -331,8 +341,6 @@ export class Terminal implements ParserHandler {
       t.mainRows = this.mainRows.slice();
     }
     t.tabs = this.tabs.slice();
-    t.saved = this.saved && { ...this.saved };
-    t.altSaved = this.altSaved && { ...this.altSaved };
     t.parser = new Parser(t);
     t.parser.copyStateFrom(this.parser);
     return t;
@@ -393,7 +401,7 @@ export class Terminal implements ParserHandler {
   private resetRow(r: Row): void {
     const d = r.data, bg = this.bg;
     d.fill(0);
-    if (bg !== 0) for (let i = 2; i < d.length; i += CELL_WORDS) d[i] = bg;
+    if (bg !== 0) { for (let i = 2; i < d.length; i += CELL_WORDS) d[i] = bg; }
     r.multi = null;
     r.gen = nextGeneration();
   }
@@ -486,7 +494,7 @@ export class Terminal implements ParserHandler {
   private fillBlank(d: Uint32Array, from: number, to: number): void {
     const bg = this.bg;
     d.fill(0, from * CELL_WORDS, to * CELL_WORDS);
-    if (bg !== 0) for (let x = from; x < to; x++) d[x * CELL_WORDS + 2] = bg;
+    if (bg !== 0) { for (let x = from; x < to; x++) d[x * CELL_WORDS + 2] = bg; }
   }
 
   // ---------------------------------------------------------------- cursor
@@ -865,7 +873,9 @@ export class Terminal implements ParserHandler {
           break;
         case 0x6e: // DSR
           if (this.p(0, 0) === 5) this.reply += "\x1b[0n";
-          else if (this.p(0, 0) === 6) this.reply += `\x1b[${this.cursorRow + 1};${this.cursorCol + 1}R`;
+          else if (this.p(0, 0) === 6) {
+            this.reply += `\x1b[${this.cursorRow + 1};${this.cursorCol + 1}R`;
+          }
           break;
         case 0x72: // DECSTBM
           this.setScrollingRegion(this.p(0, 1), this.p(1, this.h));
@@ -937,7 +947,7 @@ export class Terminal implements ParserHandler {
     this.top = 0;
     this.bottom = this.h - 1;
     this.fg = this.bg = this.attrs = 0;
-    this.saved = null;
+    this.saved = HOME;
   }
 
   /** One DECSET (`on`) or DECRST parameter. */
@@ -1029,7 +1039,8 @@ export class Terminal implements ParserHandler {
         continue;
       }
       if ((v === 38 || v === 48) && count - i >= 5 && this.p(i + 1, -1) === 2) {
-        const c = (TRUE_COLOR | (this.p(i + 2, 0) << 16) | (this.p(i + 3, 0) << 8) | this.p(i + 4, 0)) &
+        const c =
+          (TRUE_COLOR | (this.p(i + 2, 0) << 16) | (this.p(i + 3, 0) << 8) | this.p(i + 4, 0)) &
           0x1ffffff;
         if (v === 38) this.fg = c;
         else this.bg = c;

@@ -18,13 +18,16 @@
  * `TransportLink` (lib/connection.ts implements it) and is fed opened datagram payloads through
  * `recv()`. Time comes from an injectable clock so tests drive the timers deterministically.
  *
+ * One addition to mosh's rules: while the link still paces out earlier datagrams (`backlog`),
+ * `tick()` sends nothing new, since a new instruction would only queue behind the old one.
+ *
  * Hardening beyond C mosh: malformed fragments, undecodable instructions, a protocol-version
  * mismatch, diffs the state rejects and impossible `throwaway_num` values are dropped and counted
  * in `stats` instead of throwing or aborting.
  */
 
 import { FragmentAssembly, Fragmenter, fragmentMtu } from "./fragment.ts";
-import type { Instruction } from "./protobuf.ts";
+import { type Instruction, PROTOCOL_VERSION } from "./protobuf.ts";
 
 /** A state that SSP can synchronise (mosh's state-object contract, §5, §6). */
 export interface SyncState<T> {
@@ -52,6 +55,11 @@ export interface TransportLink {
   readonly mtu: number;
   /** Send time of the newest local state the peer acknowledged (the port-hop input, §2.5). */
   lastRoundtripSuccess: number;
+  /**
+   * Datagrams accepted by `send` but not yet handed to the socket (optional; 0 if absent). While
+   * it is non-zero, `tick()` sends nothing new.
+   */
+  readonly backlog?: number;
   /** Sends one fragment; the link adds the timestamps and encrypts. Must not throw. */
   send(payload: Uint8Array): void | Promise<void>;
 }
@@ -106,8 +114,6 @@ export interface TransportOptions<L, R> {
 
 /** The shutdown state number, u64(-1). */
 export const U64_MAX = 0xffff_ffff_ffff_ffffn;
-/** `Instruction.protocol_version` (§2.2). */
-export const MOSH_PROTOCOL_VERSION = 2;
 /** Lower bound on the time between frames, ms. */
 export const SEND_INTERVAL_MIN = 20;
 /** Upper bound on the time between frames, ms. */
@@ -240,7 +246,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     return this.#sent[this.#sent.length - 1].num;
   }
 
-  /** Time of the newest acknowledgement (C's `last_roundtrip_success`). */
+  /** Send time of the newest state the peer acknowledged (C's `last_roundtrip_success`). */
   get lastRoundtripSuccess(): number {
     return this.#sent[0].timestamp;
   }
@@ -256,13 +262,17 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     if (!this.#link.hasRemoteAddr) return WAIT_FOREVER;
     const next = Math.min(this.#nextAckTime, this.#nextSendTime);
     if (next === Infinity) return WAIT_FOREVER;
-    return Math.max(0, Math.ceil(next - now));
+    // While the link still paces out the last instruction, poll gently instead of spinning.
+    const floor = (this.#link.backlog ?? 0) > 0 ? 1 : 0;
+    return Math.max(floor, Math.ceil(next - now));
   }
 
   /** Sends whatever the timers say is due: a data frame, a retransmission or an empty ack. */
   tick(now: number = this.#now()): void {
     this.#calculateTimers(now);
     if (!this.#link.hasRemoteAddr) return;
+    // The previous instruction is still being paced out: a new one would only queue behind it.
+    if ((this.#link.backlog ?? 0) > 0) return;
     if (now < this.#nextAckTime && now < this.#nextSendTime) return;
 
     let diff = this.#current.diffFrom(this.#assumed.state);
@@ -392,7 +402,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
 
   #sendInFragments(now: number, diff: Uint8Array, newNum: bigint): void {
     const inst: Instruction = {
-      protocolVersion: MOSH_PROTOCOL_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
       oldNum: this.#assumed.num,
       newNum,
       ackNum: this.#ackNum,
@@ -482,7 +492,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
   }
 
   #processInstruction(inst: Instruction, now: number): void {
-    if (inst.protocolVersion !== MOSH_PROTOCOL_VERSION) {
+    if (inst.protocolVersion !== PROTOCOL_VERSION) {
       this.stats.versionMismatch++;
       this.#log?.(`mosh protocol version mismatch (got ${inst.protocolVersion})`);
       return;

@@ -203,7 +203,7 @@ Deno.test("process: a valid key without a terminal is one line, status 1", async
 Deno.test("process: --help and --version", async () => {
   const [help, version] = await Promise.all([
     runClientProcess(["-c", "--help"], {}),
-    runClientProcess(["1.2.3.4", "5", "--version"], {}),
+    runClientProcess(["-#", "mosh 1.2.3.4", "1.2.3.4", "5", "--version"], {}),
   ]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^mosh-client .*1\.4\.0/);

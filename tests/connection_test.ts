@@ -318,7 +318,9 @@ Deno.test("server: timestamps echoed once within 1 s, RTT samples, replays, roam
       hostname: "127.0.0.1",
       port: server.port,
     });
-    await b.sock.send(crypto.getRandomValues(new Uint8Array(60)), {
+    const garbage = crypto.getRandomValues(new Uint8Array(60));
+    garbage[0] &= 0x7f; // the right direction bit, so it fails authentication
+    await b.sock.send(garbage, {
       transport: "udp",
       hostname: "127.0.0.1",
       port: server.port,
@@ -486,4 +488,53 @@ Deno.test("close() ends receive loops and pending sends cleanly", async () => {
   await server.close();
   await server.close(); // idempotent
   assert.equal(await client.send(enc.encode("after close")), undefined);
+});
+
+Deno.test("a burst of sends leaves in sequence order and paced, so none is reordered or lost", async () => {
+  const key = newKey();
+  const server = Connection.server({ key, ip: "127.0.0.1", port: "0" });
+  const got: number[] = [];
+  server.listen((p) => got.push(p[0] | (p[1] << 8)));
+  const client = Connection.client({ key, ip: "127.0.0.1", port: server.port });
+  try {
+    const payload = new Uint8Array(1200);
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 600; i++) {
+      payload[0] = i & 0xff;
+      payload[1] = i >> 8;
+      sends.push(client.send(payload));
+    }
+    assert.ok(client.backlog > 0, "queued");
+    await Promise.all(sends);
+    assert.equal(client.backlog, 0);
+    await until(() => got.length === 600, "600 datagrams");
+    assert.deepEqual(got, Array.from({ length: 600 }, (_, i) => i));
+    assert.equal(server.stats.reordered, 0);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("an exception in the receive handler is logged and counted, not fatal", async () => {
+  const key = newKey();
+  const log: string[] = [];
+  const server = Connection.server({ key, ip: "127.0.0.1", port: "0", log: (l) => log.push(l) });
+  const got: string[] = [];
+  server.listen((p) => {
+    const text = dec.decode(p);
+    if (text === "boom") throw new Error("handler bug");
+    got.push(text);
+  });
+  const peer = new RawPeer(key, TO_SERVER);
+  try {
+    await peer.send(server.port, 1, TIMESTAMP_NONE, enc.encode("boom"));
+    await peer.send(server.port, 2, TIMESTAMP_NONE, enc.encode("fine"));
+    await until(() => got.length === 1, "the second datagram");
+    assert.equal(server.stats.handlerErrors, 1);
+    assert.ok(log.some((l) => l.startsWith("Error handling a datagram: Error: handler bug")));
+  } finally {
+    await peer.close();
+    await server.close();
+  }
 });

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { ATTR_UNDERLINE, CELL_WORDS, type Framebuffer } from "../lib/framebuffer.ts";
 import {
   parsePredictionMode,
+  PREDICTION_WAKE_INTERVAL,
   PredictionEngine,
   type PredictionMode,
-  PREDICTION_WAKE_INTERVAL,
 } from "../lib/prediction.ts";
 import { Terminal } from "../lib/terminal.ts";
 
@@ -563,4 +563,53 @@ Deno.test("prediction: parsePredictionMode", () => {
     () => new PredictionEngine({ mode: "bogus" as PredictionMode }),
     /Unknown prediction mode bogus\./,
   );
+});
+
+Deno.test("prediction: random input, echoes, acks and resizes never break the engine", () => {
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pieces = [
+    "a",
+    "é",
+    "中",
+    "\r",
+    "\n",
+    "\x7f",
+    "\x1bOC",
+    "\x1bOD",
+    "\x1b[5~",
+    "\x1b]0;t\x07",
+  ];
+  for (const mode of ["adaptive", "always", "experimental"] as PredictionMode[]) {
+    for (const overwrite of [false, true]) {
+      const s = new Session(mode, { cols: 6, rows: 3, overwrite });
+      for (let step = 0; step < 3000; step++) {
+        s.now += rand(300);
+        const r = rand(10);
+        if (r < 5) {
+          const bytes = new Uint8Array(1 + rand(4));
+          for (let i = 0; i < bytes.length; i++) {
+            bytes[i] = rand(3) === 0 ? rand(256) : pieces[rand(pieces.length)].charCodeAt(0);
+          }
+          s.type(rand(2) ? bytes : pieces[rand(pieces.length)]);
+        } else if (r < 7) {
+          s.term.write(pieces[rand(pieces.length)]);
+        } else if (r < 9) {
+          s.ack(BigInt(rand(Number(s.sent) + 1)));
+          s.engine.setSendInterval(20 + rand(230));
+        } else if (rand(20) === 0) {
+          s.term.resize(1 + rand(8), 1 + rand(4));
+        }
+        const fb = s.frame();
+        assert.ok(fb.cursorRow >= 0 && fb.cursorRow < fb.height);
+        assert.ok(fb.cursorCol >= 0 && fb.cursorCol < fb.width);
+        assert.equal(fb.rows.length, fb.height);
+        for (const row of fb.rows) assert.equal(row.width, fb.width);
+        assert.ok(s.engine.waitTime() === Infinity || s.engine.waitTime() === 50);
+      }
+    }
+  }
 });

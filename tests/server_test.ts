@@ -129,7 +129,9 @@ class Probe {
 
   /** The server's screen rows as text (trailing blanks removed). */
   get lines(): string[] {
-    return this.remote.terminal.screenText().split("\n");
+    const text = this.remote.terminal.screenText();
+    const rows = text.slice(0, text.lastIndexOf("cursor ")).split("\n").slice(0, -1);
+    return rows.map((row) => row.trimEnd());
   }
 
   type(text: string | Uint8Array): void {
@@ -151,6 +153,12 @@ class Probe {
       }
       await delay(Math.max(1, Math.min(this.transport.waitTime(), 10)));
     }
+  }
+
+  /** Runs the client for `ms` milliseconds. */
+  async run(ms: number): Promise<void> {
+    const end = performance.now() + ms;
+    await this.until(`${ms} ms`, () => performance.now() >= end, ms + 1000);
   }
 
   /** Waits for `pattern` on the server's screen. */
@@ -246,7 +254,7 @@ Deno.test("server: a session with the probe client (output, input, resize, repli
     await probe.waitFor(/^got:1b5b41$/m);
     // ...and stays ESC O A once it has.
     probe.type("appcursor\r");
-    await delay(100);
+    await probe.run(300);
     probe.type("\x1bOB\r");
     await probe.waitFor(/^got:1b4f42$/m);
 
@@ -260,7 +268,7 @@ Deno.test("server: a session with the probe client (output, input, resize, repli
 
     // Terminal replies (DA) go back to the application.
     probe.type("da\r");
-    await delay(200);
+    await probe.run(300);
     probe.type("\r");
     await probe.waitFor(/got:1b5b3f363263/);
 
@@ -386,22 +394,29 @@ Deno.test("server: -v logs the client and never fails the round-trip verificatio
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // With -v the background server keeps stderr, so read it until the server exits.
-  const stderrText = new Response(child.stderr).text();
+  // With -v the background server keeps stderr: collect it until the server exits, and learn its
+  // pid as soon as the foreground prints it, so that cleanup works even if the test fails.
+  let log = "";
+  let pid = 0;
+  const stderrDone = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      log += dec.decode(chunk, { stream: true });
+      pid ||= Number(/detached, pid = (\d+)/.exec(log)?.[1] ?? 0);
+    }
+  })();
   const stdout = await new Response(child.stdout).text();
   assert.equal((await child.status).code, 0);
   const connect = /MOSH CONNECT (\d+) (\S{22})/.exec(stdout);
   assert.ok(connect, stdout);
   const probe = new Probe(Number(connect[1]), connect[2]);
-  let pid = 0;
   try {
     probe.resize(80, 24);
     await probe.waitFor(/^ {4}xy$/m);
     probe.type("done\r");
     await probe.until("the shutdown state", () => probe.transport.remoteStateNum === U64_MAX);
     await probe.until("our shutdown ack", () => probe.transport.counterpartyShutdownAckSent);
-    const log = await stderrText;
-    pid = Number(/pid = (\d+)/.exec(log)?.[1] ?? 0);
+    await stderrDone;
     const local = probe.connection.localAddr.port;
     assert.match(log, new RegExp(`Server now attached to client at 127\\.0\\.0\\.1:${local}`));
     assert.doesNotMatch(log, /verification failed/);
@@ -409,6 +424,7 @@ Deno.test("server: -v logs the client and never fails the round-trip verificatio
   } finally {
     await probe.close();
     if (pid !== 0) await stopServer(pid);
+    await stderrDone;
   }
 });
 
@@ -453,7 +469,7 @@ Deno.test("server: Debian's mosh-client works against our server (in tmux)", asy
       rows: 24,
       env: { LANG: "C.UTF-8" },
     });
-    await tmux.waitFor("prompt$ ");
+    await tmux.waitFor(/^prompt\$/m);
     await tmux.sendText("echo hello-$RANDOM\r");
     const screen = await tmux.waitFor(/^hello-\d+$/m);
     assert.match(screen, /prompt\$ echo hello-\$RANDOM/);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { Terminal } from "../lib/terminal.ts";
 import { CELL_WORDS, type Framebuffer, TRUE_COLOR } from "../lib/framebuffer.ts";
 import { wcwidth } from "../lib/wcwidth.ts";
+import { requireDebianPackages } from "./deps.ts";
 import { onlcr, VT_CORPUS, type VtScript } from "./vt_corpus.ts";
 
 const COLS = 80, ROWS = 24;
@@ -71,7 +72,13 @@ async function renderWithTmux(scripts: readonly VtScript[]): Promise<Map<string,
     // clients gives new windows default-size.)
     // Wait until every cat has finished (the pane runs sleep), then until captures are stable.
     for (let tries = 0;; tries++) {
-      const cmds = await tmux(socket, ["list-windows", "-t", "vt", "-F", "#{pane_current_command}"]);
+      const cmds = await tmux(socket, [
+        "list-windows",
+        "-t",
+        "vt",
+        "-F",
+        "#{pane_current_command}",
+      ]);
       if (cmds.trim().split("\n").every((c) => c === "sleep")) break;
       if (tries > 200) throw new Error(`tmux panes did not finish: ${cmds}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -121,6 +128,7 @@ type Rend = [number, number, number];
 function tmuxRenditions(escaped: string[]): Map<number, Rend>[] {
   let fg = 0, bg = 0, attrs = 0;
   const rows: Map<number, Rend>[] = [];
+  // deno-lint-ignore no-control-regex
   const sgrRe = /\x1b\[([0-9;:]*)m/y;
   for (const line of escaped) {
     const cells = new Map<number, Rend>();
@@ -198,6 +206,7 @@ function compareRenditions(fb: Framebuffer, tmuxRows: Map<number, Rend>[]): stri
 }
 
 Deno.test("emulator agrees with tmux on the escape-sequence corpus", async (t) => {
+  await requireDebianPackages(["tmux"]);
   const compared = VT_CORPUS.filter((s) => !s.tmux);
   const screens = await renderWithTmux(compared);
   for (const script of compared) {

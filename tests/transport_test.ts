@@ -293,6 +293,22 @@ Deno.test("sender: an acknowledgement stops retransmission and prunes the sent s
   assert.deepEqual(summary(link).slice(2), [{ t: 3101, old: 2n, new: 3n, ack: 2n }]);
 });
 
+Deno.test("sender: nothing new is sent while the link still has a backlog", () => {
+  const env = setup(new UserStream(), new ValueState(), 1);
+  const { tr, link, clock } = env;
+  const backlogged = link as FakeLink & { backlog: number };
+  backlogged.backlog = 3;
+  tr.currentState.pushResize(80, 24);
+  run(env, 100);
+  assert.equal(link.sent.length, 0);
+  assert.equal(tr.waitTime(), 1, "poll gently, do not spin");
+  backlogged.backlog = 0;
+  clock.t = 101;
+  assert.equal(tr.waitTime(), 0);
+  tr.tick();
+  assert.deepEqual(summary(link, true), [{ t: 101, old: 0n, new: 1n, ack: 0n, diff: "<80x24>" }]);
+});
+
 Deno.test("sender: the sent-state queue is bounded (32 entries)", () => {
   const env = setup(new UserStream(), new ValueState(), 1);
   const { tr, link } = env;
@@ -529,7 +545,7 @@ async function pump(transports: AnyTransport[], done: () => boolean, limitMs = 5
 const wakers = new Set<() => void>();
 const wakeAll = () => [...wakers].forEach((w) => w());
 
-async function loopbackSession(ip: string) {
+function loopbackSession(ip: string) {
   const key = crypto.getRandomValues(new Uint8Array(16));
   const serverConn = Connection.server({ key, ip, port: "0" });
   const clock = { offset: 0 };
@@ -560,7 +576,7 @@ async function loopbackSession(ip: string) {
 
 for (const ip of ["127.0.0.1", "::1"]) {
   Deno.test(`loopback ${ip}: two transports converge, roam and shut down`, async () => {
-    const s = await loopbackSession(ip);
+    const s = loopbackSession(ip);
     try {
       s.client.currentState.pushResize(80, 24);
       s.client.currentState.pushBytes(bytes("hello"));

@@ -50,7 +50,10 @@ Deno.test("diffFrom emits only the events after the prefix, and nothing for an e
   // A prefix that ends inside a chunk.
   const mid = new UserStream();
   mid.pushBytes(bytes("hel"));
-  assert.deepEqual(decodeUserMessage(s.diffFrom(mid))[0], { type: "keys", keys: bytes("lo world") });
+  assert.deepEqual(decodeUserMessage(s.diffFrom(mid))[0], {
+    type: "keys",
+    keys: bytes("lo world"),
+  });
 });
 
 Deno.test("applyString round-trips a diff onto the prefix", () => {

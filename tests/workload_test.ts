@@ -18,7 +18,7 @@ Deno.test("stream workload: the default 50 MiB stream has the published sha256",
   );
 });
 
-Deno.test("stream workload: a flush on the last segment overshoots the size, as in Python", async () => {
+Deno.test("stream workload: a flush on the last segment overshoots, as in Python", async () => {
   // gen-workload.py stream OUT --size 1048576 writes 1048750 bytes.
   const data = generateStream(20240601, 1 << 20);
   assert.equal(data.length, 1048750);

@@ -1,0 +1,594 @@
+/**
+ * The `mosh` wrapper (mosh-protocol.md §8.5; the client it becomes is §8.0; the server command
+ * line it builds is §7.1): `client.ts [options] [--] [user@]host [command...]`.
+ *
+ * 1. Parse mosh's options (lib/wrapper_args.ts) and check them: usage errors exit 255.
+ * 2. Count the local terminal's colours (terminfo, or `<client> -c` with `--client`).
+ * 3. Start the server: over `ssh -n -tt … [user@]host -- '<server>' 'new' …` (with our
+ *    `--fake-proxy` ProxyCommand in the default `proxy` mode), or with `--local` through
+ *    `sh -c` in $HOME without SSH_CONNECTION.
+ * 4. Read ssh's output line by line: `MOSH IP`, `MOSH SSH_CONNECTION`, then `MOSH CONNECT
+ *    <port> <key>`; anything else is shown to the user.
+ * 5. Become the client: `runClient` in this process (the key never appears in any argv or
+ *    environment), or with `--client=PATH` run that program as mosh does, with MOSH_KEY in its
+ *    environment and `-# '<args> |' IP PORT` as its arguments.
+ *
+ * Every failure is one line starting with `mosh: `. Exit statuses: 255 for a bad command line
+ * (as mosh), 10 when the session could not be set up (what mosh exits with in practice), 1 when
+ * this terminal cannot run the client, otherwise the client's own status (0 after a clean
+ * shutdown).
+ */
+
+import { fileURLToPath } from "node:url";
+import { runClient } from "./client_session.ts";
+import { isNumericIp } from "./connection.ts";
+import { loadTerminfo } from "./terminfo.ts";
+import {
+  FAMILIES,
+  type Family,
+  parseFakeProxyArgs,
+  resolveHost,
+  runFakeProxy,
+} from "./fake_proxy.ts";
+import {
+  checkPortSpec,
+  hostOf,
+  localeSettings,
+  parseBootstrapLine,
+  parseWrapperArgs,
+  type PredictionMode,
+  predictionMode,
+  REMOTE_IP_MODES,
+  type RemoteIpMode,
+  serverCommandLine,
+  shellQuote,
+  shellWords,
+  sshCommand,
+  USAGE,
+  withHost,
+  type WrapperOptions,
+} from "./wrapper_args.ts";
+
+/** Printed by `--version`. */
+export const VERSION_TEXT = "mosh (mosh-deno) 1.4.0 [build mosh-deno, Deno " + Deno.version.deno +
+  "]\n" +
+  "Wire-compatible with mosh 1.4.0 (Copyright 2012 Keith Winstein <mosh-devel@mit.edu>).\n" +
+  "License GPLv3+: GNU GPL version 3 or later <http://gnu.org/licenses/gpl.html>.\n" +
+  "This is free software: you are free to change and redistribute it.\n" +
+  "There is NO WARRANTY, to the extent permitted by law.\n";
+
+/** Exit status for a bad command line. */
+export const EXIT_USAGE = 255;
+/** Exit status when ssh or the server did not give us a session. */
+export const EXIT_BOOTSTRAP = 10;
+
+/** How lib/fake_proxy.ts's failure messages start. */
+const PROXY_ERROR_PREFIX = "mosh: ";
+/** How long to wait for ssh to end after `MOSH CONNECT` before stopping it (ms). */
+const SSH_EXIT_WAIT = 5000;
+/** A line of ssh output held back (to quote it in a failure) is shown after this long (ms). */
+const HOLD_LINE_MS = 500;
+
+/** The options after checking, with their types narrowed. */
+export interface CheckedOptions extends WrapperOptions {
+  family: Family;
+  remoteIp: RemoteIpMode;
+  predictMode: PredictionMode;
+}
+
+/**
+ * Checks the option values mosh checks before running anything (`-p`, `--predict` and
+ * MOSH_PREDICTION_DISPLAY) plus `--family` and `--experimental-remote-ip`. Returns the narrowed
+ * options, or the message and whether the usage follows it.
+ */
+export function checkOptions(
+  o: WrapperOptions,
+  env: Record<string, string | undefined>,
+): { options: CheckedOptions } | { error: string; usage: boolean } {
+  const predict = predictionMode(o.predict, env.MOSH_PREDICTION_DISPLAY);
+  if ("error" in predict) return { error: predict.error, usage: true };
+  if (o.port !== null) {
+    const bad = checkPortSpec(o.port);
+    if (bad !== null) return { error: bad, usage: false };
+  }
+  if (!(FAMILIES as readonly string[]).includes(o.family)) {
+    return {
+      error: `Unknown address family "${o.family}" (use ${FAMILIES.join(", ")}).`,
+      usage: false,
+    };
+  }
+  if (!(REMOTE_IP_MODES as readonly string[]).includes(o.remoteIp)) {
+    return {
+      error: `Unknown --experimental-remote-ip mode "${o.remoteIp}" (use proxy, local or remote).`,
+      usage: false,
+    };
+  }
+  return {
+    options: {
+      ...o,
+      family: o.family as Family,
+      remoteIp: o.remoteIp as RemoteIpMode,
+      predictMode: predict.mode,
+    },
+  };
+}
+
+/** How to start the server and where the UDP address will come from. */
+export interface BootstrapPlan {
+  /** Program and arguments (ssh, or `sh -c` with `--local`). */
+  argv: string[];
+  /** Environment changes: a string sets the variable, null removes it. */
+  env: Record<string, string | null>;
+  /** Working directory ($HOME with `--local`), or null for ours. */
+  cwd: string | null;
+  /** Give the server our terminal as stdin (`--local`, as mosh), else /dev/null. */
+  inheritStdin: boolean;
+  /** Where the address comes from: ssh's output, or already known (`ip`). */
+  ipSource: "proxy" | "remote" | "known";
+  /** The address when `ipSource` is `known`. */
+  ip: string | null;
+}
+
+/** What `planBootstrap` needs besides the options. */
+export interface PlanInputs {
+  /** `[user@]host` as given. */
+  userHost: string;
+  /** The remote command (empty: login shell). */
+  command: string[];
+  /** The local terminal's colour count. */
+  colors: number;
+  /** Our environment (for the locale settings and $HOME). */
+  env: Record<string, string | undefined>;
+  /** The ProxyCommand's program words (proxy mode). */
+  proxyProgram: string[];
+  /** With `--experimental-remote-ip=local`: the host's address, resolved here. */
+  resolvedIp?: string;
+  /** Our working directory, for a `./`-relative `--server` with `--local`. */
+  cwd?: string;
+}
+
+/**
+ * Builds the command that starts the server. With `--local`, a `--server` starting with `./`
+ * or `../` is made absolute first (the server runs in $HOME, so `task start`'s
+ * `--server=./bin/mosh-server` keeps meaning the repository's launcher).
+ */
+export function planBootstrap(o: CheckedOptions, p: PlanInputs): BootstrapPlan {
+  const host = hostOf(p.userHost);
+  let server = o.server;
+  if (o.local && p.cwd !== undefined && /^\.\.?\//.test(server)) {
+    server = shellQuote(p.cwd.replace(/\/*$/, "/")) + server;
+  }
+  const remoteCommand = serverCommandLine({
+    server,
+    colors: p.colors,
+    bindServer: o.bindServer,
+    local: o.local,
+    host,
+    port: o.port,
+    locales: localeSettings(p.env),
+    command: p.command,
+    reportSshConnection: !o.local && o.remoteIp === "remote",
+  });
+  if (o.local) {
+    return {
+      argv: ["sh", "-c", remoteCommand],
+      env: { SSH_CONNECTION: null },
+      cwd: p.env.HOME ?? "/",
+      inheritStdin: true,
+      ipSource: "known",
+      ip: host,
+    };
+  }
+  const target = o.remoteIp === "local" && p.resolvedIp !== undefined
+    ? withHost(p.userHost, p.resolvedIp)
+    : p.userHost;
+  const argv = sshCommand({
+    ssh: o.ssh,
+    sshPty: o.sshPty,
+    remoteIp: o.remoteIp,
+    family: o.family,
+    target,
+    remoteCommand,
+    proxyProgram: p.proxyProgram,
+  });
+  return {
+    argv,
+    env: o.remoteIp === "proxy" ? { SHELL: "/bin/sh" } : {},
+    cwd: null,
+    inheritStdin: false,
+    ipSource: o.remoteIp === "local" ? "known" : o.remoteIp,
+    ip: o.remoteIp === "local" ? p.resolvedIp ?? null : null,
+  };
+}
+
+/** The ProxyCommand program: this Deno running lib/fake_proxy.ts with network access only. */
+export function fakeProxyProgram(): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--no-config",
+    "--allow-net",
+    fileURLToPath(new URL("./fake_proxy.ts", import.meta.url)),
+  ];
+}
+
+/** The session the server announced. */
+export interface Announced {
+  ip: string;
+  port: number;
+  key: string;
+}
+
+/** Where the wrapper prints: `out` for ssh's other lines (as mosh), `err` for its own. */
+interface Printer {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const encoder = new TextEncoder();
+
+function writeAllSync(f: { writeSync(b: Uint8Array): number }, text: string): void {
+  const b = encoder.encode(text);
+  let off = 0;
+  try {
+    while (off < b.length) off += f.writeSync(b.subarray(off));
+  } catch {
+    // Nowhere left to report to.
+  }
+}
+
+const stdio: Printer = {
+  out: (s) => writeAllSync(Deno.stdout, s),
+  err: (s) => writeAllSync(Deno.stderr, s),
+};
+
+function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.replace(/\s*\(os error \d+\)$/, "");
+}
+
+/** Reads `stream` as lines (without `\n`); a last unterminated line counts too. */
+async function forEachLine(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  try {
+    for await (const chunk of stream) {
+      pending += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        onLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    }
+  } catch {
+    // The pipe broke: treat as its end.
+  }
+  pending += decoder.decode();
+  if (pending !== "") onLine(pending);
+}
+
+/**
+ * Runs the bootstrap command and reads its merged output until `MOSH CONNECT`. Returns the
+ * announced session, or the one-line reason (without the `mosh: ` prefix) it failed.
+ */
+export async function runBootstrap(
+  plan: BootstrapPlan,
+  print: Printer = stdio,
+): Promise<Announced | { error: string }> {
+  const env: Record<string, string> = Deno.env.toObject();
+  for (const [k, v] of Object.entries(plan.env)) {
+    if (v === null) delete env[k];
+    else env[k] = v;
+  }
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(plan.argv[0], {
+      args: plan.argv.slice(1),
+      env,
+      clearEnv: true,
+      cwd: plan.cwd ?? undefined,
+      stdin: plan.inheritStdin ? "inherit" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    return { error: `cannot run ${plan.argv[0]}: ${errorText(e)}` };
+  }
+
+  let ip: string | null = null;
+  let sshIp: string | null = null;
+  let connect: { port: number; key: string } | null = null;
+  let bad: string | null = null;
+  let proxyError: string | null = null;
+  // The latest line shown to the user is held back briefly, so that a failure can quote it
+  // in its one line instead of repeating it.
+  let held: string | null = null;
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => settle = resolve);
+
+  const flushHeld = () => {
+    clearTimeout(holdTimer);
+    holdTimer = undefined;
+    if (held !== null) print.out(held + "\n");
+    held = null;
+  };
+  const onLine = (raw: string) => {
+    if (connect !== null || bad !== null) return; // keep draining, as mosh stops reading
+    const line = raw.replace(/\r$/, "");
+    const parsed = parseBootstrapLine(line);
+    switch (parsed.kind) {
+      case "ip":
+        if (ip !== null) bad = "detected attempt to redefine MOSH IP.";
+        else ip = parsed.ip;
+        break;
+      case "ssh-connection":
+        sshIp = parsed.ip;
+        break;
+      case "connect":
+        connect = parsed;
+        break;
+      case "bad":
+        bad = parsed.message;
+        break;
+      case "other":
+        // Our ProxyCommand's own failure: quoted in the one line ssh's failure gets.
+        if (plan.ipSource === "proxy" && line.startsWith(PROXY_ERROR_PREFIX)) {
+          proxyError = line.slice(PROXY_ERROR_PREFIX.length);
+          return;
+        }
+        flushHeld();
+        if (line.trim() === "") {
+          print.out(line + "\n");
+        } else {
+          held = line;
+          holdTimer = setTimeout(flushHeld, HOLD_LINE_MS);
+        }
+        return;
+    }
+    if (connect !== null || bad !== null) settle();
+  };
+  const readers = Promise.all([
+    forEachLine(child.stdout, onLine),
+    forEachLine(child.stderr, onLine),
+  ]);
+  await Promise.race([settled, readers]);
+
+  if (connect !== null || bad !== null) {
+    flushHeld();
+    if (bad !== null) {
+      await stop(child, 0);
+      return { error: bad };
+    }
+    // ssh normally ends by itself once the server has detached; don't wait forever for it.
+    await stop(child, SSH_EXIT_WAIT);
+    const found: { port: number; key: string } = connect!;
+    const address = plan.ipSource === "known" ? plan.ip : ip ?? sshIp;
+    if (address === null) {
+      return { error: "Did not find remote IP address (is SSH ProxyCommand disabled?)." };
+    }
+    return { ip: address, port: found.port, key: found.key };
+  }
+
+  const status = await child.status;
+  clearTimeout(holdTimer);
+  let last = held as string | null;
+  held = null;
+  if (proxyError !== null) {
+    if (last !== null) print.out(last + "\n");
+    last = proxyError;
+  }
+  if (plan.ipSource !== "known" && status.code === 255) {
+    const quote = last !== null ? `: ${last}` : "";
+    return { error: `ssh failed (exit status 255)${quote}` };
+  }
+  const said = last !== null ? ` Last output: "${last}"` : "";
+  return {
+    error: "Did not find mosh server startup message. (Have you installed mosh on your server?)" +
+      said,
+  };
+}
+
+/** Waits up to `ms` for `child` to end, then stops it (SIGTERM) and reaps it. */
+async function stop(child: Deno.ChildProcess, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = await Promise.race([
+    child.status.then(() => false),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), ms)),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  await child.status;
+}
+
+/** The locale check of mosh-client, for the built-in client (unset counts as UTF-8). */
+function nonUtf8Locale(env: Record<string, string | undefined>): string | null {
+  const lc = env.LC_ALL || env.LC_CTYPE || env.LANG || "";
+  return lc !== "" && !/utf-?8/i.test(lc) ? lc : null;
+}
+
+/** `<client> -c`: the colour count, 0 when it prints no number. */
+async function clientColors(client: string): Promise<number> {
+  const out = await new Deno.Command(client, {
+    args: ["-c"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const n = parseInt(new TextDecoder().decode(out.stdout).trim(), 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/** The colour count the built-in client would print for `-c`. */
+function builtinColors(term: string | undefined): number {
+  const caps = loadTerminfo(term);
+  return caps.path === null ? 0 : caps.colors;
+}
+
+/** Runs `--client=PATH` as mosh execs it; returns its exit status. */
+async function runExternalClient(
+  o: CheckedOptions,
+  args: string[],
+  session: Announced,
+): Promise<number> {
+  const env: Record<string, string> = {
+    MOSH_KEY: session.key,
+    MOSH_PREDICTION_DISPLAY: o.predictMode,
+    MOSH_CLIENT_PID: String(Deno.pid),
+  };
+  if (o.predictOverwrite) env.MOSH_PREDICTION_OVERWRITE = "yes";
+  if (!o.init) env.MOSH_NO_TERM_INIT = "1";
+  const child = new Deno.Command(o.client!, {
+    args: [`-# ${args.join(" ")} |`, session.ip, String(session.port)],
+    env,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  // mosh would have exec'd the client: signals meant for us are meant for it.
+  const forward: [Deno.Signal, () => void][] = (["SIGTERM", "SIGHUP", "SIGINT"] as const).map(
+    (sig) => [sig, () => {
+      try {
+        child.kill(sig);
+      } catch {
+        // It has ended.
+      }
+    }],
+  );
+  for (const [sig, fn] of forward) Deno.addSignalListener(sig, fn);
+  const status = await child.status;
+  for (const [sig, fn] of forward) Deno.removeSignalListener(sig, fn);
+  return status.code;
+}
+
+/**
+ * Runs the `mosh` wrapper with `args` (client.ts's arguments in wrapper mode) and returns the
+ * exit status. The built-in client may leave a read of stdin pending, so the caller should end
+ * the process with `Deno.exit(status)`.
+ */
+export async function runWrapper(args: string[], print: Printer = stdio): Promise<number> {
+  const parsed = parseWrapperArgs(args);
+  switch (parsed.kind) {
+    case "help":
+      print.out(USAGE);
+      return 0;
+    case "version":
+      print.out(VERSION_TEXT);
+      return 0;
+    case "usage-error":
+      print.err(`${parsed.message}\n${USAGE}`);
+      return EXIT_USAGE;
+  }
+  if (parsed.options.fakeProxy) {
+    const fp = parseFakeProxyArgs([`--family=${parsed.options.family}`, "--", ...parsed.operands]);
+    if ("error" in fp) {
+      print.err(`mosh: --fake-proxy: ${fp.error}\n`);
+      return EXIT_USAGE;
+    }
+    return await runFakeProxy(fp.host, fp.port, fp.family);
+  }
+  if (parsed.operands.length === 0) {
+    print.err(USAGE);
+    return EXIT_USAGE;
+  }
+  const env = Deno.env.toObject();
+  const checked = checkOptions(parsed.options, env);
+  if ("error" in checked) {
+    print.err(`mosh: ${checked.error}\n${checked.usage ? "\n" + USAGE : ""}`);
+    return EXIT_USAGE;
+  }
+  const o = checked.options;
+  const [userHost, ...command] = parsed.operands;
+  const host = hostOf(userHost);
+  if (o.local && !isNumericIp(host)) {
+    print.err(`mosh: --local needs a numeric IPv4 or IPv6 address as the host, not "${host}".\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    shellWords(o.ssh);
+  } catch (e) {
+    print.err(`mosh: --ssh: ${errorText(e)}\n`);
+    return EXIT_USAGE;
+  }
+
+  // The built-in client needs this terminal; say so before anything starts on the server.
+  if (o.client === null) {
+    if (!Deno.stdin.isTerminal()) {
+      print.err("mosh: standard input is not a terminal (mosh is for interactive sessions).\n");
+      return 1;
+    }
+    const lc = nonUtf8Locale(env);
+    if (lc !== null) {
+      print.err(`mosh: needs a UTF-8 native locale to run (the locale is "${lc}").\n`);
+      return 1;
+    }
+  }
+
+  let colors: number;
+  if (o.client !== null) {
+    try {
+      colors = await clientColors(o.client);
+    } catch (e) {
+      print.err(`mosh: cannot run the client ${o.client}: ${errorText(e)}\n`);
+      return EXIT_USAGE;
+    }
+  } else {
+    colors = builtinColors(env.TERM);
+  }
+  Deno.env.set("MOSH_CLIENT_PID", String(Deno.pid));
+
+  let resolvedIp: string | undefined;
+  if (!o.local && o.remoteIp === "local") {
+    try {
+      resolvedIp = (await resolveHost(host, o.family))[0];
+    } catch (e) {
+      print.err(`mosh: ${errorText(e)}\n`);
+      return EXIT_BOOTSTRAP;
+    }
+  }
+  const plan = planBootstrap(o, {
+    userHost,
+    command,
+    colors,
+    env,
+    proxyProgram: fakeProxyProgram(),
+    resolvedIp,
+    cwd: Deno.cwd(),
+  });
+  const session = await runBootstrap(plan, print);
+  if ("error" in session) {
+    print.err(`mosh: ${session.error}\n`);
+    return EXIT_BOOTSTRAP;
+  }
+
+  if (o.client !== null) {
+    try {
+      return await runExternalClient(o, args, session);
+    } catch (e) {
+      print.err(`mosh: cannot run the client ${o.client}: ${errorText(e)}\n`);
+      return EXIT_BOOTSTRAP;
+    }
+  }
+  return await runClient({
+    ip: session.ip,
+    port: session.port,
+    key: session.key,
+    predictionMode: o.predictMode,
+    predictOverwrite: o.predictOverwrite || env.MOSH_PREDICTION_OVERWRITE === "yes",
+    escapeKey: env.MOSH_ESCAPE_KEY,
+    titleNoPrefix: env.MOSH_TITLE_NOPREFIX !== undefined,
+    noTermInit: !o.init || env.MOSH_NO_TERM_INIT !== undefined,
+    term: env.TERM,
+  });
+}

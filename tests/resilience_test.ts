@@ -1,0 +1,639 @@
+// Resilience of whole sessions over a bad network (mosh-protocol.md §2.5, §5, §7.3): our client
+// (client.ts, in a real terminal: a tmux pane) with our server (server.ts) and with Debian's
+// mosh-server, through the impairment relay of tests/relay.ts.
+//
+// - Loss: 50% loss each way, 100 ms ± 50 ms delay, 5% duplication and reordering. A long output
+//   (`seq 1 20000`) converges to the exact final screen, and 200 typed characters reach the shell
+//   exactly once and in order.
+// - Roaming: the relay moves the client among 127.0.0.2, 127.0.0.3 and new ports every two
+//   seconds during continuous output and typing; the server follows every move (its -v log) and
+//   nothing typed is lost.
+// - Sleep: the client is stopped (SIGSTOP) for 60 s, past the server's 40 s association timeout,
+//   or the relay black-holes everything for 60 s (the client hops ports meanwhile); afterwards the
+//   session resumes by itself with the current screen.
+// - Server side: MOSH_SERVER_NETWORK_TMOUT, MOSH_SERVER_SIGNAL_TMOUT with SIGUSR1, "No connection
+//   within 60 seconds.", and SIGTERM ending a live session cleanly.
+//
+// Everything runs concurrently, as steps of one test, so the file takes about as long as its
+// slowest scenario (the 60 s ones): about 80-100 s.
+
+import assert from "node:assert/strict";
+import { requireDebianPackages } from "./deps.ts";
+import { Relay } from "./relay.ts";
+import { Tmux } from "./tmux.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Harness: servers, clients in tmux, process lookups.
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DENO_RUN = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  `${REPO}/deno.json`,
+];
+const OUR_SERVER = [
+  ...DENO_RUN,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-env",
+  "--allow-run",
+  `${REPO}/server.ts`,
+];
+const OUR_CLIENT = [
+  ...DENO_RUN,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-run",
+  `${REPO}/client.ts`,
+];
+const PROMPT = "prompt$ ";
+const PROMPT_RE = /^prompt\$/m;
+const SHELL = ["bash", "--norc", "--noprofile"];
+
+type Kind = "ours" | "debian";
+
+/** A timer-safe sleep (no timer outlives it). */
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Collects a stream's text as it arrives. */
+class Output {
+  text = "";
+  readonly done: Promise<void>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    const reader = stream.getReader();
+    this.#reader = reader;
+    this.done = (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this.text += decoder.decode(value, { stream: true });
+        }
+      } catch {
+        // cancelled
+      }
+    })();
+  }
+
+  /** Waits for `pattern` in the text so far; throws with the text on timeout. */
+  async waitFor(pattern: RegExp, ms: number, what = String(pattern)): Promise<RegExpExecArray> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const m = pattern.exec(this.text);
+      if (m !== null) return m;
+      if (performance.now() > deadline) {
+        throw new Error(
+          `timed out after ${ms} ms waiting for ${what} in:\n${this.text.slice(-3000)}`,
+        );
+      }
+      await delay(50);
+    }
+  }
+
+  /** Waits up to `ms` for the writers to close the stream, then stops reading. */
+  async close(ms = 3000): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      this.done.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await this.#reader.cancel().catch(() => {});
+    await this.done;
+  }
+}
+
+/** True while `pid` exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (alive(pid)) {
+    if (performance.now() > deadline) return false;
+    await delay(50);
+  }
+  return true;
+}
+
+function kill(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Every descendant of `pid` (children first, breadth first). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    let children: number[] = [];
+    try {
+      const text = Deno.readTextFileSync(`/proc/${p}/task/${p}/children`).trim();
+      children = text === "" ? [] : text.split(/\s+/).map(Number);
+    } catch {
+      // gone
+    }
+    out.push(...children);
+    queue.push(...children);
+  }
+  return out;
+}
+
+function cmdline(pid: number): string[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter((s) => s !== "");
+  } catch {
+    return [];
+  }
+}
+
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) {
+    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
+  }
+  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
+}
+
+/** A running mosh server (detached), with everything its foreground and -v log printed. */
+interface Server {
+  kind: Kind;
+  port: number;
+  key: string;
+  pid: number;
+  /** stdout and stderr (with -v, the daemon's log keeps arriving here). */
+  out: Output;
+  err: Output;
+}
+
+interface ServerOptions {
+  verbose?: boolean;
+  env?: Record<string, string>;
+  command?: string[];
+}
+
+/** Starts our server or Debian's as `new [-v] -p 0 -i 127.0.0.1 -- command`. */
+async function startServer(kind: Kind, opts: ServerOptions = {}): Promise<Server> {
+  const argv = kind === "ours" ? OUR_SERVER : ["mosh-server"];
+  const args = [...argv.slice(1), "new", ...(opts.verbose ? ["-v"] : []), "-p", "0", "-i"];
+  args.push("127.0.0.1", "--", ...(opts.command ?? SHELL));
+  const child = new Deno.Command(argv[0], {
+    args,
+    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null", ...opts.env }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = new Output(child.stdout);
+  const err = new Output(child.stderr);
+  const status = await child.status;
+  try {
+    assert.equal(status.code, 0, `${kind} mosh-server failed:\n${out.text}\n${err.text}`);
+    const connect = await out.waitFor(/MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})/, 10000);
+    const detached = await err.waitFor(/\[mosh-server detached, pid = (\d+)\]/, 10000);
+    return {
+      kind,
+      port: Number(connect[1]),
+      key: connect[2],
+      pid: Number(detached[1]),
+      out,
+      err,
+    };
+  } catch (e) {
+    const m = /pid = (\d+)/.exec(err.text);
+    if (m) kill(Number(m[1]), "SIGKILL");
+    await out.close(500);
+    await err.close(500);
+    throw e;
+  }
+}
+
+/** The server's log so far (stdout and stderr). */
+function serverLog(s: Server): string {
+  return s.out.text + s.err.text;
+}
+
+async function stopServer(s: Server | null): Promise<void> {
+  if (s === null) return;
+  if (alive(s.pid)) {
+    kill(s.pid, "SIGKILL");
+    await waitGone(s.pid, 5000);
+  }
+  await s.out.close();
+  await s.err.close();
+}
+
+/** Our client in a tmux pane, talking to `port`; the pane ends with CLIENT-EXIT=<status>. */
+async function startClient(port: number, key: string, env: Record<string, string> = {}) {
+  const command = `${OUR_CLIENT.join(" ")} 127.0.0.1 ${port}; echo CLIENT-EXIT=$?`;
+  return await Tmux.start({
+    command,
+    cols: 80,
+    rows: 24,
+    env: { LANG: "C.UTF-8", MOSH_KEY: key, ...env },
+    unsetEnv: ["RUST_BACKTRACE"],
+  });
+}
+
+/** The pid of the client's Deno process in the pane. */
+async function clientPid(t: Tmux): Promise<number> {
+  const pane = Number(await t.display("#{pane_pid}"));
+  for (let i = 0; i < 100; i++) {
+    for (const pid of [pane, ...descendants(pane)]) {
+      if (cmdline(pid).some((a) => a.endsWith("/client.ts"))) return pid;
+    }
+    await delay(50);
+  }
+  throw new Error(`no client.ts process under pane pid ${pane}`);
+}
+
+/** The screen's 24 rows. */
+async function screenRows(t: Tmux): Promise<string[]> {
+  return (await t.capture()).split("\n").slice(0, 24);
+}
+
+/** Waits until the screen equals `want` exactly (row by row); fails with both screens. */
+async function waitScreen(t: Tmux, want: string[], ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  let rows: string[] = [];
+  while (performance.now() < deadline) {
+    rows = await screenRows(t);
+    if (rows.length === want.length && rows.every((r, i) => r === want[i])) return;
+    await delay(100);
+  }
+  assert.deepEqual(rows, want, "the final screen");
+}
+
+/** Types `text` in chunks of `chunk` characters, `gapMs` apart (many separate client states). */
+async function typeSlowly(t: Tmux, text: string, chunk: number, gapMs: number): Promise<void> {
+  for (let i = 0; i < text.length; i += chunk) {
+    await t.sendText(text.slice(i, i + chunk));
+    await delay(gapMs);
+  }
+}
+
+/** `n` characters from [a-z0-9] in a pattern that shows loss, duplication or reordering. */
+function typedText(n: number, tag: string): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  let s = "";
+  let x = 0;
+  for (const c of tag) x = (x * 31 + c.charCodeAt(0)) >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    s += alphabet[(x >>> 16) % alphabet.length];
+  }
+  return s;
+}
+
+async function readFileWhenComplete(path: string, length: number, ms: number): Promise<string> {
+  const deadline = performance.now() + ms;
+  let text = "";
+  while (performance.now() < deadline) {
+    try {
+      text = await Deno.readTextFile(path);
+      if (text.length >= length) return text;
+    } catch {
+      // not yet created
+    }
+    await delay(100);
+  }
+  return text;
+}
+
+/** The rows a shell shows after `seq 1 N; echo LAST` on a 24-row screen. */
+function seqScreen(n: number, last: string): string[] {
+  const rows: string[] = [];
+  for (let i = n - 21; i <= n; i++) rows.push(String(i));
+  rows.push(last, PROMPT.trimEnd());
+  return rows;
+}
+
+/** One scenario's resources, released however it ends. */
+class Scene {
+  server: Server | null = null;
+  relay: Relay | null = null;
+  tmux: Tmux | null = null;
+  readonly files: string[] = [];
+  readonly tag = crypto.randomUUID().slice(0, 8);
+
+  async close(): Promise<void> {
+    await this.tmux?.kill();
+    await this.relay?.close();
+    await stopServer(this.server);
+    for (const f of this.files) await Deno.remove(f).catch(() => {});
+  }
+}
+
+async function scene(body: (s: Scene) => Promise<void>): Promise<void> {
+  const s = new Scene();
+  try {
+    await body(s);
+  } catch (e) {
+    if (s.server !== null) {
+      const log = serverLog(s.server).slice(-4000);
+      (e as Error).message += `\n--- server log (tail) ---\n${log}`;
+    }
+    if (s.tmux !== null) {
+      (e as Error).message += `\n--- screen ---\n${await s.tmux.capture().catch(() => "")}`;
+    }
+    throw e;
+  } finally {
+    await s.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+/** 50% loss each way, 100 ± 50 ms, 5% duplication and reordering. */
+async function lossScenario(kind: Kind): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind);
+    const bad = { loss: 0.5, delayMs: 100, jitterMs: 50, duplicate: 0.05, reorder: 0.05 };
+    s.relay = Relay.start({
+      target: { hostname: "127.0.0.1", port: s.server.port },
+      toServer: bad,
+      toClient: bad,
+      seed: 1234,
+    });
+    s.tmux = await startClient(s.relay.port, s.server.key);
+    await s.tmux.waitFor(PROMPT_RE, 30000);
+
+    // 200 characters, typed ten at a time, into a file.
+    const file = `/tmp/mosh-resilience-${s.tag}`;
+    s.files.push(file);
+    const text = typedText(200, s.tag);
+    await s.tmux.sendText(`cat > ${file}\r`);
+    await typeSlowly(s.tmux, text, 10, 40);
+    await s.tmux.sendText("\r");
+    await s.tmux.sendKeys("C-d");
+    assert.equal(await readFileWhenComplete(file, 201, 30000), text + "\n");
+
+    // A long output converges to the exact screen.
+    await s.tmux.sendText(`clear; seq 1 20000; echo DONE-${s.tag}\r`);
+    await waitScreen(s.tmux, seqScreen(20000, `DONE-${s.tag}`), 60000);
+    // The file holds the typed text exactly once, even after everything was retransmitted.
+    assert.equal(await Deno.readTextFile(file), text + "\n");
+
+    const st = s.relay.stats;
+    for (const dir of ["toServer", "toClient"] as const) {
+      assert.ok(st[dir].lost > 20, `${dir}: lost ${st[dir].lost}`);
+      assert.ok(st[dir].duplicated > 0, `${dir}: duplicated ${st[dir].duplicated}`);
+      assert.ok(st[dir].reordered > 0, `${dir}: reordered ${st[dir].reordered}`);
+    }
+  });
+}
+
+/** The client roams among source addresses and ports during output and typing. */
+async function roamingScenario(kind: Kind): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind, { verbose: true });
+    s.relay = Relay.start({
+      target: { hostname: "127.0.0.1", port: s.server.port },
+      toServer: { delayMs: 5 },
+      toClient: { delayMs: 5 },
+    });
+    const t = s.tmux = await startClient(s.relay.port, s.server.key);
+    await t.waitFor(PROMPT_RE, 20000);
+    await s.server.err.waitFor(/attached to client at 127\.0\.0\.1:\d+/, 5000);
+
+    // Continuous output (a tick every 20 ms in the background) while typing into a file.
+    const file = `/tmp/mosh-roaming-${s.tag}`;
+    s.files.push(file);
+    await t.sendText(
+      `(i=0; while [ -e ${file} ]; do i=$((i+1)); echo tick-$i; sleep 0.02; done; ` +
+        `echo TICKS-END) & sleep 0.2; cat > ${file}\r`,
+    );
+    await t.waitFor(/tick-\d+/, 10000);
+    const text = typedText(300, s.tag);
+    const moves = [
+      { hostname: "127.0.0.2" },
+      { hostname: "127.0.0.3" },
+      {},
+      { hostname: "127.0.0.2" },
+      { hostname: "127.0.0.1" },
+      {},
+    ];
+    const tickOf = (screen: string) =>
+      Math.max(0, ...[...screen.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])));
+    let typed = 0;
+    for (const to of moves) {
+      const before = tickOf(await t.capture());
+      const at = s.relay.changeSource(to);
+      // Keep typing while the move happens.
+      const slice = text.slice(typed, typed + 50);
+      typed += slice.length;
+      await typeSlowly(t, slice, 5, 40);
+      // The server follows: its log names the new address, and output keeps coming.
+      const where = `${at.hostname}:${at.port}`.replaceAll(".", "\\.");
+      await s.server.err.waitFor(new RegExp(`attached to client at ${where}\\b`), 10000);
+      const deadline = performance.now() + 10000;
+      while (tickOf(await t.capture()) <= before + 10) {
+        assert.ok(performance.now() < deadline, `output stalled after moving to ${where}`);
+        await delay(100);
+      }
+      await delay(2000 - 40 * 10);
+    }
+    await t.sendText("\r");
+    await t.sendKeys("C-d");
+    assert.equal(await readFileWhenComplete(file, text.length + 1, 15000), text + "\n");
+    await Deno.remove(file); // ends the ticks
+    await t.waitFor(/^TICKS-END$/m, 10000);
+    await t.sendText(`clear; echo roamed-$((6*7))-${s.tag}\r`);
+    await t.waitFor(new RegExp(`^roamed-42-${s.tag}$`, "m"), 10000);
+    const attached = [...s.server.err.text.matchAll(/attached to client at (\S+)/g)].map((m) =>
+      m[1]
+    );
+    assert.ok(new Set(attached).size >= 7, `attachments: ${attached.join(" ")}`);
+  });
+}
+
+/** The client is stopped for `ms`, past the 40 s association timeout, then continued. */
+async function sleepScenario(kind: Kind, ms: number): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind, { verbose: true });
+    const t = s.tmux = await startClient(s.server.port, s.server.key);
+    await t.waitFor(PROMPT_RE, 20000);
+    const pid = await clientPid(t);
+    // Output that appears while the client sleeps.
+    await t.sendText(`clear; sleep ${Math.round(ms / 2000)}; echo LATE-$((1+1))-${s.tag}\r`);
+    await delay(500);
+    kill(pid, "SIGSTOP");
+    const stoppedAt = performance.now();
+    try {
+      // Past the association timeout the server stops sending (§2.5).
+      await s.server.err.waitFor(/Server now detached from client\./, ms + 5000);
+      await delay(Math.max(0, stoppedAt + ms - performance.now()));
+    } finally {
+      kill(pid, "SIGCONT");
+    }
+    // The session resumes by itself with the current screen...
+    await t.waitFor(new RegExp(`^LATE-2-${s.tag}$`, "m"), 20000);
+    // ...and typing works again.
+    await t.sendText(`echo AWAKE-$((2+3))-${s.tag}\r`);
+    await t.waitFor(new RegExp(`^AWAKE-5-${s.tag}$`, "m"), 20000);
+    assert.ok(alive(pid), "the client survived");
+  });
+}
+
+/** The relay black-holes both ways for `ms`; the client hops ports; the session resumes. */
+async function blackholeScenario(kind: Kind, ms: number): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind, { verbose: true });
+    s.relay = Relay.start({ target: { hostname: "127.0.0.1", port: s.server.port } });
+    const t = s.tmux = await startClient(s.relay.port, s.server.key);
+    await t.waitFor(PROMPT_RE, 20000);
+    await t.sendText(`clear; sleep ${Math.round(ms / 2000)}; echo TUNNEL-$((3+4))-${s.tag}\r`);
+    await delay(500);
+    const before = s.relay.clientAddrs.length;
+    s.relay.blackhole("both", ms);
+    await delay(ms);
+    // The client opened a new port after every 10 s without an acknowledgement (§2.5).
+    const hops = s.relay.clientAddrs.length - before;
+    assert.ok(hops >= Math.floor(ms / 10000) - 1, `client hopped ${hops} times in ${ms} ms`);
+    await t.waitFor(new RegExp(`^TUNNEL-7-${s.tag}$`, "m"), 20000);
+    // The server followed the client to its newest port.
+    const up = s.relay.upstreamAddr!;
+    await s.server.err.waitFor(
+      new RegExp(`attached to client at 127\\.0\\.0\\.1:${up.port}\\b`),
+      5000,
+    );
+    await t.sendText(`echo OUT-$((4+4))-${s.tag}\r`);
+    await t.waitFor(new RegExp(`^OUT-8-${s.tag}$`, "m"), 20000);
+  });
+}
+
+/** MOSH_SERVER_NETWORK_TMOUT: a server that hears nothing for 3 s ends the session. */
+async function networkTimeoutScenario(kind: Kind): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind, { verbose: true, env: { MOSH_SERVER_NETWORK_TMOUT: "3" } });
+    s.relay = Relay.start({ target: { hostname: "127.0.0.1", port: s.server.port } });
+    const t = s.tmux = await startClient(s.relay.port, s.server.key);
+    await t.waitFor(PROMPT_RE, 20000);
+    // Talk for 4 s: the timeout counts from the last client state, so nothing happens.
+    for (let i = 0; i < 8; i++) {
+      await t.sendText(`echo ${i}\r`);
+      await delay(500);
+    }
+    assert.ok(alive(s.server.pid), "the server ended while the client talked");
+    s.relay.blackhole("toServer");
+    const since = performance.now();
+    assert.ok(await waitGone(s.server.pid, 20000), "the server did not end");
+    const took = performance.now() - since;
+    assert.ok(took >= 2500, `ended ${took} ms after the client went quiet`);
+    assert.match(serverLog(s.server), /Network idle for \d+ seconds\./);
+  });
+}
+
+/** MOSH_SERVER_SIGNAL_TMOUT: SIGUSR1 ends the session only after 3 s without the client. */
+async function signalTimeoutScenario(kind: Kind): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind, { verbose: true, env: { MOSH_SERVER_SIGNAL_TMOUT: "3" } });
+    s.relay = Relay.start({ target: { hostname: "127.0.0.1", port: s.server.port } });
+    const t = s.tmux = await startClient(s.relay.port, s.server.key);
+    await t.waitFor(PROMPT_RE, 20000);
+    kill(s.server.pid, "SIGUSR1");
+    await t.sendText(`echo still-$((5+5))-${s.tag}\r`);
+    await t.waitFor(new RegExp(`^still-10-${s.tag}$`, "m"), 10000);
+    assert.ok(alive(s.server.pid), "SIGUSR1 with a live client must be ignored");
+
+    s.relay.blackhole("toServer"); // the client's states stop arriving
+    await delay(4500);
+    kill(s.server.pid, "SIGUSR1");
+    await delay(300);
+    s.relay.unblackhole("toServer"); // let the shutdown handshake finish
+    await t.waitFor("[mosh is exiting.]", 15000);
+    await t.waitFor(/^CLIENT-EXIT=0$/m, 5000);
+    assert.ok(await waitGone(s.server.pid, 10000), "the server did not end");
+    assert.match(serverLog(s.server), /SIGUSR1|signal/i);
+  });
+}
+
+/** SIGTERM to the server ends a live session cleanly on both sides. */
+async function sigtermScenario(kind: Kind): Promise<void> {
+  await scene(async (s) => {
+    s.server = await startServer(kind);
+    const t = s.tmux = await startClient(s.server.port, s.server.key);
+    await t.waitFor(PROMPT_RE, 20000);
+    kill(s.server.pid, "SIGTERM");
+    await t.waitFor("[mosh is exiting.]", 10000);
+    const screen = await t.waitFor(/^CLIENT-EXIT=\d+$/m, 5000);
+    assert.match(screen, /^CLIENT-EXIT=0$/m);
+    assert.doesNotMatch(screen, /did not shut down cleanly/);
+    assert.ok(await waitGone(s.server.pid, 5000), "the server did not end");
+  });
+}
+
+/** A server nobody connects to gives up after 60 s. */
+async function noClientScenario(): Promise<void> {
+  await scene(async (s) => {
+    const t0 = performance.now();
+    s.server = await startServer("ours", { verbose: true });
+    assert.ok(await waitGone(s.server.pid, 75000), "the server is still waiting");
+    const took = performance.now() - t0;
+    assert.ok(took >= 59000, `ended after ${took} ms`);
+    await s.server.err.waitFor(/No connection within 60 seconds\./, 2000);
+  });
+}
+
+Deno.test("resilience: sessions over loss, roaming, sleep, black holes and server timeouts", async (t) => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const only = Deno.env.get("RESILIENCE_ONLY"); // a substring: run only matching scenarios
+  const all: [string, () => Promise<void>][] = [
+    // The long ones first, so the short ones run while they wait.
+    ["our client stopped for 60 s (our server)", () => sleepScenario("ours", 60000)],
+    ["our client stopped for 60 s (Debian's server)", () => sleepScenario("debian", 60000)],
+    ["60 s black hole and port hops (our server)", () => blackholeScenario("ours", 60000)],
+    ["no client within 60 s ends our server", () => noClientScenario()],
+    ["50% loss, delay, duplication, reordering (our server)", () => lossScenario("ours")],
+    ["50% loss, delay, duplication, reordering (Debian's server)", () => lossScenario("debian")],
+    ["roaming among addresses and ports (our server)", () => roamingScenario("ours")],
+    ["roaming among addresses and ports (Debian's server)", () => roamingScenario("debian")],
+    ["MOSH_SERVER_NETWORK_TMOUT (our server)", () => networkTimeoutScenario("ours")],
+    ["MOSH_SERVER_NETWORK_TMOUT (Debian's server)", () => networkTimeoutScenario("debian")],
+    ["MOSH_SERVER_SIGNAL_TMOUT and SIGUSR1 (our server)", () => signalTimeoutScenario("ours")],
+    [
+      "MOSH_SERVER_SIGNAL_TMOUT and SIGUSR1 (Debian's server)",
+      () => signalTimeoutScenario("debian"),
+    ],
+    ["SIGTERM ends a live session cleanly (our server)", () => sigtermScenario("ours")],
+  ];
+  const scenarios = all.filter(([name]) => only === undefined || name.includes(only));
+  const results = await Promise.allSettled(scenarios.map(([name, fn], i) =>
+    t.step({
+      name,
+      // Concurrent steps must not run the per-step sanitizers; the test's own still apply.
+      sanitizeOps: false,
+      sanitizeResources: false,
+      sanitizeExit: false,
+      fn: async () => {
+        await delay(i * 300); // stagger the starts a little on a 2-core machine
+        await fn();
+      },
+    })
+  ));
+  const failed = results.filter((r) => r.status === "rejected" || r.value === false);
+  assert.equal(failed.length, 0, `${failed.length} scenario(s) failed`);
+});
