@@ -23,13 +23,12 @@ import {
   runClient,
 } from "./lib/client_session.ts";
 import { loadTerminfo } from "./lib/terminfo.ts";
+import { runWrapper } from "./lib/wrapper.ts";
 
 /** The version line printed by `--version` and `--help`. */
-export const VERSION_TEXT = "mosh-client (mosh-deno 1.4.0) [build mosh-deno, Deno " +
-  Deno.version.deno + "]\n" +
-  "Wire-compatible with mosh 1.4.0 (Copyright 2012 Keith Winstein <mosh-devel@mit.edu>).\n" +
-  "License GPLv3+: GNU GPL version 3 or later <http://gnu.org/licenses/gpl.html>.\n" +
-  "This is free software: you are free to change and redistribute it.\n" +
+export const VERSION_TEXT = "mosh-client (mosh-deno) 1.4.0 [build mosh-deno 1.4.0]\n" +
+  "A TypeScript/Deno reimplementation of mosh 1.4.0 (https://mosh.org), wire-compatible with it.\n" +
+  "mosh is Copyright 2012 Keith Winstein <mosh-devel@mit.edu>.\n" +
   "There is NO WARRANTY, to the extent permitted by law.\n";
 
 /** mosh-client's usage text. */
@@ -202,26 +201,10 @@ export async function clientMain(
   return await runClient(opts);
 }
 
-/** Runs the `mosh` wrapper: lib/wrapper.ts when present, else a clear "not yet" message. */
-async function wrapperMain(args: readonly string[]): Promise<number> {
-  let wrapper: { runWrapper(args: string[]): Promise<number> } | null = null;
-  try {
-    wrapper = await import(new URL("./lib/wrapper.ts", import.meta.url).href);
-  } catch {
-    wrapper = null;
-  }
-  if (wrapper) return await wrapper.runWrapper([...args]);
-  stdio.err(
-    "mosh: the ssh wrapper mode is not yet implemented; run as mosh-client: " +
-      "MOSH_KEY=KEY client.ts IP PORT\n",
-  );
-  return 1;
-}
-
 /** Entry point: picks the mode and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   try {
-    return detectMode(args) === "client" ? await clientMain(args) : await wrapperMain(args);
+    return detectMode(args) === "client" ? await clientMain(args) : await runWrapper([...args]);
   } catch (e) {
     stdio.err(`mosh: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -167,6 +167,11 @@ async function foreground(args: string[]): Promise<number> {
     return status.code === 0 ? 1 : status.code;
   }
   child.unref();
+  // The background server closes its stderr right after the handshake: wait for that, so that its
+  // warnings come before our announcement (bounded, in case it is slow to let go).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([relayed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+  clearTimeout(timer);
   if (Deno.stdin.isTerminal()) writeAll(Deno.stdout, "\r\n\n");
   writeAll(Deno.stdout, `MOSH CONNECT ${handshake.port} ${handshake.key}\n`);
   writeAll(Deno.stderr, `\n${VERSION_TEXT}\n\n[mosh-server detached, pid = ${child.pid}]\n`);

@@ -35,8 +35,8 @@ import { loadTerminfo } from "./terminfo.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { PREDICTION_MODES, PredictionEngine, type PredictionMode } from "./prediction.ts";
 import { NotificationEngine } from "./notification.ts";
-import { TitleEngine, titlePrefixFromEnv } from "./title.ts";
-import { RealTerminal, type TerminalIo } from "./real_terminal.ts";
+import { TITLE_PREFIX, TitleEngine } from "./title.ts";
+import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
 
 export { isNumericIp, PREDICTION_MODES, type PredictionMode };
@@ -63,8 +63,6 @@ export interface ClientOptions {
   term?: string;
   /** -v count: SSP log lines go to stderr. */
   verbose?: number;
-  /** The terminal streams (tests); default stdin/stdout. */
-  io?: TerminalIo;
   /** Where the closing messages go; default stderr / stdout. */
   printErr?: (text: string) => void;
   /** Where `[mosh is exiting.]` goes; default stdout. */
@@ -144,7 +142,6 @@ export async function runClient(opts: ClientOptions): Promise<number> {
   const rt = new RealTerminal({
     smcup: opts.noTermInit ? "" : caps.smcup,
     rmcup: opts.noTermInit ? "" : caps.rmcup,
-    io: opts.io,
   });
   if (!rt.isTerminal()) {
     printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
@@ -202,12 +199,15 @@ class ClientSession {
   /** What the real terminal shows; null forces a full repaint. */
   #lastDrawn: Framebuffer | null = null;
   #input: Uint8Array[] = [];
+  /** Bytes to send from one read: at most two per byte read (escape key + byte). */
+  readonly #keys = new Uint8Array(2 * READ_SIZE);
   #inputEnded = false;
   #signals = { winch: false, cont: false, quit: false };
   #startTime: number;
   #lastRemoteNum = 0n;
   #lastIntegrityFailures = 0;
   #listeners: [Deno.Signal, () => void][] = [];
+  readonly #connectingNotice: string;
 
   constructor(
     opts: ClientOptions,
@@ -223,9 +223,8 @@ class ClientSession {
     this.#printOut = opts.printOut ?? ((s) => writeAllSync(Deno.stdout, s));
     const now = clock();
     this.#startTime = now;
+    this.#connectingNotice = `Nothing received from server on UDP port ${opts.port}.`;
     const { cols, rows } = rt.size();
-    const userStream = new UserStream();
-    userStream.pushResize(cols, rows);
     const verbose = (opts.verbose ?? 0) > 0;
     this.#transport = new Transport<UserStream, TerminalState>({
       link: connection,
@@ -243,7 +242,7 @@ class ClientSession {
     this.#notification = new NotificationEngine(now);
     this.#escape = new EscapeKeyHandler(parseEscapeKey(opts.escapeKey));
     this.#notification.setEscapeKeyName(this.#escape.config.keyName);
-    this.#title = new TitleEngine(titlePrefixFromEnv(opts.titleNoPrefix ? "1" : undefined));
+    this.#title = new TitleEngine(opts.titleNoPrefix ? "" : TITLE_PREFIX);
   }
 
   /** True once any state has arrived from the server. */
@@ -251,8 +250,8 @@ class ClientSession {
     return this.#transport.getLatestRemoteState().num !== 0n;
   }
 
+  /** Runs the session to its end; returns the exit status. */
   async run(): Promise<number> {
-    const transport = this.#transport;
     try {
       this.#rt.open();
     } catch (e) {
@@ -262,76 +261,79 @@ class ClientSession {
     }
     this.#connection.listen((payload) => this.#onDatagram(payload));
     this.#installSignals();
-    this.#readInput();
-
-    let clean = false;
+    void this.#readInput();
     for (;;) {
       this.#paint();
-      let now = clock();
-      let wait = Math.min(
-        transport.waitTime(now),
-        this.#prediction.waitTime(),
-        this.#notification.waitTime(now),
-      );
-      if (!this.#connected()) wait = Math.min(wait, CONNECTING_WAKE);
-      await this.#waker.sleep(wait);
-      now = clock();
+      await this.#waker.sleep(this.#waitTime(clock()));
+      const end = this.#pass(clock());
+      if (end !== null) return await this.#finish(end === "clean");
+    }
+  }
 
-      if (!this.#processInput(now)) break;
-      if (this.#signals.winch) {
-        this.#signals.winch = false;
-        this.#resize();
-      }
-      if (this.#signals.cont) {
-        this.#signals.cont = false;
-        this.#resume();
-      }
-      if (this.#signals.quit) {
-        this.#signals.quit = false;
-        if (!this.#connected()) break;
-        if (!transport.shutdownInProgress) {
-          this.#notification.setNotificationString("Signal received, shutting down...", now, true);
-          transport.startShutdown(now);
-        }
-      }
+  /** How long the loop may sleep: the earliest timer, at most 250 ms while connecting. */
+  #waitTime(now: number): number {
+    const wait = Math.min(
+      this.#transport.waitTime(now),
+      this.#prediction.waitTime(),
+      this.#notification.waitTime(now),
+    );
+    return this.#connected() ? wait : Math.min(wait, CONNECTING_WAKE);
+  }
 
-      if (transport.shutdownInProgress && transport.shutdownAcknowledged) {
-        clean = true;
-        break;
-      }
-      if (transport.shutdownInProgress && transport.shutdownAckTimedOut(now)) break;
-      if (transport.counterpartyShutdownAckSent) {
-        clean = true;
-        break;
-      }
+  /**
+   * One pass after waking: input, signals, the end conditions, the connecting notices, then the
+   * transport's tick. Returns how the session ended, or null to go on.
+   */
+  #pass(now: number): "clean" | "unclean" | null {
+    const transport = this.#transport;
+    if (!this.#processInput(now)) return "unclean";
+    if (this.#signals.winch) {
+      this.#signals.winch = false;
+      this.#resize();
+    }
+    if (this.#signals.cont) {
+      this.#signals.cont = false;
+      this.#resume();
+    }
+    if (this.#signals.quit) {
+      this.#signals.quit = false;
+      if (!this.#connected()) return "unclean";
+      this.#startShutdown("Signal received, shutting down...", now);
+    }
 
-      if (!this.#connected() && !transport.shutdownInProgress) {
-        const waited = now - this.#startTime;
-        if (waited > CONNECTING_TIMEOUT) {
-          this.#notification.setNotificationString("Timed out waiting for server...", now, true);
-          transport.startShutdown(now);
-        } else if (waited > CONNECTING_NOTICE_AFTER) {
-          this.#notification.setNotificationString(
-            `Nothing received from server on UDP port ${this.#opts.port}.`,
-            now,
-          );
-        }
-      }
+    if (transport.shutdownInProgress && transport.shutdownAcknowledged) return "clean";
+    if (transport.shutdownInProgress && transport.shutdownAckTimedOut(now)) return "unclean";
+    if (transport.counterpartyShutdownAckSent) return "clean";
 
-      transport.tick(now);
-      const sendError = this.#connection.sendError;
-      if (sendError !== null) this.#notification.setNetworkError(sendError, now);
-      else this.#notification.clearNetworkError(now);
-      const integrity = this.#connection.stats.integrity;
-      if (integrity !== this.#lastIntegrityFailures) {
-        this.#lastIntegrityFailures = integrity;
-        this.#notification.setNotificationString(
-          "Crypto exception: Packet failed integrity check.",
-          now,
-        );
+    if (!this.#connected() && !transport.shutdownInProgress) {
+      const waited = now - this.#startTime;
+      if (waited > CONNECTING_TIMEOUT) {
+        this.#startShutdown("Timed out waiting for server...", now);
+      } else if (waited > CONNECTING_NOTICE_AFTER) {
+        this.#notification.setNotificationString(this.#connectingNotice, now);
       }
     }
-    return await this.#finish(clean);
+
+    transport.tick(now);
+    const sendError = this.#connection.sendError;
+    if (sendError !== null) this.#notification.setNetworkError(sendError, now);
+    else this.#notification.clearNetworkError(now);
+    const integrity = this.#connection.stats.integrity;
+    if (integrity !== this.#lastIntegrityFailures) {
+      this.#lastIntegrityFailures = integrity;
+      this.#notification.setNotificationString(
+        "Crypto exception: Packet failed integrity check.",
+        now,
+      );
+    }
+    return null;
+  }
+
+  /** Starts the shutdown handshake (once) with a permanent notification. */
+  #startShutdown(message: string, now: number): void {
+    if (this.#transport.shutdownInProgress) return;
+    this.#notification.setNotificationString(message, now, true);
+    this.#transport.startShutdown(now);
   }
 
   /** Transport input for one authentic datagram; runs inside the connection's receive loop. */
@@ -341,7 +343,7 @@ class ClientSession {
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
     if (latest.num !== this.#lastRemoteNum) {
-      if (this.#lastRemoteNum === 0n && this.#notification.message.startsWith("Nothing received")) {
+      if (this.#lastRemoteNum === 0n && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
       }
       this.#lastRemoteNum = latest.num;
@@ -384,7 +386,8 @@ class ClientSession {
       if (transport.shutdownInProgress) continue;
       this.#prediction.setLocalFrameSent(transport.getSentStateLast());
       this.#prediction.newUserInput(chunk, this.#remoteFrame(), now);
-      const out: number[] = [];
+      const out = this.#keys;
+      let n = 0;
       const escape = this.#escape;
       for (const byte of chunk) {
         const action = escape.feed(byte);
@@ -393,18 +396,16 @@ class ClientSession {
         }
         if (action & EscapeAction.Quit) {
           if (!this.#connected()) return false;
-          if (!transport.shutdownInProgress) {
-            this.#notification.setNotificationString("Exiting on user request...", now, true);
-            transport.startShutdown(now);
-          }
+          this.#startShutdown("Exiting on user request...", now);
           break; // the rest of this read is discarded, as mosh does
         }
         if (action & EscapeAction.Suspend) {
-          this.#flushKeys(out);
+          this.#sendKeys(out.subarray(0, n));
+          n = 0;
           this.#suspend();
         }
-        if (action & EscapeAction.SendKey) out.push(escape.config.key);
-        if (action & EscapeAction.SendByte) out.push(byte);
+        if (action & EscapeAction.SendKey) out[n++] = escape.config.key;
+        if (action & EscapeAction.SendByte) out[n++] = byte;
         if (action & EscapeAction.Repaint) this.#lastDrawn = null;
         if (
           action & EscapeAction.ClearHelp &&
@@ -413,26 +414,21 @@ class ClientSession {
           this.#notification.setNotificationString("", now);
         }
       }
-      this.#flushKeys(out);
+      this.#sendKeys(out.subarray(0, n));
     }
     if (this.#inputEnded) {
       this.#inputEnded = false;
       if (!this.#connected()) return false;
-      if (!transport.shutdownInProgress) {
-        this.#notification.setNotificationString("Exiting...", now, true);
-        transport.startShutdown(now);
-      }
+      this.#startShutdown("Exiting...", now);
     }
     return true;
   }
 
-  #flushKeys(out: number[]): void {
-    if (out.length === 0 || this.#transport.shutdownInProgress) {
-      out.length = 0;
-      return;
+  /** Pushes typed bytes to the user stream (copied), unless a shutdown froze it. */
+  #sendKeys(bytes: Uint8Array): void {
+    if (bytes.length > 0 && !this.#transport.shutdownInProgress) {
+      this.#transport.currentState.pushBytes(bytes);
     }
-    this.#transport.currentState.pushBytes(Uint8Array.from(out));
-    out.length = 0;
   }
 
   /** The newest screen received from the server. */
@@ -458,23 +454,23 @@ class ClientSession {
     this.#lastDrawn = frame;
   }
 
-  /** SIGWINCH: tell the server; the resized frame that comes back repaints the screen. */
+  /**
+   * SIGWINCH: tell the server (always, as mosh does: two quick resizes may end at the size the
+   * server still shows). The resized frame that comes back repaints the screen; if the size did
+   * not change (e.g. a terminal reattached), repaint now.
+   */
   #resize(): void {
     const { cols, rows } = this.#rt.size();
-    const remote = this.#remoteFrame();
-    if (cols === remote.width && rows === remote.height) {
-      this.#lastDrawn = null; // same size (e.g. a reattach): just repaint
-      return;
-    }
     if (!this.#transport.shutdownInProgress) this.#transport.currentState.pushResize(cols, rows);
     this.#prediction.reset();
+    const remote = this.#remoteFrame();
+    if (cols === remote.width && rows === remote.height) this.#lastDrawn = null;
   }
 
   /** After SIGCONT: raw mode and the open sequence again (a shell may have changed them). */
   #resume(): void {
     try {
-      this.#rt.close();
-      this.#rt.open();
+      this.#rt.reopen();
     } catch {
       // The terminal is gone; end of input will follow.
     }

@@ -145,6 +145,10 @@ class Painter {
   /** A row whose next-to-last cell holds the wide stand-in until the hand-over is done. */
   fixRow: Row | null = null;
   fixY = 0;
+  /** The shift `bestShift` chose: rows shiftTop..shiftBottom move up by shiftBy (down if < 0). */
+  shiftTop = 0;
+  shiftBottom = 0;
+  shiftBy = 0;
 
   reset(w: number, h: number, o: DiffOptions | undefined): void {
     this.len = 0;
@@ -464,19 +468,22 @@ class Painter {
     if (!candidates) return lastRows;
     let cur = lastRows;
     for (let round = 0; round < 4; round++) {
-      const shift = this.bestShift(cur, nr);
-      if (shift === null) break;
+      const runs = this.bestShift(cur, nr);
+      if (runs === 0) break;
       if (cur === lastRows) cur = lastRows.slice();
-      this.applyShift(cur as Row[], shift[0], shift[1], shift[2]);
+      this.applyShift(cur as Row[], this.shiftTop, this.shiftBottom, this.shiftBy);
+      if (runs === 1) break; // nothing else moved
     }
     return cur;
   }
 
-  /** The most profitable shift as [top, bottom, distance] (distance > 0 = up), or null. */
-  bestShift(cur: readonly Row[], nr: readonly Row[]): [number, number, number] | null {
+  /**
+   * Finds the most profitable shift and leaves it in shiftTop, shiftBottom and shiftBy (> 0 =
+   * up). Returns the number of profitable shifts seen (0 = none).
+   */
+  bestShift(cur: readonly Row[], nr: readonly Row[]): number {
     const h = this.h;
-    let gens: Map<number, number> | null = null;
-    let best: [number, number, number] | null = null, bestNet = MIN_SHIFT_GAIN - 1;
+    let runs = 0, bestNet = MIN_SHIFT_GAIN - 1;
     let y = 0;
     while (y < h) {
       const n = nr[y], c = cur[y];
@@ -484,12 +491,15 @@ class Painter {
         y++;
         continue;
       }
-      if (gens === null) {
-        gens = new Map();
-        for (let s = 0; s < h; s++) gens.set(cur[s].gen, s);
+      // Where the row was: by generation (a hint, checked), else by contents.
+      const gen = n.gen;
+      let s = -1;
+      for (let k = 0; k < h; k++) {
+        if (cur[k].gen === gen) {
+          if (rowsEqual(n, cur[k])) s = k;
+          break;
+        }
       }
-      let s = gens.get(n.gen) ?? -1;
-      if (s >= 0 && !rowsEqual(n, cur[s])) s = -1;
       if (s < 0) {
         if (ink(n) === 0 || n.sameCells(c)) {
           y++;
@@ -518,13 +528,16 @@ class Painter {
         if (k > 0 && !rowsEqual(nr[j], cur[j])) gain += k;
       }
       const net = gain - loss;
+      if (net >= MIN_SHIFT_GAIN) runs++;
       if (net > bestNet) {
         bestNet = net;
-        best = [top, bottom, d];
+        this.shiftTop = top;
+        this.shiftBottom = bottom;
+        this.shiftBy = d;
       }
       y = b + 1;
     }
-    return best;
+    return runs;
   }
 
   /** A row of `cur` other than `y` with the same cells as `n`, nearest to `y` first; or -1. */
@@ -657,7 +670,19 @@ class Painter {
     }
 
     let runStart = -1, runBg = 0, runFg = 0, runAttrs = 0;
+    // Without multi-code-point cells, equal words mean equal cells: skip them word by word.
+    const plain = nm === null && om === null;
     for (; x < w; x++) {
+      if (plain && runStart < 0 && x !== ovCol) {
+        const stop = (ovCol > x ? ovCol : w) * CELL_WORDS;
+        let j = x * CELL_WORDS;
+        while (j < stop && nd[j] === od[j]) j++;
+        x = j >> 2;
+        if (j === stop) {
+          x--;
+          continue;
+        }
+      }
       const i = x * CELL_WORDS;
       const n0 = nd[i], n1 = nd[i + 1], n2 = nd[i + 2], n3 = nd[i + 3];
       let o0: number, o1: number, o2: number, o3: number;
@@ -694,6 +719,17 @@ class Painter {
       }
       if (n3 & FLAG_FALLBACK) {
         this.drawMarks(y, x, n, o0 === 0 && o1 === n1 && o2 === n2 && (o3 & 0xfff) === 0);
+        continue;
+      }
+      if (
+        n0 < 0x80 && this.cx === x && this.cy === y && n1 === this.fg && n2 === this.bg &&
+        (n3 & ~FLAG_WRAP) === this.attrs && x + 1 < w
+      ) {
+        // The common case: an ASCII character right where the cursor is, in the pen's colours.
+        this.ensure(1);
+        this.buf[this.len++] = n0;
+        this.cx = x + 1;
+        this.combAtCursor = false;
         continue;
       }
       this.printAt(y, x, n0, n1, n2, n3, nm);

@@ -96,6 +96,7 @@ const SYMBOLS = {
   },
   open: { parameters: ["buffer", "i32"], result: "i32" },
   dup2: { parameters: ["i32", "i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   newlocale: { parameters: ["i32", "buffer", "pointer"], result: "pointer" },
   nl_langinfo_l: { parameters: ["i32", "pointer"], result: "pointer" },
   freelocale: { parameters: ["pointer"], result: "void" },
@@ -588,6 +589,17 @@ export function redirectToDevNull(fd: number): void {
   const e = errno();
   c.close(nul);
   if (rc < 0) throw new PtyError("dup2", e);
+}
+
+/**
+ * What descriptor `fd` refers to, as /proc shows it ("pipe:[1234]", "/dev/null", ...), or null if
+ * it is not open. Read through libc, because Deno's permission checks reserve /proc/self/fd for
+ * --allow-all.
+ */
+export function fdTarget(fd: number): string | null {
+  const buf = new Uint8Array(4096);
+  const n = Number(libc().readlink(cString(`/proc/self/fd/${fd}`), buf, BigInt(buf.length)));
+  return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /** Makes `to` a copy of `from` (dup2), e.g. to send stdout where stderr goes. */

@@ -101,6 +101,16 @@ export class RealTerminal {
     this.writeString(this.openSequence());
   }
 
+  /**
+   * Raw mode and the open sequence again, as after SIGCONT: whatever ran while this process was
+   * stopped may have changed the terminal's mode.
+   */
+  reopen(): void {
+    this.io.input.setRaw(true);
+    this.raw = true;
+    this.writeString(this.openSequence());
+  }
+
   /** Writes the close sequence and restores the terminal mode. Safe to call more than once. */
   close(): void {
     if (!this.raw) return;

@@ -27,7 +27,7 @@ import { Connection } from "./connection.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
-import { duplicateFd, passwdEntry, Pty, PtyError, redirectToDevNull } from "./pty.ts";
+import { duplicateFd, fdTarget, passwdEntry, Pty, PtyError, redirectToDevNull } from "./pty.ts";
 import { parseServerArgs, type ServerOptions } from "./server_args.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { Transport, WAIT_FOREVER } from "./transport.ts";
@@ -42,6 +42,8 @@ export const NO_CONNECTION_TIMEOUT = 60000;
 const IDLE_WAKE = 5000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
 const EXEC_FAILURE_LINGER = 3000;
+/** Descriptors checked for Deno's private copies of stdout and stderr. */
+const MAX_FD_SCAN = 1024;
 
 const encoder = new TextEncoder();
 
@@ -171,6 +173,29 @@ export function sameScreen(a: Framebuffer, b: Framebuffer): boolean {
   return true;
 }
 
+/**
+ * After the handshake: stdout (and, without -v, stderr) stop pointing at the foreground's pipes.
+ * Without -v both go to /dev/null; with -v stdout joins stderr (the user's terminal). Deno keeps
+ * private duplicates of its stdio descriptors, which would hold the pipes open (the foreground
+ * waits for end of file on stderr), so every descriptor that refers to the same pipe is redirected
+ * too.
+ */
+function detachStdio(verbose: boolean): void {
+  const copiesOf = (fd: number): number[] => {
+    const what = fdTarget(fd);
+    if (what === null || !what.startsWith("pipe:")) return [];
+    const fds: number[] = [];
+    for (let other = 3; other < MAX_FD_SCAN; other++) if (fdTarget(other) === what) fds.push(other);
+    return fds;
+  };
+  const outCopies = copiesOf(1);
+  if (verbose) {
+    for (const fd of [1, ...outCopies]) duplicateFd(2, fd);
+  } else {
+    for (const fd of [1, 2, ...outCopies, ...copiesOf(2)]) redirectToDevNull(fd);
+  }
+}
+
 /** Run by server.ts as the detached process; returns the exit code. */
 export async function runDaemon(args: string[]): Promise<number> {
   const m = /^(\d+)x(\d+)$/.exec(args[0] ?? "");
@@ -266,7 +291,7 @@ class ServerSession {
         log,
       });
     } catch (e) {
-      log(`mosh-server: ${e instanceof Error ? e.message : String(e)}`);
+      log(`Network exception: ${e instanceof Error ? e.message : String(e)}`);
       return 1;
     }
     try {
@@ -297,14 +322,9 @@ class ServerSession {
     // Hand the port and key to the foreground, then let go of its pipes.
     writeFd(Deno.stdout, `${this.#connection.port} ${key.printable}\n`);
     try {
-      if (this.#verbose) {
-        duplicateFd(2, 1);
-      } else {
-        redirectToDevNull(1);
-        redirectToDevNull(2);
-      }
-    } catch {
-      // keep going: the writers above swallow errors
+      detachStdio(this.#verbose);
+    } catch (e) {
+      log(`mosh-server: ${e instanceof Error ? e.message : String(e)}`);
     }
 
     if (this.#plan.login) {

@@ -66,6 +66,8 @@ export const EXIT_BOOTSTRAP = 10;
 const PROXY_ERROR_PREFIX = "mosh: ";
 /** How long to wait for ssh to end after `MOSH CONNECT` before stopping it (ms). */
 const SSH_EXIT_WAIT = 5000;
+/** After ssh has ended, how long its pipes may still take to deliver their last lines (ms). */
+const STDERR_DRAIN_WAIT = 1000;
 /** A line of ssh output held back (to quote it in a failure) is shown after this long (ms). */
 const HOLD_LINE_MS = 500;
 
@@ -244,9 +246,10 @@ const stdio: Printer = {
   err: (s) => writeAllSync(Deno.stderr, s),
 };
 
+/** An error's message without Deno's "Failed to spawn 'x': " prefix and "(os error N)". */
 function errorText(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.replace(/\s*\(os error \d+\)$/, "");
+  return text.replace(/^Failed to spawn '[^']*': /, "").replace(/\s*\(os error \d+\)$/, "");
 }
 
 /** Reads `stream` as lines (without `\n`); a last unterminated line counts too. */
@@ -309,6 +312,7 @@ export async function runBootstrap(
   // in its one line instead of repeating it.
   let held: string | null = null;
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  let exited = false; // once the command has exited, its last line waits for the verdict
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => settle = resolve);
 
@@ -319,9 +323,16 @@ export async function runBootstrap(
     held = null;
   };
   const onLine = (raw: string) => {
-    if (connect !== null || bad !== null) return; // keep draining, as mosh stops reading
+    if (bad !== null) return; // keep draining
     const line = raw.replace(/\r$/, "");
     const parsed = parseBootstrapLine(line);
+    if (connect !== null) {
+      // mosh reads one merged stream and stops at MOSH CONNECT. We read stdout and stderr
+      // apart, so the ProxyCommand's MOSH IP (stderr) may come in after the server's MOSH
+      // CONNECT (stdout) although it was written long before; take it, ignore the rest.
+      if (parsed.kind === "ip" && ip === null) ip = parsed.ip;
+      return;
+    }
     switch (parsed.kind) {
       case "ip":
         if (ip !== null) bad = "detected attempt to redefine MOSH IP.";
@@ -347,7 +358,7 @@ export async function runBootstrap(
           print.out(line + "\n");
         } else {
           held = line;
-          holdTimer = setTimeout(flushHeld, HOLD_LINE_MS);
+          if (!exited) holdTimer = setTimeout(flushHeld, HOLD_LINE_MS);
         }
         return;
     }
@@ -357,7 +368,14 @@ export async function runBootstrap(
     forEachLine(child.stdout, onLine),
     forEachLine(child.stderr, onLine),
   ]);
-  await Promise.race([settled, readers]);
+  // Done at MOSH CONNECT (or a bad line), or when the output ends: the pipes close, or the
+  // command exits and whatever it left running keeps them open a while longer.
+  const exit = child.status.then(() => {
+    exited = true;
+    clearTimeout(holdTimer);
+    return timeout(readers, STDERR_DRAIN_WAIT);
+  });
+  await Promise.race([settled, readers, exit]);
 
   if (connect !== null || bad !== null) {
     flushHeld();
@@ -367,6 +385,7 @@ export async function runBootstrap(
     }
     // ssh normally ends by itself once the server has detached; don't wait forever for it.
     await stop(child, SSH_EXIT_WAIT);
+    if (plan.ipSource === "proxy" && ip === null) await timeout(readers, STDERR_DRAIN_WAIT);
     const found: { port: number; key: string } = connect!;
     const address = plan.ipSource === "known" ? plan.ip : ip ?? sshIp;
     if (address === null) {
@@ -394,6 +413,13 @@ export async function runBootstrap(
   };
 }
 
+/** Waits for `promise` or `ms`, whichever comes first. */
+async function timeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
+}
+
 /** Waits up to `ms` for `child` to end, then stops it (SIGTERM) and reaps it. */
 async function stop(child: Deno.ChildProcess, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -410,6 +436,17 @@ async function stop(child: Deno.ChildProcess, ms: number): Promise<void> {
     }
   }
   await child.status;
+}
+
+/**
+ * True if ssh's words set a jump host (`-J HOST`, `-JHOST`, `-o ProxyJump=…`): ssh then ignores
+ * our ProxyCommand, so the proxy mode cannot learn the server's address.
+ */
+export function usesJumpHost(words: readonly string[]): boolean {
+  return words.some((w, i) =>
+    w.startsWith("-J") || /^-oProxyJump[= ]/i.test(w) ||
+    (w === "-o" && /^ProxyJump[= ]/i.test(words[i + 1] ?? ""))
+  );
 }
 
 /** The locale check of mosh-client, for the built-in client (unset counts as UTF-8). */
@@ -515,10 +552,18 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
     print.err(`mosh: --local needs a numeric IPv4 or IPv6 address as the host, not "${host}".\n`);
     return EXIT_USAGE;
   }
+  let sshWords: string[];
   try {
-    shellWords(o.ssh);
+    sshWords = shellWords(o.ssh);
   } catch (e) {
     print.err(`mosh: --ssh: ${errorText(e)}\n`);
+    return EXIT_USAGE;
+  }
+  if (!o.local && o.remoteIp === "proxy" && usesJumpHost(sshWords)) {
+    print.err(
+      "mosh: --ssh names a jump host, which replaces mosh's ProxyCommand; " +
+        "add --experimental-remote-ip=remote (as with C mosh).\n",
+    );
     return EXIT_USAGE;
   }
 

@@ -16,7 +16,8 @@
  *   the client has changed networks, and the server must follow (§2.5 server roaming).
  * - Each direction has its own impairment: fixed delay, uniform jitter (±), random loss,
  *   duplication (an extra copy with its own delay) and reordering (a datagram held back by
- *   `reorderMs` more). Decisions come from a seeded PRNG, so a run is repeatable.
+ *   `reorderMs` more). Decisions come from a seeded PRNG per direction, so the n-th datagram
+ *   each way meets the same fate in every run with the same seed.
  * - `hold(dir)` buffers datagrams and `release(dir)` sends them (in order); `blackhole(dir)`
  *   drops everything. Both can be given a duration after which they end by themselves.
  * - Capture mode records every datagram each way as it arrived (for replay tests).
@@ -220,7 +221,7 @@ export class Relay {
 
   readonly #target: Endpoint;
   readonly #front: Socket;
-  readonly #prng: Prng;
+  readonly #prng: Record<Direction, Prng>;
   readonly #impair: Record<Direction, Impairment>;
   readonly #capture: boolean;
   readonly #captureLimit: number;
@@ -253,7 +254,9 @@ export class Relay {
     assertLoopback("listen address", listenHost);
     this.#sourceHost = options.source ?? (v6 ? "::1" : "127.0.0.1");
     assertLoopback("source address", this.#sourceHost);
-    this.#prng = new Prng(options.seed ?? 1);
+    // One generator per direction: the n-th datagram each way meets the same fate in every run.
+    const seed = options.seed ?? 1;
+    this.#prng = { toServer: new Prng(seed), toClient: new Prng(seed ^ 0x5bd1e995) };
     this.#impair = { toServer: { ...options.toServer }, toClient: { ...options.toClient } };
     checkImpairment(this.#impair.toServer);
     checkImpairment(this.#impair.toClient);
@@ -451,17 +454,18 @@ export class Relay {
       return;
     }
     const p = this.#impair[dir];
-    if ((p.loss ?? 0) > 0 && this.#prng.next() < p.loss!) {
+    const prng = this.#prng[dir];
+    if ((p.loss ?? 0) > 0 && prng.next() < p.loss!) {
       stats.lost++;
       return;
     }
-    const copies = (p.duplicate ?? 0) > 0 && this.#prng.next() < p.duplicate! ? 2 : 1;
+    const copies = (p.duplicate ?? 0) > 0 && prng.next() < p.duplicate! ? 2 : 1;
     if (copies === 2) stats.duplicated++;
     for (let i = 0; i < copies; i++) {
       let delay = p.delayMs ?? 0;
       const jitter = p.jitterMs ?? 0;
-      if (jitter > 0) delay += (this.#prng.next() * 2 - 1) * jitter;
-      if ((p.reorder ?? 0) > 0 && this.#prng.next() < p.reorder!) {
+      if (jitter > 0) delay += (prng.next() * 2 - 1) * jitter;
+      if ((p.reorder ?? 0) > 0 && prng.next() < p.reorder!) {
         delay += p.reorderMs ?? 2 * jitter + 20;
         stats.reordered++;
       }

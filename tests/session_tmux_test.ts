@@ -99,6 +99,16 @@ async function waitPaneDead(t: Tmux, ms: number): Promise<string> {
   return await t.capture({ history: 200 });
 }
 
+/** Waits until the pane's title (what the terminal got through OSC 0/2) is `title`. */
+async function waitTitle(t: Tmux, title: string): Promise<void> {
+  const deadline = performance.now() + 5000;
+  let seen = "";
+  while ((seen = await t.display("#{pane_title}")) !== title) {
+    if (performance.now() > deadline) throw new Error(`pane title ${seen}, expected ${title}`);
+    await delay(50);
+  }
+}
+
 /**
  * Runs `stty size` until it reports rows × cols. The client learns of a resize by SIGWINCH, which
  * can be handled after keys typed at the same moment, so the first answer may still be the old
@@ -134,6 +144,10 @@ async function useSession(t: Tmux, server: Server): Promise<void> {
   await expectSize(t, 30, 100);
   await t.resize(70, 20);
   await expectSize(t, 20, 70);
+
+  // A window title set by the remote application shows with mosh's prefix.
+  await t.sendText(`printf '\\033]0;title-%s\\007' ${tag}\r`);
+  await waitTitle(t, `[mosh] title-${tag}`);
 
   // A full-screen program: less on a file, then quit it and carry on.
   const lines = Array.from({ length: 60 }, (_, i) => `line-${i}-${tag}`).join("\n");
@@ -213,5 +227,176 @@ Deno.test("session: Debian's mosh wrapper drives our bin/mosh-client and bin/mos
     assert.match(last, /^CLIENT-EXIT=0$/m, last);
   } finally {
     await t.kill();
+  }
+});
+
+Deno.test("session: Ctrl-^ . quits a live session cleanly", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer("ours", "127.0.0.1");
+    t = await Tmux.start({
+      command: clientCommand("ours", s, "127.0.0.1"),
+      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+    });
+    await t.waitFor(/^prompt\$/m, 15000);
+    await t.sendKeys("C-^");
+    await t.waitFor('Commands: Ctrl-Z suspends, "." quits, "^" gives literal Ctrl-^');
+    await t.sendText(".");
+    const last = await waitPaneDead(t, 15000);
+    assert.match(last, /\[mosh is exiting\.\]\nCLIENT-EXIT=0$/m, last);
+    assert.ok(await waitGone(s.pid, 5000), "the server exited");
+  } finally {
+    await t?.kill();
+    await stopServer(s);
+  }
+});
+
+Deno.test("session: no server: notice, Ctrl-^ . quits at once, firewall hint", async () => {
+  await requireDebianPackages(["tmux"]);
+  // A UDP port that receives but never answers, like a firewalled server.
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (silent.addr as Deno.NetAddr).port;
+  const t = await Tmux.start({
+    command: `${REPO}/bin/mosh-client 127.0.0.1 ${port}; echo CLIENT-EXIT=$?`,
+    env: { LANG: "C.UTF-8", MOSH_KEY: "AAAAAAAAAAAAAAAAAAAAAA" },
+  });
+  try {
+    await t.waitFor(
+      `mosh: Nothing received from server on UDP port ${port}. [To quit: Ctrl-^ .]`,
+      5000,
+    );
+    const quitAt = performance.now();
+    await t.sendKeys("C-^");
+    await t.sendText(".");
+    const last = await waitPaneDead(t, 5000);
+    assert.ok(performance.now() - quitAt < 2000, "quit at once");
+    assert.ok(
+      last.includes(
+        `mosh did not make a successful connection to 127.0.0.1:${port}.\n` +
+          `Please verify that UDP port ${port} is not firewalled and can reach the server.\n\n` +
+          "(By default, mosh uses a UDP port between 60000 and 61000. The -p option\n" +
+          "selects a specific UDP port number.)\n[mosh is exiting.]\nCLIENT-EXIT=1\n",
+      ),
+      last,
+    );
+  } finally {
+    await t.kill();
+    silent.close();
+  }
+});
+
+Deno.test("session: Ctrl-^ Ctrl-Z suspends to the shell, fg resumes with a full repaint", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer("ours", "127.0.0.1");
+    t = await Tmux.start({
+      command: "bash --norc --noprofile",
+      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+    });
+    await t.sendText(`PS1='outer$ '; ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}\r`);
+    await t.waitFor(/^prompt\$/m, 15000);
+    await t.sendText("echo inner-one\r");
+    await t.waitFor(/^inner-one$/m);
+    await t.sendKeys("C-^");
+    await t.sendKeys("C-z");
+    await t.waitFor("[mosh is suspended.]");
+    await t.sendText("echo outer-two\r");
+    await t.waitFor(/^outer-two$/m);
+    await t.sendText("fg\r");
+    // The session's screen is back (repainted over the outer shell's), and it still works.
+    const back = await t.waitFor(/^prompt\$ echo inner-one\ninner-one$/m);
+    assert.ok(!back.includes("outer-two"), back);
+    await t.sendText("exit\r");
+    const last = await t.waitFor(/\[mosh is exiting\.\]\nouter\$/);
+    assert.ok(!last.includes("did not shut down cleanly"), last);
+    assert.ok(await waitGone(s.pid, 5000), "the server exited");
+  } finally {
+    await t?.kill();
+    await stopServer(s);
+  }
+});
+
+Deno.test("session: SIGTERM to the client shuts the session down cleanly", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const dir = await Deno.makeTempDir();
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer("ours", "127.0.0.1");
+    t = await Tmux.start({
+      command: `sh -c 'echo $$ > ${dir}/pid; exec ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}'; ` +
+        "echo CLIENT-EXIT=$?",
+      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+    });
+    await t.waitFor(/^prompt\$/m, 15000);
+    Deno.kill(Number(await Deno.readTextFile(`${dir}/pid`)), "SIGTERM");
+    const last = await waitPaneDead(t, 15000);
+    assert.match(last, /\[mosh is exiting\.\]\nCLIENT-EXIT=0$/m, last);
+    assert.ok(await waitGone(s.pid, 5000), "the server exited");
+  } finally {
+    await t?.kill();
+    await stopServer(s);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("session: a silent server shows 'Last contact', which goes once it is back", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer("ours", "127.0.0.1");
+    t = await Tmux.start({
+      command: clientCommand("ours", s, "127.0.0.1"),
+      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+    });
+    await t.waitFor(/^prompt\$/m, 15000);
+    Deno.kill(s.pid, "SIGSTOP");
+    try {
+      await t.waitFor(/^mosh: Last contact [789] seconds ago\. \[To quit: Ctrl-\^ \.\]$/m, 12000);
+    } finally {
+      Deno.kill(s.pid, "SIGCONT");
+    }
+    await t.sendText("echo back-again\r");
+    await t.waitFor(/^back-again$/m, 10000);
+    await t.waitFor((screen) => !screen.includes("Last contact"), 3000);
+    await t.sendText("exit\r");
+    assert.match(await waitPaneDead(t, 15000), /^CLIENT-EXIT=0$/m);
+  } finally {
+    await t?.kill();
+    await stopServer(s);
+  }
+});
+
+Deno.test("session: quitting after the server died says it did not shut down cleanly", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer("ours", "127.0.0.1");
+    t = await Tmux.start({
+      command: clientCommand("ours", s, "127.0.0.1"),
+      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+    });
+    await t.waitFor(/^prompt\$/m, 15000);
+    await stopServer(s);
+    await t.sendKeys("C-^");
+    await t.sendText(".");
+    const last = await waitPaneDead(t, 15000);
+    assert.ok(
+      last.includes(
+        "mosh did not shut down cleanly. Please note that the\n" +
+          "mosh-server process may still be running on the server.\n" +
+          "[mosh is exiting.]\nCLIENT-EXIT=1\n",
+      ),
+      last,
+    );
+  } finally {
+    await t?.kill();
+    await stopServer(s);
   }
 });

@@ -34,16 +34,18 @@ function clientCommand(args: string[]): string {
   ].map(shellQuote).join(" ");
 }
 
-/** Waits until the pane's command has exited; returns its exit status. */
+/**
+ * Waits for the `[exit N]` line the pane's shell prints after the client (tmux may drop a dying
+ * pane's last output, and reports `pane_dead_status` late or not at all); returns N.
+ */
 async function waitExit(t: Tmux, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await t.dead())) {
-    if (Date.now() > deadline) {
-      throw new Error(`the client did not exit; screen:\n${await t.capture()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Number(await t.display("#{pane_dead_status}"));
+  const screen = await t.waitFor(/^\[exit \d+\]$/m, timeoutMs);
+  return Number(/^\[exit (\d+)\]$/m.exec(screen)![1]);
+}
+
+/** A pane command: `command`, then its exit status, then the pane stays a while. */
+function reportingExit(command: string): string {
+  return `${command}; echo "[exit $?]"; exec sleep 60`;
 }
 
 /**
@@ -54,8 +56,9 @@ async function waitExit(t: Tmux, timeoutMs: number): Promise<number> {
 async function driveSession(t: Tmux, serverComm: string): Promise<void> {
   const deadline = Date.now() + 40000;
   while ((await t.display("#{alternate_on}")) !== "1") {
-    if (await t.dead() || Date.now() > deadline) {
-      throw new Error(`mosh did not start; screen:\n${await t.capture()}`);
+    const screen = await t.capture();
+    if (/^\[exit \d+\]$/m.test(screen) || Date.now() > deadline) {
+      throw new Error(`mosh did not start; screen:\n${screen}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -79,8 +82,10 @@ async function sshSession(server: (tag: string) => string, serverComm: string): 
   let t: Tmux | null = null;
   try {
     t = await Tmux.start({
-      command: clientCommand([`--ssh=${sshd.sshCommand}`, `--server=${server(tag)}`]) +
-        " root@127.0.0.1",
+      command: reportingExit(
+        clientCommand([`--ssh=${sshd.sshCommand}`, `--server=${server(tag)}`]) +
+          " root@127.0.0.1",
+      ),
       cols: 100,
       rows: 30,
     });
@@ -92,8 +97,6 @@ async function sshSession(server: (tag: string) => string, serverComm: string): 
     }
     assert.deepEqual(await taggedPids(tag), [], "the mosh server is still running");
   } finally {
-    const ps = await new Deno.Command("sh", { args: ["-c", `for p in ${(await taggedPids(tag)).join(" ")}; do ps -o pid,ppid,stat,wchan:20,args -p $p | tail -1; done; ps -ef | grep -c defunct`], stdout: "piped" }).output();
-    console.log("DEBUG", new TextDecoder().decode(ps.stdout));
     await t?.kill();
     await killTagged(tag);
     await sshd.stop();
@@ -114,7 +117,7 @@ Deno.test("deno task start: a local session in a real terminal", async () => {
   let t: Tmux | null = null;
   try {
     t = await Tmux.start({
-      command: `${shellQuote(Deno.execPath())} task start`,
+      command: reportingExit(`${shellQuote(Deno.execPath())} task start`),
       cwd: REPO,
       env: { MOSH_TEST_TAG: tag, NO_COLOR: "1" },
       unsetEnv: ["SSH_CONNECTION", "RUST_BACKTRACE"],

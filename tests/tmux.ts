@@ -165,12 +165,38 @@ export class Tmux {
   }
 
   /**
+   * Waits until the pane's command has exited (the pane is dead) and returns its exit status, or
+   * null when tmux does not know it: tmux 3.3a learns the status a moment after the pane dies
+   * and, now and then, not at all. A test that must check a status should therefore print it
+   * from the shell (`command; echo EXIT=$?`) and read the screen. Throws with the screen if the
+   * command is still running after `timeoutMs`.
+   */
+  async waitExit(timeoutMs = 10000): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.dead())) {
+      if (Date.now() >= deadline) {
+        const screen = await this.capture();
+        throw new Error(`tmux: the command did not exit in ${timeoutMs} ms; screen:\n${screen}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const statusDeadline = Date.now() + 1000;
+    for (;;) {
+      const status = await this.display("#{pane_dead_status}");
+      if (status !== "") return Number(status);
+      if (Date.now() >= statusDeadline) return null;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
    * Polls the screen every 50 ms until `pattern` occurs (a string is a plain substring; a
-   * RegExp is tested against the whole capture). Returns the screen that matched; on timeout
-   * throws an error that includes the last screen, so a failing test shows what was there.
+   * RegExp is tested against the whole capture; a function is called with the capture). Returns
+   * the screen that matched; on timeout throws an error that includes the last screen, so a
+   * failing test shows what was there.
    */
   async waitFor(
-    pattern: string | RegExp,
+    pattern: string | RegExp | ((screen: string) => boolean),
     timeoutMs = 10000,
     opts: CaptureOptions = {},
   ): Promise<string> {
@@ -178,13 +204,19 @@ export class Tmux {
     let screen = "";
     for (;;) {
       screen = await this.capture(opts);
-      const hit = typeof pattern === "string" ? screen.includes(pattern) : pattern.test(screen);
+      const hit = typeof pattern === "string"
+        ? screen.includes(pattern)
+        : typeof pattern === "function"
+        ? pattern(screen)
+        : pattern.test(screen);
       if (hit) return screen;
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(
-      `tmux: timed out after ${timeoutMs} ms waiting for ${String(pattern)}; screen:\n${screen}`,
+      `tmux: timed out after ${timeoutMs} ms waiting for ${
+        typeof pattern === "function" ? "a condition" : String(pattern)
+      }; screen:\n${screen}`,
     );
   }
 

@@ -1,0 +1,124 @@
+/**
+ * mosh, the mobile shell, as a Deno library: the pieces of C mosh 1.4.0's State
+ * Synchronization Protocol and its terminal, wire-compatible with C mosh.
+ *
+ * The layers, in the order data flows (see ARCHITECTURE.md):
+ * - crypto and framing: {@link ocb}, {@link parseKey}, {@link DatagramCodec},
+ *   {@link Fragmenter} / {@link FragmentAssembly}, the protobuf codec;
+ * - the network and SSP: {@link Connection}, {@link Transport}, and the two
+ *   synchronised states {@link UserStream} (client to server) and
+ *   {@link TerminalState} (server to client);
+ * - the terminal: {@link Terminal} (parser plus emulator), {@link Framebuffer}
+ *   (an immutable screen) and {@link diffFrames} (the escape string that turns
+ *   one screen into another).
+ *
+ * @example Emulate a terminal and diff two screens
+ * ```ts
+ * import { diffFrames, Terminal } from "./mod.ts";
+ *
+ * const term = new Terminal(80, 24);
+ * term.write("hello\r\n\x1b[1;31mworld\x1b[0m");
+ * const before = term.snapshot();
+ * term.write("!");
+ * const after = term.snapshot();
+ * console.log(after.screenText().split("\n")[1]); // "world!" padded to 80 columns
+ *
+ * // The bytes that bring a terminal showing `before` to `after`:
+ * const patch = diffFrames(before, after);
+ * const other = new Terminal(80, 24);
+ * other.write(diffFrames(null, before));
+ * other.write(patch);
+ * console.log(other.screenText() === after.screenText()); // true
+ * ```
+ *
+ * @example Seal and open a datagram
+ * ```ts
+ * import { DatagramCodec, generateKey, TO_CLIENT, TO_SERVER } from "./mod.ts";
+ *
+ * const { key } = generateKey();
+ * const client = new DatagramCodec(key, TO_SERVER);
+ * const server = new DatagramCodec(key, TO_CLIENT);
+ * const wire = client.seal(0x1234, 0xffff, new TextEncoder().encode("payload"));
+ * console.log(server.open(wire)?.timestamp); // 0x1234
+ * ```
+ *
+ * @module
+ */
+
+// Crypto and framing (mosh-protocol.md §1-§4).
+export { type Ocb, ocb, OCB_NONCE_LENGTH, OCB_TAG_LENGTH } from "./lib/ocb.ts";
+export {
+  generateKey,
+  KEY_LENGTH,
+  parseKey,
+  PRINTABLE_KEY_LENGTH,
+  printableKey,
+} from "./lib/key.ts";
+export { CryptoError, KeyError, ProtocolError } from "./lib/errors.ts";
+export {
+  DatagramCodec,
+  type DatagramRejections,
+  type Direction,
+  type OpenedDatagram,
+  timestamp16,
+  TIMESTAMP_NONE,
+  TO_CLIENT,
+  TO_SERVER,
+} from "./lib/datagram.ts";
+export {
+  decodeHostMessage,
+  decodeInstruction,
+  decodeUserMessage,
+  encodeHostMessage,
+  encodeInstruction,
+  encodeUserMessage,
+  type HostEvent,
+  type Instruction,
+  PROTOCOL_VERSION,
+  type UserEvent,
+} from "./lib/protobuf.ts";
+export {
+  DEFAULT_SEND_MTU,
+  FragmentAssembly,
+  Fragmenter,
+  fragmentMtu,
+  IPV4_DATAGRAM_MTU,
+  IPV6_DATAGRAM_MTU,
+  MAX_INSTRUCTION_SIZE,
+} from "./lib/fragment.ts";
+
+// Network and SSP (§2, §5, §6).
+export {
+  Connection,
+  type ConnectionStats,
+  parsePortRange,
+  type PortRange,
+  PortRangeError,
+  RttEstimator,
+} from "./lib/connection.ts";
+export { type SyncState, Transport, type TransportLink, U64_MAX } from "./lib/transport.ts";
+export { UserStream } from "./lib/user_stream.ts";
+export { TerminalState } from "./lib/terminal_state.ts";
+
+// The terminal (§9, §10).
+export { Terminal } from "./lib/terminal.ts";
+export {
+  ATTR_BLINK,
+  ATTR_BOLD,
+  ATTR_INVERSE,
+  ATTR_INVISIBLE,
+  ATTR_ITALIC,
+  ATTR_UNDERLINE,
+  Framebuffer,
+  type MouseEncoding,
+  type MouseReporting,
+  Row,
+} from "./lib/framebuffer.ts";
+export { charWidth, wcwidth } from "./lib/wcwidth.ts";
+export { diffFrames, type DiffOptions } from "./lib/display.ts";
+export { loadTerminfo, type TermCaps } from "./lib/terminfo.ts";
+
+// Client overlays (§8).
+export { PredictionEngine, type PredictionMode } from "./lib/prediction.ts";
+export { NotificationEngine } from "./lib/notification.ts";
+export { EscapeKeyHandler, parseEscapeKey } from "./lib/escape_key.ts";
