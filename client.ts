@@ -15,13 +15,9 @@
  */
 
 import { parseKey } from "./lib/key.ts";
-import {
-  type ClientOptions,
-  isNumericIp,
-  PREDICTION_MODES,
-  type PredictionMode,
-  runClient,
-} from "./lib/client_session.ts";
+import { type ClientOptions, runClient } from "./lib/client_session.ts";
+import { isNumericIp } from "./lib/connection.ts";
+import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
 import { loadTerminfo } from "./lib/terminfo.ts";
 import { runWrapper } from "./lib/wrapper.ts";
 
@@ -122,6 +118,10 @@ function localeIsNotUtf8(): boolean {
   return lc !== "" && !/utf-?8/i.test(lc);
 }
 
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Where clientMain prints: stdout and stderr by default. */
 export interface Printer {
   out(text: string): void;
@@ -173,22 +173,24 @@ export async function clientMain(
     return 1;
   }
   Deno.env.delete("MOSH_KEY");
-  const mode = Deno.env.get("MOSH_PREDICTION_DISPLAY") ?? "adaptive";
-  if (!(PREDICTION_MODES as readonly string[]).includes(mode)) {
-    print.err(`Unknown prediction mode ${mode}.\n`);
+  let mode: PredictionMode;
+  try {
+    mode = parsePredictionMode(Deno.env.get("MOSH_PREDICTION_DISPLAY"));
+  } catch (e) {
+    print.err(`${errorText(e)}\n`); // "Unknown prediction mode X."
     return 1;
   }
   try {
     parseKey(key);
   } catch (e) {
-    print.err(`Bad MOSH_KEY: ${e instanceof Error ? e.message : String(e)}\n`);
+    print.err(`Bad MOSH_KEY: ${errorText(e)}\n`);
     return 1;
   }
   const opts: ClientOptions = {
     ip: cmd.ip,
     port: cmd.port,
     key,
-    predictionMode: mode as PredictionMode,
+    predictionMode: mode,
     predictOverwrite: Deno.env.get("MOSH_PREDICTION_OVERWRITE") === "yes",
     escapeKey: Deno.env.get("MOSH_ESCAPE_KEY"),
     titleNoPrefix: Deno.env.get("MOSH_TITLE_NOPREFIX") !== undefined,
@@ -206,7 +208,7 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     return detectMode(args) === "client" ? await clientMain(args) : await runWrapper([...args]);
   } catch (e) {
-    stdio.err(`mosh: ${e instanceof Error ? e.message : String(e)}\n`);
+    stdio.err(`mosh: ${errorText(e)}\n`);
     return 1;
   }
 }

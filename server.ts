@@ -23,8 +23,8 @@
  */
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
-import { getWindowSize, localeCodeset } from "./lib/pty.ts";
-import { DAEMON_FLAG, runDaemon } from "./lib/server_session.ts";
+import { getWindowSize } from "./lib/pty.ts";
+import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
 
 const encoder = new TextEncoder();
 
@@ -32,46 +32,6 @@ function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string)
   const bytes = encoder.encode(text);
   let done = 0;
   while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
-}
-
-const LOCALE_VARIABLES = /^(LANG|LANGUAGE|LC_[A-Z_]+)$/;
-
-/** The effective LC_CTYPE locale name of an environment (POSIX precedence). */
-function ctypeLocale(env: Record<string, string>): string {
-  return env.LC_ALL || env.LC_CTYPE || env.LANG || "";
-}
-
-function isUtf8(env: Record<string, string>): boolean {
-  const codeset = localeCodeset(ctypeLocale(env));
-  return codeset !== null && /^utf-?8$/i.test(codeset);
-}
-
-/**
- * The environment for the server and its shell, with a UTF-8 character set (§7.2 step 2). If the
- * native locale is not UTF-8, the locale variables are cleared and the `-l` settings applied, as
- * mosh-server does. If that is still not UTF-8, C mosh refuses to start; we instead give the
- * shell LC_CTYPE=C.UTF-8 (the pty is UTF-8 either way) and say so in one line.
- */
-export function settleLocale(
-  env: Record<string, string>,
-  locales: string[],
-): { env: Record<string, string>; warning: string | null } {
-  if (isUtf8(env)) return { env, warning: null };
-  const native = ctypeLocale(env) || "C";
-  const next: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (!LOCALE_VARIABLES.test(k)) next[k] = v;
-  for (const setting of locales) {
-    const eq = setting.indexOf("=");
-    if (eq > 0) next[setting.slice(0, eq)] = setting.slice(eq + 1);
-  }
-  if (isUtf8(next)) return { env: next, warning: null };
-  delete next.LC_ALL;
-  next.LC_CTYPE = "C.UTF-8";
-  return {
-    env: next,
-    warning:
-      `mosh-server: locale "${native}" is not UTF-8; using LC_CTYPE=C.UTF-8 for the session.`,
-  };
 }
 
 /** The `deno run` arguments that start this file as the background server. */

@@ -26,20 +26,18 @@
  */
 
 import { parseKey } from "./key.ts";
-import { Connection, isNumericIp } from "./connection.ts";
+import { Connection } from "./connection.ts";
 import { SEND_MINDELAY_CLIENT, Transport, WAIT_FOREVER } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { diffFrames, type DiffOptions } from "./display.ts";
 import { loadTerminfo } from "./terminfo.ts";
 import type { Framebuffer } from "./framebuffer.ts";
-import { PREDICTION_MODES, PredictionEngine, type PredictionMode } from "./prediction.ts";
+import { PredictionEngine, type PredictionMode } from "./prediction.ts";
 import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
-
-export { isNumericIp, PREDICTION_MODES, type PredictionMode };
 
 /** Everything `runClient` needs; the environment is read by the caller (client.ts). */
 export interface ClientOptions {
@@ -262,11 +260,19 @@ class ClientSession {
     this.#connection.listen((payload) => this.#onDatagram(payload));
     this.#installSignals();
     void this.#readInput();
-    for (;;) {
-      this.#paint();
-      await this.#waker.sleep(this.#waitTime(clock()));
-      const end = this.#pass(clock());
-      if (end !== null) return await this.#finish(end === "clean");
+    try {
+      for (;;) {
+        this.#paint();
+        await this.#waker.sleep(this.#waitTime(clock()));
+        const end = this.#pass(clock());
+        if (end !== null) return await this.#finish(end === "clean");
+      }
+    } catch (e) {
+      // A bug, not a user error: leave the terminal usable, then report it (one line).
+      this.#removeSignals();
+      await this.#connection.close().catch(() => {});
+      this.#rt.close();
+      throw e;
     }
   }
 
@@ -515,9 +521,13 @@ class ClientSession {
     }
   }
 
-  async #finish(clean: boolean): Promise<number> {
+  #removeSignals(): void {
     for (const [signal, handler] of this.#listeners) Deno.removeSignalListener(signal, handler);
     this.#listeners = [];
+  }
+
+  async #finish(clean: boolean): Promise<number> {
+    this.#removeSignals();
     const connected = this.#connected();
     await this.#connection.close();
     // The last frame: no notification, no title prefix.

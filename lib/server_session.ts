@@ -27,7 +27,15 @@ import { Connection } from "./connection.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
-import { duplicateFd, fdTarget, passwdEntry, Pty, PtyError, redirectToDevNull } from "./pty.ts";
+import {
+  duplicateFd,
+  fdTarget,
+  localeCodeset,
+  passwdEntry,
+  Pty,
+  PtyError,
+  redirectToDevNull,
+} from "./pty.ts";
 import { parseServerArgs, type ServerOptions } from "./server_args.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { Transport, WAIT_FOREVER } from "./transport.ts";
@@ -135,6 +143,46 @@ export function planShell(
   const shell = env.SHELL || passwd?.shell || "/bin/sh";
   const base = shell.slice(shell.lastIndexOf("/") + 1);
   return { file: shell, argv: ["-" + base], login: true, env, cwd };
+}
+
+const LOCALE_VARIABLES = /^(LANG|LANGUAGE|LC_[A-Z_]+)$/;
+
+/** The effective LC_CTYPE locale name of an environment (POSIX precedence). */
+function ctypeLocale(env: Record<string, string>): string {
+  return env.LC_ALL || env.LC_CTYPE || env.LANG || "";
+}
+
+function isUtf8(env: Record<string, string>): boolean {
+  const codeset = localeCodeset(ctypeLocale(env));
+  return codeset !== null && /^utf-?8$/i.test(codeset);
+}
+
+/**
+ * The environment for the server and its shell, with a UTF-8 character set (§7.2 step 2). If the
+ * native locale is not UTF-8, the locale variables are cleared and the `-l` settings applied, as
+ * mosh-server does. If that is still not UTF-8, C mosh refuses to start; we instead give the
+ * shell LC_CTYPE=C.UTF-8 (the pty is UTF-8 either way) and say so in one line.
+ */
+export function settleLocale(
+  env: Record<string, string>,
+  locales: string[],
+): { env: Record<string, string>; warning: string | null } {
+  if (isUtf8(env)) return { env, warning: null };
+  const native = ctypeLocale(env) || "C";
+  const next: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (!LOCALE_VARIABLES.test(k)) next[k] = v;
+  for (const setting of locales) {
+    const eq = setting.indexOf("=");
+    if (eq > 0) next[setting.slice(0, eq)] = setting.slice(eq + 1);
+  }
+  if (isUtf8(next)) return { env: next, warning: null };
+  delete next.LC_ALL;
+  next.LC_CTYPE = "C.UTF-8";
+  return {
+    env: next,
+    warning:
+      `mosh-server: locale "${native}" is not UTF-8; using LC_CTYPE=C.UTF-8 for the session.`,
+  };
 }
 
 /** The message of the day as the terminal should show it, or "" (§7.2 step 8). */
@@ -271,16 +319,11 @@ class ServerSession {
   /** Startup (bind, key, handshake, pty), the loop, and cleanup. */
   async run(): Promise<number> {
     const env = Deno.env.toObject();
-    for (
-      const [name, set] of [
-        ["MOSH_SERVER_NETWORK_TMOUT", (ms: number) => (this.#networkTimeout = ms)],
-        ["MOSH_SERVER_SIGNAL_TMOUT", (ms: number) => (this.#signalTimeout = ms)],
-      ] as const
-    ) {
-      const t = timeoutFromEnv(name, env[name]);
-      if (t.warning !== null) log(t.warning);
-      set(t.ms);
-    }
+    const network = timeoutFromEnv("MOSH_SERVER_NETWORK_TMOUT", env.MOSH_SERVER_NETWORK_TMOUT);
+    const signal = timeoutFromEnv("MOSH_SERVER_SIGNAL_TMOUT", env.MOSH_SERVER_SIGNAL_TMOUT);
+    for (const t of [network, signal]) if (t.warning !== null) log(t.warning);
+    this.#networkTimeout = network.ms;
+    this.#signalTimeout = signal.ms;
 
     const key = generateKey();
     try {
@@ -339,8 +382,16 @@ class ServerSession {
     });
 
     try {
+      let failures = 0;
       while (!this.#done) {
-        this.#pass(performance.now());
+        try {
+          this.#pass(performance.now());
+        } catch (e) {
+          // Never expected; like C's exception handler, report it and keep serving, slowing
+          // down after the first few so that a persistent fault cannot spin the CPU.
+          log(`mosh-server: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+          if (++failures > 10) await new Promise((r) => setTimeout(r, 100));
+        }
         if (this.#done) break;
         await this.#sleep(this.#timeout(performance.now()));
       }
@@ -497,7 +548,7 @@ class ServerSession {
       if (sig === "SIGUSR1") {
         const since = now - transport.getLatestRemoteState().timestamp;
         if (this.#signalTimeout === 0 || since >= this.#signalTimeout) {
-          log(`Alarm signal received (SIGUSR1), idle for ${Math.floor(since / 1000)} seconds.`);
+          log(`Network idle for ${Math.floor(since / 1000)} seconds when SIGUSR1 received`);
           idle = true;
         }
       } else {
@@ -522,6 +573,8 @@ class ServerSession {
       this.#done = true;
       return;
     }
+
+    // 6. (utmp records are not supported.)
 
     // 7. Echo ack (§6.3): publish a new frame when it moved.
     if (terminal.setEchoAck(now) && !shuttingDown()) transport.setCurrentState(terminal);

@@ -65,6 +65,8 @@ async function tmux(socket: string, args: string[], env?: Record<string, string>
 /** One tmux server with one session (`main`) holding one pane. */
 export class Tmux {
   private alive = true;
+  /** The socket file, removed by kill() (tmux 3.3a's kill-server leaves it behind). */
+  private socketPath: string | null = null;
 
   private constructor(
     /** The private socket name passed to `tmux -L`. */
@@ -121,6 +123,7 @@ export class Tmux {
       ]);
       // A detached session follows the given size only while window-size is manual.
       await tmux(socket, ["set-option", "-g", "window-size", "manual"]);
+      t.socketPath = (await tmux(socket, ["display-message", "-p", "#{socket_path}"])).trim();
     } catch (e) {
       await t.kill();
       throw e;
@@ -242,6 +245,7 @@ export class Tmux {
     } catch {
       // Already gone (the server exits by itself when its last session ends).
     }
+    if (this.socketPath) await Deno.remove(this.socketPath).catch(() => {});
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,0 +1,859 @@
+// Hostile input at a live server and a live client (mosh-protocol.md §1.4, §2.5, §3.3, §5.5,
+// §7.3): floods of random and mutated datagrams, replays from another address, reflection, a
+// key holder that sends malformed or abusive instructions, and the handling of the session key.
+//
+// The generators are seeded (tests/relay.ts's Prng), so a failure can be replayed. Datagram counts
+// are checked exactly: every datagram sent either reached the server's socket and shows up in its
+// -v "Rejected datagrams" count, or the kernel dropped it (the socket's drops in /proc/net/udp).
+
+import assert from "node:assert/strict";
+import { deflateSync } from "node:zlib";
+import { clientMain } from "../client.ts";
+import { Connection } from "../lib/connection.ts";
+import { Fragmenter, fragmentMtu } from "../lib/fragment.ts";
+import { generateKey, parseKey } from "../lib/key.ts";
+import {
+  encodeHostMessage,
+  encodeInstruction,
+  encodeUserMessage,
+  type HostEvent,
+  type Instruction,
+  type UserEvent,
+} from "../lib/protobuf.ts";
+import { TerminalState } from "../lib/terminal_state.ts";
+import { type SyncState, Transport } from "../lib/transport.ts";
+import { UserStream } from "../lib/user_stream.ts";
+import { requireDebianPackages } from "./deps.ts";
+import { type CapturedDatagram, Prng, Relay } from "./relay.ts";
+import { Tmux } from "./tmux.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Harness (the same shape as in resilience_test.ts).
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DENO_RUN = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  `${REPO}/deno.json`,
+];
+const OUR_SERVER = [
+  ...DENO_RUN,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-env",
+  "--allow-run",
+  `${REPO}/server.ts`,
+];
+const OUR_CLIENT = [
+  ...DENO_RUN,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-run",
+  `${REPO}/client.ts`,
+];
+const PROMPT = "prompt$ ";
+const PROMPT_RE = /^prompt\$/m;
+const encoder = new TextEncoder();
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Collects a stream's text as it arrives (only the newest `keep` characters are kept). */
+class Output {
+  text = "";
+  /** The newest "Rejected datagrams: N" count seen (our server's -v log). */
+  rejected = 0;
+  /** The newest "malformed N" count in that line (instructions the transport dropped). */
+  malformed = 0;
+  /** Every "attached to client at ADDR" seen. */
+  readonly attached: string[] = [];
+  readonly done: Promise<void>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  constructor(stream: ReadableStream<Uint8Array>, readonly keep = 1 << 20) {
+    const reader = stream.getReader();
+    this.#reader = reader;
+    this.done = (async () => {
+      const decoder = new TextDecoder();
+      let partial = "";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          const chunk = decoder.decode(value, { stream: true });
+          const lines = (partial + chunk).split("\n");
+          partial = lines.pop()!;
+          for (const line of lines) this.#scan(line);
+          this.text += chunk;
+          if (this.text.length > 2 * this.keep) this.text = this.text.slice(-this.keep);
+        }
+      } catch {
+        // cancelled
+      }
+    })();
+  }
+
+  #scan(line: string): void {
+    const r = /^Rejected datagrams: (\d+)/.exec(line);
+    if (r !== null) this.rejected = Number(r[1]);
+    const m = /malformed (\d+)\)/.exec(line);
+    if (m !== null) this.malformed = Number(m[1]);
+    const a = /attached to client at (\S+)/.exec(line);
+    if (a !== null) this.attached.push(a[1]);
+  }
+
+  async waitFor(pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const m = pattern.exec(this.text);
+      if (m !== null) return m;
+      if (performance.now() > deadline) {
+        throw new Error(`timed out waiting for ${pattern} in:\n${this.text.slice(-3000)}`);
+      }
+      await delay(50);
+    }
+  }
+
+  async close(ms = 3000): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      this.done.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await this.#reader.cancel().catch(() => {});
+    await this.done;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (alive(pid)) {
+    if (performance.now() > deadline) return false;
+    await delay(50);
+  }
+  return true;
+}
+
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    try {
+      const text = Deno.readTextFileSync(`/proc/${p}/task/${p}/children`).trim();
+      const children = text === "" ? [] : text.split(/\s+/).map(Number);
+      out.push(...children);
+      queue.push(...children);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function procFile(pid: number, name: string): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/${name}`);
+  } catch {
+    return "";
+  }
+}
+
+/** Resident memory of `pid` in MiB. */
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(procFile(pid, "status"));
+  return m === null ? 0 : Number(m[1]) / 1024;
+}
+
+/** Kernel receive drops of the IPv4/IPv6 UDP socket(s) bound to local `port`. */
+function udpDrops(port: number): number {
+  let drops = 0;
+  for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
+    for (const line of readLines(file)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1] ?? "";
+      if (parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port) {
+        drops += Number(cols[cols.length - 1]);
+      }
+    }
+  }
+  return drops;
+}
+
+function readLines(path: string): string[] {
+  try {
+    return Deno.readTextFileSync(path).split("\n").slice(1).filter((l) => l.trim() !== "");
+  } catch {
+    return [];
+  }
+}
+
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) {
+    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
+  }
+  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
+}
+
+interface Server {
+  port: number;
+  key: string;
+  pid: number;
+  out: Output;
+  err: Output;
+}
+
+/** Starts our server with -v (its log arrives in `err`). */
+async function startServer(command = ["bash", "--norc", "--noprofile"]): Promise<Server> {
+  const args = [
+    ...OUR_SERVER.slice(1),
+    "new",
+    "-v",
+    "-p",
+    "0",
+    "-i",
+    "127.0.0.1",
+    "--",
+    ...command,
+  ];
+  const child = new Deno.Command(OUR_SERVER[0], {
+    args,
+    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = new Output(child.stdout);
+  const err = new Output(child.stderr);
+  await child.status;
+  try {
+    const connect = await out.waitFor(/MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})/, 10000);
+    const detached = await err.waitFor(/\[mosh-server detached, pid = (\d+)\]/, 10000);
+    return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]), out, err };
+  } catch (e) {
+    const m = /pid = (\d+)/.exec(err.text);
+    if (m) killQuietly(Number(m[1]));
+    await out.close(500);
+    await err.close(500);
+    throw e;
+  }
+}
+
+function killQuietly(pid: number, signal: Deno.Signal = "SIGKILL"): void {
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function stopServer(s: Server | null): Promise<void> {
+  if (s === null) return;
+  if (alive(s.pid)) {
+    killQuietly(s.pid);
+    await waitGone(s.pid, 5000);
+  }
+  await s.out.close();
+  await s.err.close();
+}
+
+async function startClient(port: number, key: string): Promise<Tmux> {
+  return await Tmux.start({
+    command: `${OUR_CLIENT.join(" ")} 127.0.0.1 ${port}; echo CLIENT-EXIT=$?; exec sleep 600`,
+    cols: 80,
+    rows: 24,
+    env: { LANG: "C.UTF-8", MOSH_KEY: key },
+    unsetEnv: ["RUST_BACKTRACE"],
+  });
+}
+
+async function clientPid(t: Tmux): Promise<number> {
+  const pane = Number(await t.display("#{pane_pid}"));
+  for (let i = 0; i < 100; i++) {
+    for (const pid of [pane, ...descendants(pane)]) {
+      if (procFile(pid, "cmdline").split("\0").some((a) => a.endsWith("/client.ts"))) return pid;
+    }
+    await delay(50);
+  }
+  throw new Error(`no client.ts process under pane pid ${pane}`);
+}
+
+/** Types a command and waits for a line of its output (the command computes it, so the typed
+ * echo cannot match). */
+async function check(t: Tmux, tag: string, ms = 15000): Promise<void> {
+  await t.sendText(`echo ${tag}-$((20+3))\r`);
+  await t.waitFor(new RegExp(`^${tag}-23$`, "m"), ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generators: random datagrams and mutations of real ones.
+
+/** 4 MiB of seeded random bytes to cut datagrams from (fast, and repeatable). */
+class Pool {
+  readonly bytes: Uint8Array;
+
+  constructor(readonly prng: Prng) {
+    this.bytes = new Uint8Array(4 << 20);
+    const words = new Uint32Array(this.bytes.buffer);
+    for (let i = 0; i < words.length; i++) words[i] = Math.floor(prng.next() * 4294967296);
+  }
+
+  take(n: number): Uint8Array {
+    const at = this.prng.int(this.bytes.length - n + 1);
+    return this.bytes.slice(at, at + n);
+  }
+}
+
+/** A random datagram: 0 to 2,100 bytes, or (1%) up to 65,000. */
+export function randomDatagram(pool: Pool): Uint8Array {
+  const p = pool.prng;
+  const n = p.next() < 0.01 ? p.int(65001) : p.int(2101);
+  return pool.take(n);
+}
+
+/**
+ * A mutation of one of `real` (bit flips, truncation, extension, a swapped nonce, a spliced
+ * tail, a flipped tag); never identical to any input datagram it came from.
+ */
+export function mutateDatagram(real: Uint8Array[], pool: Pool): Uint8Array {
+  const p = pool.prng;
+  for (;;) {
+    const a = real[p.int(real.length)];
+    const b = real[p.int(real.length)];
+    let out: Uint8Array;
+    switch (p.int(6)) {
+      case 0: { // flip 1-8 random bits
+        out = a.slice();
+        const flips = 1 + p.int(8);
+        for (let i = 0; i < flips; i++) out[p.int(out.length)] ^= 1 << p.int(8);
+        break;
+      }
+      case 1: // truncate
+        out = a.slice(0, p.int(a.length));
+        break;
+      case 2: { // extend
+        out = new Uint8Array(a.length + 1 + p.int(64));
+        out.set(a);
+        out.set(pool.take(out.length - a.length), a.length);
+        break;
+      }
+      case 3: // another datagram's nonce on this ciphertext
+        out = a.slice();
+        out.set(b.subarray(0, 8));
+        break;
+      case 4: { // this head, another's tail
+        const cut = 8 + p.int(Math.max(1, Math.min(a.length, b.length) - 8));
+        out = new Uint8Array(cut + b.length - Math.min(cut, b.length));
+        out.set(a.subarray(0, cut));
+        out.set(b.subarray(Math.min(cut, b.length)), cut);
+        break;
+      }
+      default: // corrupt the tag only
+        out = a.slice();
+        out[out.length - 1 - p.int(16)] ^= 1 + p.int(255);
+    }
+    if (!real.some((r) => sameBytes(r, out))) return out;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Sends `count` datagrams from `make()` to `to` at most `rate` per second; returns the count. */
+async function flood(
+  sock: Deno.DatagramConn,
+  to: { hostname: string; port: number },
+  count: number,
+  rate: number,
+  make: () => Uint8Array,
+): Promise<number> {
+  const start = performance.now();
+  const addr = { transport: "udp" as const, ...to };
+  for (let i = 0; i < count; i++) {
+    await sock.send(make(), addr);
+    if (i % 100 === 99) {
+      const ahead = start + ((i + 1) / rate) * 1000 - performance.now();
+      if (ahead > 1) await delay(ahead);
+    }
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A key holder that builds its own instructions (mosh-protocol.md §4, §5.5).
+
+/**
+ * Our side of a session whose every instruction we write by hand. The receiving half is a normal
+ * Transport (it decodes the peer's frames); the sending half numbers states itself.
+ */
+class HandBuilt<L extends SyncState<L>, R extends SyncState<R>> {
+  readonly fragmenter = new Fragmenter();
+  readonly receiver: Transport<L, R>;
+  /** Our newest state the peer holds. */
+  num = 0n;
+
+  constructor(readonly connection: Connection, local: L, remote: R) {
+    this.receiver = new Transport<L, R>({
+      link: connection,
+      initialState: local,
+      initialRemoteState: remote,
+    });
+    connection.listen((payload) => this.receiver.recv(payload));
+  }
+
+  /** An instruction from our newest state to the next, acknowledging what we received. */
+  instruction(fields: Partial<Instruction> = {}): Instruction {
+    return {
+      protocolVersion: 2,
+      oldNum: this.num,
+      newNum: this.num + 1n,
+      ackNum: this.receiver.remoteStateNum,
+      throwawayNum: this.num,
+      diff: new Uint8Array(0),
+      chaff: new Uint8Array(0),
+      ...fields,
+    };
+  }
+
+  async send(inst: Instruction): Promise<void> {
+    for (const f of this.fragmenter.makeFragments(inst, fragmentMtu(1252))) {
+      await this.connection.send(f);
+    }
+  }
+
+  /** A normal next state carrying `diff`. */
+  async next(diff: Uint8Array): Promise<void> {
+    await this.send(this.instruction({ diff }));
+    this.num++;
+  }
+
+  /** Acknowledges the peer's newest state (a duplicate of our own newest: ack only). */
+  async ack(): Promise<void> {
+    await this.send(this.instruction({ newNum: this.num }));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+/** Fragments of a raw compressed payload under one fresh id (chunks of `chunk` bytes). */
+function rawFragments(id: bigint, payload: Uint8Array, chunk = 1200, final = true): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const count = Math.max(1, Math.ceil(payload.length / chunk));
+  for (let n = 0; n < count; n++) {
+    const part = payload.subarray(n * chunk, (n + 1) * chunk);
+    out.push(fragment(id, n, final && n === count - 1, part));
+  }
+  return out;
+}
+
+function fragment(id: bigint, num: number, final: boolean, chunk: Uint8Array): Uint8Array {
+  const f = new Uint8Array(10 + chunk.length);
+  const v = new DataView(f.buffer);
+  v.setBigUint64(0, id);
+  v.setUint16(8, (final ? 0x8000 : 0) | num);
+  f.set(chunk, 10);
+  return f;
+}
+
+/** Sends fragments paced at `rate` per second so the kernel keeps them all. */
+async function sendPaced(c: Connection, frags: Uint8Array[], rate = 8000): Promise<void> {
+  const start = performance.now();
+  for (let i = 0; i < frags.length; i++) {
+    await c.send(frags[i]);
+    if (i % 50 === 49) {
+      const ahead = start + ((i + 1) / rate) * 1000 - performance.now();
+      if (ahead > 1) await delay(ahead);
+    }
+  }
+}
+
+/** The misbehaving payloads shared by the server and client cases (each must be dropped). */
+function malformedPayloads(): { name: string; fragments: Uint8Array[] }[] {
+  let id = 0x7000_0000_0000n;
+  const next = () => ++id;
+  const cases: { name: string; fragments: Uint8Array[] }[] = [];
+  // Fragments shorter than their 10-byte header (C mosh aborts on these).
+  cases.push({
+    name: "undersized fragments",
+    fragments: Array.from({ length: 10 }, (_, n) => new Uint8Array(n).fill(0x80)),
+  });
+  // 64 MiB of zeros in 64 KiB of zlib: must stop at 4 MiB.
+  cases.push({
+    name: "zlib bomb",
+    fragments: rawFragments(next(), deflateSync(new Uint8Array(64 << 20))),
+  });
+  // Not zlib at all.
+  cases.push({ name: "not zlib", fragments: rawFragments(next(), new Uint8Array(300).fill(7)) });
+  // A protobuf bytes field whose length runs past the message's end.
+  const longDiff = Uint8Array.from([0x08, 0x02, 0x10, 0x00, 0x18, 0x01, 0x32, 0xe8, 0x07, 1, 2, 3]);
+  cases.push({
+    name: "protobuf length beyond the message",
+    fragments: rawFragments(next(), deflateSync(longDiff)),
+  });
+  // A varint that never ends.
+  const badVarint = Uint8Array.from([0x08, ...new Array(20).fill(0xff)]);
+  cases.push({ name: "endless varint", fragments: rawFragments(next(), deflateSync(badVarint)) });
+  // More than 4 MiB of compressed chunks for one instruction, never final.
+  const big = next();
+  const chunk = new Uint8Array(1200).fill(0x55);
+  cases.push({
+    name: "compressed assembly over 4 MiB",
+    fragments: Array.from({ length: 3600 }, (_, n) => fragment(big, n, false, chunk)),
+  });
+  // A storm of fragment ids: every fragment restarts the assembly.
+  cases.push({
+    name: "fragment-id storm",
+    fragments: Array.from(
+      { length: 20000 },
+      (_, n) => fragment(next(), (n * 7919) % 32768, false, chunk.subarray(0, 16)),
+    ),
+  });
+  return cases;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+Deno.test("hostile: a live server under replay, reflection, random and mutated floods", async (t) => {
+  await requireDebianPackages(["tmux"]);
+  const server = await startServer();
+  const relay = Relay.start({
+    target: { hostname: "127.0.0.1", port: server.port },
+    capture: true,
+  });
+  const tmux = await startClient(relay.port, server.key);
+  const attacker = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.9", port: 0 });
+  const target = { hostname: "127.0.0.1", port: server.port };
+  const file = `/tmp/mosh-hostile-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await tmux.waitFor(PROMPT_RE, 20000);
+    // A session whose client datagrams carry keystrokes that append to a file.
+    await tmux.sendText(`echo once-$((6*7)) >> ${file}\r`);
+    await tmux.waitFor(/^prompt\$ echo once.*\n.*prompt\$/m, 10000);
+    await check(tmux, "session");
+    const clientDatagrams = relay.captured.filter((c) => c.dir === "toServer").map((c) => c.data);
+    const serverDatagrams = relay.captured.filter((c) => c.dir === "toClient").map((c) => c.data);
+    assert.ok(clientDatagrams.length >= 5, `captured ${clientDatagrams.length} client datagrams`);
+
+    const drops0 = () => udpDrops(server.port);
+    /** Waits until the server counted every datagram the kernel gave it. */
+    const expectRejected = async (before: number, sent: number, dropsBefore: number) => {
+      const deadline = performance.now() + 30000;
+      let want = 0;
+      while (performance.now() < deadline) {
+        want = before + sent - (drops0() - dropsBefore);
+        if (server.err.rejected === want) return;
+        await delay(100);
+      }
+      assert.equal(server.err.rejected, want, "rejected = sent - dropped by the kernel");
+    };
+
+    await t.step(
+      "replayed client datagrams run nothing twice and do not move the server",
+      async () => {
+        const attachedBefore = server.err.attached.length;
+        const rejectedBefore = server.err.rejected;
+        for (const order of [clientDatagrams, [...clientDatagrams].reverse()]) {
+          for (const d of order) await attacker.send(d, { transport: "udp", ...target });
+          await delay(300);
+        }
+        await check(tmux, "after-replay");
+        assert.equal(await Deno.readTextFile(file), "once-42\n", "the keystrokes ran once");
+        assert.deepEqual(server.err.attached.slice(attachedBefore), [], "the server did not move");
+        assert.ok(!server.err.text.includes("127.0.0.9"), "the replayer's address never appears");
+        assert.equal(server.err.rejected, rejectedBefore, "authentic replays are not rejections");
+      },
+    );
+
+    await t.step(
+      "the server's own datagrams reflected back are rejected by the direction bit",
+      async () => {
+        const before = server.err.rejected;
+        const direction = (text: string) =>
+          Number(
+            /direction (\d+)/.exec(text.slice(text.lastIndexOf("Rejected datagrams")))?.[1] ?? 0,
+          );
+        const dirBefore = direction(server.err.text);
+        const dropsBefore = drops0();
+        for (const d of serverDatagrams) await attacker.send(d, { transport: "udp", ...target });
+        await expectRejected(before, serverDatagrams.length, dropsBefore);
+        assert.equal(direction(server.err.text) - dirBefore, server.err.rejected - before);
+        await check(tmux, "after-reflection");
+      },
+    );
+
+    await t.step("100,000 random datagrams at 20,000 a second", async () => {
+      const pool = new Pool(new Prng(11));
+      const before = server.err.rejected;
+      const dropsBefore = drops0();
+      const rss0 = rssMiB(server.pid);
+      const t0 = performance.now();
+      const sent = await flood(attacker, target, 100000, 20000, () => randomDatagram(pool));
+      const secs = (performance.now() - t0) / 1000;
+      await expectRejected(before, sent, dropsBefore);
+      assert.ok(alive(server.pid));
+      await check(tmux, "after-random");
+      const dropped = drops0() - dropsBefore;
+      console.log(
+        `random flood: ${sent} in ${secs.toFixed(1)} s, kernel dropped ${dropped}, ` +
+          `server counted ${server.err.rejected - before}, RSS ${rss0.toFixed(0)} -> ${
+            rssMiB(server.pid).toFixed(0)
+          } MiB`,
+      );
+    });
+
+    await t.step("100,000 mutations of captured client datagrams", async () => {
+      const pool = new Pool(new Prng(12));
+      const before = server.err.rejected;
+      const dropsBefore = drops0();
+      const sent = await flood(
+        attacker,
+        target,
+        100000,
+        20000,
+        () => mutateDatagram(clientDatagrams, pool),
+      );
+      await expectRejected(before, sent, dropsBefore);
+      assert.ok(alive(server.pid));
+      await check(tmux, "after-mutations");
+      assert.equal(await Deno.readTextFile(file), "once-42\n");
+      assert.deepEqual(server.err.attached.filter((a) => a.startsWith("127.0.0.9")), []);
+      assert.ok(rssMiB(server.pid) < 400, `server RSS ${rssMiB(server.pid)} MiB`);
+    });
+  } finally {
+    attacker.close();
+    await tmux.kill();
+    await relay.close();
+    await stopServer(server);
+    await Deno.remove(file).catch(() => {});
+  }
+});
+
+Deno.test("hostile: a live client under random and mutated floods", async () => {
+  await requireDebianPackages(["tmux"]);
+  const server = await startServer();
+  const relay = Relay.start({
+    target: { hostname: "127.0.0.1", port: server.port },
+    capture: true,
+  });
+  const tmux = await startClient(relay.port, server.key);
+  const attacker = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.9", port: 0 });
+  try {
+    await tmux.waitFor(PROMPT_RE, 20000);
+    await tmux.sendText("seq 1 30\r");
+    await tmux.waitFor(/^30$/m, 10000);
+    await check(tmux, "before");
+    const pid = await clientPid(tmux);
+    const client = relay.clientAddr!;
+    const serverDatagrams = relay.captured.filter((c: CapturedDatagram) => c.dir === "toClient")
+      .map((c) => c.data);
+    const to = { hostname: "127.0.0.1", port: client.port };
+    const rss0 = rssMiB(pid);
+    const dropsBefore = udpDrops(client.port);
+    const pool = new Pool(new Prng(21));
+    await flood(attacker, to, 100000, 20000, () => randomDatagram(pool));
+    assert.ok(alive(pid), "the client survived the random flood");
+    await flood(attacker, to, 100000, 20000, () => mutateDatagram(serverDatagrams, pool));
+    assert.ok(alive(pid), "the client survived the mutations");
+    await check(tmux, "after-floods", 30000);
+    console.log(
+      `client: kernel dropped ${udpDrops(client.port) - dropsBefore} of 200000; ` +
+        `RSS ${rss0.toFixed(0)} -> ${rssMiB(pid).toFixed(0)} MiB`,
+    );
+    assert.ok(rssMiB(pid) < 400, `client RSS ${rssMiB(pid)} MiB`);
+  } finally {
+    attacker.close();
+    await tmux.kill();
+    await relay.close();
+    await stopServer(server);
+  }
+});
+
+const keys = (text: string): UserEvent[] => [{ type: "keys", keys: encoder.encode(text) }];
+const resize = (width: number, height: number): UserEvent[] => [{ type: "resize", width, height }];
+const hostBytes = (
+  text: string,
+): HostEvent[] => [{ type: "hostbytes", data: encoder.encode(text) }];
+
+Deno.test("hostile: a key holder's malformed and abusive instructions at our server", async (t) => {
+  const server = await startServer();
+  const peer = new HandBuilt(
+    Connection.client({ key: parseKey(server.key), ip: "127.0.0.1", port: server.port }),
+    new UserStream(),
+    new TerminalState(80, 24),
+  );
+  const screen = () => peer.receiver.getLatestRemoteState().state.terminal.screenText();
+  /** Waits for `re` on the server's screen, acknowledging its frames meanwhile. */
+  const waitScreen = async (re: RegExp, ms = 10000, acks = true) => {
+    const deadline = performance.now() + ms;
+    while (!re.test(screen())) {
+      if (performance.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${re}; screen:\n${screen()}\n${server.err.text.slice(-2000)}`,
+        );
+      }
+      if (acks) await peer.ack();
+      await delay(100);
+    }
+  };
+  let n = 0;
+  /** A normal state that types a command, and its output: the session goes on. */
+  const goesOn = async () => {
+    n++;
+    await peer.next(encodeUserMessage(keys(`clear; echo alive-${n}-$((40+2))\r`)));
+    await waitScreen(new RegExp(`^alive-${n}-42$`, "m"));
+    assert.ok(alive(server.pid), "the server is running");
+    assert.ok(rssMiB(server.pid) < 400, `server RSS ${rssMiB(server.pid)} MiB`);
+  };
+  try {
+    await peer.next(encodeUserMessage(resize(80, 24)));
+    await waitScreen(PROMPT_RE);
+    await goesOn();
+
+    for (const c of malformedPayloads()) {
+      await t.step(`dropped: ${c.name}`, async () => {
+        const before = server.err.malformed;
+        const t0 = performance.now();
+        await sendPaced(peer.connection, c.fragments);
+        await goesOn();
+        const expected = c.name === "undersized fragments"
+          ? 10
+          : c.name === "fragment-id storm"
+          ? 0
+          : 1;
+        assert.equal(server.err.malformed - before, expected, "malformed count");
+        assert.ok(performance.now() - t0 < 20000, "handled in bounded time");
+      });
+    }
+
+    await t.step("accepted: one instruction in 32,768 fragments", async () => {
+      const inst = peer.instruction({
+        diff: encodeUserMessage(keys("clear; echo frag-$((3*3))\r")),
+      });
+      const zipped = deflateSync(encodeInstruction(inst));
+      const id = 0x6000_0000_0000n;
+      const frags = Array.from(
+        { length: 32768 },
+        (_, i) => fragment(id, i, i === 32767, zipped.subarray(i, i + 1)),
+      );
+      // The kernel may drop some under load: send again (duplicates are ignored) until complete.
+      for (let round = 0; round < 4 && !/^frag-9$/m.test(screen()); round++) {
+        await sendPaced(peer.connection, frags);
+        await waitScreen(/^frag-9$/m, 3000, false).catch(() => {});
+      }
+      assert.match(screen(), /^frag-9$/m);
+      peer.num++;
+      await goesOn();
+    });
+
+    await t.step("ignored: resizes outside 1..4096 a side or over 2^20 cells", async () => {
+      await peer.next(encodeUserMessage(resize(100, 30)));
+      await peer.next(encodeUserMessage(keys("clear; stty size\r")));
+      await waitScreen(/^30 100$/m);
+      for (const [w, h] of [[0, 0], [5000, 10], [10, 4097], [2000, 2000], [-5, -5], [4096, 257]]) {
+        await peer.next(encodeUserMessage(resize(w, h)));
+      }
+      await peer.next(encodeUserMessage(keys("clear; stty size\r")));
+      await waitScreen(/^30 100$/m);
+      assert.equal(peer.receiver.getLatestRemoteState().state.terminal.width, 100);
+      await goesOn();
+    });
+
+    await t.step("accepted: a state number far ahead", async () => {
+      const far = peer.num + (1n << 40n);
+      await peer.send(
+        peer.instruction({ newNum: far, diff: encodeUserMessage(keys("echo far-$((2+2))\r")) }),
+      );
+      peer.num = far;
+      await waitScreen(/^far-4$/m);
+      await goesOn();
+    });
+
+    await t.step(
+      "dropped: old_num that does not exist, throwaway past the newest, version 3, bad diff",
+      async () => {
+        const bad = [
+          peer.instruction({
+            oldNum: peer.num + 999n,
+            newNum: peer.num + 1000n,
+            diff: encodeUserMessage(keys("echo ghost-$((1+1))\r")),
+          }),
+          peer.instruction({
+            throwawayNum: peer.num + 50n,
+            diff: encodeUserMessage(keys("echo thrown-$((1+1))\r")),
+          }),
+          peer.instruction({
+            protocolVersion: 3,
+            diff: encodeUserMessage(keys("echo version-$((1+1))\r")),
+          }),
+          peer.instruction({ diff: Uint8Array.from([0x0a, 0x50, 0x12, 0x03, 0x22, 0x01, 0x41]) }),
+        ];
+        for (const inst of bad) await peer.send(inst);
+        await goesOn();
+        assert.doesNotMatch(screen(), /ghost-2|thrown-2|version-2/);
+      },
+    );
+
+    await t.step("accepted: an ack_num for a state never sent is ignored", async () => {
+      await peer.send(
+        peer.instruction({
+          ackNum: 123456789n,
+          diff: encodeUserMessage(keys("echo acked-$((1+2))\r")),
+        }),
+      );
+      peer.num++;
+      await waitScreen(/^acked-3$/m);
+      await goesOn();
+    });
+
+    await t.step("bounded: 3,000 states that are never thrown away", async () => {
+      const base = peer.num;
+      const t0 = performance.now();
+      for (let i = 0n; i < 3000n; i++) {
+        await peer.send(
+          peer.instruction({ oldNum: base + i, newNum: base + i + 1n, throwawayNum: base }),
+        );
+        const ahead = t0 + Number(i) / 3 - performance.now(); // 3,000 a second
+        if (ahead > 1) await delay(ahead);
+      }
+      // The server keeps about 1,024 of them and refuses the rest for 15 s. A state built on one
+      // of the first hundred, throwing away everything older, brings the queue back under the limit.
+      await peer.send(peer.instruction({
+        oldNum: base + 100n,
+        newNum: base + 5000n,
+        throwawayNum: base + 100n,
+        diff: encodeUserMessage(keys("clear; echo queue-$((5+5))\r")),
+      }));
+      peer.num = base + 5000n;
+      await waitScreen(/^queue-10$/m);
+      await goesOn();
+    });
+  } finally {
+    await peer.close();
+    await stopServer(server);
+  }
+});
