@@ -104,7 +104,7 @@ export function parsePortRange(spec: string): PortRange {
   const colon = spec.indexOf(":");
   const lowText = colon < 0 ? spec : spec.slice(0, colon);
   const low = parseCLong(lowText);
-  if (low === null) throw new PortRangeError(spec, `Invalid (low) port number (${lowText})`);
+  if (low === null) throw new PortRangeError(spec, `Invalid (low) port number (${spec})`);
   if (low < 0 || low > 65535) {
     throw new PortRangeError(spec, `(Low) port number ${low} outside valid range [0..65535]`);
   }

@@ -21,8 +21,10 @@
  *   it; a cell of combining marks alone ("fallback") is made by erasing the cell right after an
  *   explicit move, which points the emulator's combining cell at it, then printing the marks.
  * - A row's wrap flag is produced the only way the emulator sets it: by printing the row's last
- *   column and then the next row's first cell ("hand-over"). For the bottom row, a scrolling
- *   region that excludes it keeps the wrap from scrolling the screen.
+ *   column and then the next row's first cell ("hand-over"). A wrap in the bottom row would
+ *   scroll, so a bottom row that must wrap is built in the row above and moved down with RI.
+ *   (On screens narrower than 3 columns or lower than 2 rows the emulator can hold wrap flags
+ *   that no byte sequence recreates; those rows are drawn without them.)
  * - After printing the last column the cursor column is unknown (the emulator holds the cursor
  *   there with the wrap pending), so the next move is absolute; this fixes the slip of C mosh's
  *   encoder (§10, cursor-move encoder).
@@ -257,7 +259,7 @@ class Painter {
     this.fg = fg;
     this.bg = bg;
     this.attrs = attrs;
-    this.ensure(48);
+    this.ensure(64); // at most 50: six attributes and two true colours
     const buf = this.buf;
     let p = this.len;
     buf[p++] = ESC;
@@ -664,7 +666,7 @@ class Painter {
       if ((c === 2 ? 2 : 1) >= w) lastTouched = true;
       if (this.fixRow !== null) {
         // The previous row's next-to-last cell held a stand-in; draw the real one.
-        this.drawCell(this.fixY, w - 2, this.fixRow, true);
+        this.drawCell(this.fixY, w - 2, this.fixRow);
         this.fixRow = null;
       }
     }
@@ -745,7 +747,7 @@ class Painter {
     // The row must end up wrapped: keep the flag the model has, or set it by a hand-over.
     if (!lastTouched && (od[lastI + 3] & FLAG_WRAP) !== 0 && ovCol !== w - 1) return false;
     if (this.wrapRow === y) return true;
-    const end = this.printEnd(y, n, true);
+    const end = this.printEnd(y, n);
     if (end === 2) {
       this.fixRow = n;
       this.fixY = y;
@@ -775,19 +777,15 @@ class Painter {
   }
 
   /**
-   * Prints the end of row y so that the wrap is pending there with the last cells as in `n`:
-   * the last cell, or the wide character before an empty last cell. `before`: the receiver's
-   * next-to-last cell already equals n's. Returns 1 on success, 2 when a wide stand-in was put
-   * in the next-to-last cell (the caller must draw the real one after the wrap), 0 if impossible.
+   * Prints the end of row y again (its other cells are drawn) so that the wrap is pending there
+   * with the last cells as in `n`: the last cell, or the wide character before an empty last
+   * cell. Returns 1 on success, 2 when a wide stand-in was put in the next-to-last cell (the
+   * caller must draw the real one after the wrap), 0 if impossible.
    */
-  printEnd(y: number, n: Row, before: boolean): number {
+  printEnd(y: number, n: Row): number {
     const w = this.w, nd = n.data, li = (w - 1) * CELL_WORDS, pi = li - CELL_WORDS;
     const wideBefore = w >= 2 && (nd[pi + 3] & FLAG_WIDE) !== 0 && nd[pi] !== 0;
     if (nd[li] !== 0) {
-      // A wide character before the last cell blanks it when printed, so it goes first.
-      if (wideBefore && !before) {
-        this.printAt(y, w - 2, nd[pi], nd[pi + 1], nd[pi + 2], nd[pi + 3], n.multi);
-      }
       if (nd[li + 3] & FLAG_FALLBACK) this.drawMarks(y, w - 1, n, false);
       else this.printAt(y, w - 1, nd[li], nd[li + 1], nd[li + 2], nd[li + 3], n.multi);
       return 1;
@@ -805,11 +803,11 @@ class Painter {
   }
 
   /** Draws cell (y, x) of `n` over whatever the receiver has there (print, erase or marks). */
-  drawCell(y: number, x: number, n: Row, exactBlank: boolean): void {
+  drawCell(y: number, x: number, n: Row): void {
     const nd = n.data, i = x * CELL_WORDS, c3 = nd[i + 3];
     if (nd[i] === 0) {
       this.moveTo(y, x, true);
-      if (this.ech && (this.bce || nd[i + 2] === 0) && exactBlank) {
+      if (this.ech && (this.bce || nd[i + 2] === 0)) {
         if (this.bg !== nd[i + 2]) this.pen(0, nd[i + 2], 0);
         this.csi(1, 0x58); // ECH
       } else {
@@ -841,7 +839,7 @@ class Painter {
     if (this.drawRow(h - 2, n, model[h - 2], false)) {
       this.printFirst(h - 1, n); // the row that received the wrap leaves at the bottom
       if (this.fixRow !== null) {
-        this.drawCell(this.fixY, w - 2, this.fixRow, true);
+        this.drawCell(this.fixY, w - 2, this.fixRow);
         this.fixRow = null;
       }
     }

@@ -269,7 +269,7 @@ export class Pty {
 
   /**
    * Starts `options.file` on the slave as a new session leader with the slave as its controlling
-   * terminal and stdin/stdout/stderr. Throws a PtyError (e.g. "posix_spawnp: No such file or
+   * terminal and stdin/stdout/stderr. Throws a PtyError (e.g. "posix_spawnp: vim: No such file or
    * directory") when the program cannot be started. Returns the child's pid.
    */
   spawn(options: SpawnOptions): number {

@@ -204,18 +204,14 @@ export function motdText(home: string | undefined): string {
 }
 
 /**
- * Whether two screens show the same thing: every compared field of §9.5 and every cell, but not
- * row generations (which only steer scroll detection and differ between independent emulators).
+ * The round-trip check of -v: the same size, cursor position and cells (contents, renditions,
+ * wide, fallback and wrap flags), like mosh's own verifier. Row generations, modes, title and bell
+ * count are not compared (a frame carries one BEL however many rang).
  */
 export function sameScreen(a: Framebuffer, b: Framebuffer): boolean {
   if (
     a.width !== b.width || a.height !== b.height || a.cursorRow !== b.cursorRow ||
-    a.cursorCol !== b.cursorCol || a.cursorVisible !== b.cursorVisible ||
-    a.reverseVideo !== b.reverseVideo || a.fg !== b.fg || a.bg !== b.bg || a.attrs !== b.attrs ||
-    a.bracketedPaste !== b.bracketedPaste || a.mouseReporting !== b.mouseReporting ||
-    a.mouseFocus !== b.mouseFocus || a.mouseEncoding !== b.mouseEncoding ||
-    a.windowTitle !== b.windowTitle || a.clipboard !== b.clipboard ||
-    a.bellCount !== b.bellCount
+    a.cursorCol !== b.cursorCol
   ) return false;
   for (let y = 0; y < a.height; y++) if (!a.rows[y].sameCells(b.rows[y])) return false;
   return true;
@@ -623,7 +619,15 @@ class ServerSession {
     }
     if (!ok) {
       log("Warning, round-trip Instruction verification failed!");
-      this.#verifyState = current.clone();
+      // Start over from a full repaint, as a new client would see it. (A clone of our own state
+      // would also copy modes a client never learns, such as the scrolling region.)
+      const fresh = new TerminalState(current.terminal.width, current.terminal.height);
+      try {
+        fresh.applyString(current.diffFrom(fresh));
+      } catch {
+        // leave it blank; the next frame's check reports any lasting problem
+      }
+      this.#verifyState = fresh;
     }
   }
 }

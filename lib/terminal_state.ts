@@ -10,7 +10,7 @@
  * emulator (replies discarded), a resize resizes it, an echo ack is stored.
  */
 
-import { diffFrames } from "./display.ts";
+import { contentEqual, diffFrames } from "./display.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { decodeHostMessage, encodeHostMessage, type HostEvent, ProtocolError } from "./protobuf.ts";
 import { MAX_DIMENSION, Terminal } from "./terminal.ts";
@@ -61,6 +61,16 @@ export class TerminalState {
   equals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck &&
       this.terminal.snapshot().equals(other.terminal.snapshot());
+  }
+
+  /**
+   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored): what
+   * a copy that applied this state's diffs must satisfy. (`equals` is stricter: a copy's rows
+   * have their own generations.)
+   */
+  contentEquals(other: TerminalState): boolean {
+    return this.echoAck === other.echoAck &&
+      contentEqual(this.terminal.snapshot(), other.terminal.snapshot()) === null;
   }
 
   /** An independent copy (the terminal's rows are shared copy-on-write). */

@@ -411,8 +411,10 @@ async function flood(
 class HandBuilt<L extends SyncState<L>, R extends SyncState<R>> {
   readonly fragmenter = new Fragmenter();
   readonly receiver: Transport<L, R>;
-  /** Our newest state the peer holds. */
+  /** Our newest state the peer surely holds: new states are built on it. */
   num = 0n;
+  /** The largest state number used so far: new states get larger ones. */
+  fresh = 0n;
 
   constructor(readonly connection: Connection, local: L, remote: R) {
     this.receiver = new Transport<L, R>({
@@ -423,12 +425,12 @@ class HandBuilt<L extends SyncState<L>, R extends SyncState<R>> {
     connection.listen((payload) => this.receiver.recv(payload));
   }
 
-  /** An instruction from our newest state to the next, acknowledging what we received. */
+  /** An instruction from our held state to a fresh one, acknowledging what we received. */
   instruction(fields: Partial<Instruction> = {}): Instruction {
     return {
       protocolVersion: 2,
       oldNum: this.num,
-      newNum: this.num + 1n,
+      newNum: this.fresh + 1n,
       ackNum: this.receiver.remoteStateNum,
       throwawayNum: this.num,
       diff: new Uint8Array(0),
@@ -437,19 +439,31 @@ class HandBuilt<L extends SyncState<L>, R extends SyncState<R>> {
     };
   }
 
+  /** Sends an instruction (any fields) in fragments. */
   async send(inst: Instruction): Promise<void> {
+    if (inst.newNum > this.fresh) this.fresh = inst.newNum;
     for (const f of this.fragmenter.makeFragments(inst, fragmentMtu(1252))) {
       await this.connection.send(f);
     }
   }
 
-  /** A normal next state carrying `diff`. */
-  async next(diff: Uint8Array): Promise<void> {
-    await this.send(this.instruction({ diff }));
-    this.num++;
+  /** Sends `inst` and builds later states on it (the peer is expected to accept it). */
+  async accepted(inst: Instruction): Promise<void> {
+    await this.send(inst);
+    this.num = inst.newNum;
   }
 
-  /** Acknowledges the peer's newest state (a duplicate of our own newest: ack only). */
+  /** A normal next state carrying `diff`. */
+  async next(diff: Uint8Array): Promise<void> {
+    await this.accepted(this.instruction({ diff }));
+  }
+
+  /** A state built on the held one that the peer may refuse; later states do not depend on it. */
+  async sibling(diff: Uint8Array): Promise<void> {
+    await this.send(this.instruction({ diff }));
+  }
+
+  /** Acknowledges the peer's newest state (a duplicate of our own held state: ack only). */
   async ack(): Promise<void> {
     await this.send(this.instruction({ newNum: this.num }));
   }
@@ -557,7 +571,7 @@ Deno.test("hostile: a live server under replay, reflection, random and mutated f
     await check(tmux, "session");
     const clientDatagrams = relay.captured.filter((c) => c.dir === "toServer").map((c) => c.data);
     const serverDatagrams = relay.captured.filter((c) => c.dir === "toClient").map((c) => c.data);
-    assert.ok(clientDatagrams.length >= 5, `captured ${clientDatagrams.length} client datagrams`);
+    assert.ok(clientDatagrams.length >= 3, `captured ${clientDatagrams.length} client datagrams`);
 
     const drops0 = () => udpDrops(server.port);
     /** Waits until the server counted every datagram the kernel gave it. */
@@ -706,7 +720,8 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our ser
     new UserStream(),
     new TerminalState(80, 24),
   );
-  const screen = () => peer.receiver.getLatestRemoteState().state.terminal.screenText();
+  const screen = () =>
+    peer.receiver.getLatestRemoteState().state.terminal.screenText().replace(/ +$/gm, "");
   /** Waits for `re` on the server's screen, acknowledging its frames meanwhile. */
   const waitScreen = async (re: RegExp, ms = 10000, acks = true) => {
     const deadline = performance.now() + ms;
@@ -766,7 +781,7 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our ser
         await waitScreen(/^frag-9$/m, 3000, false).catch(() => {});
       }
       assert.match(screen(), /^frag-9$/m);
-      peer.num++;
+      peer.num = peer.fresh = inst.newNum;
       await goesOn();
     });
 
@@ -784,11 +799,10 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our ser
     });
 
     await t.step("accepted: a state number far ahead", async () => {
-      const far = peer.num + (1n << 40n);
-      await peer.send(
+      const far = peer.fresh + (1n << 40n);
+      await peer.accepted(
         peer.instruction({ newNum: far, diff: encodeUserMessage(keys("echo far-$((2+2))\r")) }),
       );
-      peer.num = far;
       await waitScreen(/^far-4$/m);
       await goesOn();
     });
@@ -798,12 +812,12 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our ser
       async () => {
         const bad = [
           peer.instruction({
-            oldNum: peer.num + 999n,
-            newNum: peer.num + 1000n,
+            oldNum: peer.fresh + 999n,
+            newNum: peer.fresh + 1000n,
             diff: encodeUserMessage(keys("echo ghost-$((1+1))\r")),
           }),
           peer.instruction({
-            throwawayNum: peer.num + 50n,
+            throwawayNum: peer.fresh + 50n,
             diff: encodeUserMessage(keys("echo thrown-$((1+1))\r")),
           }),
           peer.instruction({
@@ -819,41 +833,228 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our ser
     );
 
     await t.step("accepted: an ack_num for a state never sent is ignored", async () => {
-      await peer.send(
-        peer.instruction({
-          ackNum: 123456789n,
-          diff: encodeUserMessage(keys("echo acked-$((1+2))\r")),
-        }),
-      );
-      peer.num++;
+      await peer.accepted(peer.instruction({
+        ackNum: 123456789n,
+        diff: encodeUserMessage(keys("echo acked-$((1+2))\r")),
+      }));
       await waitScreen(/^acked-3$/m);
       await goesOn();
     });
 
     await t.step("bounded: 3,000 states that are never thrown away", async () => {
-      const base = peer.num;
+      const held = peer.num;
+      const base = peer.fresh;
       const t0 = performance.now();
-      for (let i = 0n; i < 3000n; i++) {
-        await peer.send(
-          peer.instruction({ oldNum: base + i, newNum: base + i + 1n, throwawayNum: base }),
-        );
+      let prev = held;
+      for (let i = 1n; i <= 3000n; i++) {
+        await peer.send(peer.instruction({ oldNum: prev, newNum: base + i, throwawayNum: held }));
+        prev = base + i;
         const ahead = t0 + Number(i) / 3 - performance.now(); // 3,000 a second
         if (ahead > 1) await delay(ahead);
       }
       // The server keeps about 1,024 of them and refuses the rest for 15 s. A state built on one
       // of the first hundred, throwing away everything older, brings the queue back under the limit.
-      await peer.send(peer.instruction({
+      await peer.accepted(peer.instruction({
         oldNum: base + 100n,
         newNum: base + 5000n,
         throwawayNum: base + 100n,
         diff: encodeUserMessage(keys("clear; echo queue-$((5+5))\r")),
       }));
-      peer.num = base + 5000n;
       await waitScreen(/^queue-10$/m);
       await goesOn();
     });
   } finally {
     await peer.close();
+    await stopServer(server);
+  }
+});
+
+Deno.test("hostile: a key holder's malformed and abusive instructions at our client", async (t) => {
+  await requireDebianPackages(["tmux"]);
+  // A fake server that holds the key and writes every instruction by hand.
+  const key = generateKey();
+  const server = new HandBuilt(
+    Connection.server({ key: key.key, ip: "127.0.0.1", port: { low: 0, high: 0 } }),
+    new TerminalState(80, 24),
+    new UserStream(),
+  );
+  const tmux = await startClient(server.connection.port, key.printable);
+  let n = 0;
+  let pid = 0;
+  /** A normal frame that the client must show: the session goes on. */
+  const goesOn = async () => {
+    n++;
+    await server.next(encodeHostMessage(hostBytes(`\x1b[H\x1b[2Jalive-${n}`)));
+    await tmux.waitFor(new RegExp(`^alive-${n}$`, "m"), 10000);
+    assert.ok(alive(pid), "the client is running");
+    assert.ok(rssMiB(pid) < 400, `client RSS ${rssMiB(pid)} MiB`);
+  };
+  try {
+    const deadline = performance.now() + 20000;
+    while (!server.connection.hasRemoteAddr) {
+      assert.ok(performance.now() < deadline, "the client never sent anything");
+      await delay(50);
+    }
+    pid = await clientPid(tmux);
+    await goesOn();
+
+    for (const c of malformedPayloads()) {
+      await t.step(`dropped: ${c.name}`, async () => {
+        await sendPaced(server.connection, c.fragments);
+        await goesOn();
+      });
+    }
+
+    await t.step("ignored: resizes out of range", async () => {
+      for (const [w, h] of [[0, 0], [-1, -1], [5000, 5000], [65535, 65535], [4096, 4096]]) {
+        await server.sibling(encodeHostMessage([{ type: "resize", width: w, height: h }]));
+        await goesOn();
+      }
+      // The client's idea of the screen is still a sane size.
+      const rows = (await tmux.capture()).split("\n").length;
+      assert.ok(rows >= 24, `${rows} rows`);
+    });
+
+    await t.step("accepted: a state number far ahead; dropped: an unknown old_num", async () => {
+      await server.accepted(server.instruction({
+        newNum: server.fresh + (1n << 40n),
+        diff: encodeHostMessage(hostBytes("\x1b[H\x1b[2Jfar-away")),
+      }));
+      await tmux.waitFor(/^far-away$/m, 10000);
+      await server.send(server.instruction({
+        oldNum: server.fresh + 7n,
+        newNum: server.fresh + 8n,
+        diff: encodeHostMessage(hostBytes("\x1b[H\x1b[2Jghost")),
+      }));
+      await goesOn();
+      assert.doesNotMatch(await tmux.capture(), /ghost/);
+    });
+
+    await t.step("bounded: an echo ack of 2^64-1 and huge escape sequences", async () => {
+      await server.next(encodeHostMessage([{ type: "echoack", num: (1n << 64n) - 1n }]));
+      await goesOn();
+      const huge = [
+        "\x1b[" + "9;".repeat(300000) + "m", // endless CSI parameters
+        "\x1b]0;" + "t".repeat(1 << 20) + "\x07", // a 1 MiB title
+        "e" + "\u0301".repeat(100000), // 100,000 combining marks on one cell
+        "\x1bP" + "q".repeat(1 << 20) + "\x1b\\", // a 1 MiB DCS string
+      ];
+      for (const text of huge) {
+        await server.next(encodeHostMessage(hostBytes(text)));
+        await goesOn();
+      }
+    });
+  } finally {
+    await tmux.kill();
+    await server.close();
+  }
+});
+
+Deno.test("keys: never in a process's argv, the shell's environment or the server's log", async () => {
+  await requireDebianPackages(["tmux"]);
+  const server = await startServer();
+  const tmux = await startClient(server.port, server.key);
+  try {
+    await tmux.waitFor(PROMPT_RE, 20000);
+    // Inside the session: nothing in the environment names or holds the key.
+    await tmux.sendText(`echo HITS=$(env | grep -cF -e MOSH_KEY -e '${server.key}')\r`);
+    await tmux.waitFor(/^HITS=0$/m, 10000);
+    // The detached server and everything it started (the shell, its children).
+    const procs = [server.pid, ...descendants(server.pid)];
+    assert.ok(procs.length >= 2, "the server has a shell");
+    assert.ok(procs.some((p) => procFile(p, "cmdline").startsWith("bash\0")), "found the shell");
+    for (const pid of procs) {
+      const argv = procFile(pid, "cmdline");
+      const env = procFile(pid, "environ");
+      assert.ok(argv !== "" || !alive(pid), `read /proc/${pid}/cmdline`);
+      assert.ok(!argv.includes(server.key), `the key is in the argv of ${pid}: ${argv}`);
+      assert.ok(!env.includes(server.key), `the key is in the environment of ${pid}`);
+      assert.ok(!/(^|\0)MOSH_KEY=/.test(env), `MOSH_KEY is in the environment of ${pid}`);
+    }
+    // The client's argv (its initial environment holds MOSH_KEY: that is how it is given).
+    const client = await clientPid(tmux);
+    assert.ok(!procFile(client, "cmdline").includes(server.key), "the key is in the client's argv");
+    // The -v log: the key is only on the foreground's stdout (the MOSH CONNECT line).
+    await tmux.sendText("exit\r");
+    await waitGone(server.pid, 10000);
+    await server.err.close();
+    assert.match(server.err.text, /Server now attached to client/);
+    assert.ok(!server.err.text.includes(server.key), "the key is in the server's log");
+    assert.equal(server.out.text.split(server.key).length - 1, 1, "the key is printed once");
+  } finally {
+    await tmux.kill();
+    await stopServer(server);
+  }
+});
+
+Deno.test("keys: the client removes MOSH_KEY at start; a bad key is a one-line error", async () => {
+  // In this process: clientMain reads and removes MOSH_KEY before anything else can fail.
+  const saved = Deno.env.get("MOSH_KEY");
+  const printed: string[] = [];
+  const print = { out: (s: string) => printed.push(s), err: (s: string) => printed.push(s) };
+  try {
+    Deno.env.set("MOSH_KEY", "not-a-key");
+    assert.equal(await clientMain(["127.0.0.1", "60001"], print), 1);
+    assert.equal(Deno.env.get("MOSH_KEY"), undefined, "MOSH_KEY is still in the environment");
+    assert.deepEqual(printed, ["Bad MOSH_KEY: Key must be 22 letters long.\n"]);
+    // Removed from the process's real environment too: a child no longer inherits it. (The
+    // kernel's /proc/PID/environ keeps the initial environment; C mosh-client's unsetenv behaves
+    // the same way, so only a child shows the removal.)
+    const child = await new Deno.Command("env", { stdout: "piped" }).output();
+    assert.doesNotMatch(new TextDecoder().decode(child.stdout), /^MOSH_KEY=/m);
+    Deno.env.set("MOSH_KEY", generateKey().printable);
+    Deno.env.set("MOSH_PREDICTION_DISPLAY", "bogus");
+    printed.length = 0;
+    assert.equal(await clientMain(["127.0.0.1", "60001"], print), 1);
+    assert.equal(Deno.env.get("MOSH_KEY"), undefined);
+    assert.deepEqual(printed, ["Unknown prediction mode bogus.\n"]);
+  } finally {
+    Deno.env.delete("MOSH_PREDICTION_DISPLAY");
+    if (saved === undefined) Deno.env.delete("MOSH_KEY");
+    else Deno.env.set("MOSH_KEY", saved);
+  }
+
+  // The real program: one line on stderr, status 1, at once.
+  const cases: [string | undefined, string][] = [
+    [undefined, "MOSH_KEY environment variable not found."],
+    ["", "Bad MOSH_KEY: Key must be 22 letters long."],
+    ["short", "Bad MOSH_KEY: Key must be 22 letters long."],
+    ["AAAAAAAAAAAAAAAAAAAAA", "Bad MOSH_KEY: Key must be 22 letters long."],
+    ["!!!!!!!!!!!!!!!!!!!!!!", "Bad MOSH_KEY: Key must be well-formed base64."],
+    ["AAAAAAAAAAAAAAAAAAAA==", "Bad MOSH_KEY: Key must be well-formed base64."],
+    ["AAAAAAAAAAAAAAAAAAAAAB", "Bad MOSH_KEY: Base64 key was not encoded 128-bit key."],
+  ];
+  for (const [value, message] of cases) {
+    const env = cleanEnv(value === undefined ? {} : { MOSH_KEY: value });
+    const out = await new Deno.Command(OUR_CLIENT[0], {
+      args: [...OUR_CLIENT.slice(1), "127.0.0.1", "60001"],
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, `MOSH_KEY=${value}`);
+    assert.equal(stderr, message + "\n", `MOSH_KEY=${value}`);
+    assert.equal(out.stdout.length, 0);
+  }
+});
+
+Deno.test("keys: a wrong key gets nothing from the server, which counts the rejections", async () => {
+  await requireDebianPackages(["tmux"]);
+  const server = await startServer();
+  const tmux = await startClient(server.port, generateKey().printable);
+  try {
+    await tmux.waitFor(/Nothing received from server on UDP port/, 10000);
+    const t0 = performance.now();
+    while (server.err.rejected < 2 && performance.now() - t0 < 10000) await delay(100);
+    assert.ok(server.err.rejected >= 2, `rejected ${server.err.rejected}`);
+    assert.match(server.err.text, /integrity [1-9]/);
+    assert.equal(server.err.attached.length, 0, "a wrong key never attaches");
+    assert.ok(alive(server.pid));
+  } finally {
+    await tmux.kill();
     await stopServer(server);
   }
 });

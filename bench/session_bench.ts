@@ -1,0 +1,450 @@
+/**
+ * End-to-end session benchmark (mosh-protocol.md §7, §8.0): a whole mosh session on loopback,
+ * driven through a real terminal (an 80x24 tmux pane), timed from pressing Enter on
+ * `seq 1 2000000; echo SEQ-DONE` to `SEQ-DONE` being visible in the pane.
+ *
+ * Three set-ups, interleaved in every repetition so that they share the machine's load:
+ *
+ * - `tmux`: `seq` straight in the pane, no mosh at all (the floor);
+ * - `debian`: Debian's mosh-client talking to Debian's mosh-server (C mosh 1.4.0);
+ * - `ours`: bin/mosh-client talking to bin/mosh-server.
+ *
+ * For the mosh set-ups it also reads the server's and the client's CPU seconds over that time
+ * (utime + stime deltas of /proc/<pid>/stat; the server is the detached pid that mosh-server
+ * announces, the client is the mosh-client or deno process in the pane) and the resident memory
+ * (VmRSS) of both, once the session is idle at its first prompt and again after the run. The
+ * tmux server's CPU is reported too: it is the terminal, and it does work in every set-up.
+ *
+ * Usage: deno run -A bench/session_bench.ts [--reps N] [--count N] [--only ours,debian,tmux]
+ *   prints a table (medians, with min..max) and one JSON line with every sample.
+ *   Goals (from the issue): ours at most 1.5 s, and at most half of C mosh's server CPU.
+ */
+
+import { requireDebianPackages } from "../tests/deps.ts";
+import { Tmux } from "../tests/tmux.ts";
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const PROMPT = "prompt$ ";
+/** Screen polls while waiting for SEQ-DONE (ms between captures). */
+const POLL_MS = 20;
+/** Longest a run may take before it counts as failed (ms). */
+const RUN_TIMEOUT = 180000;
+/** How long the session sits at its prompt before the idle memory reading (ms). */
+const IDLE_SETTLE = 1000;
+
+const decoder = new TextDecoder();
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The set-ups, in the order each repetition runs them. */
+export const KINDS = ["tmux", "debian", "ours"] as const;
+/** One set-up. */
+export type Kind = typeof KINDS[number];
+
+/** One timed run. */
+export interface Sample {
+  /** Enter to SEQ-DONE on screen, seconds. */
+  wall: number;
+  /** Server CPU seconds over the run (null for tmux alone). */
+  serverCpu: number | null;
+  /** The part of serverCpu spent in the kernel (stime). */
+  serverSys: number | null;
+  /** Client CPU seconds over the run (null for tmux alone). */
+  clientCpu: number | null;
+  /** The tmux server's CPU seconds over the run. */
+  tmuxCpu: number;
+  /** Server VmRSS in kB before any client came, at the idle prompt before the run, after it. */
+  serverRssStartKb: number | null;
+  serverRssIdleKb: number | null;
+  serverRssAfterKb: number | null;
+  /** Client VmRSS in kB at the idle prompt before the run, and after it. */
+  clientRssIdleKb: number | null;
+  clientRssAfterKb: number | null;
+}
+
+let clockTicks = 100;
+
+/** Reads CLK_TCK (the unit of /proc/<pid>/stat times). */
+async function readClockTicks(): Promise<number> {
+  try {
+    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped" }).output();
+    const n = Number(decoder.decode(out.stdout).trim());
+    return Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** The fields of /proc/<pid>/stat after the command name (index 0 is field 3, the state). */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of a process (all its threads) in seconds; throws if it is gone. */
+export function cpuSeconds(pid: number): number {
+  return userSeconds(pid) + systemSeconds(pid);
+}
+
+/** utime of a process (all its threads) in seconds; throws if it is gone. */
+export function userSeconds(pid: number): number {
+  const f = statFields(pid);
+  if (f === null) throw new Error(`session bench: process ${pid} is gone`);
+  return Number(f[11]) / clockTicks;
+}
+
+/** stime of a process (all its threads) in seconds; throws if it is gone. */
+export function systemSeconds(pid: number): number {
+  const f = statFields(pid);
+  if (f === null) throw new Error(`session bench: process ${pid} is gone`);
+  return Number(f[12]) / clockTicks;
+}
+
+/** VmRSS of a process in kB, or null if it is gone. */
+export function rssKb(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== null && f[0] !== "Z" && f[0] !== "X";
+}
+
+function commOf(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return "";
+  }
+}
+
+/** `root` and all its descendants, parents first. */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const f = statFields(Number(entry.name));
+    if (f === null) continue;
+    const ppid = Number(f[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry.name));
+    children.set(ppid, list);
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
+  return out;
+}
+
+/** Waits for the process named one of `names` in the pane (the client) and returns its pid. */
+async function findClient(t: Tmux, names: string[]): Promise<number> {
+  const panePid = Number(await t.display("#{pane_pid}"));
+  const deadline = performance.now() + 15000;
+  for (;;) {
+    const pid = processTree(panePid).find((p) => names.includes(commOf(p)));
+    if (pid !== undefined) return pid;
+    if (performance.now() > deadline) {
+      throw new Error(`session bench: no ${names.join("/")} process under pane pid ${panePid}`);
+    }
+    await delay(50);
+  }
+}
+
+/** A started mosh server. */
+interface Server {
+  port: number;
+  key: string;
+  pid: number;
+}
+
+/** Starts mosh-server as the wrapper would, with bash and a known prompt. */
+async function startServer(kind: "ours" | "debian"): Promise<Server> {
+  const program = kind === "ours" ? `${REPO}/bin/mosh-server` : "mosh-server";
+  const env = Deno.env.toObject();
+  delete env.RUST_BACKTRACE;
+  delete env.MOSH_SERVER_NETWORK_TMOUT;
+  delete env.MOSH_SERVER_SIGNAL_TMOUT;
+  const out = await new Deno.Command(program, {
+    args: ["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc", "--noprofile"],
+    env: { ...env, LANG: "C.UTF-8", NO_COLOR: "1", PS1: PROMPT, HOME: "/tmp" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
+  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
+  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
+  if (!out.success || !connect || !detached) {
+    if (detached) killQuietly(Number(detached[1]));
+    throw new Error(`${program} did not start (${out.code}):\n${stdout}\n${stderr}`);
+  }
+  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
+}
+
+function killQuietly(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (alive(pid)) {
+    if (performance.now() > deadline) return false;
+    await delay(25);
+  }
+  return true;
+}
+
+/** Polls the pane until a line is exactly `SEQ-DONE`; returns the screen. */
+async function waitDone(t: Tmux, since: number): Promise<string> {
+  for (;;) {
+    const screen = await t.capture();
+    if (/^SEQ-DONE$/m.test(screen)) return screen;
+    if (performance.now() - since > RUN_TIMEOUT) {
+      throw new Error(`session bench: no SEQ-DONE after ${RUN_TIMEOUT} ms; screen:\n${screen}`);
+    }
+    await delay(POLL_MS);
+  }
+}
+
+/** One run of `kind`: start, wait for the prompt, measure, tear down. */
+export async function runOnce(kind: Kind, count: number): Promise<Sample> {
+  let server: Server | null = null;
+  let t: Tmux | null = null;
+  let serverRssStartKb: number | null = null;
+  try {
+    if (kind === "tmux") {
+      t = await Tmux.start({
+        command: `exec env PS1='${PROMPT}' HOME=/tmp bash --norc --noprofile`,
+        cols: 80,
+        rows: 24,
+      });
+    } else {
+      server = await startServer(kind);
+      await delay(IDLE_SETTLE);
+      serverRssStartKb = rssKb(server.pid);
+      const client = kind === "ours" ? `${REPO}/bin/mosh-client` : "mosh-client";
+      t = await Tmux.start({
+        command: `exec ${client} 127.0.0.1 ${server.port}`,
+        cols: 80,
+        rows: 24,
+        env: { LANG: "C.UTF-8", MOSH_KEY: server.key },
+        unsetEnv: ["RUST_BACKTRACE"],
+      });
+    }
+    const tmuxPid = Number(await t.display("#{pid}"));
+    await t.waitFor(/^prompt\$/m, 20000);
+    const clientPid = kind === "tmux" ? null : await findClient(t, ["mosh-client", "deno"]);
+
+    const command = `seq 1 ${count}; echo SEQ-DONE`;
+    await t.sendText(command);
+    await t.waitFor(`${PROMPT}${command}`, 10000);
+    await delay(IDLE_SETTLE); // let the echo settle: the session is idle at its prompt
+    const serverRssIdleKb = server ? rssKb(server.pid) : null;
+    const clientRssIdleKb = clientPid ? rssKb(clientPid) : null;
+
+    const serverCpu0 = server ? cpuSeconds(server.pid) : 0;
+    const serverSys0 = server ? systemSeconds(server.pid) : 0;
+    const clientCpu0 = clientPid ? cpuSeconds(clientPid) : 0;
+    const tmuxCpu0 = cpuSeconds(tmuxPid);
+    const t0 = performance.now();
+    await t.sendKeys("Enter");
+    const screen = await waitDone(t, t0);
+    const wall = (performance.now() - t0) / 1000;
+    const serverCpu = server ? cpuSeconds(server.pid) - serverCpu0 : null;
+    const serverSys = server ? systemSeconds(server.pid) - serverSys0 : null;
+    const clientCpu = clientPid ? cpuSeconds(clientPid) - clientCpu0 : null;
+    const tmuxCpu = cpuSeconds(tmuxPid) - tmuxCpu0;
+    if (!new RegExp(`^${count}\\nSEQ-DONE$`, "m").test(screen)) {
+      throw new Error(`session bench (${kind}): ${count} is not right above SEQ-DONE:\n${screen}`);
+    }
+
+    await delay(IDLE_SETTLE);
+    const serverRssAfterKb = server ? rssKb(server.pid) : null;
+    const clientRssAfterKb = clientPid ? rssKb(clientPid) : null;
+
+    await t.sendText("exit\r");
+    if (kind !== "tmux") await t.waitExit(15000).catch(() => null);
+    return {
+      wall,
+      serverCpu,
+      serverSys,
+      clientCpu,
+      tmuxCpu,
+      serverRssStartKb,
+      serverRssIdleKb,
+      serverRssAfterKb,
+      clientRssIdleKb,
+      clientRssAfterKb,
+    };
+  } finally {
+    await t?.kill();
+    if (server !== null && alive(server.pid)) {
+      killQuietly(server.pid);
+      await waitGone(server.pid, 5000);
+    }
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** "median (min..max)" of the non-null values, or "-". */
+function summary(xs: (number | null)[], digits: number, scale = 1): string {
+  const v = xs.filter((x): x is number => x !== null).map((x) => x * scale);
+  if (v.length === 0) return "-";
+  const f = (x: number) => x.toFixed(digits);
+  return v.length === 1 ? f(v[0]) : `${f(median(v))} (${f(Math.min(...v))}..${f(Math.max(...v))})`;
+}
+
+function medianOf(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length === 0 ? null : median(v);
+}
+
+function parseArgs(args: string[]): { reps: number; count: number; kinds: Kind[] } {
+  let reps = 3, count = 2000000;
+  let kinds: Kind[] = [...KINDS];
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i + 1];
+    if (args[i] === "--reps" || args[i] === "--count") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`session bench: ${args[i]} needs N >= 1`);
+      if (args[i] === "--reps") reps = n;
+      else count = n;
+      i++;
+    } else if (args[i] === "--only") {
+      const names = (value ?? "").split(",");
+      for (const n of names) {
+        if (!(KINDS as readonly string[]).includes(n)) {
+          throw new Error(`session bench: --only takes ${KINDS.join(",")}, got ${n}`);
+        }
+      }
+      kinds = KINDS.filter((k) => names.includes(k));
+      i++;
+    } else {
+      throw new Error(
+        `session bench: unknown argument ${args[i]} ` +
+          "(usage: [--reps N] [--count N] [--only ours,debian,tmux])",
+      );
+    }
+  }
+  return { reps, count, kinds };
+}
+
+async function main(): Promise<number> {
+  const { reps, count, kinds } = parseArgs(Deno.args);
+  await requireDebianPackages(kinds.includes("debian") ? ["mosh", "tmux"] : ["tmux"]);
+  clockTicks = await readClockTicks();
+  const samples = new Map<Kind, Sample[]>(kinds.map((k) => [k, []]));
+  const errors: string[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const kind of kinds) {
+      try {
+        const s = await runOnce(kind, count);
+        samples.get(kind)!.push(s);
+        console.error(
+          `rep ${rep} ${kind.padEnd(6)} wall ${s.wall.toFixed(2)} s` +
+            (s.serverCpu === null
+              ? ""
+              : `, server ${s.serverCpu.toFixed(2)} s, client ${s.clientCpu!.toFixed(2)} s`) +
+            `, tmux ${s.tmuxCpu.toFixed(2)} s`,
+        );
+      } catch (e) {
+        const msg = `rep ${rep} ${kind}: ${e instanceof Error ? e.message : String(e)}`;
+        errors.push(msg);
+        console.error(msg);
+      }
+    }
+  }
+
+  console.log(
+    `\nseq 1 ${count} in an 80x24 pane, Enter to SEQ-DONE on screen; ${reps} reps, ` +
+      "median (min..max)\n",
+  );
+  const header = ["set-up", "wall s", "server CPU s", "of which sys", "client CPU s", "tmux CPU s"];
+  const memHeader = [
+    "set-up",
+    "server RSS fresh MB",
+    "idle MB",
+    "after MB",
+    "client RSS idle MB",
+    "after MB",
+  ];
+  const rows: string[][] = [], memRows: string[][] = [];
+  for (const kind of kinds) {
+    const s = samples.get(kind)!;
+    rows.push([
+      kind,
+      summary(s.map((x) => x.wall), 2),
+      summary(s.map((x) => x.serverCpu), 2),
+      summary(s.map((x) => x.serverSys), 2),
+      summary(s.map((x) => x.clientCpu), 2),
+      summary(s.map((x) => x.tmuxCpu), 2),
+    ]);
+    if (kind !== "tmux") {
+      memRows.push([
+        kind,
+        summary(s.map((x) => x.serverRssStartKb), 1, 1 / 1024),
+        summary(s.map((x) => x.serverRssIdleKb), 1, 1 / 1024),
+        summary(s.map((x) => x.serverRssAfterKb), 1, 1 / 1024),
+        summary(s.map((x) => x.clientRssIdleKb), 1, 1 / 1024),
+        summary(s.map((x) => x.clientRssAfterKb), 1, 1 / 1024),
+      ]);
+    }
+  }
+  const print = (head: string[], body: string[][]) => {
+    const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+    for (const r of [head, ...body]) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
+    console.log();
+  };
+  print(header, rows);
+  if (memRows.length > 0) print(memHeader, memRows);
+
+  const ours = samples.get("ours"), debian = samples.get("debian");
+  const oursWall = ours ? medianOf(ours.map((x) => x.wall)) : null;
+  const oursCpu = ours ? medianOf(ours.map((x) => x.serverCpu)) : null;
+  const cCpu = debian ? medianOf(debian.map((x) => x.serverCpu)) : null;
+  const goals: Record<string, boolean | null> = {
+    wallAtMost1_5s: oursWall === null ? null : oursWall <= 1.5,
+    serverCpuAtMostHalfOfC: oursCpu === null || cCpu === null ? null : oursCpu <= cCpu / 2,
+  };
+  const yes = (b: boolean | null) => b === null ? "n/a" : b ? "met" : "MISSED";
+  console.log(`goal: ours wall <= 1.5 s: ${yes(goals.wallAtMost1_5s)}`);
+  console.log(`goal: ours server CPU <= half of C mosh's: ${yes(goals.serverCpuAtMostHalfOfC)}`);
+  for (const e of errors) console.log(`error: ${e.split("\n")[0]}`);
+
+  const json: Record<string, unknown> = { bench: "session", count, reps, goals, errors };
+  for (const kind of kinds) {
+    const s = samples.get(kind)!;
+    json[kind] = {
+      wall: s.map((x) => +x.wall.toFixed(3)),
+      serverCpu: s.map((x) => x.serverCpu === null ? null : +x.serverCpu.toFixed(2)),
+      serverSys: s.map((x) => x.serverSys === null ? null : +x.serverSys.toFixed(2)),
+      clientCpu: s.map((x) => x.clientCpu === null ? null : +x.clientCpu.toFixed(2)),
+      tmuxCpu: s.map((x) => +x.tmuxCpu.toFixed(2)),
+      serverRssStartKb: s.map((x) => x.serverRssStartKb),
+      serverRssIdleKb: s.map((x) => x.serverRssIdleKb),
+      serverRssAfterKb: s.map((x) => x.serverRssAfterKb),
+      clientRssIdleKb: s.map((x) => x.clientRssIdleKb),
+      clientRssAfterKb: s.map((x) => x.clientRssAfterKb),
+    };
+  }
+  console.log(JSON.stringify(json));
+  return errors.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main());

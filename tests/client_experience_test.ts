@@ -1,0 +1,527 @@
+// The client experience over a bad network, end to end (mosh-protocol.md §8.1-§8.4, §6.3): our
+// client (client.ts) in a real terminal (a tmux pane, LANG=C.UTF-8) with our server or Debian's
+// mosh-server, through the impairment relay of tests/relay.ts.
+//
+// - Prediction (§8.4), 250 ms each way: once one character of a line has been confirmed by an
+//   echo ack (§6.3), further typed characters show at once, underlined, even while the relay
+//   holds every datagram the client sends; when released, the screen becomes the server's (the
+//   same text, no underline). In `experimental` mode even the first character of a line shows
+//   at once. At a prompt that does not echo (`read -s`) nothing typed is ever shown. `glück
+//   faĩl`, typed 25 times, never shows a broken character in any screen taken while typing.
+// - The notification bar (§8.2): a 10 s black hole shows "Last contact N seconds ago" with N
+//   counting up, the bar goes once traffic resumes, and what was typed meanwhile arrives exactly.
+// - The escape key (§8.1): `Ctrl-^ .` ends a session whose server is unreachable and gives the
+//   terminal back to the shell it was started from. (`Ctrl-^ Ctrl-Z` and `fg` are covered by
+//   tests/session_tmux_test.ts, "Ctrl-^ Ctrl-Z suspends to the shell, fg resumes with a full
+//   repaint".)
+// - Against Debian's mosh-server, with the default (adaptive) prediction mode: predicted
+//   characters show before the server's echo.
+//
+// The assertions are about what the screen shows, never about how fast. The scenarios run
+// concurrently as steps of one test.
+
+import assert from "node:assert/strict";
+import { requireDebianPackages } from "./deps.ts";
+import { Relay } from "./relay.ts";
+import { Tmux } from "./tmux.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Harness: a server, the relay in front of it, and our client in a tmux pane.
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DENO_RUN = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  `${REPO}/deno.json`,
+];
+const OUR_SERVER = [
+  ...DENO_RUN,
+  ...["--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", "--allow-run"],
+  `${REPO}/server.ts`,
+];
+const OUR_CLIENT = [
+  ...DENO_RUN,
+  ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
+  `${REPO}/client.ts`,
+];
+const PROMPT = "prompt$ ";
+const COLS = 80;
+const ROWS = 24;
+
+type Kind = "ours" | "debian";
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const decoder = new TextDecoder();
+
+/** True while `pid` exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) {
+    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
+  }
+  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
+}
+
+/** A started, detached mosh server. */
+interface Server {
+  port: number;
+  key: string;
+  pid: number;
+}
+
+/** Starts our server or Debian's as `new -p 0 -i 127.0.0.1 -- bash` with a known prompt. */
+async function startServer(kind: Kind): Promise<Server> {
+  const argv = kind === "ours" ? OUR_SERVER : ["mosh-server"];
+  const out = await new Deno.Command(argv[0], {
+    args: [...argv.slice(1), "new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"],
+    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
+  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
+  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
+  if (!out.success || !connect || !detached) {
+    if (detached) kill(Number(detached[1]));
+    throw new Error(`${kind} mosh-server did not start (${out.code}):\n${stdout}\n${stderr}`);
+  }
+  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
+}
+
+function kill(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** Everything one scenario started; `close()` stops all of it. */
+interface Scene {
+  server: Server;
+  relay: Relay;
+  tmux: Tmux;
+}
+
+interface SceneOptions {
+  server: Kind;
+  /** One-way delay of the relay, each way (ms). */
+  delayMs: number;
+  /** MOSH_PREDICTION_DISPLAY; unset (adaptive) when absent. */
+  mode?: string;
+  /** Start the client from an outer shell (prompt `outer$ `) instead of as the pane's command. */
+  outerShell?: boolean;
+}
+
+/** Runs `body` with a server, the relay in front of it and our client in a pane; cleans up. */
+async function withScene(opts: SceneOptions, body: (s: Scene) => Promise<void>): Promise<void> {
+  let server: Server | null = null;
+  let relay: Relay | null = null;
+  let tmux: Tmux | null = null;
+  try {
+    server = await startServer(opts.server);
+    relay = Relay.start({
+      target: { hostname: "127.0.0.1", port: server.port },
+      toServer: { delayMs: opts.delayMs },
+      toClient: { delayMs: opts.delayMs },
+      maxLifetimeMs: 120000,
+    });
+    const client = `${OUR_CLIENT.join(" ")} 127.0.0.1 ${relay.port}`;
+    const env: Record<string, string> = { LANG: "C.UTF-8", MOSH_KEY: server.key };
+    const unsetEnv = ["RUST_BACKTRACE", "MOSH_ESCAPE_KEY", "MOSH_PREDICTION_OVERWRITE"];
+    if (opts.mode !== undefined) env.MOSH_PREDICTION_DISPLAY = opts.mode;
+    else unsetEnv.push("MOSH_PREDICTION_DISPLAY");
+    tmux = await Tmux.start({
+      command: opts.outerShell
+        ? "PS1='outer$ ' exec bash --norc --noprofile"
+        : `${client}; echo CLIENT-EXIT=$?; exec sleep 600`,
+      cols: COLS,
+      rows: ROWS,
+      env,
+      unsetEnv,
+    });
+    if (opts.outerShell) {
+      await tmux.waitFor(/^outer\$$/m);
+      await tmux.sendText(`${client}\r`);
+    }
+    await tmux.waitFor(/^prompt\$$/m, 20000);
+    await body({ server, relay, tmux });
+  } finally {
+    await tmux?.kill();
+    await relay?.close();
+    if (server !== null) kill(server.pid);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the screen with its attributes (tmux capture-pane -e).
+
+/** One character cell as tmux shows it. */
+interface Cell {
+  ch: string;
+  underline: boolean;
+}
+
+/**
+ * Turns `capture-pane -e` output into rows of cells, following the SGR sequences tmux emits
+ * (its attribute state carries over from one line to the next).
+ */
+export function parseCapture(text: string): Cell[][] {
+  const rows: Cell[][] = [];
+  let row: Cell[] = [];
+  let underline = false;
+  for (let i = 0; i < text.length;) {
+    const ch = text[i];
+    if (ch === "\n") {
+      rows.push(row);
+      row = [];
+      i++;
+    } else if (ch === "\x1b") {
+      const m = /^\x1b\[([0-9;:]*)m/.exec(text.slice(i, i + 64));
+      if (m === null) {
+        // Another sequence (tmux emits only SGR here): skip ESC and its final byte.
+        const other = /^\x1b[^A-Za-z]*[A-Za-z]?/.exec(text.slice(i, i + 64))!;
+        i += other[0].length;
+        continue;
+      }
+      const params = m[1] === "" ? ["0"] : m[1].split(";");
+      for (let k = 0; k < params.length; k++) {
+        const p = params[k];
+        if (p === "0") underline = false;
+        else if (p === "4" || /^4:[1-5]$/.test(p)) underline = true;
+        else if (p === "24" || p === "4:0") underline = false;
+        else if (p === "38" || p === "48" || p === "58") k += params[k + 1] === "2" ? 4 : 2;
+      }
+      i += m[0].length;
+    } else {
+      const cp = text.codePointAt(i)!;
+      const s = String.fromCodePoint(cp);
+      row.push({ ch: s, underline });
+      i += s.length;
+    }
+  }
+  if (row.length > 0) rows.push(row);
+  return rows;
+}
+
+/** The text of a row of cells, trailing blanks removed. */
+function rowText(row: Cell[] | undefined): string {
+  return (row ?? []).map((c) => c.ch).join("").trimEnd();
+}
+
+/** The screen's cells (with attributes). */
+async function cells(t: Tmux): Promise<Cell[][]> {
+  return parseCapture(await t.capture({ escapes: true }));
+}
+
+/** Polls the screen until `test(cells)` holds; throws with the last screen on timeout. */
+async function waitCells(
+  t: Tmux,
+  what: string,
+  test: (rows: Cell[][]) => boolean,
+  ms = 10000,
+): Promise<Cell[][]> {
+  const deadline = performance.now() + ms;
+  let rows: Cell[][] = [];
+  for (;;) {
+    rows = await cells(t);
+    if (test(rows)) return rows;
+    if (performance.now() > deadline) break;
+    await delay(40);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; screen:\n${show(rows)}`);
+}
+
+/** A screen for error messages: each row, with underlined cells marked by a line below. */
+function show(rows: Cell[][]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    const text = rowText(r);
+    if (text === "" && !r.some((c) => c.underline)) {
+      out.push("");
+      continue;
+    }
+    out.push(text);
+    if (r.some((c) => c.underline)) out.push(r.map((c) => (c.underline ? "^" : " ")).join(""));
+  }
+  return out.join("\n").replace(/\n+$/, "");
+}
+
+/** The row whose text starts with `prefix`, or -1. */
+function findRow(rows: Cell[][], prefix: string): number {
+  return rows.findIndex((r) => rowText(r).startsWith(prefix));
+}
+
+/** True if no cell on the screen is underlined. */
+function noUnderline(rows: Cell[][]): boolean {
+  return rows.every((r) => r.every((c) => !c.underline));
+}
+
+/** Types `text` one character per `send-keys`, `gapMs` apart (one client read each). */
+async function typeEach(t: Tmux, text: string, gapMs = 30): Promise<void> {
+  for (const ch of text) {
+    // A lone ";" argument separates tmux commands; "\;" is the literal character.
+    await t.sendText(ch === ";" ? "\\;" : ch);
+    await delay(gapMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios.
+
+/**
+ * Types `echo <word>` at the prompt: the first character is echoed by the server and confirmed,
+ * then the relay holds the client's datagrams while the rest is typed. The rest must show,
+ * underlined (flagging: the send interval is far above 80 ms at 500 ms RTT), while the server
+ * cannot have seen it; released, the row must become exactly the server's, with no underline.
+ */
+async function predictedLineWhileHeld(s: Scene, word: string): Promise<void> {
+  const { tmux: t, relay } = s;
+  await t.sendText("e");
+  await t.waitFor(/^prompt\$ e$/m);
+  relay.hold("toServer");
+  const rest = `cho ${word}`;
+  await typeEach(t, rest);
+  const line = `${PROMPT}echo ${word}`;
+  await waitCells(
+    t,
+    `"${line}" shown and underlined while the relay holds the client's datagrams`,
+    (rows) => {
+      const r = rows[findRow(rows, line)];
+      if (r === undefined || rowText(r) !== line) return false;
+      // "e" came from the server; every other non-blank character of the line is a prediction.
+      for (let col = PROMPT.length + 1; col < line.length; col++) {
+        if (line[col] !== " " && !r[col].underline) return false;
+      }
+      return !r[PROMPT.length].underline;
+    },
+  );
+  assert.ok(relay.stats.toServer.held > 0, "the client's datagrams were held");
+
+  relay.release("toServer");
+  const final = await waitCells(
+    t,
+    `"${line}" without underline after the release`,
+    (rows) => rowText(rows[findRow(rows, line)]) === line && noUnderline(rows),
+  );
+  assert.equal(final.filter((r) => rowText(r).startsWith(PROMPT)).length, 1, show(final));
+  await t.sendText("\r");
+  await t.waitFor(new RegExp(`^${word}\\nprompt\\$$`, "m"));
+}
+
+/** Our server, `always`, 250 ms each way: the held line, then a `read -s` prompt. */
+async function alwaysScenario(): Promise<void> {
+  await withScene({ server: "ours", delayMs: 250, mode: "always" }, async (s) => {
+    const t = s.tmux;
+    await predictedLineWhileHeld(s, "under");
+
+    // A prompt that does not echo: nothing typed may ever show, and nothing may be left over.
+    await typeEach(t, "read -s secret; echo got=$secret\r", 10);
+    await t.waitFor(/^prompt\$ read -s secret; echo got=\$secret$/m);
+    await delay(1500); // the shell is in `read` now (its echo of the line came long ago)
+    const secret = "hunter2";
+    const seen: string[] = [];
+    for (const ch of secret) {
+      await t.sendText(ch);
+      seen.push(await t.capture());
+      await delay(60);
+    }
+    // The echo ack for the last key arrives about 600 ms after it was typed; 2 s later still.
+    const until = performance.now() + 3000;
+    while (performance.now() < until) {
+      seen.push(await t.capture());
+      await delay(100);
+    }
+    for (const screen of seen) {
+      const rows = screen.split("\n");
+      const after = rows[rows.indexOf("prompt$ read -s secret; echo got=$secret") + 1];
+      assert.equal(after, "", `typed characters shown at a prompt that does not echo:\n${screen}`);
+    }
+    const rows = await cells(t);
+    const at = findRow(rows, "prompt$ read -s");
+    assert.equal(rowText(rows[at + 1]), "", `a predicted character remained:\n${show(rows)}`);
+    assert.ok(noUnderline(rows), show(rows));
+    await t.sendText("\r");
+    await t.waitFor(/^got=hunter2$/m);
+  });
+}
+
+/**
+ * Our server, `experimental`, 250 ms each way: the first character of a line shows before any
+ * confirmation; then `glück faĩl` 25 times into `cat`, every screen taken while typing must show
+ * a prefix of what was typed (a broken character, U+FFFD or a dropped lone byte, would not be).
+ */
+async function experimentalScenario(): Promise<void> {
+  await withScene({ server: "ours", delayMs: 250, mode: "experimental" }, async (s) => {
+    const { tmux: t, relay } = s;
+    relay.hold("toServer");
+    await typeEach(t, "echo now");
+    const line = `${PROMPT}echo now`;
+    await waitCells(t, `"${line}" shown while held, with nothing confirmed`, (rows) => {
+      const r = rows[findRow(rows, line)];
+      return r !== undefined && rowText(r) === line && r[PROMPT.length].underline;
+    });
+    relay.release("toServer");
+    await waitCells(t, `"${line}" without underline`, (rows) => {
+      return rowText(rows[findRow(rows, line)]) === line && noUnderline(rows);
+    });
+    await t.sendText("\r");
+    await t.waitFor(/^now\nprompt\$$/m);
+
+    const dir = await Deno.makeTempDir({ prefix: "mosh-client-exp-" });
+    try {
+      const file = `${dir}/typed`;
+      await t.sendText(`clear; cat > ${file}\r`);
+      await t.waitFor((screen) => screen.trim() === "", 10000);
+      const unit = "glück faĩl ";
+      let typed = "";
+      const bad: string[] = [];
+      const check = (screen: string) => {
+        // cat echoes from column 0 of the top row; rows wrap at 80 columns.
+        const rows = screen.split("\n").slice(0, ROWS);
+        let last = rows.length - 1;
+        while (last > 0 && rows[last].trimEnd() === "") last--;
+        const shownText = rows.slice(0, last + 1).map((r, i) => i < last ? r.padEnd(COLS) : r)
+          .join("").trimEnd();
+        if (shownText.includes("\uFFFD") || !typed.startsWith(shownText)) bad.push(screen);
+      };
+      for (let i = 0; i < 25; i++) {
+        typed += unit;
+        await t.sendText(unit);
+        check(await t.capture());
+        await delay(40);
+        check(await t.capture());
+      }
+      const want = unit.repeat(25);
+      await t.waitFor((screen) =>
+        screen.replaceAll("\n", "").replaceAll(" ", "") ===
+          want.replaceAll(" ", "")
+      );
+      assert.deepEqual(bad, [], `screens with a broken character:\n${bad.join("\n----\n")}`);
+      await t.sendText("\r");
+      await t.sendKeys("C-d");
+      await t.waitFor(/^prompt\$$/m);
+      assert.equal(await Deno.readTextFile(file), want + "\n");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+/**
+ * Our server, no delay: the relay black-holes both ways for 10 s. The bar counts up, goes once
+ * traffic resumes, and what was typed into `cat` meanwhile arrives exactly once.
+ */
+async function blackholeScenario(): Promise<void> {
+  await withScene({ server: "ours", delayMs: 0 }, async (s) => {
+    const { tmux: t, relay } = s;
+    const dir = await Deno.makeTempDir({ prefix: "mosh-client-bh-" });
+    try {
+      const file = `${dir}/typed`;
+      await t.sendText(`cat > ${file}\r`);
+      await t.waitFor(/^prompt\$ cat > .*\n$/m);
+      await delay(300);
+      relay.blackhole("both");
+      const started = performance.now();
+      const typed = "typed during the outage\rand a 2nd line";
+      const typing = (async () => {
+        for (const ch of typed) {
+          await t.sendText(ch);
+          await delay(150);
+        }
+      })();
+      const bar = /^mosh: Last contact (\d+) seconds ago\. \[To quit: Ctrl-\^ \.\]$/m;
+      const first = Number(bar.exec(await t.waitFor(bar, 9000))![1]);
+      await delay(1500);
+      const secondScreen = await t.capture();
+      const second = bar.exec(secondScreen);
+      assert.ok(second !== null, `the bar went away during the outage:\n${secondScreen}`);
+      assert.ok(Number(second[1]) > first, `the count did not grow: ${first}, then ${second[1]}`);
+      await typing;
+      await delay(Math.max(0, 10000 - (performance.now() - started)));
+      relay.unblackhole("both");
+      await t.waitFor((screen) => !screen.includes("Last contact"), 10000);
+      await t.waitFor(/^typed during the outage\nand a 2nd line$/m, 10000);
+      await t.sendText("\r");
+      await t.sendKeys("C-d");
+      await t.waitFor(/^prompt\$$/m);
+      assert.equal(await Deno.readTextFile(file), "typed during the outage\nand a 2nd line\n");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+/**
+ * Ctrl-^ . with the server unreachable: the client gives up on the shutdown handshake, says so,
+ * and the outer shell is back in a usable terminal (cooked mode, main screen).
+ */
+async function quitUnreachableScenario(): Promise<void> {
+  await withScene({ server: "ours", delayMs: 0, outerShell: true }, async (s) => {
+    const { tmux: t, relay } = s;
+    relay.blackhole("both");
+    await t.sendKeys("C-^");
+    await t.waitFor('Commands: Ctrl-Z suspends, "." quits, "^" gives literal Ctrl-^');
+    await t.sendText(".");
+    await t.waitFor("mosh: Exiting on user request...");
+    const last = await t.waitFor(/\[mosh is exiting\.\]\nouter\$$/m, 20000);
+    assert.ok(last.includes("mosh did not shut down cleanly."), last);
+    assert.equal(await t.display("#{alternate_on}"), "0", "the alternate screen was left");
+    await t.sendText("echo restored-$((6*7))\r");
+    await t.waitFor(/^restored-42\nouter\$$/m);
+    assert.ok(alive(s.server.pid), "the server never heard of the shutdown");
+  });
+}
+
+/** Debian's mosh-server, adaptive (the default), 250 ms each way: the held line. */
+async function debianServerScenario(): Promise<void> {
+  await withScene({ server: "debian", delayMs: 250 }, async (s) => {
+    await predictedLineWhileHeld(s, "adaptive");
+  });
+}
+
+Deno.test("client experience: prediction, notification bar and escape key over a bad network", async (t) => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const only = Deno.env.get("CLIENT_EXPERIENCE_ONLY"); // a substring: run only matching scenarios
+  const all: [string, () => Promise<void>][] = [
+    ["10 s black hole: the bar counts up and goes; typing survives", blackholeScenario],
+    ["always, 250 ms: underlined predictions while held; read -s shows nothing", alwaysScenario],
+    [
+      "experimental, 250 ms: first character at once; glück faĩl never breaks",
+      experimentalScenario,
+    ],
+    ["Ctrl-^ . ends a session whose server is unreachable", quitUnreachableScenario],
+    ["Debian's mosh-server, adaptive, 250 ms: predictions before the echo", debianServerScenario],
+  ];
+  const scenarios = all.filter(([name]) => only === undefined || name.includes(only));
+  const results = await Promise.allSettled(scenarios.map(([name, fn], i) =>
+    t.step({
+      name,
+      // Concurrent steps must not run the per-step sanitizers; the test's own still apply.
+      sanitizeOps: false,
+      sanitizeResources: false,
+      sanitizeExit: false,
+      fn: async () => {
+        await delay(i * 300); // stagger the starts a little on a 2-core machine
+        await fn();
+      },
+    })
+  ));
+  const failed = results.filter((r) => r.status === "rejected" || r.value === false);
+  assert.equal(failed.length, 0, `${failed.length} scenario(s) failed`);
+});
