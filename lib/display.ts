@@ -110,9 +110,7 @@ function rowsEqual(a: Row, b: Row): boolean {
 function ink(r: Row): number {
   const d = r.data;
   for (let i = d.length - CELL_WORDS; i >= 0; i -= CELL_WORDS) {
-    if (d[i] !== 0 || d[i + 2] !== 0 || (d[i + 3] & ATTR_INVERSE) !== 0) {
-      return i / CELL_WORDS + 1;
-    }
+    if (d[i] !== 0 || d[i + 2] !== 0) return i / CELL_WORDS + 1;
   }
   return 0;
 }

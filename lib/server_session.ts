@@ -24,7 +24,6 @@
  */
 
 import { Connection } from "./connection.ts";
-import type { Framebuffer } from "./framebuffer.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import {
@@ -201,20 +200,6 @@ export function motdText(home: string | undefined): string {
   }
   // The tty's output processing (ONLCR) turns each LF into CR LF.
   return text.replace(/\r?\n/g, "\r\n");
-}
-
-/**
- * The round-trip check of -v: the same size, cursor position and cells (contents, renditions,
- * wide, fallback and wrap flags), like mosh's own verifier. Row generations, modes, title and bell
- * count are not compared (a frame carries one BEL however many rang).
- */
-export function sameScreen(a: Framebuffer, b: Framebuffer): boolean {
-  if (
-    a.width !== b.width || a.height !== b.height || a.cursorRow !== b.cursorRow ||
-    a.cursorCol !== b.cursorCol
-  ) return false;
-  for (let y = 0; y < a.height; y++) if (!a.rows[y].sameCells(b.rows[y])) return false;
-  return true;
 }
 
 /**
@@ -613,7 +598,7 @@ class ServerSession {
     let ok = true;
     try {
       if (diff.length > 0) copy.applyString(diff);
-      ok = copy.echoAck === current.echoAck && sameScreen(copy.framebuffer, current.framebuffer);
+      ok = current.contentEquals(copy);
     } catch {
       ok = false;
     }

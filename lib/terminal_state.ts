@@ -13,13 +13,18 @@
 import { contentEqual, diffFrames } from "./display.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { decodeHostMessage, encodeHostMessage, type HostEvent, ProtocolError } from "./protobuf.ts";
-import { MAX_DIMENSION, Terminal } from "./terminal.ts";
+import { Terminal } from "./terminal.ts";
 
 /** Input older than this many milliseconds is assumed to have echoed (§6.3). */
 export const ECHO_TIMEOUT = 50;
 
 /** `waitTime` when there is nothing to wait for (C's INT_MAX; a valid setTimeout delay). */
 export const NO_WAIT = 2147483647;
+
+/** Largest width or height a received resize may ask for (as for client resizes). */
+const MAX_RESIZE_SIDE = 4096;
+/** Largest width × height a received resize may ask for. */
+const MAX_RESIZE_CELLS = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
 
@@ -111,10 +116,14 @@ export class TerminalState {
     const events = decodeHostMessage(diff);
     for (const ev of events) {
       if (ev.type !== "resize") continue;
-      for (const v of [ev.width, ev.height]) {
-        if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION) {
-          throw new ProtocolError(`terminal state: bad resize ${ev.width}x${ev.height}`);
-        }
+      // The bounds a server applies to client resizes (user_stream.ts): a hostile peer's
+      // 65535x65535 would otherwise take minutes and gigabytes to allocate.
+      const { width: w, height: h } = ev;
+      if (
+        !Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1 ||
+        w > MAX_RESIZE_SIDE || h > MAX_RESIZE_SIDE || w * h > MAX_RESIZE_CELLS
+      ) {
+        throw new ProtocolError(`terminal state: bad resize ${w}x${h}`);
       }
     }
     for (const ev of events) {

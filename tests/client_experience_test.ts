@@ -47,6 +47,11 @@ const OUR_CLIENT = [
   ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
   `${REPO}/client.ts`,
 ];
+/**
+ * The client under test: ours, or with CLIENT_EXPERIENCE_CLIENT=debian Debian's mosh-client,
+ * which checks these expectations against C mosh itself.
+ */
+const CLIENT = Deno.env.get("CLIENT_EXPERIENCE_CLIENT") === "debian" ? "debian" : "ours";
 const PROMPT = "prompt$ ";
 const COLS = 80;
 const ROWS = 24;
@@ -141,7 +146,8 @@ async function withScene(opts: SceneOptions, body: (s: Scene) => Promise<void>):
       toClient: { delayMs: opts.delayMs },
       maxLifetimeMs: 120000,
     });
-    const client = `${OUR_CLIENT.join(" ")} 127.0.0.1 ${relay.port}`;
+    const program = CLIENT === "debian" ? "mosh-client" : OUR_CLIENT.join(" ");
+    const client = `${program} 127.0.0.1 ${relay.port}`;
     const env: Record<string, string> = { LANG: "C.UTF-8", MOSH_KEY: server.key };
     const unsetEnv = ["RUST_BACKTRACE", "MOSH_ESCAPE_KEY", "MOSH_PREDICTION_OVERWRITE"];
     if (opts.mode !== undefined) env.MOSH_PREDICTION_DISPLAY = opts.mode;
@@ -192,13 +198,10 @@ export function parseCapture(text: string): Cell[][] {
       row = [];
       i++;
     } else if (ch === "\x1b") {
-      const m = /^\x1b\[([0-9;:]*)m/.exec(text.slice(i, i + 64));
-      if (m === null) {
-        // Another sequence (tmux emits only SGR here): skip ESC and its final byte.
-        const other = /^\x1b[^A-Za-z]*[A-Za-z]?/.exec(text.slice(i, i + 64))!;
-        i += other[0].length;
-        continue;
-      }
+      // ESC, then (tmux emits only these) "[", parameters and a final letter.
+      const m = /^[[(]?([0-9;:]*)([A-Za-z]?)/.exec(text.slice(i + 1, i + 64))!;
+      i += 1 + m[0].length;
+      if (text[i - m[0].length] !== "[" || m[2] !== "m") continue; // not SGR
       const params = m[1] === "" ? ["0"] : m[1].split(";");
       for (let k = 0; k < params.length; k++) {
         const p = params[k];
@@ -207,7 +210,6 @@ export function parseCapture(text: string): Cell[][] {
         else if (p === "24" || p === "4:0") underline = false;
         else if (p === "38" || p === "48" || p === "58") k += params[k + 1] === "2" ? 4 : 2;
       }
-      i += m[0].length;
     } else {
       const cp = text.codePointAt(i)!;
       const s = String.fromCodePoint(cp);
@@ -272,6 +274,28 @@ function noUnderline(rows: Cell[][]): boolean {
   return rows.every((r) => r.every((c) => !c.underline));
 }
 
+/**
+ * What `cat` has echoed on a plain capture after `clear`: the rows from the top-left corner
+ * joined at the screen width, trailing blanks removed.
+ */
+function catText(screen: string): string {
+  const rows = screen.split("\n").slice(0, ROWS);
+  let last = rows.length - 1;
+  while (last > 0 && rows[last].trimEnd() === "") last--;
+  return rows.slice(0, last + 1).map((r, i) => (i < last ? r.padEnd(COLS) : r)).join("")
+    .trimEnd();
+}
+
+/**
+ * True if `screen` shows a prefix of `typed` as `cat` echoes it (see catText) and no U+FFFD. A
+ * broken character shows as U+FFFD or not at all (tmux drops a lone byte), so the text would
+ * differ.
+ */
+export function showsTypedPrefix(screen: string, typed: string): boolean {
+  const text = catText(screen);
+  return !text.includes("\uFFFD") && typed.startsWith(text);
+}
+
 /** Types `text` one character per `send-keys`, `gapMs` apart (one client read each). */
 async function typeEach(t: Tmux, text: string, gapMs = 30): Promise<void> {
   for (const ch of text) {
@@ -293,7 +317,11 @@ async function typeEach(t: Tmux, text: string, gapMs = 30): Promise<void> {
 async function predictedLineWhileHeld(s: Scene, word: string): Promise<void> {
   const { tmux: t, relay } = s;
   await t.sendText("e");
-  await t.waitFor(/^prompt\$ e$/m);
+  // The server's echo: not underlined (a prediction would be, at this round-trip time).
+  await waitCells(t, '"prompt$ e" echoed', (rows) => {
+    const r = rows[findRow(rows, `${PROMPT}e`)];
+    return rowText(r) === `${PROMPT}e` && !r[PROMPT.length].underline;
+  });
   relay.hold("toServer");
   const rest = `cho ${word}`;
   await typeEach(t, rest);
@@ -322,6 +350,42 @@ async function predictedLineWhileHeld(s: Scene, word: string): Promise<void> {
   assert.equal(final.filter((r) => rowText(r).startsWith(PROMPT)).length, 1, show(final));
   await t.sendText("\r");
   await t.waitFor(new RegExp(`^${word}\\nprompt\\$$`, "m"));
+}
+
+/**
+ * `glück faĩl ` typed 25 times into `cat` (after `clear`), one send-keys per word pair: every
+ * screen taken while typing must show a prefix of what was typed (a broken character, U+FFFD
+ * or a dropped lone byte, would not be one), and the file gets exactly what was typed.
+ */
+async function typeUnicodeIntoCat(t: Tmux): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "mosh-client-utf8-" });
+  try {
+    const file = `${dir}/typed`;
+    await t.sendText(`clear; cat > ${file}\r`);
+    await t.waitFor((screen) => screen.trim() === "", 10000);
+    const unit = "glück faĩl ";
+    let typed = "";
+    const bad: string[] = [];
+    const check = (screen: string) => {
+      if (!showsTypedPrefix(screen, typed)) bad.push(screen);
+    };
+    for (let i = 0; i < 25; i++) {
+      typed += unit;
+      await t.sendText(unit);
+      check(await t.capture());
+      await delay(40);
+      check(await t.capture());
+    }
+    const want = unit.repeat(25);
+    await t.waitFor((screen) => catText(screen) === want.trimEnd());
+    assert.deepEqual(bad, [], `screens with a broken character:\n${bad.join("\n----\n")}`);
+    await t.sendText("\r");
+    await t.sendKeys("C-d");
+    await t.waitFor(/^prompt\$$/m);
+    assert.equal(await Deno.readTextFile(file), want + "\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** Our server, `always`, 250 ms each way: the held line, then a `read -s` prompt. */
@@ -358,6 +422,7 @@ async function alwaysScenario(): Promise<void> {
     assert.ok(noUnderline(rows), show(rows));
     await t.sendText("\r");
     await t.waitFor(/^got=hunter2$/m);
+    await typeUnicodeIntoCat(t);
   });
 }
 
@@ -383,43 +448,7 @@ async function experimentalScenario(): Promise<void> {
     await t.sendText("\r");
     await t.waitFor(/^now\nprompt\$$/m);
 
-    const dir = await Deno.makeTempDir({ prefix: "mosh-client-exp-" });
-    try {
-      const file = `${dir}/typed`;
-      await t.sendText(`clear; cat > ${file}\r`);
-      await t.waitFor((screen) => screen.trim() === "", 10000);
-      const unit = "glück faĩl ";
-      let typed = "";
-      const bad: string[] = [];
-      const check = (screen: string) => {
-        // cat echoes from column 0 of the top row; rows wrap at 80 columns.
-        const rows = screen.split("\n").slice(0, ROWS);
-        let last = rows.length - 1;
-        while (last > 0 && rows[last].trimEnd() === "") last--;
-        const shownText = rows.slice(0, last + 1).map((r, i) => i < last ? r.padEnd(COLS) : r)
-          .join("").trimEnd();
-        if (shownText.includes("\uFFFD") || !typed.startsWith(shownText)) bad.push(screen);
-      };
-      for (let i = 0; i < 25; i++) {
-        typed += unit;
-        await t.sendText(unit);
-        check(await t.capture());
-        await delay(40);
-        check(await t.capture());
-      }
-      const want = unit.repeat(25);
-      await t.waitFor((screen) =>
-        screen.replaceAll("\n", "").replaceAll(" ", "") ===
-          want.replaceAll(" ", "")
-      );
-      assert.deepEqual(bad, [], `screens with a broken character:\n${bad.join("\n----\n")}`);
-      await t.sendText("\r");
-      await t.sendKeys("C-d");
-      await t.waitFor(/^prompt\$$/m);
-      assert.equal(await Deno.readTextFile(file), want + "\n");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    await typeUnicodeIntoCat(t);
   });
 }
 
@@ -494,6 +523,19 @@ async function debianServerScenario(): Promise<void> {
     await predictedLineWhileHeld(s, "adaptive");
   });
 }
+
+Deno.test("client experience: the screen checks see underlines and broken characters", () => {
+  const rows = parseCapture("ab\x1b[4mcd\x1b[0m\x1b[39m\x1b[49mef\nx\x1b[1;4;38;5;4my\x1b[24mz\n");
+  assert.deepEqual(rows.map(rowText), ["abcdef", "xyz"]);
+  assert.deepEqual(rows[0].map((c) => c.underline), [false, false, true, true, false, false]);
+  assert.deepEqual(rows[1].map((c) => c.underline), [false, true, false]);
+  const typed = "glück faĩl ".repeat(10);
+  const wrapped = typed.slice(0, COLS) + "\n" + typed.slice(COLS, 100) + "\n\n";
+  assert.ok(showsTypedPrefix(wrapped, typed));
+  assert.ok(!showsTypedPrefix(wrapped.replace("ü", "\uFFFD"), typed));
+  assert.ok(!showsTypedPrefix(wrapped.replace("ĩ", ""), typed));
+  assert.ok(!showsTypedPrefix(wrapped.replace("ü", "Ã"), typed));
+});
 
 Deno.test("client experience: prediction, notification bar and escape key over a bad network", async (t) => {
   await requireDebianPackages(["mosh", "tmux"]);

@@ -11,6 +11,7 @@ import { Transport, U64_MAX } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { Tmux } from "./tmux.ts";
+import { generateStream } from "../bench/workload.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const SERVER = [
@@ -385,21 +386,16 @@ Deno.test("server: SIGTERM or SIGHUP before any client", async () => {
   }
 });
 
-Deno.test("server: -v logs the client and never fails the round-trip verification", async () => {
+/**
+ * Runs `script` (sh) under `server.ts new -v`, drives it with a probe client until the screen
+ * matches `done`, types "done\r" (the script ends with `read x`) and returns the server's log.
+ */
+async function verboseSession(
+  script: string,
+  done: RegExp,
+): Promise<{ log: string; local: number }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      ...SERVER,
-      "new",
-      "-v",
-      "-p",
-      "0",
-      "-i",
-      "127.0.0.1",
-      "--",
-      "sh",
-      "-c",
-      "printf 'a\\tb\\033[1;31mred\\033[0m\\n'; seq 1 60; printf '\\033[2J\\033[5;5Hxy'; read x",
-    ],
+    args: [...SERVER, "new", "-v", "-p", "0", "-i", "127.0.0.1", "--", "sh", "-c", script],
     env: cleanEnv(),
     clearEnv: true,
     stdin: "null",
@@ -424,19 +420,43 @@ Deno.test("server: -v logs the client and never fails the round-trip verificatio
   const probe = new Probe(Number(connect[1]), connect[2]);
   try {
     probe.resize(80, 24);
-    await probe.waitFor(/^ {4}xy$/m);
+    await probe.waitFor(done);
     probe.type("done\r");
     await probe.until("the shutdown state", () => probe.transport.remoteStateNum === U64_MAX);
     await probe.until("our shutdown ack", () => probe.transport.counterpartyShutdownAckSent);
     await stderrDone;
-    const local = probe.connection.localAddr.port;
-    assert.match(log, new RegExp(`Server now attached to client at 127\\.0\\.0\\.1:${local}`));
-    assert.doesNotMatch(log, /verification failed/);
-    assert.match(log, /\[mosh-server is exiting\.\]/);
+    return { log, local: probe.connection.localAddr.port };
   } finally {
     await probe.close();
     if (pid !== 0) await stopServer(pid);
     await stderrDone;
+  }
+}
+
+Deno.test("server: -v logs the client and never fails the round-trip verification", async () => {
+  const { log, local } = await verboseSession(
+    "printf 'a\\tb\\033[1;31mred\\033[0m\\n'; seq 1 60; printf '\\033[2J\\033[5;5Hxy'; read x",
+    /^ {4}xy$/m,
+  );
+  assert.match(log, new RegExp(`Server now attached to client at 127\\.0\\.0\\.1:${local}`));
+  assert.doesNotMatch(log, /verification failed/);
+  assert.match(log, /\[mosh-server is exiting\.\]/);
+});
+
+Deno.test("server: -v verification holds on 256 KiB of the benchmark stream", async () => {
+  // Every escape the emulator knows, wide characters at margins, scroll regions, colours.
+  const file = await Deno.makeTempFile({ suffix: ".vt" });
+  try {
+    const end = new TextEncoder().encode("\x1b[r\x1b[0m\x1b[H\x1b[2JSTREAM-END");
+    const stream = generateStream(20240601, 256 * 1024);
+    const bytes = new Uint8Array(stream.length + end.length);
+    bytes.set(stream);
+    bytes.set(end, stream.length);
+    await Deno.writeFile(file, bytes);
+    const { log } = await verboseSession(`cat '${file}'; read x`, /^STREAM-END/m);
+    assert.doesNotMatch(log, /verification failed/);
+  } finally {
+    await Deno.remove(file);
   }
 });
 

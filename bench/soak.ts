@@ -1,0 +1,243 @@
+/**
+ * Soak run of a whole session (not part of `deno task test` or `deno task bench`): our server and
+ * our client (in a tmux pane) under continuous output, full-screen redraws and scrolling, with a
+ * keystroke every 100 ms, for a given time; then an idle phase with no output and no typing.
+ *
+ * Every sample (default once a minute) records the resident memory (/proc/PID/status VmRSS) and
+ * the CPU time (/proc/PID/stat utime + stime) of the server and of the client. It passes when
+ *
+ * - memory stays flat: no later sample of either process is more than 10% above its sample at
+ *   the end of the first minute (the warm-up), and
+ * - the idle session costs under 1% of a core for each process, measured over the idle phase
+ *   (default 60 s).
+ *
+ *   deno run --allow-all bench/soak.ts [--minutes 10] [--idle 60] [--sample 60]
+ *
+ * Prints one line per sample and a JSON summary last; exit status 1 on failure.
+ */
+
+import { Tmux } from "../tests/tmux.ts";
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DENO_RUN = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  `${REPO}/deno.json`,
+];
+const SERVER = [
+  ...DENO_RUN,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-env",
+  "--allow-run",
+  `${REPO}/server.ts`,
+];
+const CLIENT = [
+  ...DENO_RUN,
+  "--unstable-net",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-run",
+  `${REPO}/client.ts`,
+];
+/** Clock ticks per second of /proc/PID/stat times (getconf CLK_TCK; 100 on Linux). */
+const CLK_TCK = 100;
+/** Allowed memory growth over the warm-up sample. */
+const MAX_GROWTH = 0.10;
+/** Allowed idle CPU, percent of one core. */
+const MAX_IDLE_CPU = 1;
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function option(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(Deno.args[i + 1]);
+  if (!(v > 0)) throw new Error(`soak: --${name} needs a positive number`);
+  return v;
+}
+
+function procFile(pid: number, name: string): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/${name}`);
+  } catch {
+    return "";
+  }
+}
+
+/** Resident memory in MiB. */
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(procFile(pid, "status"));
+  if (m === null) throw new Error(`soak: process ${pid} is gone`);
+  return Number(m[1]) / 1024;
+}
+
+/** CPU seconds used so far (user + system). */
+function cpuSeconds(pid: number): number {
+  const stat = procFile(pid, "stat");
+  if (stat === "") throw new Error(`soak: process ${pid} is gone`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+}
+
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    const text = procFile(p, `task/${p}/children`).trim();
+    const children = text === "" ? [] : text.split(/\s+/).map(Number);
+    out.push(...children);
+    queue.push(...children);
+  }
+  return out;
+}
+
+interface Sample {
+  at: number;
+  server: { rss: number; cpu: number };
+  client: { rss: number; cpu: number };
+}
+
+async function startServer(): Promise<{ port: number; key: string; pid: number }> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) {
+    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE") delete env[k];
+  }
+  const out = await new Deno.Command(SERVER[0], {
+    args: [...SERVER.slice(1), "new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"],
+    env: { ...env, LANG: "C.UTF-8", PS1: "soak$ ", HOME: "/tmp", HISTFILE: "/dev/null" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  const connect = /MOSH CONNECT (\d+) (\S{22})/.exec(stdout);
+  const detached = /pid = (\d+)\]/.exec(stderr);
+  if (connect === null || detached === null) throw new Error(`soak: server failed:\n${stderr}`);
+  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
+}
+
+async function main(): Promise<number> {
+  const minutes = option("minutes", 10);
+  const idleSeconds = option("idle", 60);
+  const sampleSeconds = option("sample", 60);
+  const flag = `/tmp/mosh-soak-quiet-${crypto.randomUUID().slice(0, 8)}`;
+  const server = await startServer();
+  let tmux: Tmux | null = null;
+  try {
+    tmux = await Tmux.start({
+      command: `${CLIENT.join(" ")} 127.0.0.1 ${server.port}; exec sleep 600`,
+      cols: 80,
+      rows: 24,
+      env: { LANG: "C.UTF-8", MOSH_KEY: server.key },
+      unsetEnv: ["RUST_BACKTRACE"],
+    });
+    await tmux.waitFor("soak$", 20000);
+    const pane = Number(await tmux.display("#{pane_pid}"));
+    const clientPid = descendants(pane).find((p) => procFile(p, "cmdline").includes("client.ts"));
+    if (clientPid === undefined) throw new Error("soak: no client process");
+
+    // Output in the background (a full-screen redraw, then 40 scrolling lines, 20 times a second,
+    // until the flag file exists); the foreground `cat` swallows the typing.
+    await tmux.sendText(
+      `(n=0; while [ ! -e ${flag} ]; do n=$((n+1)); printf '\\033[H\\033[2J'; ` +
+        `for r in $(seq 1 22); do printf 'frame %d row %02d %s\\n' $n $r "$(date +%N)"; done; ` +
+        `seq $n $((n+40)); sleep 0.05; done) & cat > /dev/null\r`,
+    );
+
+    const samples: Sample[] = [];
+    const t0 = performance.now();
+    const take = () => {
+      const s: Sample = {
+        at: (performance.now() - t0) / 1000,
+        server: { rss: rssMiB(server.pid), cpu: cpuSeconds(server.pid) },
+        client: { rss: rssMiB(clientPid), cpu: cpuSeconds(clientPid) },
+      };
+      samples.push(s);
+      const prev = samples.length > 1 ? samples[samples.length - 2] : null;
+      const pct = (now: number, before: number | undefined) =>
+        prev === null ? "-" : (((now - before!) / (s.at - prev.at)) * 100).toFixed(1) + "%";
+      console.log(
+        `t=${s.at.toFixed(0)}s server ${s.server.rss.toFixed(1)} MiB cpu ${
+          pct(s.server.cpu, prev?.server.cpu)
+        } | client ${s.client.rss.toFixed(1)} MiB cpu ${pct(s.client.cpu, prev?.client.cpu)}`,
+      );
+      return s;
+    };
+    take();
+
+    // The active phase: a keystroke every 100 ms, a sample every `sampleSeconds`.
+    const end = t0 + minutes * 60000;
+    let nextSample = t0 + sampleSeconds * 1000;
+    let keys = 0;
+    while (performance.now() < end) {
+      await tmux.sendText(keys % 40 === 39 ? "\r" : String.fromCharCode(97 + (keys % 26)));
+      keys++;
+      if (performance.now() >= nextSample) {
+        take();
+        nextSample += sampleSeconds * 1000;
+      }
+      await delay(100);
+    }
+    const activeEnd = take();
+
+    // The idle phase: stop the output, stop typing, let the last frames settle.
+    await Deno.writeTextFile(flag, "");
+    await tmux.sendText("\r");
+    await delay(5000);
+    const idleStart = take();
+    await delay(idleSeconds * 1000);
+    const idleEnd = take();
+
+    // Verdicts.
+    const warm = samples.find((s) => s.at >= 59) ?? samples[1] ?? samples[0];
+    const growth = (which: "server" | "client") =>
+      Math.max(...samples.filter((s) => s.at >= warm.at).map((s) => s[which].rss)) /
+        warm[which].rss - 1;
+    const idleCpu = (which: "server" | "client") =>
+      ((idleEnd[which].cpu - idleStart[which].cpu) / (idleEnd.at - idleStart.at)) * 100;
+    const activeCpu = (which: "server" | "client") =>
+      ((activeEnd[which].cpu - samples[0][which].cpu) / (activeEnd.at - samples[0].at)) * 100;
+    const summary = {
+      minutes,
+      keystrokes: keys,
+      warmupAt: Math.round(warm.at),
+      server: {
+        rssWarmMiB: +warm.server.rss.toFixed(1),
+        rssMaxGrowthPct: +(growth("server") * 100).toFixed(1),
+        activeCpuPct: +activeCpu("server").toFixed(1),
+        idleCpuPct: +idleCpu("server").toFixed(2),
+      },
+      client: {
+        rssWarmMiB: +warm.client.rss.toFixed(1),
+        rssMaxGrowthPct: +(growth("client") * 100).toFixed(1),
+        activeCpuPct: +activeCpu("client").toFixed(1),
+        idleCpuPct: +idleCpu("client").toFixed(2),
+      },
+      pass: false,
+    };
+    summary.pass = growth("server") < MAX_GROWTH && growth("client") < MAX_GROWTH &&
+      idleCpu("server") < MAX_IDLE_CPU && idleCpu("client") < MAX_IDLE_CPU;
+    console.log(JSON.stringify(summary));
+    return summary.pass ? 0 : 1;
+  } finally {
+    await tmux?.kill();
+    try {
+      Deno.kill(server.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await Deno.remove(flag).catch(() => {});
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());
