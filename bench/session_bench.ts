@@ -18,8 +18,15 @@
  * Usage: deno run -A bench/session_bench.ts [--reps N] [--count N] [--only ours,debian,tmux]
  *   prints a table (medians, with min..max) and one JSON line with every sample.
  *   Goals (from the issue): ours at most 1.5 s, and at most half of C mosh's server CPU.
+ *
+ * With `--profile FILE` it makes one run of ours with our server's background process started
+ * by hand under the V8 inspector (`--inspect`), records a CPU profile from Enter to SEQ-DONE
+ * through the DevTools protocol, writes it to FILE (a .cpuprofile for Chrome DevTools) and
+ * prints the top functions by self and inclusive time. The inspector slows the server a little:
+ * use plain runs for figures.
  */
 
+import { DAEMON_FLAG } from "../lib/server_session.ts";
 import { requireDebianPackages } from "../tests/deps.ts";
 import { Tmux } from "../tests/tmux.ts";
 
@@ -162,18 +169,26 @@ interface Server {
   port: number;
   key: string;
   pid: number;
+  /** Set when we started the background process ourselves (--profile). */
+  child?: Deno.ChildProcess;
+  inspector?: Inspector;
+}
+
+/** The environment every server gets: a known prompt, no timeouts. */
+function serverEnv(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.RUST_BACKTRACE;
+  delete env.MOSH_SERVER_NETWORK_TMOUT;
+  delete env.MOSH_SERVER_SIGNAL_TMOUT;
+  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", PS1: PROMPT, HOME: "/tmp" };
 }
 
 /** Starts mosh-server as the wrapper would, with bash and a known prompt. */
 async function startServer(kind: "ours" | "debian"): Promise<Server> {
   const program = kind === "ours" ? `${REPO}/bin/mosh-server` : "mosh-server";
-  const env = Deno.env.toObject();
-  delete env.RUST_BACKTRACE;
-  delete env.MOSH_SERVER_NETWORK_TMOUT;
-  delete env.MOSH_SERVER_SIGNAL_TMOUT;
   const out = await new Deno.Command(program, {
     args: ["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc", "--noprofile"],
-    env: { ...env, LANG: "C.UTF-8", NO_COLOR: "1", PS1: PROMPT, HOME: "/tmp" },
+    env: serverEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -186,6 +201,150 @@ async function startServer(kind: "ours" | "debian"): Promise<Server> {
     throw new Error(`${program} did not start (${out.code}):\n${stdout}\n${stderr}`);
   }
   return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
+}
+
+/** A minimal Chrome DevTools Protocol client (enough for the V8 CPU profiler). */
+class Inspector {
+  #ws: WebSocket;
+  #next = 0;
+  #pending = new Map<number, (result: Record<string, unknown>) => void>();
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      const done = this.#pending.get(m.id);
+      if (done !== undefined) {
+        this.#pending.delete(m.id);
+        done(m.result ?? {});
+      }
+    };
+  }
+
+  /** Connects to the first target of the inspector at 127.0.0.1:port (retries for 10 s). */
+  static async connect(port: number): Promise<Inspector> {
+    const deadline = performance.now() + 10000;
+    for (;;) {
+      try {
+        const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+        const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
+        await new Promise((resolve, reject) => {
+          ws.onopen = resolve;
+          ws.onerror = () => reject(new Error("inspector websocket failed"));
+        });
+        return new Inspector(ws);
+      } catch (e) {
+        if (performance.now() > deadline) {
+          throw new Error(`session bench: no inspector on port ${port}: ${(e as Error).message}`);
+        }
+        await delay(100);
+      }
+    }
+  }
+
+  send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = ++this.#next;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((r) => this.#ws.addEventListener("close", r));
+    this.#ws.close();
+    await closed;
+  }
+}
+
+/**
+ * Starts our server's background process directly (as server.ts's foreground would, see its
+ * daemonCommand) but under the V8 inspector, and connects to it with the profiler enabled.
+ */
+async function startProfiledServer(): Promise<Server> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const inspectPort = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "--quiet", "--no-prompt", `--inspect=127.0.0.1:${inspectPort}`],
+      ...["--config", `${REPO}/deno.json`, "--unstable-net", "--allow-net", "--allow-ffi"],
+      ...["--allow-read", "--allow-env", `${REPO}/server.ts`, DAEMON_FLAG, "80x24"],
+      ...["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc", "--noprofile"],
+    ],
+    env: serverEnv(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = child.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("session bench: the profiled server exited before its handshake");
+      text += decoder.decode(value, { stream: true });
+    }
+    reader.releaseLock();
+    await child.stdout.cancel();
+    const m = /^(\d+) ([A-Za-z0-9/+]{22})$/m.exec(text);
+    if (m === null) throw new Error(`session bench: bad handshake from the server: ${text}`);
+    const inspector = await Inspector.connect(inspectPort);
+    await inspector.send("Profiler.enable");
+    await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
+    return { port: Number(m[1]), key: m[2], pid: child.pid, child, inspector };
+  } catch (e) {
+    killQuietly(child.pid);
+    await child.status;
+    throw e;
+  }
+}
+
+/** A V8 CPU profile (the parts we read). */
+interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** The `top` functions by self time and by inclusive time, as printable lines. */
+export function summarizeProfile(profile: CpuProfile, top = 25): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (id: number) => {
+    const f = byId.get(id)!.callFrame;
+    const file = f.url.slice(f.url.lastIndexOf("/") + 1);
+    // A nameless frame without a script is native code: under #drain, the FFI read(2).
+    if (!f.functionName && !file) return "(native code)";
+    return `${f.functionName || "(anonymous)"}${file ? ` ${file}:${f.lineNumber + 1}` : ""}`;
+  };
+  const self = new Map<string, number>(), inclusive = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const us = profile.timeDeltas[i + 1] ?? 0; // a sample's time runs until the next one
+    const id = profile.samples[i];
+    self.set(label(id), (self.get(label(id)) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const k = label(x);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+    }
+  }
+  const table = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
+      .map(([k, us]) => `${(us / 1000).toFixed(1).padStart(9)} ms  ${k}`).join("\n");
+  const total = (profile.endTime - profile.startTime) / 1000;
+  return `profile of ${total.toFixed(0)} ms\n-- self time\n${table(self)}\n` +
+    `-- inclusive time\n${table(inclusive)}`;
 }
 
 function killQuietly(pid: number): void {
@@ -217,8 +376,26 @@ async function waitDone(t: Tmux, since: number): Promise<string> {
   }
 }
 
+/** Called when Enter is pressed and when SEQ-DONE is seen (`deno bench` times that span). */
+export interface RunHooks {
+  start(): void;
+  end(): void;
+}
+
+/** Options of `runOnce`. */
+export interface RunOptions {
+  /** Called when Enter is pressed and when SEQ-DONE is seen. */
+  hooks?: RunHooks;
+  /**
+   * ours only: run our server's background process under the V8 inspector and write a CPU
+   * profile of the run (Enter to SEQ-DONE) to this file; a summary goes to stderr.
+   */
+  profilePath?: string;
+}
+
 /** One run of `kind`: start, wait for the prompt, measure, tear down. */
-export async function runOnce(kind: Kind, count: number): Promise<Sample> {
+export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}): Promise<Sample> {
+  const { hooks, profilePath } = opts;
   let server: Server | null = null;
   let t: Tmux | null = null;
   let serverRssStartKb: number | null = null;
@@ -230,7 +407,9 @@ export async function runOnce(kind: Kind, count: number): Promise<Sample> {
         rows: 24,
       });
     } else {
-      server = await startServer(kind);
+      server = profilePath && kind === "ours"
+        ? await startProfiledServer()
+        : await startServer(kind);
       await delay(IDLE_SETTLE);
       serverRssStartKb = rssKb(server.pid);
       const client = kind === "ours" ? `${REPO}/bin/mosh-client` : "mosh-client";
@@ -257,14 +436,23 @@ export async function runOnce(kind: Kind, count: number): Promise<Sample> {
     const serverSys0 = server ? systemSeconds(server.pid) : 0;
     const clientCpu0 = clientPid ? cpuSeconds(clientPid) : 0;
     const tmuxCpu0 = cpuSeconds(tmuxPid);
+    await server?.inspector?.send("Profiler.start");
+    hooks?.start();
     const t0 = performance.now();
     await t.sendKeys("Enter");
     const screen = await waitDone(t, t0);
     const wall = (performance.now() - t0) / 1000;
+    hooks?.end();
     const serverCpu = server ? cpuSeconds(server.pid) - serverCpu0 : null;
     const serverSys = server ? systemSeconds(server.pid) - serverSys0 : null;
     const clientCpu = clientPid ? cpuSeconds(clientPid) - clientCpu0 : null;
     const tmuxCpu = cpuSeconds(tmuxPid) - tmuxCpu0;
+    if (server?.inspector && profilePath) {
+      const { profile } = await server.inspector.send("Profiler.stop");
+      await Deno.writeTextFile(profilePath, JSON.stringify(profile));
+      console.error(summarizeProfile(profile as unknown as CpuProfile));
+      console.error(`(CPU profile written to ${profilePath}; open it in Chrome DevTools)`);
+    }
     if (!new RegExp(`^${count}\\nSEQ-DONE$`, "m").test(screen)) {
       throw new Error(`session bench (${kind}): ${count} is not right above SEQ-DONE:\n${screen}`);
     }
@@ -289,10 +477,12 @@ export async function runOnce(kind: Kind, count: number): Promise<Sample> {
     };
   } finally {
     await t?.kill();
+    await server?.inspector?.close();
     if (server !== null && alive(server.pid)) {
       killQuietly(server.pid);
       await waitGone(server.pid, 5000);
     }
+    await server?.child?.status;
   }
 }
 
@@ -315,9 +505,12 @@ function medianOf(xs: (number | null)[]): number | null {
   return v.length === 0 ? null : median(v);
 }
 
-function parseArgs(args: string[]): { reps: number; count: number; kinds: Kind[] } {
+function parseArgs(
+  args: string[],
+): { reps: number; count: number; kinds: Kind[]; profilePath?: string } {
   let reps = 3, count = 2000000;
   let kinds: Kind[] = [...KINDS];
+  let profilePath: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const value = args[i + 1];
     if (args[i] === "--reps" || args[i] === "--count") {
@@ -335,18 +528,31 @@ function parseArgs(args: string[]): { reps: number; count: number; kinds: Kind[]
       }
       kinds = KINDS.filter((k) => names.includes(k));
       i++;
+    } else if (args[i] === "--profile") {
+      if (!value) throw new Error("session bench: --profile needs a file name");
+      profilePath = value;
+      i++;
     } else {
       throw new Error(
         `session bench: unknown argument ${args[i]} ` +
-          "(usage: [--reps N] [--count N] [--only ours,debian,tmux])",
+          "(usage: [--reps N] [--count N] [--only ours,debian,tmux] [--profile FILE])",
       );
     }
   }
+  // A profile is of one run of ours (the inspector slows the server down: not a figure).
+  if (profilePath !== undefined) return { reps: 1, count, kinds: ["ours"], profilePath };
   return { reps, count, kinds };
 }
 
 async function main(): Promise<number> {
-  const { reps, count, kinds } = parseArgs(Deno.args);
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(Deno.args);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const { reps, count, kinds, profilePath } = args;
   await requireDebianPackages(kinds.includes("debian") ? ["mosh", "tmux"] : ["tmux"]);
   clockTicks = await readClockTicks();
   const samples = new Map<Kind, Sample[]>(kinds.map((k) => [k, []]));
@@ -354,7 +560,7 @@ async function main(): Promise<number> {
   for (let rep = 1; rep <= reps; rep++) {
     for (const kind of kinds) {
       try {
-        const s = await runOnce(kind, count);
+        const s = await runOnce(kind, count, { profilePath });
         samples.get(kind)!.push(s);
         console.error(
           `rep ${rep} ${kind.padEnd(6)} wall ${s.wall.toFixed(2)} s` +
@@ -447,4 +653,17 @@ async function main(): Promise<number> {
   return errors.length === 0 ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  Deno.exit(await main());
+} else {
+  // Under `deno bench bench/`: one timed run of ours (the table above needs the script).
+  Deno.bench({
+    name: "session: ours, seq 1 2000000 in an 80x24 tmux pane, Enter to SEQ-DONE",
+    n: 1,
+    warmup: 0,
+    async fn(b) {
+      await requireDebianPackages(["tmux"]);
+      await runOnce("ours", 2000000, { hooks: { start: () => b.start(), end: () => b.end() } });
+    },
+  });
+}

@@ -1,0 +1,423 @@
+/**
+ * Keystroke-to-screen latency of a mosh client through a delaying relay: ours (client.ts) against
+ * Debian's mosh-client, both against the same server, through the same relay, in the same run
+ * (mosh-protocol.md §8.4 prediction, §6.3 echo ack, §5 SSP timing).
+ *
+ *   deno run -A bench/latency_bench.ts [--server=debian|ours|both] [--rtt=0,100,500]
+ *     [--targets=shell,vi] [--chars=300] [--interval=60]
+ *
+ * How it measures: each client runs on a pty this script owns (lib/pty.ts), 80x24, TERM
+ * xterm-256color, prediction in its default (adaptive) mode. Every byte the client writes is
+ * fed, as it arrives, to a terminal emulator (lib/terminal.ts); a key is written to the pty at
+ * t0, and its latency is the time until the character it types first shows in its cell of the
+ * emulated screen (its predicted echo or the server's, whichever comes first). That is the
+ * latency a person would see, without tmux's own polling in the way; the resolution is the
+ * pty's wake-up time (well under a millisecond).
+ *
+ * What is typed: lines of 50 random letters (a seeded generator: both clients get the same
+ * keys at the same times), one key every `interval` ms ± 20 ms. In `shell` the line is a
+ * comment (`#` then 49 letters) at a bash prompt; in `vi` it is text in insert mode. After each
+ * line every key must have shown (else it counts as missing), then Enter, and the next line
+ * starts once the new prompt (or the new line) is on screen and the link is quiet again. The
+ * first keys of a line show only after a round trip in both clients (a new line is a new
+ * prediction epoch, §8.4), so the median shows the predicted keys and p90 the others.
+ *
+ * The relay delays each direction by RTT/2. Output: a table, then one JSON line.
+ */
+
+import { Prng, Relay } from "../tests/relay.ts";
+import { Pty } from "../lib/pty.ts";
+import { Terminal } from "../lib/terminal.ts";
+import { CELL_WORDS } from "../lib/framebuffer.ts";
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DENO_RUN = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  "--no-prompt",
+  "--config",
+  `${REPO}/deno.json`,
+];
+const OUR_SERVER = [
+  ...DENO_RUN,
+  ...["--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", "--allow-run"],
+  `${REPO}/server.ts`,
+];
+const OUR_CLIENT = [
+  ...DENO_RUN,
+  ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
+  `${REPO}/client.ts`,
+];
+const COLS = 80;
+const ROWS = 24;
+const LINE = 50;
+const PROMPT = "prompt$ ";
+const SIGKILL = 9;
+
+type Kind = "ours" | "debian";
+type Target = "shell" | "vi";
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const decoder = new TextDecoder();
+
+function usage(message: string): never {
+  console.error(`latency_bench: ${message}`);
+  console.error(
+    "usage: deno run -A bench/latency_bench.ts [--server=debian|ours|both] [--rtt=0,100,500] " +
+      "[--targets=shell,vi] [--chars=300] [--interval=60]",
+  );
+  Deno.exit(2);
+}
+
+/** The command line options. */
+interface Options {
+  servers: Kind[];
+  rtts: number[];
+  targets: Target[];
+  chars: number;
+  interval: number;
+}
+
+function parseOptions(args: string[]): Options {
+  const o: Options = {
+    servers: ["debian"],
+    rtts: [0, 100, 500],
+    targets: ["shell", "vi"],
+    chars: 300,
+    interval: 60,
+  };
+  for (const a of args) {
+    const m = /^--([a-z]+)=(.*)$/.exec(a);
+    if (m === null) usage(`unknown argument ${a}`);
+    const [, name, value] = m;
+    const num = (v: string, min: number) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) usage(`--${name}: not an integer >= ${min}: ${v}`);
+      return n;
+    };
+    if (name === "server") {
+      if (value === "both") o.servers = ["debian", "ours"];
+      else if (value === "debian" || value === "ours") o.servers = [value];
+      else usage(`--server must be debian, ours or both, got ${value}`);
+    } else if (name === "rtt") o.rtts = value.split(",").map((v) => num(v, 0));
+    else if (name === "targets") {
+      o.targets = value.split(",").map((v) => {
+        if (v !== "shell" && v !== "vi") usage(`unknown target ${v}`);
+        return v;
+      });
+    } else if (name === "chars") o.chars = num(value, 1);
+    else if (name === "interval") o.interval = num(value, 25);
+    else usage(`unknown option --${name}`);
+  }
+  return o;
+}
+
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) {
+    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
+  }
+  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
+}
+
+interface Server {
+  port: number;
+  key: string;
+  pid: number;
+}
+
+async function startServer(kind: Kind): Promise<Server> {
+  const argv = kind === "ours" ? OUR_SERVER : ["mosh-server"];
+  const out = await new Deno.Command(argv[0], {
+    args: [...argv.slice(1), "new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"],
+    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
+  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
+  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
+  if (!out.success || !connect || !detached) {
+    if (detached) killQuietly(Number(detached[1]));
+    throw new Error(`${kind} mosh-server did not start:\n${stdout}\n${stderr}`);
+  }
+  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
+}
+
+function killQuietly(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** A key waiting to show: where, which code point, when it was typed. */
+interface Pending {
+  row: number;
+  col: number;
+  cp: number;
+  t0: number;
+}
+
+/** A client on a pty, its output fed to an emulator, with the pending keys checked per read. */
+class Session {
+  readonly pty: Pty;
+  readonly term = new Terminal(COLS, ROWS);
+  readonly latencies: number[] = [];
+  pending: Pending[] = [];
+  #reader: Promise<void>;
+  #changed: (() => void) | null = null;
+
+  constructor(kind: Kind, port: number, key: string) {
+    this.pty = Pty.open(COLS, ROWS);
+    const argv = kind === "ours" ? [...OUR_CLIENT, "127.0.0.1", String(port)] : [
+      "mosh-client",
+      "127.0.0.1",
+      String(port),
+    ];
+    this.pty.spawn({
+      file: argv[0],
+      argv,
+      env: cleanEnv({ MOSH_KEY: key, TERM: "xterm-256color" }),
+    });
+    this.#reader = this.#read();
+  }
+
+  async #read(): Promise<void> {
+    for (;;) {
+      const chunk = await this.pty.read();
+      if (chunk === null) return;
+      const now = performance.now();
+      this.term.write(chunk);
+      if (this.pending.length > 0) {
+        const fb = this.term.snapshot();
+        this.pending = this.pending.filter((p) => {
+          if (fb.rows[p.row].data[p.col * CELL_WORDS] !== p.cp) return true;
+          this.latencies.push(now - p.t0);
+          return false;
+        });
+      }
+      const wake = this.#changed;
+      this.#changed = null;
+      wake?.();
+    }
+  }
+
+  /** Types one key; if `cp` is given, waits for that code point at (row, col). */
+  key(byte: number, at?: { row: number; col: number }): void {
+    const t0 = performance.now();
+    if (at !== undefined) this.pending.push({ ...at, cp: byte, t0 });
+    this.pty.write(new Uint8Array([byte]));
+  }
+
+  /** Types text without measuring it. */
+  type(text: string): void {
+    this.pty.write(new TextEncoder().encode(text));
+  }
+
+  /** Resolves after the next read from the client (or after `ms`). */
+  async changed(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#changed = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+  }
+
+  /** Waits until `test()` holds; throws with the screen after `ms`. */
+  async until(what: string, test: () => boolean, ms = 20000): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (!test()) {
+      if (performance.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; screen:\n${this.term.screenText()}`);
+      }
+      await this.changed(100);
+    }
+  }
+
+  /** Waits until nothing has been written for `quietMs`. */
+  async quiet(quietMs: number): Promise<void> {
+    for (;;) {
+      const start = performance.now();
+      await this.changed(quietMs);
+      if (performance.now() - start >= quietMs - 1) return;
+    }
+  }
+
+  /** The screen's row `r` as text. */
+  rowText(r: number): string {
+    const row = this.term.snapshot().rows[r];
+    let s = "";
+    for (let c = 0; c < COLS; c++) {
+      const cp = row.data[c * CELL_WORDS];
+      s += cp === 0 ? " " : String.fromCodePoint(cp);
+    }
+    return s.trimEnd();
+  }
+
+  cursor(): { row: number; col: number } {
+    const fb = this.term.snapshot();
+    return { row: fb.cursorRow, col: fb.cursorCol };
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.pty.kill(SIGKILL);
+    } catch {
+      // already gone
+    }
+    await this.pty.wait().catch(() => {});
+    await this.pty.close();
+    await this.#reader.catch(() => {});
+  }
+}
+
+/** One measured run: what was typed where, and the latencies. */
+interface RunResult {
+  server: Kind;
+  client: Kind;
+  target: Target;
+  rttMs: number;
+  typed: number;
+  missing: number;
+  latencies: number[];
+}
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz";
+
+async function run(
+  server: Kind,
+  client: Kind,
+  target: Target,
+  rtt: number,
+  opts: Options,
+): Promise<RunResult> {
+  const srv = await startServer(server);
+  const relay = Relay.start({
+    target: { hostname: "127.0.0.1", port: srv.port },
+    toServer: { delayMs: rtt / 2 },
+    toClient: { delayMs: rtt / 2 },
+  });
+  const s = new Session(client, relay.port, srv.key);
+  const file = `/tmp/mosh-latency-bench-${Deno.pid}-${client}-${rtt}`;
+  let missing = 0;
+  try {
+    await s.until("the prompt", () => s.rowText(s.cursor().row) === PROMPT.trimEnd());
+    if (target === "vi") {
+      s.type(`vi -u NONE -i NONE -N -n ${file}\r`);
+      await s.until("vi", () => /^~/.test(s.rowText(1)) && s.cursor().row === 0);
+      s.type("i");
+      await s.until("insert mode", () => s.rowText(ROWS - 1).includes("-- INSERT --"));
+    }
+    await s.quiet(300 + rtt);
+    const prng = new Prng(12345 + rtt);
+    let typed = 0;
+    while (typed < opts.chars) {
+      const start = s.cursor();
+      const n = Math.min(LINE, opts.chars - typed);
+      for (let i = 0; i < n; i++) {
+        const byte = target === "shell" && i === 0
+          ? 0x23 // "#": the shell line is a comment
+          : ALPHABET.charCodeAt(prng.int(ALPHABET.length));
+        s.key(byte, { row: start.row, col: start.col + i });
+        await delay(opts.interval - 20 + prng.int(41));
+      }
+      typed += n;
+      const deadline = performance.now() + 5000 + 2 * rtt;
+      while (s.pending.length > 0 && performance.now() < deadline) await s.changed(100);
+      missing += s.pending.length;
+      s.pending = [];
+      s.type("\r");
+      // The next line starts once the cursor is on it: at a fresh prompt, or on an empty line
+      // in vi (either may have scrolled the screen).
+      await s.until("the next line", () => {
+        const c = s.cursor();
+        return target === "vi"
+          ? c.col === 0 && s.rowText(c.row) === ""
+          : c.col === PROMPT.length && s.rowText(c.row) === PROMPT.trimEnd();
+      });
+      await s.quiet(200 + rtt);
+    }
+    return { server, client, target, rttMs: rtt, typed, missing, latencies: s.latencies };
+  } finally {
+    await s.close();
+    await relay.close();
+    killQuietly(srv.pid);
+    await Deno.remove(file).catch(() => {});
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[i];
+}
+
+interface Summary {
+  server: Kind;
+  client: Kind;
+  target: Target;
+  rttMs: number;
+  typed: number;
+  shown: number;
+  missing: number;
+  medianMs: number;
+  p90Ms: number;
+  under50: number;
+}
+
+function summarize(r: RunResult): Summary {
+  const sorted = [...r.latencies].sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    server: r.server,
+    client: r.client,
+    target: r.target,
+    rttMs: r.rttMs,
+    typed: r.typed,
+    shown: sorted.length,
+    missing: r.missing,
+    medianMs: round(percentile(sorted, 0.5)),
+    p90Ms: round(percentile(sorted, 0.9)),
+    under50: round(sorted.filter((x) => x < 50).length / Math.max(1, r.typed) * 100) / 100,
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(Deno.args);
+  const summaries: Summary[] = [];
+  console.log(
+    "server  target  rtt(ms)  client   typed  shown  median(ms)  p90(ms)  <50ms",
+  );
+  for (const server of opts.servers) {
+    for (const target of opts.targets) {
+      for (const rtt of opts.rtts) {
+        for (const client of ["ours", "debian"] as const) {
+          const sum = summarize(await run(server, client, target, rtt, opts));
+          summaries.push(sum);
+          console.log(
+            [
+              sum.server.padEnd(6),
+              sum.target.padEnd(6),
+              String(sum.rttMs).padStart(7),
+              sum.client.padEnd(7),
+              String(sum.typed).padStart(6),
+              String(sum.shown).padStart(6),
+              sum.medianMs.toFixed(1).padStart(11),
+              sum.p90Ms.toFixed(1).padStart(8),
+              `${Math.round(sum.under50 * 100)}%`.padStart(6),
+            ].join("  "),
+          );
+        }
+      }
+    }
+  }
+  console.log(JSON.stringify({ bench: "latency", results: summaries }));
+}
+
+if (import.meta.main) await main();
