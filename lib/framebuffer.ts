@@ -121,6 +121,12 @@ export type MouseReporting = 0 | 9 | 1000 | 1001 | 1002 | 1003;
 /** Mouse encodings (DECSET 1005/1006/1015); 0 = default. */
 export type MouseEncoding = 0 | 1005 | 1006 | 1015;
 
+/** The data fields of a Framebuffer (what `Framebuffer.with` can replace). */
+export type FramebufferFields = {
+  // deno-lint-ignore ban-types
+  [K in keyof Framebuffer as Framebuffer[K] extends Function ? never : K]: Framebuffer[K];
+};
+
 /**
  * An immutable screen: what one side shows. Produced by `Terminal.snapshot()`.
  * Fields not compared by `equals` (icon name, title_initialized) still travel
@@ -151,6 +157,37 @@ export class Framebuffer {
     readonly clipboard: string,
     readonly bellCount: number,
   ) {}
+
+  /**
+   * A copy with some fields replaced (rows, cursor, title…): how overlays such as the
+   * notification bar and prediction draw on a screen without changing it.
+   */
+  with(changes: Partial<FramebufferFields>): Framebuffer {
+    const f = { ...this, ...changes };
+    return new Framebuffer(
+      f.width,
+      f.height,
+      f.rows,
+      f.cursorRow,
+      f.cursorCol,
+      f.cursorVisible,
+      f.reverseVideo,
+      f.fg,
+      f.bg,
+      f.attrs,
+      f.bracketedPaste,
+      f.mouseReporting,
+      f.mouseFocus,
+      f.mouseAlternateScroll,
+      f.mouseEncoding,
+      f.applicationCursorKeys,
+      f.windowTitle,
+      f.iconName,
+      f.titleInitialized,
+      f.clipboard,
+      f.bellCount,
+    );
+  }
 
   /** Equality of mosh-protocol.md §9.5 (rows by generation and cells). */
   equals(o: Framebuffer): boolean {

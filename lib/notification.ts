@@ -22,7 +22,7 @@ import {
   CELL_WORDS,
   FLAG_MULTI,
   FLAG_WIDE,
-  Framebuffer,
+  type Framebuffer,
   type Row,
 } from "./framebuffer.ts";
 import { charWidth } from "./wcwidth.ts";
@@ -177,29 +177,7 @@ export class NotificationEngine {
     if (text === null || fb.width <= 0 || fb.height <= 0) return fb;
     const rows = fb.rows.slice();
     rows[0] = drawBar(fb.rows[0], fb.width, text);
-    return new Framebuffer(
-      fb.width,
-      fb.height,
-      rows,
-      fb.cursorRow,
-      fb.cursorCol,
-      fb.cursorRow === 0 ? false : fb.cursorVisible,
-      fb.reverseVideo,
-      fb.fg,
-      fb.bg,
-      fb.attrs,
-      fb.bracketedPaste,
-      fb.mouseReporting,
-      fb.mouseFocus,
-      fb.mouseAlternateScroll,
-      fb.mouseEncoding,
-      fb.applicationCursorKeys,
-      fb.windowTitle,
-      fb.iconName,
-      fb.titleInitialized,
-      fb.clipboard,
-      fb.bellCount,
-    );
+    return fb.with({ rows, cursorVisible: fb.cursorRow === 0 ? false : fb.cursorVisible });
   }
 
   /**

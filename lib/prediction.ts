@@ -477,29 +477,7 @@ export class PredictionEngine {
     }
 
     if (rows === null && cursorRow === fb.cursorRow && cursorCol === fb.cursorCol) return fb;
-    return new Framebuffer(
-      fb.width,
-      fb.height,
-      rows ?? fb.rows,
-      cursorRow,
-      cursorCol,
-      fb.cursorVisible,
-      fb.reverseVideo,
-      fb.fg,
-      fb.bg,
-      fb.attrs,
-      fb.bracketedPaste,
-      fb.mouseReporting,
-      fb.mouseFocus,
-      fb.mouseAlternateScroll,
-      fb.mouseEncoding,
-      fb.applicationCursorKeys,
-      fb.windowTitle,
-      fb.iconName,
-      fb.titleInitialized,
-      fb.clipboard,
-      fb.bellCount,
-    );
+    return fb.with({ rows: rows ?? fb.rows, cursorRow, cursorCol });
   }
 
   /**

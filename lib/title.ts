@@ -8,7 +8,7 @@
  * empty prefix before drawing its last frame.
  */
 
-import { Framebuffer } from "./framebuffer.ts";
+import type { Framebuffer } from "./framebuffer.ts";
 
 /** The prefix mosh-client puts in front of titles. */
 export const TITLE_PREFIX = "[mosh] ";
@@ -33,28 +33,6 @@ export class TitleEngine {
     const prefix = this.prefix;
     if (prefix === "") return fb;
     const iconName = fb.iconName === fb.windowTitle ? prefix + fb.iconName : fb.iconName;
-    return new Framebuffer(
-      fb.width,
-      fb.height,
-      fb.rows,
-      fb.cursorRow,
-      fb.cursorCol,
-      fb.cursorVisible,
-      fb.reverseVideo,
-      fb.fg,
-      fb.bg,
-      fb.attrs,
-      fb.bracketedPaste,
-      fb.mouseReporting,
-      fb.mouseFocus,
-      fb.mouseAlternateScroll,
-      fb.mouseEncoding,
-      fb.applicationCursorKeys,
-      prefix + fb.windowTitle,
-      iconName,
-      fb.titleInitialized,
-      fb.clipboard,
-      fb.bellCount,
-    );
+    return fb.with({ windowTitle: prefix + fb.windowTitle, iconName });
   }
 }
