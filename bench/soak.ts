@@ -8,14 +8,15 @@
  * passes when
  *
  * - memory stays flat: the lowest resident size in the last minute of the active phase is less
- *   than 10% above the lowest in the minute after the first (for runs under 3 minutes: in the
- *   second half-minute). Troughs, not peaks: V8's heap saws up and down by 20% or more between
- *   collections, while a leak raises every trough. The idle phase is reported but not judged:
- *   with nothing allocated, no collection runs and the resident size stays wherever it was;
+ *   than 10% above the lowest in the minute after the warm-up (`--warmup` minutes, default 1;
+ *   for runs under 3 minutes the baseline is the second half-minute). Troughs, not peaks: V8's
+ *   heap saws up and down by 20% or more between collections, while a leak raises every trough.
+ *   The idle phase is reported but not judged: with nothing allocated, no collection runs and
+ *   the resident size stays wherever it was;
  * - the idle session costs under 1% of a core for each process, measured over the idle phase
  *   (default 60 s).
  *
- *   deno run --allow-all bench/soak.ts [--minutes 10] [--idle 60] [--sample 60]
+ *   deno run --allow-all bench/soak.ts [--minutes 10] [--idle 60] [--sample 60] [--warmup 1]
  *
  * Prints one line per sample and a JSON summary last; exit status 1 on failure.
  */
@@ -134,6 +135,7 @@ async function main(): Promise<number> {
   const minutes = option("minutes", 10);
   const idleSeconds = option("idle", 60);
   const sampleSeconds = option("sample", 60);
+  const warmup = option("warmup", 1);
   const flag = `/tmp/mosh-soak-quiet-${crypto.randomUUID().slice(0, 8)}`;
   const server = await startServer();
   let tmux: Tmux | null = null;
@@ -222,7 +224,7 @@ async function main(): Promise<number> {
     // Verdicts.
     const trough = (w: "server" | "client", from: number, to: number) =>
       Math.min(...samples.filter((x) => x.at >= from && x.at <= to).map((x) => x[w].rss));
-    const [warmFrom, warmTo] = minutes >= 3 ? [60, 120] : [30, 60];
+    const [warmFrom, warmTo] = minutes >= warmup + 2 ? [warmup * 60, warmup * 60 + 60] : [30, 60];
     const [lastFrom, lastTo] = [activeEnd.at - 60, activeEnd.at];
     const growth = (w: "server" | "client") =>
       trough(w, lastFrom, lastTo) / trough(w, warmFrom, warmTo) - 1;
@@ -241,6 +243,7 @@ async function main(): Promise<number> {
     });
     const summary = {
       minutes,
+      warmupMinutes: warmup,
       idleSeconds,
       keystrokes: keys,
       server: report("server"),

@@ -86,17 +86,23 @@ async function stopServer(server: Server | null): Promise<void> {
   await waitGone(server.pid, 5000);
 }
 
-/** Waits until the pane's command (the client) has ended and returns the last screen. */
+/**
+ * Waits until the pane's client has ended and returns the last screen. Every pane command ends
+ * with `echo CLIENT-EXIT=$?; exec sleep 600`: tmux 3.3a can drop a pane's last output when its
+ * command exits right after writing it, so the pane is kept alive and the status read as text.
+ */
 async function waitPaneDead(t: Tmux, ms: number): Promise<string> {
+  // With history: leaving the alternate screen after a resize can push lines into it.
+  const exited = /^CLIENT-EXIT=\d+$/m;
   const deadline = performance.now() + ms;
-  while (!(await t.dead())) {
+  for (;;) {
+    const screen = await t.capture({ history: 200 });
+    if (exited.test(screen)) return screen;
     if (performance.now() > deadline) {
-      throw new Error(`client still running after ${ms} ms; screen:\n${await t.capture()}`);
+      throw new Error(`client still running after ${ms} ms; screen:\n${screen}`);
     }
     await delay(50);
   }
-  // With history: leaving the alternate screen after a resize can push lines into it.
-  return await t.capture({ history: 200 });
 }
 
 /** Waits until the pane's title (what the terminal got through OSC 0/2) is `title`. */
@@ -129,7 +135,7 @@ async function expectSize(t: Tmux, rows: number, cols: number): Promise<void> {
 
 /**
  * The user's script in a pane running a mosh client connected to `server` (the pane's command
- * ends with `echo CLIENT-EXIT=$?`).
+ * ends with `echo CLIENT-EXIT=$?; exec sleep 600`).
  */
 async function useSession(t: Tmux, server: Server): Promise<void> {
   const tag = crypto.randomUUID().slice(0, 8);
@@ -172,7 +178,7 @@ async function useSession(t: Tmux, server: Server): Promise<void> {
 /** The client command for a pane: ours (bin/mosh-client) or Debian's mosh-client. */
 function clientCommand(kind: "ours" | "debian", server: Server, ip: string): string {
   const program = kind === "ours" ? `${REPO}/bin/mosh-client` : "mosh-client";
-  return `${program} ${ip} ${server.port}; echo CLIENT-EXIT=$?`;
+  return `${program} ${ip} ${server.port}; echo CLIENT-EXIT=$?; exec sleep 600`;
 }
 
 async function runPair(client: "ours" | "debian", server: "ours" | "debian", ip: string) {
@@ -215,7 +221,7 @@ Deno.test("session: Debian's mosh wrapper drives our bin/mosh-client and bin/mos
   const t = await Tmux.start({
     // --no-init: without the alternate screen the last frame stays visible after the exit.
     command: `mosh --no-init --client=${REPO}/bin/mosh-client --server=${REPO}/bin/mosh-server ` +
-      `--local --bind-server=127.0.0.1 127.0.0.1 -- printf 'he%s\\n' llo; echo CLIENT-EXIT=$?`,
+      `--local --bind-server=127.0.0.1 127.0.0.1 -- printf 'he%s\\n' llo; echo CLIENT-EXIT=$?; exec sleep 600`,
     cols: 80,
     rows: 24,
     env: { LANG: "C.UTF-8" },
@@ -259,7 +265,7 @@ Deno.test("session: no server: notice, Ctrl-^ . quits at once, firewall hint", a
   const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (silent.addr as Deno.NetAddr).port;
   const t = await Tmux.start({
-    command: `${REPO}/bin/mosh-client 127.0.0.1 ${port}; echo CLIENT-EXIT=$?`,
+    command: `${REPO}/bin/mosh-client 127.0.0.1 ${port}; echo CLIENT-EXIT=$?; exec sleep 600`,
     env: { LANG: "C.UTF-8", MOSH_KEY: "AAAAAAAAAAAAAAAAAAAAAA" },
   });
   try {
@@ -329,7 +335,7 @@ Deno.test("session: SIGTERM to the client shuts the session down cleanly", async
     s = await startServer("ours", "127.0.0.1");
     t = await Tmux.start({
       command: `sh -c 'echo $$ > ${dir}/pid; exec ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}'; ` +
-        "echo CLIENT-EXIT=$?",
+        "echo CLIENT-EXIT=$?; exec sleep 600",
       env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
     });
     await t.waitFor(/^prompt\$/m, 15000);
