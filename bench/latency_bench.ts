@@ -29,37 +29,22 @@ import { Prng, Relay } from "../tests/relay.ts";
 import { Pty } from "../lib/pty.ts";
 import { Terminal } from "../lib/terminal.ts";
 import { CELL_WORDS } from "../lib/framebuffer.ts";
+import {
+  cleanEnv,
+  delay,
+  type Kind,
+  OUR_CLIENT,
+  PROMPT,
+  startServer,
+  stopServer,
+} from "../tests/harness.ts";
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const DENO_RUN = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-prompt",
-  "--config",
-  `${REPO}/deno.json`,
-];
-const OUR_SERVER = [
-  ...DENO_RUN,
-  ...["--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", "--allow-run"],
-  `${REPO}/server.ts`,
-];
-const OUR_CLIENT = [
-  ...DENO_RUN,
-  ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
-  `${REPO}/client.ts`,
-];
 const COLS = 80;
 const ROWS = 24;
 const LINE = 50;
-const PROMPT = "prompt$ ";
 const SIGKILL = 9;
 
-type Kind = "ours" | "debian";
 type Target = "shell" | "vi";
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const decoder = new TextDecoder();
 
 function usage(message: string): never {
   console.error(`latency_bench: ${message}`);
@@ -111,48 +96,6 @@ function parseOptions(args: string[]): Options {
     else usage(`unknown option --${name}`);
   }
   return o;
-}
-
-function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
-  }
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
-}
-
-interface Server {
-  port: number;
-  key: string;
-  pid: number;
-}
-
-async function startServer(kind: Kind): Promise<Server> {
-  const argv = kind === "ours" ? OUR_SERVER : ["mosh-server"];
-  const out = await new Deno.Command(argv[0], {
-    args: [...argv.slice(1), "new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"],
-    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
-  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
-  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
-  if (!out.success || !connect || !detached) {
-    if (detached) killQuietly(Number(detached[1]));
-    throw new Error(`${kind} mosh-server did not start:\n${stdout}\n${stderr}`);
-  }
-  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
-}
-
-function killQuietly(pid: number): void {
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
 }
 
 /** A key waiting to show: where, which code point, when it was typed. */
@@ -347,7 +290,7 @@ async function run(
   } finally {
     await s.close();
     await relay.close();
-    killQuietly(srv.pid);
+    await stopServer(srv);
     await Deno.remove(file).catch(() => {});
   }
 }

@@ -28,10 +28,23 @@
 
 import { DAEMON_FLAG } from "../lib/server_session.ts";
 import { requireDebianPackages } from "../tests/deps.ts";
+import {
+  cleanEnv,
+  clientPaneEnv,
+  clientPid as findClientPid,
+  clientProgram,
+  cpuSeconds,
+  delay,
+  kill,
+  PROMPT,
+  REPO,
+  rssKb,
+  startServer,
+  stopServer,
+  systemSeconds,
+} from "../tests/harness.ts";
 import { Tmux } from "../tests/tmux.ts";
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const PROMPT = "prompt$ ";
 /** Screen polls while waiting for SEQ-DONE (ms between captures). */
 const POLL_MS = 20;
 /** Longest a run may take before it counts as failed (ms). */
@@ -40,7 +53,6 @@ const RUN_TIMEOUT = 180000;
 const IDLE_SETTLE = 1000;
 
 const decoder = new TextDecoder();
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The set-ups, in the order each repetition runs them. */
 export const KINDS = ["tmux", "debian", "ours"] as const;
@@ -68,103 +80,7 @@ export interface Sample {
   clientRssAfterKb: number | null;
 }
 
-let clockTicks = 100;
-
-/** Reads CLK_TCK (the unit of /proc/<pid>/stat times). */
-async function readClockTicks(): Promise<number> {
-  try {
-    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped" }).output();
-    const n = Number(decoder.decode(out.stdout).trim());
-    return Number.isInteger(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** The fields of /proc/<pid>/stat after the command name (index 0 is field 3, the state). */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
-  }
-}
-
-/** utime + stime of a process (all its threads) in seconds; throws if it is gone. */
-export function cpuSeconds(pid: number): number {
-  return userSeconds(pid) + systemSeconds(pid);
-}
-
-/** utime of a process (all its threads) in seconds; throws if it is gone. */
-export function userSeconds(pid: number): number {
-  const f = statFields(pid);
-  if (f === null) throw new Error(`session bench: process ${pid} is gone`);
-  return Number(f[11]) / clockTicks;
-}
-
-/** stime of a process (all its threads) in seconds; throws if it is gone. */
-export function systemSeconds(pid: number): number {
-  const f = statFields(pid);
-  if (f === null) throw new Error(`session bench: process ${pid} is gone`);
-  return Number(f[12]) / clockTicks;
-}
-
-/** VmRSS of a process in kB, or null if it is gone. */
-export function rssKb(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return m === null ? null : Number(m[1]);
-  } catch {
-    return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  const f = statFields(pid);
-  return f !== null && f[0] !== "Z" && f[0] !== "X";
-}
-
-function commOf(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-  } catch {
-    return "";
-  }
-}
-
-/** `root` and all its descendants, parents first. */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const f = statFields(Number(entry.name));
-    if (f === null) continue;
-    const ppid = Number(f[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(entry.name));
-    children.set(ppid, list);
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
-  return out;
-}
-
-/** Waits for the process named one of `names` in the pane (the client) and returns its pid. */
-async function findClient(t: Tmux, names: string[]): Promise<number> {
-  const panePid = Number(await t.display("#{pane_pid}"));
-  const deadline = performance.now() + 15000;
-  for (;;) {
-    const pid = processTree(panePid).find((p) => names.includes(commOf(p)));
-    if (pid !== undefined) return pid;
-    if (performance.now() > deadline) {
-      throw new Error(`session bench: no ${names.join("/")} process under pane pid ${panePid}`);
-    }
-    await delay(50);
-  }
-}
-
-/** A started mosh server. */
+/** A started mosh server: from `startServer`, or (--profile) our daemon started by hand. */
 interface Server {
   port: number;
   key: string;
@@ -172,35 +88,6 @@ interface Server {
   /** Set when we started the background process ourselves (--profile). */
   child?: Deno.ChildProcess;
   inspector?: Inspector;
-}
-
-/** The environment every server gets: a known prompt, no timeouts. */
-function serverEnv(): Record<string, string> {
-  const env = Deno.env.toObject();
-  delete env.RUST_BACKTRACE;
-  delete env.MOSH_SERVER_NETWORK_TMOUT;
-  delete env.MOSH_SERVER_SIGNAL_TMOUT;
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", PS1: PROMPT, HOME: "/tmp" };
-}
-
-/** Starts mosh-server as the wrapper would, with bash and a known prompt. */
-async function startServer(kind: "ours" | "debian"): Promise<Server> {
-  const program = kind === "ours" ? `${REPO}/bin/mosh-server` : "mosh-server";
-  const out = await new Deno.Command(program, {
-    args: ["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc", "--noprofile"],
-    env: serverEnv(),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
-  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
-  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
-  if (!out.success || !connect || !detached) {
-    if (detached) killQuietly(Number(detached[1]));
-    throw new Error(`${program} did not start (${out.code}):\n${stdout}\n${stderr}`);
-  }
-  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
 }
 
 /** A minimal Chrome DevTools Protocol client (enough for the V8 CPU profiler). */
@@ -273,7 +160,8 @@ async function startProfiledServer(): Promise<Server> {
       ...["--allow-read", "--allow-env", `${REPO}/server.ts`, DAEMON_FLAG, "80x24"],
       ...["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc", "--noprofile"],
     ],
-    env: serverEnv(),
+    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -295,7 +183,7 @@ async function startProfiledServer(): Promise<Server> {
     await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
     return { port: Number(m[1]), key: m[2], pid: child.pid, child, inspector };
   } catch (e) {
-    killQuietly(child.pid);
+    kill(child.pid);
     await child.status;
     throw e;
   }
@@ -347,23 +235,6 @@ export function summarizeProfile(profile: CpuProfile, top = 25): string {
     `-- inclusive time\n${table(inclusive)}`;
 }
 
-function killQuietly(pid: number): void {
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (alive(pid)) {
-    if (performance.now() > deadline) return false;
-    await delay(25);
-  }
-  return true;
-}
-
 /** Polls the pane until a line is exactly `SEQ-DONE`; returns the screen. */
 async function waitDone(t: Tmux, since: number): Promise<string> {
   for (;;) {
@@ -409,21 +280,21 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
     } else {
       server = profilePath && kind === "ours"
         ? await startProfiledServer()
-        : await startServer(kind);
+        : await startServer(kind, { launcher: true });
       await delay(IDLE_SETTLE);
       serverRssStartKb = rssKb(server.pid);
-      const client = kind === "ours" ? `${REPO}/bin/mosh-client` : "mosh-client";
+      // `exec`: the pane ends with the client (waitExit below).
+      const client = clientProgram(kind === "ours" ? "launcher" : "debian");
       t = await Tmux.start({
         command: `exec ${client} 127.0.0.1 ${server.port}`,
         cols: 80,
         rows: 24,
-        env: { LANG: "C.UTF-8", MOSH_KEY: server.key },
-        unsetEnv: ["RUST_BACKTRACE"],
+        ...clientPaneEnv(server.key),
       });
     }
     const tmuxPid = Number(await t.display("#{pid}"));
     await t.waitFor(/^prompt\$/m, 20000);
-    const clientPid = kind === "tmux" ? null : await findClient(t, ["mosh-client", "deno"]);
+    const clientPid = kind === "tmux" ? null : await findClientPid(t);
 
     const command = `seq 1 ${count}; echo SEQ-DONE`;
     await t.sendText(command);
@@ -478,10 +349,7 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
   } finally {
     await t?.kill();
     await server?.inspector?.close();
-    if (server !== null && alive(server.pid)) {
-      killQuietly(server.pid);
-      await waitGone(server.pid, 5000);
-    }
+    await stopServer(server);
     await server?.child?.status;
   }
 }
@@ -554,7 +422,6 @@ async function main(): Promise<number> {
   }
   const { reps, count, kinds, profilePath } = args;
   await requireDebianPackages(kinds.includes("debian") ? ["mosh", "tmux"] : ["tmux"]);
-  clockTicks = await readClockTicks();
   const samples = new Map<Kind, Sample[]>(kinds.map((k) => [k, []]));
   const errors: string[] = [];
   for (let rep = 1; rep <= reps; rep++) {

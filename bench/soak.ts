@@ -21,44 +21,21 @@
  * Prints one line per sample and a JSON summary last; exit status 1 on failure.
  */
 
-import { Tmux } from "../tests/tmux.ts";
+import {
+  clientPid as findClientPid,
+  cpuSeconds,
+  delay,
+  rssMiB,
+  startClient,
+  startServer,
+  stopServer,
+} from "../tests/harness.ts";
+import type { Tmux } from "../tests/tmux.ts";
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const DENO_RUN = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-prompt",
-  "--config",
-  `${REPO}/deno.json`,
-];
-const SERVER = [
-  ...DENO_RUN,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-env",
-  "--allow-run",
-  `${REPO}/server.ts`,
-];
-const CLIENT = [
-  ...DENO_RUN,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-run",
-  `${REPO}/client.ts`,
-];
-/** Clock ticks per second of /proc/PID/stat times (getconf CLK_TCK; 100 on Linux). */
-const CLK_TCK = 100;
 /** Allowed memory growth over the warm-up sample. */
 const MAX_GROWTH = 0.10;
 /** Allowed idle CPU, percent of one core. */
 const MAX_IDLE_CPU = 1;
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function option(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -68,67 +45,10 @@ function option(name: string, fallback: number): number {
   return v;
 }
 
-function procFile(pid: number, name: string): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/${name}`);
-  } catch {
-    return "";
-  }
-}
-
-/** Resident memory in MiB. */
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(procFile(pid, "status"));
-  if (m === null) throw new Error(`soak: process ${pid} is gone`);
-  return Number(m[1]) / 1024;
-}
-
-/** CPU seconds used so far (user + system). */
-function cpuSeconds(pid: number): number {
-  const stat = procFile(pid, "stat");
-  if (stat === "") throw new Error(`soak: process ${pid} is gone`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
-}
-
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift()!;
-    const text = procFile(p, `task/${p}/children`).trim();
-    const children = text === "" ? [] : text.split(/\s+/).map(Number);
-    out.push(...children);
-    queue.push(...children);
-  }
-  return out;
-}
-
 interface Sample {
   at: number;
   server: { rss: number; cpu: number };
   client: { rss: number; cpu: number };
-}
-
-async function startServer(): Promise<{ port: number; key: string; pid: number }> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE") delete env[k];
-  }
-  const out = await new Deno.Command(SERVER[0], {
-    args: [...SERVER.slice(1), "new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"],
-    env: { ...env, LANG: "C.UTF-8", PS1: "soak$ ", HOME: "/tmp", HISTFILE: "/dev/null" },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  const connect = /MOSH CONNECT (\d+) (\S{22})/.exec(stdout);
-  const detached = /pid = (\d+)\]/.exec(stderr);
-  if (connect === null || detached === null) throw new Error(`soak: server failed:\n${stderr}`);
-  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
 }
 
 async function main(): Promise<number> {
@@ -137,20 +57,12 @@ async function main(): Promise<number> {
   const sampleSeconds = option("sample", 60);
   const warmup = option("warmup", 1);
   const flag = `/tmp/mosh-soak-quiet-${crypto.randomUUID().slice(0, 8)}`;
-  const server = await startServer();
+  const server = await startServer("ours", { env: { PS1: "soak$ " } });
   let tmux: Tmux | null = null;
   try {
-    tmux = await Tmux.start({
-      command: `${CLIENT.join(" ")} 127.0.0.1 ${server.port}; exec sleep 600`,
-      cols: 80,
-      rows: 24,
-      env: { LANG: "C.UTF-8", MOSH_KEY: server.key },
-      unsetEnv: ["RUST_BACKTRACE"],
-    });
+    tmux = await startClient(server.port, server.key);
     await tmux.waitFor("soak$", 20000);
-    const pane = Number(await tmux.display("#{pane_pid}"));
-    const clientPid = descendants(pane).find((p) => procFile(p, "cmdline").includes("client.ts"));
-    if (clientPid === undefined) throw new Error("soak: no client process");
+    const clientPid = await findClientPid(tmux);
 
     // Output in the background (a full-screen redraw, then 40 scrolling lines, 20 times a second,
     // until the flag file exists); the foreground `cat` swallows the typing.
@@ -256,11 +168,7 @@ async function main(): Promise<number> {
     return summary.pass ? 0 : 1;
   } finally {
     await tmux?.kill();
-    try {
-      Deno.kill(server.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
+    await stopServer(server);
     await Deno.remove(flag).catch(() => {});
   }
 }

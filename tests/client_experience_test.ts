@@ -26,98 +26,30 @@
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
 import { Relay } from "./relay.ts";
+import {
+  alive,
+  clientPaneEnv,
+  clientProgram,
+  delay,
+  type Kind,
+  PROMPT,
+  runScenarios,
+  type Server,
+  startServer,
+  stopServer,
+} from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Harness: a server, the relay in front of it, and our client in a tmux pane.
+// Harness (and tests/harness.ts): a server, the relay in front of it, and our client in a pane.
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const DENO_RUN = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-prompt",
-  "--config",
-  `${REPO}/deno.json`,
-];
-const OUR_SERVER = [
-  ...DENO_RUN,
-  ...["--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", "--allow-run"],
-  `${REPO}/server.ts`,
-];
-const OUR_CLIENT = [
-  ...DENO_RUN,
-  ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
-  `${REPO}/client.ts`,
-];
 /**
  * The client under test: ours, or with CLIENT_EXPERIENCE_CLIENT=debian Debian's mosh-client,
  * which checks these expectations against C mosh itself.
  */
 const CLIENT = Deno.env.get("CLIENT_EXPERIENCE_CLIENT") === "debian" ? "debian" : "ours";
-const PROMPT = "prompt$ ";
 const COLS = 80;
 const ROWS = 24;
-
-type Kind = "ours" | "debian";
-
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const decoder = new TextDecoder();
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
-  }
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
-}
-
-/** A started, detached mosh server. */
-interface Server {
-  port: number;
-  key: string;
-  pid: number;
-}
-
-/** Starts our server or Debian's as `new -p 0 -i 127.0.0.1 -- bash` with a known prompt. */
-async function startServer(kind: Kind): Promise<Server> {
-  const argv = kind === "ours" ? OUR_SERVER : ["mosh-server"];
-  const out = await new Deno.Command(argv[0], {
-    args: [...argv.slice(1), "new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc"],
-    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout), stderr = decoder.decode(out.stderr);
-  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
-  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
-  if (!out.success || !connect || !detached) {
-    if (detached) kill(Number(detached[1]));
-    throw new Error(`${kind} mosh-server did not start (${out.code}):\n${stdout}\n${stderr}`);
-  }
-  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
-}
-
-function kill(pid: number): void {
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
 /** Everything one scenario started; `close()` stops all of it. */
 interface Scene {
@@ -149,20 +81,16 @@ async function withScene(opts: SceneOptions, body: (s: Scene) => Promise<void>):
       toClient: { delayMs: opts.delayMs },
       maxLifetimeMs: 120000,
     });
-    const program = CLIENT === "debian" ? "mosh-client" : OUR_CLIENT.join(" ");
-    const client = `${program} 127.0.0.1 ${relay.port}`;
-    const env: Record<string, string> = { LANG: "C.UTF-8", MOSH_KEY: server.key };
-    const unsetEnv = ["RUST_BACKTRACE", "MOSH_ESCAPE_KEY", "MOSH_PREDICTION_OVERWRITE"];
+    const client = `${clientProgram(CLIENT)} 127.0.0.1 ${relay.port}`;
+    const env: Record<string, string> = {};
     if (opts.mode !== undefined) env.MOSH_PREDICTION_DISPLAY = opts.mode;
-    else unsetEnv.push("MOSH_PREDICTION_DISPLAY");
     tmux = await Tmux.start({
       command: opts.outerShell
         ? "PS1='outer$ ' exec bash --norc --noprofile"
         : `${client}; echo CLIENT-EXIT=$?; exec sleep 600`,
       cols: COLS,
       rows: ROWS,
-      env,
-      unsetEnv,
+      ...clientPaneEnv(server.key, env),
     });
     if (opts.outerShell) {
       await tmux.waitFor(/^outer\$$/m);
@@ -173,7 +101,7 @@ async function withScene(opts: SceneOptions, body: (s: Scene) => Promise<void>):
   } finally {
     await tmux?.kill();
     await relay?.close();
-    if (server !== null) kill(server.pid);
+    await stopServer(server);
   }
 }
 
@@ -571,20 +499,5 @@ Deno.test("client experience: prediction, notification bar and escape key over a
     ["Ctrl-^ . ends a session whose server is unreachable", quitUnreachableScenario],
     ["Debian's mosh-server, adaptive, 250 ms: predictions before the echo", debianServerScenario],
   ];
-  const scenarios = all.filter(([name]) => only === undefined || name.includes(only));
-  const results = await Promise.allSettled(scenarios.map(([name, fn], i) =>
-    t.step({
-      name,
-      // Concurrent steps must not run the per-step sanitizers; the test's own still apply.
-      sanitizeOps: false,
-      sanitizeResources: false,
-      sanitizeExit: false,
-      fn: async () => {
-        await delay(i * 300); // stagger the starts a little on a 2-core machine
-        await fn();
-      },
-    })
-  ));
-  const failed = results.filter((r) => r.status === "rejected" || r.value === false);
-  assert.equal(failed.length, 0, `${failed.length} scenario(s) failed`);
+  await runScenarios(t, all, only);
 });

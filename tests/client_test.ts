@@ -11,9 +11,9 @@ import {
   USAGE_TEXT,
 } from "../client.ts";
 import { firewallHint } from "../lib/client_session.ts";
+import { OUR_CLIENT } from "./harness.ts";
 import { RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
 
-const REPO = new URL("..", import.meta.url).pathname;
 const GOOD_KEY = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /** Runs client.ts with `args` and exactly the environment `env` (plus PATH and HOME). */
@@ -21,20 +21,8 @@ async function runClientProcess(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--config",
-      `${REPO}deno.json`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-run",
-      `${REPO}client.ts`,
-      ...args,
-    ],
+  const cmd = new Deno.Command(OUR_CLIENT[0], {
+    args: [...OUR_CLIENT.slice(1), ...args],
     clearEnv: true,
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: "/tmp", NO_COLOR: "1", ...env },
     stdin: "null",

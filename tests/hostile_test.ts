@@ -30,161 +30,32 @@ import { type SyncState, Transport } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { type CapturedDatagram, Prng, Relay } from "./relay.ts";
+import {
+  alive,
+  cleanEnv,
+  clientPid,
+  delay,
+  descendants,
+  OUR_CLIENT,
+  procFile,
+  rssMiB,
+  type Server,
+  startClient,
+  startServer,
+  stopServer,
+  waitGone,
+} from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Harness (the same shape as in resilience_test.ts).
+// Harness (tests/harness.ts): our server with -v, our client in a tmux pane.
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const DENO_RUN = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-prompt",
-  "--config",
-  `${REPO}/deno.json`,
-];
-const OUR_SERVER = [
-  ...DENO_RUN,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-env",
-  "--allow-run",
-  `${REPO}/server.ts`,
-];
-const OUR_CLIENT = [
-  ...DENO_RUN,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-run",
-  `${REPO}/client.ts`,
-];
-const PROMPT = "prompt$ ";
 const PROMPT_RE = /^prompt\$/m;
 const encoder = new TextEncoder();
 
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Collects a stream's text as it arrives (only the newest `keep` characters are kept). */
-class Output {
-  text = "";
-  /** The newest "Rejected datagrams: N" count seen (our server's -v log). */
-  rejected = 0;
-  /** The newest "malformed N" count in that line (instructions the transport dropped). */
-  malformed = 0;
-  /** Every "attached to client at ADDR" seen. */
-  readonly attached: string[] = [];
-  readonly done: Promise<void>;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-
-  constructor(stream: ReadableStream<Uint8Array>, readonly keep = 1 << 20) {
-    const reader = stream.getReader();
-    this.#reader = reader;
-    this.done = (async () => {
-      const decoder = new TextDecoder();
-      let partial = "";
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          const chunk = decoder.decode(value, { stream: true });
-          const lines = (partial + chunk).split("\n");
-          partial = lines.pop()!;
-          for (const line of lines) this.#scan(line);
-          this.text += chunk;
-          if (this.text.length > 2 * this.keep) this.text = this.text.slice(-this.keep);
-        }
-      } catch {
-        // cancelled
-      }
-    })();
-  }
-
-  #scan(line: string): void {
-    const r = /^Rejected datagrams: (\d+)/.exec(line);
-    if (r !== null) this.rejected = Number(r[1]);
-    const m = /malformed (\d+)\)/.exec(line);
-    if (m !== null) this.malformed = Number(m[1]);
-    const a = /attached to client at (\S+)/.exec(line);
-    if (a !== null) this.attached.push(a[1]);
-  }
-
-  async waitFor(pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      const m = pattern.exec(this.text);
-      if (m !== null) return m;
-      if (performance.now() > deadline) {
-        throw new Error(`timed out waiting for ${pattern} in:\n${this.text.slice(-3000)}`);
-      }
-      await delay(50);
-    }
-  }
-
-  async close(ms = 3000): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      this.done.then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) await this.#reader.cancel().catch(() => {});
-    await this.done;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (alive(pid)) {
-    if (performance.now() > deadline) return false;
-    await delay(50);
-  }
-  return true;
-}
-
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift()!;
-    try {
-      const text = Deno.readTextFileSync(`/proc/${p}/task/${p}/children`).trim();
-      const children = text === "" ? [] : text.split(/\s+/).map(Number);
-      out.push(...children);
-      queue.push(...children);
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-function procFile(pid: number, name: string): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/${name}`);
-  } catch {
-    return "";
-  }
-}
-
-/** Resident memory of `pid` in MiB. */
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(procFile(pid, "status"));
-  return m === null ? 0 : Number(m[1]) / 1024;
+/** Our server with -v (its log arrives in `err`; the newest MiB of it is kept). */
+function startVerboseServer(): Promise<Server> {
+  return startServer("ours", { verbose: true, keep: 1 << 20 });
 }
 
 /** Kernel receive drops of the IPv4/IPv6 UDP socket(s) bound to local `port`. */
@@ -208,98 +79,6 @@ function readLines(path: string): string[] {
   } catch {
     return [];
   }
-}
-
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
-  }
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
-}
-
-interface Server {
-  port: number;
-  key: string;
-  pid: number;
-  out: Output;
-  err: Output;
-}
-
-/** Starts our server with -v (its log arrives in `err`). */
-async function startServer(command = ["bash", "--norc", "--noprofile"]): Promise<Server> {
-  const args = [
-    ...OUR_SERVER.slice(1),
-    "new",
-    "-v",
-    "-p",
-    "0",
-    "-i",
-    "127.0.0.1",
-    "--",
-    ...command,
-  ];
-  const child = new Deno.Command(OUR_SERVER[0], {
-    args,
-    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = new Output(child.stdout);
-  const err = new Output(child.stderr);
-  await child.status;
-  try {
-    const connect = await out.waitFor(/MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})/, 10000);
-    const detached = await err.waitFor(/\[mosh-server detached, pid = (\d+)\]/, 10000);
-    return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]), out, err };
-  } catch (e) {
-    const m = /pid = (\d+)/.exec(err.text);
-    if (m) killQuietly(Number(m[1]));
-    await out.close(500);
-    await err.close(500);
-    throw e;
-  }
-}
-
-function killQuietly(pid: number, signal: Deno.Signal = "SIGKILL"): void {
-  try {
-    Deno.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopServer(s: Server | null): Promise<void> {
-  if (s === null) return;
-  if (alive(s.pid)) {
-    killQuietly(s.pid);
-    await waitGone(s.pid, 5000);
-  }
-  await s.out.close();
-  await s.err.close();
-}
-
-async function startClient(port: number, key: string): Promise<Tmux> {
-  return await Tmux.start({
-    command: `${OUR_CLIENT.join(" ")} 127.0.0.1 ${port}; echo CLIENT-EXIT=$?; exec sleep 600`,
-    cols: 80,
-    rows: 24,
-    env: { LANG: "C.UTF-8", MOSH_KEY: key },
-    unsetEnv: ["RUST_BACKTRACE"],
-  });
-}
-
-async function clientPid(t: Tmux): Promise<number> {
-  const pane = Number(await t.display("#{pane_pid}"));
-  for (let i = 0; i < 100; i++) {
-    for (const pid of [pane, ...descendants(pane)]) {
-      if (procFile(pid, "cmdline").split("\0").some((a) => a.endsWith("/client.ts"))) return pid;
-    }
-    await delay(50);
-  }
-  throw new Error(`no client.ts process under pane pid ${pane}`);
 }
 
 /** Types a command and waits for a line of its output (the command computes it, so the typed
@@ -559,7 +338,7 @@ function malformedPayloads(): { name: string; fragments: Uint8Array[] }[] {
 
 Deno.test("hostile: a live server under replay, reflection, random and mutated floods", async (t) => {
   await requireDebianPackages(["tmux"]);
-  const server = await startServer();
+  const server = await startVerboseServer();
   const relay = Relay.start({
     target: { hostname: "127.0.0.1", port: server.port },
     capture: true,
@@ -674,7 +453,7 @@ Deno.test("hostile: a live server under replay, reflection, random and mutated f
 
 Deno.test("hostile: a live client under random and mutated floods", async () => {
   await requireDebianPackages(["tmux"]);
-  const server = await startServer();
+  const server = await startVerboseServer();
   const relay = Relay.start({
     target: { hostname: "127.0.0.1", port: server.port },
     capture: true,
@@ -719,7 +498,7 @@ const hostBytes = (
 ): HostEvent[] => [{ type: "hostbytes", data: encoder.encode(text) }];
 
 Deno.test("hostile: a key holder's malformed and abusive instructions at our server", async (t) => {
-  const server = await startServer();
+  const server = await startVerboseServer();
   const peer = new HandBuilt(
     Connection.client({ key: parseKey(server.key), ip: "127.0.0.1", port: server.port }),
     new UserStream(),
@@ -957,7 +736,7 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our cli
 
 Deno.test("keys: never in a process's argv, the shell's environment or the server's log", async () => {
   await requireDebianPackages(["tmux"]);
-  const server = await startServer();
+  const server = await startVerboseServer();
   const tmux = await startClient(server.port, server.key);
   try {
     await tmux.waitFor(PROMPT_RE, 20000);
@@ -1048,7 +827,7 @@ Deno.test("keys: the client removes MOSH_KEY at start; a bad key is a one-line e
 
 Deno.test("keys: a wrong key gets nothing from the server, which counts the rejections", async () => {
   await requireDebianPackages(["tmux"]);
-  const server = await startServer();
+  const server = await startVerboseServer();
   const tmux = await startClient(server.port, generateKey().printable);
   try {
     await tmux.waitFor(/Nothing received from server on UDP port/, 10000);

@@ -22,257 +22,27 @@
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
 import { Relay } from "./relay.ts";
-import { Tmux } from "./tmux.ts";
+import {
+  alive,
+  clientPid,
+  delay,
+  kill,
+  type Kind,
+  PROMPT,
+  runScenarios,
+  type Server,
+  serverLog,
+  startClient,
+  startServer,
+  stopServer,
+  waitGone,
+} from "./harness.ts";
+import type { Tmux } from "./tmux.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Harness: servers, clients in tmux, process lookups.
+// Harness (tests/harness.ts): servers, clients in tmux, process lookups.
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const DENO_RUN = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  "--no-prompt",
-  "--config",
-  `${REPO}/deno.json`,
-];
-const OUR_SERVER = [
-  ...DENO_RUN,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-env",
-  "--allow-run",
-  `${REPO}/server.ts`,
-];
-const OUR_CLIENT = [
-  ...DENO_RUN,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-run",
-  `${REPO}/client.ts`,
-];
-const PROMPT = "prompt$ ";
 const PROMPT_RE = /^prompt\$/m;
-const SHELL = ["bash", "--norc", "--noprofile"];
-
-type Kind = "ours" | "debian";
-
-/** A timer-safe sleep (no timer outlives it). */
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Collects a stream's text as it arrives. */
-class Output {
-  text = "";
-  readonly done: Promise<void>;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    const reader = stream.getReader();
-    this.#reader = reader;
-    this.done = (async () => {
-      const decoder = new TextDecoder();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          this.text += decoder.decode(value, { stream: true });
-        }
-      } catch {
-        // cancelled
-      }
-    })();
-  }
-
-  /** Waits for `pattern` in the text so far; throws with the text on timeout. */
-  async waitFor(pattern: RegExp, ms: number, what = String(pattern)): Promise<RegExpExecArray> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      const m = pattern.exec(this.text);
-      if (m !== null) return m;
-      if (performance.now() > deadline) {
-        throw new Error(
-          `timed out after ${ms} ms waiting for ${what} in:\n${this.text.slice(-3000)}`,
-        );
-      }
-      await delay(50);
-    }
-  }
-
-  /** Waits up to `ms` for the writers to close the stream, then stops reading. */
-  async close(ms = 3000): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      this.done.then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) await this.#reader.cancel().catch(() => {});
-    await this.done;
-  }
-}
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (alive(pid)) {
-    if (performance.now() > deadline) return false;
-    await delay(50);
-  }
-  return true;
-}
-
-function kill(pid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** Every descendant of `pid` (children first, breadth first). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift()!;
-    let children: number[] = [];
-    try {
-      const text = Deno.readTextFileSync(`/proc/${p}/task/${p}/children`).trim();
-      children = text === "" ? [] : text.split(/\s+/).map(Number);
-    } catch {
-      // gone
-    }
-    out.push(...children);
-    queue.push(...children);
-  }
-  return out;
-}
-
-function cmdline(pid: number): string[] {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter((s) => s !== "");
-  } catch {
-    return [];
-  }
-}
-
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
-  }
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
-}
-
-/** A running mosh server (detached), with everything its foreground and -v log printed. */
-interface Server {
-  kind: Kind;
-  port: number;
-  key: string;
-  pid: number;
-  /** stdout and stderr (with -v, the daemon's log keeps arriving here). */
-  out: Output;
-  err: Output;
-}
-
-interface ServerOptions {
-  verbose?: boolean;
-  env?: Record<string, string>;
-  command?: string[];
-}
-
-/** Starts our server or Debian's as `new [-v] -p 0 -i 127.0.0.1 -- command`. */
-async function startServer(kind: Kind, opts: ServerOptions = {}): Promise<Server> {
-  const argv = kind === "ours" ? OUR_SERVER : ["mosh-server"];
-  const args = [...argv.slice(1), "new", ...(opts.verbose ? ["-v"] : []), "-p", "0", "-i"];
-  args.push("127.0.0.1", "--", ...(opts.command ?? SHELL));
-  const child = new Deno.Command(argv[0], {
-    args,
-    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null", ...opts.env }),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = new Output(child.stdout);
-  const err = new Output(child.stderr);
-  const status = await child.status;
-  try {
-    assert.equal(status.code, 0, `${kind} mosh-server failed:\n${out.text}\n${err.text}`);
-    const connect = await out.waitFor(/MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})/, 10000);
-    const detached = await err.waitFor(/\[mosh-server detached, pid = (\d+)\]/, 10000);
-    return {
-      kind,
-      port: Number(connect[1]),
-      key: connect[2],
-      pid: Number(detached[1]),
-      out,
-      err,
-    };
-  } catch (e) {
-    const m = /pid = (\d+)/.exec(err.text);
-    if (m) kill(Number(m[1]), "SIGKILL");
-    await out.close(500);
-    await err.close(500);
-    throw e;
-  }
-}
-
-/** The server's log so far (stdout and stderr). */
-function serverLog(s: Server): string {
-  return s.out.text + s.err.text;
-}
-
-async function stopServer(s: Server | null): Promise<void> {
-  if (s === null) return;
-  if (alive(s.pid)) {
-    kill(s.pid, "SIGKILL");
-    await waitGone(s.pid, 5000);
-  }
-  await s.out.close();
-  await s.err.close();
-}
-
-/**
- * Our client in a tmux pane, talking to `port`. When it ends the pane shows CLIENT-EXIT=<status>
- * and stays alive (a pane that dies at once sometimes loses the last lines in tmux).
- */
-async function startClient(port: number, key: string, env: Record<string, string> = {}) {
-  const command = `${OUR_CLIENT.join(" ")} 127.0.0.1 ${port}; echo CLIENT-EXIT=$?; exec sleep 600`;
-  return await Tmux.start({
-    command,
-    cols: 80,
-    rows: 24,
-    env: { LANG: "C.UTF-8", MOSH_KEY: key, ...env },
-    unsetEnv: ["RUST_BACKTRACE"],
-  });
-}
-
-/** The pid of the client's Deno process in the pane. */
-async function clientPid(t: Tmux): Promise<number> {
-  const pane = Number(await t.display("#{pane_pid}"));
-  for (let i = 0; i < 100; i++) {
-    for (const pid of [pane, ...descendants(pane)]) {
-      if (cmdline(pid).some((a) => a.endsWith("/client.ts"))) return pid;
-    }
-    await delay(50);
-  }
-  throw new Error(`no client.ts process under pane pid ${pane}`);
-}
 
 /** The screen's 24 rows. */
 async function screenRows(t: Tmux): Promise<string[]> {
@@ -643,20 +413,5 @@ Deno.test("resilience: sessions over loss, roaming, sleep, black holes and serve
     ["SIGTERM ends a live session cleanly (our server)", () => sigtermScenario("ours")],
     ["SIGTERM ends a live session cleanly (Debian's server)", () => sigtermScenario("debian")],
   ];
-  const scenarios = all.filter(([name]) => only === undefined || name.includes(only));
-  const results = await Promise.allSettled(scenarios.map(([name, fn], i) =>
-    t.step({
-      name,
-      // Concurrent steps must not run the per-step sanitizers; the test's own still apply.
-      sanitizeOps: false,
-      sanitizeResources: false,
-      sanitizeExit: false,
-      fn: async () => {
-        await delay(i * 300); // stagger the starts a little on a 2-core machine
-        await fn();
-      },
-    })
-  ));
-  const failed = results.filter((r) => r.status === "rejected" || r.value === false);
-  assert.equal(failed.length, 0, `${failed.length} scenario(s) failed`);
+  await runScenarios(t, all, only);
 });

@@ -12,65 +12,12 @@ import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { Tmux } from "./tmux.ts";
 import { generateStream } from "../bench/workload.ts";
+import { alive, cleanEnv, delay, OUR_SERVER, stopServer, waitGone } from "./harness.ts";
 
-const REPO = new URL("..", import.meta.url).pathname;
-const SERVER = [
-  "run",
-  "--quiet",
-  "--no-prompt",
-  "--config",
-  `${REPO}deno.json`,
-  "--unstable-net",
-  "--allow-net",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-env",
-  "--allow-run",
-  `${REPO}server.ts`,
-];
+/** Our server's argv after the Deno executable. */
+const SERVER = OUR_SERVER.slice(1);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Deno.env.toObject();
-  delete env.RUST_BACKTRACE;
-  delete env.MOSH_SERVER_NETWORK_TMOUT;
-  delete env.MOSH_SERVER_SIGNAL_TMOUT;
-  return { ...env, NO_COLOR: "1", LANG: "C.UTF-8", ...extra };
-}
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (alive(pid)) {
-    if (performance.now() > deadline) return false;
-    await delay(20);
-  }
-  return true;
-}
-
-/** Ends a server we started (if the test did not already) and waits for it to go. */
-async function stopServer(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-  await waitGone(pid, 5000);
-}
 
 interface Started {
   port: number;
@@ -82,7 +29,7 @@ interface Started {
 
 /** Runs the foreground server; returns what it printed and the background server's pid. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await new Deno.Command(OUR_SERVER[0], {
     args: [...SERVER, ...args],
     env: cleanEnv(env),
     clearEnv: true,
@@ -291,7 +238,7 @@ Deno.test("server: a session with the probe client (output, input, resize, repli
     assert.ok(await waitGone(s.pid, 3000), "server still running after the shutdown handshake");
   } finally {
     await probe.close();
-    await stopServer(s.pid);
+    await stopServer(s);
     await Deno.remove(home, { recursive: true });
   }
 });
@@ -312,7 +259,7 @@ Deno.test("server: the shell's exit ends the session with a clean shutdown", asy
     assert.ok(await waitGone(s.pid, 3000));
   } finally {
     await probe.close();
-    await stopServer(s.pid);
+    await stopServer(s);
   }
 });
 
@@ -329,7 +276,7 @@ Deno.test("server: a command that cannot be run is reported on the screen", asyn
     );
   } finally {
     await probe.close();
-    await stopServer(s.pid);
+    await stopServer(s);
   }
 });
 
@@ -351,7 +298,7 @@ Deno.test("server: MOSH_SERVER_NETWORK_TMOUT, SIGUSR1 and bad timeout values", a
     assert.ok(performance.now() - quietSince >= 1000, "exited before the network timeout");
   } finally {
     await probe.close();
-    await stopServer(s.pid);
+    await stopServer(s);
   }
 
   // SIGUSR1 without MOSH_SERVER_SIGNAL_TMOUT always shuts down.
@@ -369,7 +316,7 @@ Deno.test("server: MOSH_SERVER_NETWORK_TMOUT, SIGUSR1 and bad timeout values", a
     assert.ok(await waitGone(t.pid, 3000));
   } finally {
     await probe2.close();
-    await stopServer(t.pid);
+    await stopServer(t);
   }
 });
 
@@ -382,7 +329,7 @@ Deno.test("server: SIGTERM or SIGHUP before any client", async () => {
     Deno.kill(s.pid, "SIGTERM"); // no client: exit at once
     assert.ok(await waitGone(s.pid, 2000));
   } finally {
-    await stopServer(s.pid);
+    await stopServer(s);
   }
 });
 
@@ -428,7 +375,7 @@ async function verboseSession(
     return { log, local: probe.connection.localAddr.port };
   } finally {
     await probe.close();
-    if (pid !== 0) await stopServer(pid);
+    if (pid !== 0) await stopServer({ pid });
     await stderrDone;
   }
 }
@@ -483,7 +430,7 @@ Deno.test("server: a login shell starts in $HOME and shows the motd", async () =
     assert.ok(await waitGone(s.pid, 3000));
   } finally {
     await probe.close();
-    await stopServer(s.pid);
+    await stopServer(s);
     await Deno.remove(home, { recursive: true });
   }
 });
@@ -517,7 +464,7 @@ Deno.test("server: Debian's mosh-client works against our server (in tmux)", asy
     assert.ok(await waitGone(s.pid, 3000));
   } finally {
     await tmux?.kill();
-    await stopServer(s.pid);
+    await stopServer(s);
   }
 });
 

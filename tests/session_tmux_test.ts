@@ -9,81 +9,22 @@
 
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
+import {
+  clientPaneEnv,
+  delay,
+  type Kind,
+  REPO,
+  type Server,
+  startClient,
+  startServer,
+  stopServer,
+  waitGone,
+} from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 
-const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const PROMPT = "prompt$ ";
-const decoder = new TextDecoder();
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (alive(pid)) {
-    if (performance.now() > deadline) return false;
-    await delay(25);
-  }
-  return true;
-}
-
-/** A started mosh server: where to reach it and how to get rid of it. */
-interface Server {
-  port: number;
-  key: string;
-  pid: number;
-}
-
-/**
- * Starts a server in the background as mosh's wrapper would (`new -p 0 -i IP -- bash`), with a
- * known prompt, and reads `MOSH CONNECT` and the detached pid.
- */
-async function startServer(kind: "ours" | "debian", ip: string): Promise<Server> {
-  const program = kind === "ours" ? `${REPO}/bin/mosh-server` : "mosh-server";
-  const env = Deno.env.toObject();
-  delete env.RUST_BACKTRACE;
-  delete env.MOSH_SERVER_NETWORK_TMOUT;
-  delete env.MOSH_SERVER_SIGNAL_TMOUT;
-  const out = await new Deno.Command(program, {
-    args: ["new", "-p", "0", "-i", ip, "--", "bash", "--norc", "--noprofile"],
-    env: { ...env, LANG: "C.UTF-8", NO_COLOR: "1", PS1: PROMPT, HOME: "/tmp" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout);
-  const stderr = decoder.decode(out.stderr);
-  const connect = /MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})/.exec(stdout);
-  const detached = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
-  if (!out.success || !connect || !detached) {
-    if (detached) killQuietly(Number(detached[1]));
-    throw new Error(`${program} did not start (${out.code}):\n${stdout}\n${stderr}`);
-  }
-  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
-}
-
-function killQuietly(pid: number): void {
-  try {
-    Deno.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-async function stopServer(server: Server | null): Promise<void> {
-  if (server === null || !alive(server.pid)) return;
-  killQuietly(server.pid);
-  await waitGone(server.pid, 5000);
+/** Starts a server as mosh's wrapper would (ours through bin/mosh-server) on `ip`. */
+function startServerOn(kind: Kind, ip: string): Promise<Server> {
+  return startServer(kind, { ip, launcher: true });
 }
 
 /**
@@ -175,24 +116,18 @@ async function useSession(t: Tmux, server: Server): Promise<void> {
   assert.ok(await waitGone(server.pid, 5000), "the server exited");
 }
 
-/** The client command for a pane: ours (bin/mosh-client) or Debian's mosh-client. */
-function clientCommand(kind: "ours" | "debian", server: Server, ip: string): string {
-  const program = kind === "ours" ? `${REPO}/bin/mosh-client` : "mosh-client";
-  return `${program} ${ip} ${server.port}; echo CLIENT-EXIT=$?; exec sleep 600`;
+/** A client in a pane: ours (bin/mosh-client) or Debian's mosh-client, talking to `server`. */
+function startClientOn(kind: Kind, server: Server, ip: string): Promise<Tmux> {
+  return startClient(server.port, server.key, { client: kind === "ours" ? "launcher" : kind, ip });
 }
 
-async function runPair(client: "ours" | "debian", server: "ours" | "debian", ip: string) {
+async function runPair(client: Kind, server: Kind, ip: string) {
   await requireDebianPackages(["mosh", "tmux"]);
   let s: Server | null = null;
   let t: Tmux | null = null;
   try {
-    s = await startServer(server, ip);
-    t = await Tmux.start({
-      command: clientCommand(client, s, ip),
-      cols: 80,
-      rows: 24,
-      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
-    });
+    s = await startServerOn(server, ip);
+    t = await startClientOn(client, s, ip);
     await useSession(t, s);
   } finally {
     await t?.kill();
@@ -241,11 +176,8 @@ Deno.test("session: Ctrl-^ . quits a live session cleanly", async () => {
   let s: Server | null = null;
   let t: Tmux | null = null;
   try {
-    s = await startServer("ours", "127.0.0.1");
-    t = await Tmux.start({
-      command: clientCommand("ours", s, "127.0.0.1"),
-      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
-    });
+    s = await startServerOn("ours", "127.0.0.1");
+    t = await startClientOn("ours", s, "127.0.0.1");
     await t.waitFor(/^prompt\$/m, 15000);
     await t.sendKeys("C-^");
     await t.waitFor('Commands: Ctrl-Z suspends, "." quits, "^" gives literal Ctrl-^');
@@ -264,10 +196,7 @@ Deno.test("session: no server: notice, Ctrl-^ . quits at once, firewall hint", a
   // A UDP port that receives but never answers, like a firewalled server.
   const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (silent.addr as Deno.NetAddr).port;
-  const t = await Tmux.start({
-    command: `${REPO}/bin/mosh-client 127.0.0.1 ${port}; echo CLIENT-EXIT=$?; exec sleep 600`,
-    env: { LANG: "C.UTF-8", MOSH_KEY: "AAAAAAAAAAAAAAAAAAAAAA" },
-  });
+  const t = await startClient(port, "AAAAAAAAAAAAAAAAAAAAAA", { client: "launcher" });
   try {
     await t.waitFor(
       `mosh: Nothing received from server on UDP port ${port}. [To quit: Ctrl-^ .]`,
@@ -298,10 +227,10 @@ Deno.test("session: Ctrl-^ Ctrl-Z suspends to the shell, fg resumes with a full 
   let s: Server | null = null;
   let t: Tmux | null = null;
   try {
-    s = await startServer("ours", "127.0.0.1");
+    s = await startServerOn("ours", "127.0.0.1");
     t = await Tmux.start({
       command: "bash --norc --noprofile",
-      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+      ...clientPaneEnv(s.key),
     });
     await t.sendText(`PS1='outer$ '; ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}\r`);
     await t.waitFor(/^prompt\$/m, 15000);
@@ -332,11 +261,11 @@ Deno.test("session: SIGTERM to the client shuts the session down cleanly", async
   let s: Server | null = null;
   let t: Tmux | null = null;
   try {
-    s = await startServer("ours", "127.0.0.1");
+    s = await startServerOn("ours", "127.0.0.1");
     t = await Tmux.start({
       command: `sh -c 'echo $$ > ${dir}/pid; exec ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}'; ` +
         "echo CLIENT-EXIT=$?; exec sleep 600",
-      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
+      ...clientPaneEnv(s.key),
     });
     await t.waitFor(/^prompt\$/m, 15000);
     Deno.kill(Number(await Deno.readTextFile(`${dir}/pid`)), "SIGTERM");
@@ -355,11 +284,8 @@ Deno.test("session: a silent server shows 'Last contact', which goes once it is 
   let s: Server | null = null;
   let t: Tmux | null = null;
   try {
-    s = await startServer("ours", "127.0.0.1");
-    t = await Tmux.start({
-      command: clientCommand("ours", s, "127.0.0.1"),
-      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
-    });
+    s = await startServerOn("ours", "127.0.0.1");
+    t = await startClientOn("ours", s, "127.0.0.1");
     await t.waitFor(/^prompt\$/m, 15000);
     Deno.kill(s.pid, "SIGSTOP");
     try {
@@ -383,11 +309,8 @@ Deno.test("session: quitting after the server died says it did not shut down cle
   let s: Server | null = null;
   let t: Tmux | null = null;
   try {
-    s = await startServer("ours", "127.0.0.1");
-    t = await Tmux.start({
-      command: clientCommand("ours", s, "127.0.0.1"),
-      env: { LANG: "C.UTF-8", MOSH_KEY: s.key },
-    });
+    s = await startServerOn("ours", "127.0.0.1");
+    t = await startClientOn("ours", s, "127.0.0.1");
     await t.waitFor(/^prompt\$/m, 15000);
     await stopServer(s);
     await t.sendKeys("C-^");

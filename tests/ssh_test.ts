@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { requireDebianPackages } from "./deps.ts";
 import { killTagged, startSshd, taggedPids } from "./sshd.ts";
+import { OUR_CLIENT, shellCommand } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 import { shellQuote } from "../lib/wrapper_args.ts";
 
@@ -18,20 +19,7 @@ const REPO = fileURLToPath(new URL("..", import.meta.url));
 
 /** The shell command that runs client.ts (as bin/mosh does, with this Deno). */
 function clientCommand(args: string[]): string {
-  return [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--config",
-    `${REPO}deno.json`,
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-run",
-    `${REPO}client.ts`,
-    ...args,
-  ].map(shellQuote).join(" ");
+  return shellCommand([...OUR_CLIENT, ...args]);
 }
 
 /**

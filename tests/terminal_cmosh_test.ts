@@ -34,6 +34,7 @@ import {
 } from "../lib/protobuf.ts";
 import { parseKey } from "../lib/key.ts";
 import { requireDebianPackages } from "./deps.ts";
+import { alive, delay } from "./harness.ts";
 import { onlcr, VT_CORPUS, type VtScript } from "./vt_corpus.ts";
 
 const COLS = 80, ROWS = 24;
@@ -44,18 +45,6 @@ const QUIET_MS = 500;
 const NO_OUTPUT_MS = 2500;
 const SESSION_TIMEOUT_MS = 15000;
 const PARALLEL = 4;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** True while process `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Runs `mosh-server new -- sh -c 'cat FILE; exec sleep 30'` and returns the host events of the
@@ -166,7 +155,7 @@ async function renderWithMoshServer(
     const start = performance.now();
     for (;;) {
       await send();
-      await sleep(20);
+      await delay(20);
       const now = performance.now();
       // Done once the screen is quiet; a script that leaves the screen blank sends no frame.
       const since = lastChange > 0 ? lastChange : ackedAt + NO_OUTPUT_MS;
@@ -191,7 +180,7 @@ async function renderWithMoshServer(
     const deadline = performance.now() + 3000;
     while (alive(pid) && performance.now() < deadline) {
       await send();
-      await sleep(20);
+      await delay(20);
     }
     if (newest !== U64_MAX && alive(pid)) throw new Error("mosh-server did not shut down");
     return result;

@@ -16,6 +16,7 @@ import {
 } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
+import { alive, kill, waitGone } from "./harness.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -657,15 +658,6 @@ class HostLog implements SyncState<HostLog> {
   subtract(): void {}
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 async function startMoshServer(command: string[]) {
   await requireDebianPackages(["mosh"]);
   const out = await new Deno.Command("mosh-server", {
@@ -692,8 +684,8 @@ async function startMoshServer(command: string[]) {
   });
   const stop = async () => {
     await conn.close();
-    if (alive(pid)) Deno.kill(pid, "SIGKILL");
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    if (alive(pid)) kill(pid);
+    await waitGone(pid, 2000);
   };
   return { pid, conn, tr, stop };
 }
@@ -710,7 +702,7 @@ Deno.test("interop: Debian mosh-server ↔ our transport, server-initiated shutd
     // The shell exited: the server sends state u64(-1), we acknowledge it, and it exits.
     await pump([s.tr], () => s.tr.getLatestRemoteState().num === U64_MAX, 10000);
     await pump([s.tr], () => s.tr.counterpartyShutdownAckSent, 5000);
-    for (let i = 0; i < 100 && alive(s.pid); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitGone(s.pid, 2000);
     assert.ok(!alive(s.pid), "mosh-server still running after our ack of its shutdown");
     assert.ok(screen().echoAck >= 1n, `echo ack ${screen().echoAck}`);
     assert.ok(s.tr.getSentStateAcked() >= 2n, "the server acknowledged our keystrokes");
@@ -732,7 +724,7 @@ Deno.test("interop: Debian mosh-server acknowledges our shutdown", async () => {
     s.tr.startShutdown();
     await pump([s.tr], () => s.tr.shutdownAcknowledged || s.tr.shutdownAckTimedOut(), 12000);
     assert.ok(s.tr.shutdownAcknowledged, "mosh-server did not acknowledge our shutdown");
-    for (let i = 0; i < 100 && alive(s.pid); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitGone(s.pid, 2000);
     assert.ok(!alive(s.pid), "mosh-server still running after acknowledging our shutdown");
   } finally {
     await s.stop();

@@ -29,22 +29,9 @@ import {
   ProtocolError,
 } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
+import { alive, delay, kill, waitGone } from "./harness.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("wire interop: drive Debian's mosh-server through a session and its shutdown", async () => {
   await requireDebianPackages(["mosh"]);
@@ -143,7 +130,7 @@ Deno.test("wire interop: drive Debian's mosh-server through a session and its sh
     const deadline = performance.now() + 15000;
     let acked = ackNum;
     while (performance.now() < deadline && alive(pid)) {
-      await sleep(20);
+      await delay(20);
       if (ourNum === 1n && text().includes(token)) {
         ourNum = 2n; // the shell runs: type a key, which the pty echoes
         await send();
@@ -172,8 +159,8 @@ Deno.test("wire interop: drive Debian's mosh-server through a session and its sh
     socket.close();
     await receiving;
     if (alive(pid)) {
-      Deno.kill(pid, "SIGKILL");
-      for (let i = 0; i < 50 && alive(pid); i++) await sleep(20);
+      kill(pid);
+      await waitGone(pid, 1000);
     }
   }
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { requireDebianPackages } from "./deps.ts";
+import { OUR_CLIENT } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 import { killTagged } from "./sshd.ts";
 import {
@@ -687,20 +688,7 @@ Deno.test("fake_proxy.ts: one line for each failure", async () => {
 
 /** The client.ts command line (as bin/mosh runs it, with this Deno). */
 function clientArgv(args: string[]): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--no-prompt",
-    "--config",
-    `${REPO}deno.json`,
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-run",
-    `${REPO}client.ts`,
-    ...args,
-  ];
+  return [...OUR_CLIENT, ...args];
 }
 
 /** Runs client.ts with `args`, stdin /dev/null, exactly `env` plus PATH and HOME. */
