@@ -8,7 +8,9 @@
  * - Each pass of the loop paints a frame, sleeps until something happens (a datagram, a read
  *   from stdin, a signal, or the earliest timer of the transport and the overlays; at most 250 ms
  *   while no server state has arrived yet), then handles what happened and ticks the transport.
- *   An idle session therefore sleeps in one timer and uses no CPU.
+ *   An idle session therefore sleeps in one timer and uses no CPU. A read that arrives while
+ *   the loop sleeps is handled and painted at once (the predicted echo shows without waiting
+ *   for the loop to come round), then the loop wakes to tick the transport.
  * - Painting: the latest remote screen plus the overlays (prediction, notification bar, title
  *   prefix) is diffed against what was drawn last with `diffFrames`, using the real terminal's
  *   terminfo capabilities, and written with one synchronous write loop. The first frame, Ctrl-L
@@ -25,6 +27,7 @@
  * cancel it), so the caller should end the process with `Deno.exit(status)`.
  */
 
+import { clearImmediate, setImmediate } from "node:timers";
 import { parseKey } from "./key.ts";
 import { Connection } from "./connection.ts";
 import { SEND_MINDELAY_CLIENT, Transport, WAIT_FOREVER } from "./transport.ts";
@@ -93,36 +96,85 @@ export const EXITING_LINE = "[mosh is exiting.]\n";
 
 const encoder = new TextEncoder();
 
-/** A one-shot wake-up: events call `wake()`, the loop awaits `sleep(ms)`. */
-class Waker {
+/** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */
+const SPIN_WAIT = 3;
+/** Waits up to this long (ms) use a timer for all but the last SPIN_WAIT ms, then spin. */
+const PRECISE_WAIT = 25;
+/** After this many sleeps in a row ended by their deadline (no event), spinning stops. */
+const MAX_EXPIRED_IN_A_ROW = 8;
+
+/**
+ * A one-shot wake-up: events call `wake()`, the loop awaits `sleep(ms)`.
+ *
+ * C mosh sleeps in select() with millisecond precision; Deno's `setTimeout(f, n)` fires after a
+ * median n + 1.1 ms (n + 2.1 ms for 0 and 1), which would turn the client's 1 ms SEND_MINDELAY
+ * into 3 ms. So a short wait (at most 3 ms, or the last 3 ms of a wait up to 25 ms) re-checks the
+ * clock on every event-loop turn with `setImmediate` (about 2 µs a turn; I/O is still polled in
+ * between). Longer waits, and every wait after 8 sleeps in a row that no event ended, use a plain
+ * timer, so an idle process never spins.
+ */
+export class Waker {
+  readonly #clock: () => number;
   #resolve: (() => void) | null = null;
   #pending = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  #deadline = 0;
+  #expiredInARow = 0;
 
-  wake(): void {
-    const resolve = this.#resolve;
-    if (resolve) {
-      this.#resolve = null;
-      resolve();
-    } else {
-      this.#pending = true;
-    }
+  /** `clock` is the millisecond clock the deadlines are measured on. */
+  constructor(clock: () => number) {
+    this.#clock = clock;
   }
 
+  /** Ends the current sleep now, or makes the next one return at once. */
+  wake(): void {
+    this.#expiredInARow = 0;
+    if (this.#resolve === null) this.#pending = true;
+    else this.#finish();
+  }
+
+  /** Resolves after `ms` (WAIT_FOREVER: never) or at the next `wake()`, whichever is first. */
   sleep(ms: number): Promise<void> {
     if (this.#pending || ms <= 0) {
       this.#pending = false;
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const timer = ms >= WAIT_FOREVER ? undefined : setTimeout(() => {
-        this.#resolve = null;
-        resolve();
-      }, Math.ceil(ms));
-      this.#resolve = () => {
-        clearTimeout(timer);
-        resolve();
-      };
+      this.#resolve = resolve;
+      if (ms >= WAIT_FOREVER) return;
+      this.#deadline = this.#clock() + ms;
+      if (ms > PRECISE_WAIT || this.#expiredInARow >= MAX_EXPIRED_IN_A_ROW) {
+        this.#timer = setTimeout(this.#expire, Math.ceil(ms));
+      } else if (ms > SPIN_WAIT) {
+        this.#timer = setTimeout(this.#spin, Math.floor(ms) - SPIN_WAIT);
+      } else {
+        this.#immediate = setImmediate(this.#spin);
+      }
     });
+  }
+
+  #spin = (): void => {
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    if (this.#clock() >= this.#deadline) this.#expire();
+    else this.#immediate = setImmediate(this.#spin);
+  };
+
+  #expire = (): void => {
+    this.#timer = undefined;
+    this.#expiredInARow++;
+    this.#finish();
+  };
+
+  #finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    resolve?.();
   }
 }
 
@@ -161,8 +213,9 @@ export async function runClient(opts: ClientOptions): Promise<number> {
   return await session.run();
 }
 
+/** Whole milliseconds, as C mosh keeps time (so the 1 ms SEND_MINDELAY averages 0.5 ms). */
 function clock(): number {
-  return performance.now();
+  return Math.floor(performance.now());
 }
 
 function errorText(e: unknown): string {
@@ -186,7 +239,7 @@ class ClientSession {
   readonly #connection: Connection;
   readonly #paintOptions: DiffOptions;
   readonly #transport: Transport<UserStream, TerminalState>;
-  readonly #waker = new Waker();
+  readonly #waker = new Waker(clock);
   readonly #prediction: PredictionEngine;
   readonly #notification: NotificationEngine;
   readonly #title: TitleEngine;
@@ -200,6 +253,12 @@ class ClientSession {
   /** Bytes to send from one read: at most two per byte read (escape key + byte). */
   readonly #keys = new Uint8Array(2 * READ_SIZE);
   #inputEnded = false;
+  /** True while the loop awaits its sleep: a read may then be handled at once. */
+  #asleep = false;
+  /** Set when input handled outside the loop asked to quit at once (server never reached). */
+  #quitNow = false;
+  /** A bug thrown while handling input outside the loop; the loop rethrows it. */
+  #fault: unknown = null;
   #signals = { winch: false, cont: false, quit: false };
   #startTime: number;
   #lastRemoteNum = 0n;
@@ -263,7 +322,10 @@ class ClientSession {
     try {
       for (;;) {
         this.#paint();
+        this.#asleep = true;
         await this.#waker.sleep(this.#waitTime(clock()));
+        this.#asleep = false;
+        if (this.#fault !== null) throw this.#fault;
         const end = this.#pass(clock());
         if (end !== null) return await this.#finish(end === "clean");
       }
@@ -292,7 +354,7 @@ class ClientSession {
    */
   #pass(now: number): "clean" | "unclean" | null {
     const transport = this.#transport;
-    if (!this.#processInput(now)) return "unclean";
+    if (this.#quitNow || !this.#processInput(now)) return "unclean";
     if (this.#signals.winch) {
       this.#signals.winch = false;
       this.#resize();
@@ -379,8 +441,22 @@ class ClientSession {
       }
       if (n > 0) {
         this.#input.push(buf.slice(0, n));
+        if (this.#asleep && !this.#quitNow) this.#keystrokeNow();
         this.#waker.wake();
       }
+    }
+  }
+
+  /**
+   * A read while the loop sleeps: handle it and paint (the predicted echo) right away instead of
+   * one loop hop later; the woken loop then ticks the transport, as after any read.
+   */
+  #keystrokeNow(): void {
+    try {
+      if (!this.#processInput(clock())) this.#quitNow = true;
+      else this.#paint();
+    } catch (e) {
+      this.#fault ??= e;
     }
   }
 

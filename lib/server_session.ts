@@ -23,6 +23,7 @@
  * warning (see server.ts) instead of refusing to start.
  */
 
+import { clearImmediate, setImmediate } from "node:timers";
 import { Connection } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
@@ -51,6 +52,88 @@ const IDLE_WAKE = 5000;
 const EXEC_FAILURE_LINGER = 3000;
 /** Descriptors checked for Deno's private copies of stdout and stderr. */
 const MAX_FD_SCAN = 1024;
+
+/** Whole milliseconds, as C mosh keeps time (SEND_MINDELAY 8 ms then averages 7.5 ms). */
+function clock(): number {
+  return Math.floor(performance.now());
+}
+
+/** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */
+const SPIN_WAIT = 3;
+/** Waits up to this long (ms) use a timer for all but the last SPIN_WAIT ms, then spin. */
+const PRECISE_WAIT = 25;
+/** After this many sleeps in a row ended by their deadline (no event), spinning stops. */
+const MAX_EXPIRED_IN_A_ROW = 8;
+
+/**
+ * The loop's one-shot wake-up: events call `wake()`, the loop awaits `sleep(ms)`. C sleeps in
+ * select() with millisecond precision, but Deno's `setTimeout(f, n)` fires ~n + 1.1 ms (2.1 ms
+ * for 0), which would add ~1.8 ms to every echo (SEND_MINDELAY 8 ms). So a short wait (at most
+ * 3 ms, or the last 3 ms of one up to 25 ms) re-checks the clock every event-loop turn with
+ * `setImmediate`; longer waits, and all waits after 8 sleeps in a row that no event ended, use a
+ * plain timer, so an idle server never spins. (The same as client_session.ts's Waker.)
+ */
+class Waker {
+  readonly #clock: () => number;
+  #resolve: (() => void) | null = null;
+  #pending = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  #deadline = 0;
+  #expiredInARow = 0;
+
+  constructor(clock: () => number) {
+    this.#clock = clock;
+  }
+
+  wake(): void {
+    this.#expiredInARow = 0;
+    if (this.#resolve === null) this.#pending = true;
+    else this.#finish();
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.#pending || ms <= 0) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+      if (ms >= WAIT_FOREVER) return;
+      this.#deadline = this.#clock() + ms;
+      if (ms > PRECISE_WAIT || this.#expiredInARow >= MAX_EXPIRED_IN_A_ROW) {
+        this.#timer = setTimeout(this.#expire, Math.ceil(ms));
+      } else if (ms > SPIN_WAIT) {
+        this.#timer = setTimeout(this.#spin, Math.floor(ms) - SPIN_WAIT);
+      } else {
+        this.#immediate = setImmediate(this.#spin);
+      }
+    });
+  }
+
+  #spin = (): void => {
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    if (this.#clock() >= this.#deadline) this.#expire();
+    else this.#immediate = setImmediate(this.#spin);
+  };
+
+  #expire = (): void => {
+    this.#timer = undefined;
+    this.#expiredInARow++;
+    this.#finish();
+  };
+
+  #finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    resolve?.();
+  }
+}
 
 const encoder = new TextEncoder();
 
@@ -252,9 +335,7 @@ class ServerSession {
   #plan!: ShellPlan;
 
   // Loop plumbing: one promise to sleep on, woken by any event.
-  #wakeResolve: (() => void) | null = null;
-  #woken = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #waker = new Waker(clock);
 
   // Events recorded by callbacks and consumed by pass().
   #signals: string[] = [];
@@ -278,24 +359,7 @@ class ServerSession {
     this.#rows = rows;
   }
 
-  #wake = (): void => {
-    this.#woken = true;
-    this.#wakeResolve?.();
-  };
-
-  async #sleep(ms: number): Promise<void> {
-    if (this.#woken) {
-      this.#woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      this.#wakeResolve = resolve;
-      this.#timer = setTimeout(resolve, Math.min(Math.max(0, ms), WAIT_FOREVER));
-    });
-    clearTimeout(this.#timer);
-    this.#wakeResolve = null;
-    this.#woken = false;
-  }
+  #wake = (): void => this.#waker.wake();
 
   /** Startup (bind, key, handshake, pty), the loop, and cleanup. */
   async run(): Promise<number> {
@@ -313,6 +377,7 @@ class ServerSession {
         ip: this.#options.bindIp ?? undefined,
         port: this.#options.portRange,
         log,
+        now: clock,
       });
     } catch (e) {
       log(`Network exception: ${e instanceof Error ? e.message : String(e)}`);
@@ -331,6 +396,7 @@ class ServerSession {
       link: this.#connection,
       initialState: this.#terminal,
       initialRemoteState: new UserStream(),
+      now: clock,
       log: this.#verbose ? log : undefined,
     });
 
@@ -356,7 +422,7 @@ class ServerSession {
       if (motd !== "") this.#feedTerminal(encoder.encode(motd));
     }
 
-    this.#startTime = performance.now();
+    this.#startTime = clock();
     this.#connection.listen((payload) => {
       this.#transport.recv(payload);
       this.#wake();
@@ -366,7 +432,7 @@ class ServerSession {
       let failures = 0;
       while (!this.#done) {
         try {
-          this.#pass(performance.now());
+          this.#pass(clock());
         } catch (e) {
           // Never expected; like C's exception handler, report it and keep serving, slowing
           // down after the first few so that a persistent fault cannot spin the CPU.
@@ -374,7 +440,7 @@ class ServerSession {
           if (++failures > 10) await new Promise((r) => setTimeout(r, 100));
         }
         if (this.#done) break;
-        await this.#sleep(this.#timeout(performance.now()));
+        await this.#waker.sleep(this.#timeout(clock()));
       }
     } finally {
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
