@@ -23,7 +23,7 @@
  * warning (see server.ts) instead of refusing to start.
  */
 
-import { clearImmediate, setImmediate } from "node:timers";
+import { Waker } from "./waker.ts";
 import { Connection } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
@@ -38,7 +38,7 @@ import {
 } from "./pty.ts";
 import { parseServerArgs, type ServerOptions } from "./server_args.ts";
 import { TerminalState } from "./terminal_state.ts";
-import { Transport, WAIT_FOREVER } from "./transport.ts";
+import { Transport } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
 
 /** The hidden first argument that makes server.ts run as the background server. */
@@ -56,83 +56,6 @@ const MAX_FD_SCAN = 1024;
 /** Whole milliseconds, as C mosh keeps time (SEND_MINDELAY 8 ms then averages 7.5 ms). */
 function clock(): number {
   return Math.floor(performance.now());
-}
-
-/** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */
-const SPIN_WAIT = 3;
-/** Waits up to this long (ms) use a timer for all but the last SPIN_WAIT ms, then spin. */
-const PRECISE_WAIT = 25;
-/** After this many sleeps in a row ended by their deadline (no event), spinning stops. */
-const MAX_EXPIRED_IN_A_ROW = 8;
-
-/**
- * The loop's one-shot wake-up: events call `wake()`, the loop awaits `sleep(ms)`. C sleeps in
- * select() with millisecond precision, but Deno's `setTimeout(f, n)` fires ~n + 1.1 ms (2.1 ms
- * for 0), which would add ~1.8 ms to every echo (SEND_MINDELAY 8 ms). So a short wait (at most
- * 3 ms, or the last 3 ms of one up to 25 ms) re-checks the clock every event-loop turn with
- * `setImmediate`; longer waits, and all waits after 8 sleeps in a row that no event ended, use a
- * plain timer, so an idle server never spins. (The same as client_session.ts's Waker.)
- */
-class Waker {
-  readonly #clock: () => number;
-  #resolve: (() => void) | null = null;
-  #pending = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #immediate: ReturnType<typeof setImmediate> | undefined;
-  #deadline = 0;
-  #expiredInARow = 0;
-
-  constructor(clock: () => number) {
-    this.#clock = clock;
-  }
-
-  wake(): void {
-    this.#expiredInARow = 0;
-    if (this.#resolve === null) this.#pending = true;
-    else this.#finish();
-  }
-
-  sleep(ms: number): Promise<void> {
-    if (this.#pending || ms <= 0) {
-      this.#pending = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      this.#resolve = resolve;
-      if (ms >= WAIT_FOREVER) return;
-      this.#deadline = this.#clock() + ms;
-      if (ms > PRECISE_WAIT || this.#expiredInARow >= MAX_EXPIRED_IN_A_ROW) {
-        this.#timer = setTimeout(this.#expire, Math.ceil(ms));
-      } else if (ms > SPIN_WAIT) {
-        this.#timer = setTimeout(this.#spin, Math.floor(ms) - SPIN_WAIT);
-      } else {
-        this.#immediate = setImmediate(this.#spin);
-      }
-    });
-  }
-
-  #spin = (): void => {
-    this.#timer = undefined;
-    this.#immediate = undefined;
-    if (this.#clock() >= this.#deadline) this.#expire();
-    else this.#immediate = setImmediate(this.#spin);
-  };
-
-  #expire = (): void => {
-    this.#timer = undefined;
-    this.#expiredInARow++;
-    this.#finish();
-  };
-
-  #finish(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
-    this.#timer = undefined;
-    this.#immediate = undefined;
-    const resolve = this.#resolve;
-    this.#resolve = null;
-    resolve?.();
-  }
 }
 
 const encoder = new TextEncoder();

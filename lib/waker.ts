@@ -1,0 +1,89 @@
+/**
+ * Waker: the main loops' one-shot wake-up, precise to the millisecond. Events call `wake()`, the
+ * loop awaits `sleep(ms)` (mosh's select() timeout, §5.3 and §7.3 timers).
+ *
+ * C mosh sleeps in select() with millisecond precision; Deno's `setTimeout(f, n)` fires after a
+ * median n + 1.1 ms (n + 2.1 ms for 0 and 1), which would turn the client's 1 ms SEND_MINDELAY
+ * into 3 ms and add ~1.8 ms to every server echo. So a wait of at most 2 ms re-checks the clock on
+ * every event-loop turn with `setImmediate` (about 2 µs a turn; I/O is still polled in between),
+ * and a wait of up to 25 ms sleeps on a timer until 2 ms before its deadline (which, firing ~1.1 ms
+ * late, leaves about 1 ms to spin: a busy server spends little CPU on it). Longer waits, and every
+ * wait after 8 sleeps in a row that no event ended, use a plain timer, so an idle process never
+ * spins.
+ */
+
+import { clearImmediate, setImmediate } from "node:timers";
+import { WAIT_FOREVER } from "./transport.ts";
+
+/** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */
+export const SPIN_WAIT = 2;
+/** Waits up to this long (ms) use a timer for all but the last SPIN_WAIT ms, then spin. */
+export const PRECISE_WAIT = 25;
+/** After this many sleeps in a row ended by their deadline (no event), spinning stops. */
+export const MAX_EXPIRED_IN_A_ROW = 8;
+
+/** A one-shot, millisecond-precise wake-up for an event loop (see the module comment). */
+export class Waker {
+  readonly #clock: () => number;
+  #resolve: (() => void) | null = null;
+  #pending = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  #deadline = 0;
+  #expiredInARow = 0;
+
+  /** `clock` is the millisecond clock the deadlines are measured on. */
+  constructor(clock: () => number) {
+    this.#clock = clock;
+  }
+
+  /** Ends the current sleep now, or makes the next one return at once. */
+  wake(): void {
+    this.#expiredInARow = 0;
+    if (this.#resolve === null) this.#pending = true;
+    else this.#finish();
+  }
+
+  /** Resolves after `ms` (WAIT_FOREVER: never) or at the next `wake()`, whichever is first. */
+  sleep(ms: number): Promise<void> {
+    if (this.#pending || ms <= 0) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+      if (ms >= WAIT_FOREVER) return;
+      this.#deadline = this.#clock() + ms;
+      if (ms > PRECISE_WAIT || this.#expiredInARow >= MAX_EXPIRED_IN_A_ROW) {
+        this.#timer = setTimeout(this.#expire, Math.ceil(ms));
+      } else if (ms > SPIN_WAIT) {
+        this.#timer = setTimeout(this.#spin, Math.floor(ms) - SPIN_WAIT);
+      } else {
+        this.#immediate = setImmediate(this.#spin);
+      }
+    });
+  }
+
+  #spin = (): void => {
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    if (this.#clock() >= this.#deadline) this.#expire();
+    else this.#immediate = setImmediate(this.#spin);
+  };
+
+  #expire = (): void => {
+    this.#timer = undefined;
+    this.#expiredInARow++;
+    this.#finish();
+  };
+
+  #finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    resolve?.();
+  }
+}
