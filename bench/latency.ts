@@ -3,7 +3,7 @@
  * Debian's mosh-client, both against the same server, through the same relay, in the same run
  * (mosh-protocol.md §8.4 prediction, §6.3 echo ack, §5 SSP timing).
  *
- *   deno run -A bench/latency_bench.ts [--server=debian|ours|both] [--rtt=0,100,500]
+ *   deno run -A bench/latency.ts [--server=debian|ours|both] [--rtt=0,100,500]
  *     [--targets=shell,vi] [--chars=300] [--interval=60]
  *
  * How it measures: each client runs on a pty this script owns (lib/pty.ts), 80x24, TERM
@@ -49,7 +49,7 @@ type Target = "shell" | "vi";
 function usage(message: string): never {
   console.error(`latency_bench: ${message}`);
   console.error(
-    "usage: deno run -A bench/latency_bench.ts [--server=debian|ours|both] [--rtt=0,100,500] " +
+    "usage: deno run -A bench/latency.ts [--server=debian|ours|both] [--rtt=0,100,500] " +
       "[--targets=shell,vi] [--chars=300] [--interval=60]",
   );
   Deno.exit(2);
