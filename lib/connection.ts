@@ -39,18 +39,15 @@
 import {
   DatagramCodec,
   type DatagramRejections,
+  DEFAULT_SEND_MTU,
+  IPV4_DATAGRAM_MTU,
+  IPV6_DATAGRAM_MTU,
   timestamp16,
   TIMESTAMP_NONE,
   TO_CLIENT,
   TO_SERVER,
 } from "./datagram.ts";
 
-/** Application MTU for IPv4 peers: 1280 − 28 (§2.2). */
-export const IPV4_MTU = 1252;
-/** Application MTU for IPv6 peers: 1280 − 64 (§2.2). */
-export const IPV6_MTU = 1216;
-/** MTU before the family is known and after a send failed with EMSGSIZE (§2.2). */
-export const DEFAULT_SEND_MTU = 500;
 /** RTO bounds, ms. */
 export const MIN_RTO = 50;
 /** RTO bounds, ms. */
@@ -576,7 +573,7 @@ export class Connection {
       : this.#remote.hostname.includes(":")
       ? 6
       : 4;
-    return family === 6 ? IPV6_MTU : IPV4_MTU;
+    return family === 6 ? IPV6_DATAGRAM_MTU : IPV4_DATAGRAM_MTU;
   }
 
   /** Smoothed round-trip time, ms. */

@@ -34,6 +34,12 @@ export const TIMESTAMPS_LENGTH = 4;
 export const MIN_DATAGRAM_LENGTH = 24;
 /** Bytes a datagram adds around its payload: nonce tail, timestamps and tag (8 + 4 + 16). */
 export const DATAGRAM_OVERHEAD = 28;
+/** Datagram MTU for IPv4 peers: 1280 - 28 (IP + UDP headers), §2.2. */
+export const IPV4_DATAGRAM_MTU = 1252;
+/** Datagram MTU for IPv6 peers: 1280 - 64 (IPv6 + two extension headers + UDP), §2.2. */
+export const IPV6_DATAGRAM_MTU = 1216;
+/** Datagram MTU before the address family is known, and after sendto fails with EMSGSIZE. */
+export const DEFAULT_SEND_MTU = 500;
 
 const TWO_32 = 0x1_0000_0000;
 const MAX_SEQ = (1n << 63n) - 1n;

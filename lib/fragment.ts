@@ -20,18 +20,19 @@
  */
 
 import { deflateSync, inflateSync } from "node:zlib";
-import { DATAGRAM_OVERHEAD } from "./datagram.ts";
+import {
+  DATAGRAM_OVERHEAD,
+  DEFAULT_SEND_MTU,
+  IPV4_DATAGRAM_MTU,
+  IPV6_DATAGRAM_MTU,
+} from "./datagram.ts";
+
+export { DEFAULT_SEND_MTU, IPV4_DATAGRAM_MTU, IPV6_DATAGRAM_MTU };
 import { ProtocolError } from "./errors.ts";
 import { decodeInstruction, encodeInstruction, type Instruction } from "./protobuf.ts";
 
 /** Bytes of fragment header: id and final/number. */
 export const FRAGMENT_HEADER_LENGTH = 10;
-/** Datagram MTU for IPv4 peers: 1280 - 28 (IP + UDP headers). */
-export const IPV4_DATAGRAM_MTU = 1252;
-/** Datagram MTU for IPv6 peers: 1280 - 64 (IPv6 + two extension headers + UDP). */
-export const IPV6_DATAGRAM_MTU = 1216;
-/** Datagram MTU before the address family is known, and after sendto fails with EMSGSIZE. */
-export const DEFAULT_SEND_MTU = 500;
 /** Largest chunk in an IPv4 datagram (1252 - 28 - 10). */
 export const IPV4_CHUNK_SIZE = IPV4_DATAGRAM_MTU - DATAGRAM_OVERHEAD - FRAGMENT_HEADER_LENGTH;
 /** Largest chunk in an IPv6 datagram (1216 - 28 - 10). */
