@@ -29,7 +29,7 @@
 
 import { Waker } from "./waker.ts";
 import { parseKey } from "./key.ts";
-import { Connection } from "./connection.ts";
+import { Connection, rejectionReport } from "./connection.ts";
 import { SEND_MINDELAY_CLIENT, Transport } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
 import { TerminalState } from "./terminal_state.ts";
@@ -76,6 +76,8 @@ const CONNECTING_WAKE = 250;
 const CONNECTING_NOTICE_AFTER = 250;
 /** "Timed out waiting for server..." and shutdown after this long (ms). */
 const CONNECTING_TIMEOUT = 15000;
+/** -v: at most one rejected-datagram line a second, ms. */
+const REJECTION_REPORT_INTERVAL = 1000;
 /** Bytes read from stdin at once (C reads up to 16384). */
 const READ_SIZE = 16384;
 
@@ -181,6 +183,10 @@ class ClientSession {
   #startTime: number;
   #lastRemoteNum = 0n;
   #lastIntegrityFailures = 0;
+  /** -v: the rejected-datagram total last reported, and when. */
+  #rejectedSeen = 0;
+  readonly #verbose: boolean;
+  #rejectedReportedAt = -Infinity;
   #listeners: [Deno.Signal, () => void][] = [];
   readonly #connectingNotice: string;
 
@@ -200,7 +206,7 @@ class ClientSession {
     this.#startTime = now;
     this.#connectingNotice = `Nothing received from server on UDP port ${opts.port}.`;
     const { cols, rows } = rt.size();
-    const verbose = (opts.verbose ?? 0) > 0;
+    const verbose = this.#verbose = (opts.verbose ?? 0) > 0;
     this.#transport = new Transport<UserStream, TerminalState>({
       link: connection,
       initialState: new UserStream(),
@@ -312,7 +318,22 @@ class ClientSession {
         now,
       );
     }
+    if (this.#verbose) this.#reportRejections(now, false);
     return null;
+  }
+
+  /**
+   * -v only: the rejected-datagram line on stderr (as the server's -v log has it) when the count
+   * changed, at most once a second so that a flood does not flood the terminal too; `final` (at
+   * exit) reports a change at once.
+   */
+  #reportRejections(now: number, final: boolean): void {
+    const rejected = rejectionReport(this.#connection.stats, this.#transport.stats.malformed);
+    if (rejected.total === this.#rejectedSeen) return;
+    if (!final && now - this.#rejectedReportedAt < REJECTION_REPORT_INTERVAL) return;
+    this.#rejectedSeen = rejected.total;
+    this.#rejectedReportedAt = now;
+    this.#printErr(rejected.line + "\r\n");
   }
 
   /** Starts the shutdown handshake (once) with a permanent notification. */
@@ -533,6 +554,7 @@ class ClientSession {
       // Best effort: the terminal may be gone.
     }
     this.#rt.close();
+    if (this.#verbose) this.#reportRejections(clock(), true);
     if (!connected) this.#printErr(firewallHint(this.#opts.ip, this.#opts.port));
     else if (!clean) this.#printErr(UNCLEAN_SHUTDOWN_NOTE);
     this.#printOut(EXITING_LINE);

@@ -208,6 +208,24 @@ export interface ConnectionStats extends DatagramRejections {
   handlerErrors: number;
 }
 
+/**
+ * Datagrams dropped on arrival (unauthentic, wrong direction, truncated, oversize) plus `malformed`
+ * (authentic but undecodable: the transport's count), and the -v line that reports them. Both
+ * programs print this line when the count changes; tests read the total back from it.
+ */
+export function rejectionReport(
+  stats: ConnectionStats,
+  malformed: number,
+): { total: number; line: string } {
+  const total = stats.tooShort + stats.wrongDirection + stats.integrity + stats.shortPlaintext +
+    stats.oversize + malformed;
+  const line =
+    `Rejected datagrams: ${total} (integrity ${stats.integrity}, short ${stats.tooShort},` +
+    ` direction ${stats.wrongDirection}, plaintext ${stats.shortPlaintext},` +
+    ` oversize ${stats.oversize}, malformed ${malformed})`;
+  return { total, line };
+}
+
 /** Common options of both sides. */
 export interface ConnectionOptions {
   /** The 16-byte session key. */

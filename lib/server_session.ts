@@ -24,7 +24,7 @@
  */
 
 import { Waker } from "./waker.ts";
-import { Connection } from "./connection.ts";
+import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import {
@@ -566,16 +566,10 @@ class ServerSession {
    * the client's state and check that it reproduces the terminal (C's round-trip verification).
    */
   #verboseChecks(): void {
-    const stats = this.#connection.stats;
-    const rejected = stats.tooShort + stats.wrongDirection + stats.integrity +
-      stats.shortPlaintext + stats.oversize + this.#transport.stats.malformed;
-    if (rejected !== this.#rejectedSeen) {
-      log(
-        `Rejected datagrams: ${rejected} (integrity ${stats.integrity}, short ${stats.tooShort},` +
-          ` direction ${stats.wrongDirection}, plaintext ${stats.shortPlaintext},` +
-          ` oversize ${stats.oversize}, malformed ${this.#transport.stats.malformed})`,
-      );
-      this.#rejectedSeen = rejected;
+    const rejected = rejectionReport(this.#connection.stats, this.#transport.stats.malformed);
+    if (rejected.total !== this.#rejectedSeen) {
+      log(rejected.line);
+      this.#rejectedSeen = rejected.total;
     }
     const sent = this.#transport.getSentStateLast();
     if (sent === this.#lastSentNum) return;

@@ -366,6 +366,21 @@ export function serverLog(s: Server): string {
 }
 
 /**
+ * Waits up to `ms` for `pattern` in a server's output (stdout and stderr). Its last lines can
+ * reach us after the process is gone (the pipes are read asynchronously), so match with this
+ * rather than once.
+ */
+export async function waitServerLog(s: Server, pattern: RegExp, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!pattern.test(serverLog(s))) {
+    if (performance.now() > deadline) {
+      assert.match(serverLog(s), pattern);
+    }
+    await delay(50);
+  }
+}
+
+/**
  * Ends a server (SIGKILL unless it is already gone), waits up to 5 s for it to go, and stops
  * reading its output. Accepts any `{ pid }`, and null (nothing started).
  */
@@ -418,6 +433,10 @@ export interface ClientOptions {
   /** The pane's size. Default 80x24. */
   cols?: number;
   rows?: number;
+  /** Options before IP PORT (e.g. ["-v"]). */
+  args?: string[];
+  /** Where the client's stderr goes (a file); default the pane. */
+  stderrFile?: string;
 }
 
 /** The environment options of `Tmux.start` for a client with `key` (and `env`). */
@@ -443,7 +462,13 @@ export async function startClient(
 ): Promise<Tmux> {
   const program = clientProgram(opts.client ?? "ours");
   return await Tmux.start({
-    command: `${program} ${opts.ip ?? "127.0.0.1"} ${port}; echo CLIENT-EXIT=$?; exec sleep 600`,
+    command: [
+      program,
+      ...(opts.args ?? []),
+      opts.ip ?? "127.0.0.1",
+      String(port),
+      ...(opts.stderrFile === undefined ? [] : [`2>${opts.stderrFile}`]),
+    ].join(" ") + "; echo CLIENT-EXIT=$?; exec sleep 600",
     cols: opts.cols ?? 80,
     rows: opts.rows ?? 24,
     ...clientPaneEnv(key, opts.env),

@@ -5,8 +5,7 @@
 // The generators are seeded (tests/relay.ts's Prng), so a failure can be replayed. Datagram counts
 // are checked exactly: every datagram sent either reached the server's socket and shows up in its
 // -v "Rejected datagrams" count, or the kernel dropped it (the socket's drops in /proc/net/udp).
-// The client prints no counters, so at the client the checks are: still running, bounded memory,
-// and the session goes on.
+// The client's -v log reports its rejected count the same way (at most once a second).
 //
 // Where C mosh 1.4.0 aborts (a fragment under 10 bytes, an instruction that does not parse, a
 // throwaway_num past every held state) ours must drop the input, count it and carry on.
@@ -315,12 +314,13 @@ function malformedPayloads(): { name: string; fragments: Uint8Array[] }[] {
   // A varint that never ends.
   const badVarint = Uint8Array.from([0x08, ...new Array(20).fill(0xff)]);
   cases.push({ name: "endless varint", fragments: rawFragments(next(), deflateSync(badVarint)) });
-  // More than 4 MiB of compressed chunks for one instruction, never final.
+  // More than 4 MiB of compressed chunks for one instruction, never final: 7.2 MB, so that it
+  // crosses the limit (once: 3,495 fragments) even if the kernel drops up to 2,500 of them.
   const big = next();
   const chunk = new Uint8Array(1200).fill(0x55);
   cases.push({
     name: "compressed assembly over 4 MiB",
-    fragments: Array.from({ length: 3600 }, (_, n) => fragment(big, n, false, chunk)),
+    fragments: Array.from({ length: 6000 }, (_, n) => fragment(big, n, false, chunk)),
   });
   // A storm of fragment ids: every fragment restarts the assembly.
   cases.push({
@@ -458,8 +458,17 @@ Deno.test("hostile: a live client under random and mutated floods", async () => 
     target: { hostname: "127.0.0.1", port: server.port },
     capture: true,
   });
-  const tmux = await startClient(relay.port, server.key);
+  // The client's -v log (its rejected-datagram count) goes to a file, not over the screen.
+  const log = await Deno.makeTempFile({ prefix: "mosh-hostile-client-" });
+  const tmux = await startClient(relay.port, server.key, { args: ["-v"], stderrFile: log });
   const attacker = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.9", port: 0 });
+  /** The client's newest "Rejected datagrams: N" figure. */
+  const rejected = () => {
+    const text = Deno.readTextFileSync(log);
+    return Number(
+      /Rejected datagrams: (\d+)/.exec(text.slice(text.lastIndexOf("Rejected")))?.[1] ?? 0,
+    );
+  };
   try {
     await tmux.waitFor(PROMPT_RE, 20000);
     await tmux.sendText("seq 1 30\r");
@@ -471,6 +480,7 @@ Deno.test("hostile: a live client under random and mutated floods", async () => 
       .map((c) => c.data);
     const to = { hostname: "127.0.0.1", port: client.port };
     const rss0 = rssMiB(pid);
+    const rejected0 = rejected();
     const dropsBefore = udpDrops(client.port);
     const pool = new Pool(new Prng(21));
     await flood(attacker, to, 100000, 20000, () => randomDatagram(pool));
@@ -478,9 +488,17 @@ Deno.test("hostile: a live client under random and mutated floods", async () => 
     await flood(attacker, to, 100000, 20000, () => mutateDatagram(serverDatagrams, pool));
     assert.ok(alive(pid), "the client survived the mutations");
     await check(tmux, "after-floods", 30000);
+    // Every datagram either reached the client's socket and was counted as rejected, or the
+    // kernel dropped it.
+    const want = rejected0 + 200000 - (udpDrops(client.port) - dropsBefore);
+    const deadline = performance.now() + 10000;
+    while (rejected() !== want && performance.now() < deadline) await delay(200);
+    assert.equal(rejected(), want, "rejected = sent - dropped by the kernel");
     console.log(
-      `client: kernel dropped ${udpDrops(client.port) - dropsBefore} of 200000; ` +
-        `RSS ${rss0.toFixed(0)} -> ${rssMiB(pid).toFixed(0)} MiB`,
+      `client: kernel dropped ${udpDrops(client.port) - dropsBefore} of 200000, ` +
+        `counted ${rejected() - rejected0}; RSS ${rss0.toFixed(0)} -> ${
+          rssMiB(pid).toFixed(0)
+        } MiB`,
     );
     assert.ok(rssMiB(pid) < 400, `client RSS ${rssMiB(pid)} MiB`);
   } finally {
@@ -488,6 +506,7 @@ Deno.test("hostile: a live client under random and mutated floods", async () => 
     await tmux.kill();
     await relay.close();
     await stopServer(server);
+    await Deno.remove(log).catch(() => {});
   }
 });
 
@@ -544,6 +563,13 @@ Deno.test("hostile: a key holder's malformed and abusive instructions at our ser
           : c.name === "fragment-id storm"
           ? 0
           : 1;
+        // The -v line may reach us after the screen did (two channels): wait for the count,
+        // then a moment more in case it overshoots.
+        const deadline = performance.now() + 5000;
+        while (server.err.malformed - before < expected && performance.now() < deadline) {
+          await delay(50);
+        }
+        await delay(200);
         assert.equal(server.err.malformed - before, expected, "malformed count");
         assert.ok(performance.now() - t0 < 20000, "handled in bounded time");
       });

@@ -36,6 +36,7 @@ import {
   startServer,
   stopServer,
   waitGone,
+  waitServerLog,
 } from "./harness.ts";
 import type { Tmux } from "./tmux.ts";
 
@@ -335,7 +336,7 @@ async function networkTimeoutScenario(kind: Kind): Promise<void> {
     assert.ok(await waitGone(s.server.pid, 20000), "the server did not end");
     const took = performance.now() - since;
     assert.ok(took >= 2500, `ended ${took} ms after the client went quiet`);
-    assert.match(serverLog(s.server), /Network idle for \d+ seconds\./);
+    await waitServerLog(s.server, /Network idle for \d+ seconds\./);
   });
 }
 
@@ -359,7 +360,7 @@ async function signalTimeoutScenario(kind: Kind): Promise<void> {
     await t.waitFor("[mosh is exiting.]", 15000);
     await t.waitFor(/^CLIENT-EXIT=0$/m, 5000);
     assert.ok(await waitGone(s.server.pid, 10000), "the server did not end");
-    assert.match(serverLog(s.server), /SIGUSR1|signal/i);
+    await waitServerLog(s.server, /SIGUSR1|signal/i);
   });
 }
 
