@@ -114,9 +114,10 @@ Deno.test("pty: large input is queued and delivered in order", async () => {
   const pty = Pty.open(80, 24);
   try {
     // Raw mode so the 4 KiB canonical line limit does not apply; the child echoes a checksum.
+    // It starts reading only after a pause, so the kernel's buffer fills and the rest must wait.
     pty.spawn({
       file: "sh",
-      argv: ["sh", "-c", "stty raw -echo; echo ready; head -c 200000 | cksum"],
+      argv: ["sh", "-c", "stty raw -echo; echo ready; sleep 0.5; head -c 200000 | cksum"],
       env: baseEnv(),
     });
     await readUntil(pty, /ready/);
