@@ -5,11 +5,13 @@
  * C mosh sleeps in select() with millisecond precision; Deno's `setTimeout(f, n)` fires after a
  * median n + 1.1 ms (n + 2.1 ms for 0 and 1), which would turn the client's 1 ms SEND_MINDELAY
  * into 3 ms and add ~1.8 ms to every server echo. So a wait of at most 2 ms re-checks the clock on
- * every event-loop turn with `setImmediate` (about 2 µs a turn; I/O is still polled in between),
- * and a wait of up to 25 ms sleeps on a timer until 2 ms before its deadline (which, firing ~1.1 ms
- * late, leaves about 1 ms to spin: a busy server spends little CPU on it). Longer waits, and every
- * wait after 8 sleeps in a row that no event ended, use a plain timer, so an idle process never
- * spins.
+ * every event-loop turn with `setImmediate` (I/O is still polled in between), and a wait of up to
+ * 25 ms sleeps on a timer until 2 ms before its deadline (which, firing ~1.1 ms late, leaves about
+ * 1 ms to spin). Each spinning turn first naps up to 0.25 ms in `Atomics.wait` (a CPU-free block
+ * of this thread, precise to ~0.07 ms): a pure spin took a whole core for that millisecond, and on
+ * a 2-core machine that slowed the terminal painting our output (predicted echo 1.2-1.5 ms median
+ * instead of 0.5-0.7 ms in bench/latency.ts). Longer waits, and every wait after 8 sleeps in a row
+ * that no event ended, use a plain timer, so an idle process never spins.
  */
 
 import { clearImmediate, setImmediate } from "node:timers";
@@ -21,6 +23,12 @@ export const SPIN_WAIT = 2;
 export const PRECISE_WAIT = 25;
 /** After this many sleeps in a row ended by their deadline (no event), spinning stops. */
 export const MAX_EXPIRED_IN_A_ROW = 8;
+/**
+ * While spinning, each event-loop turn first naps (blocks the thread, using no CPU) for up to
+ * this long (ms): events are still seen within a nap, and a spin costs a few percent of a core
+ * instead of all of it (which, on a small machine, slows the terminal that shows our output).
+ */
+export const NAP = 0.25;
 
 /** A one-shot, millisecond-precise wake-up for an event loop (see the module comment). */
 export class Waker {
@@ -31,6 +39,8 @@ export class Waker {
   #immediate: ReturnType<typeof setImmediate> | undefined;
   #deadline = 0;
   #expiredInARow = 0;
+  /** Never signalled: Atomics.wait on it is a precise, CPU-free nap. */
+  readonly #nap = new Int32Array(new SharedArrayBuffer(4));
 
   /** `clock` is the millisecond clock the deadlines are measured on. */
   constructor(clock: () => number) {
@@ -67,6 +77,9 @@ export class Waker {
   #spin = (): void => {
     this.#timer = undefined;
     this.#immediate = undefined;
+    const left = this.#deadline - this.#clock();
+    // Atomics.wait overshoots by ~0.07 ms: below that, just take another turn.
+    if (left > 0.1) Atomics.wait(this.#nap, 0, 0, Math.min(NAP, left - 0.07));
     if (this.#clock() >= this.#deadline) this.#expire();
     else this.#immediate = setImmediate(this.#spin);
   };

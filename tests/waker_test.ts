@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import { MAX_EXPIRED_IN_A_ROW, Waker } from "../lib/waker.ts";
 import { WAIT_FOREVER } from "../lib/transport.ts";
 
@@ -56,4 +57,20 @@ Deno.test("waker: an idle loop stops spinning after repeated expiries", async ()
     await w.sleep(0);
   }
   assert.ok(median(samples) < 2.9, `precise again after an event: ${median(samples)} ms`);
+});
+
+Deno.test("waker: the last milliseconds of a precise sleep nap instead of burning the CPU", async () => {
+  const w = new Waker(clock);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < 100; i++) {
+    await w.sleep(2); // spun out entirely (at most SPIN_WAIT)
+    w.wake(); // an event between sleeps: keeps the precise mode on
+    await w.sleep(0);
+  }
+  const wall = performance.now() - t0;
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1000;
+  // A pure spin uses the whole wall time; the naps leave most of it to other processes.
+  assert.ok(cpu < wall * 0.5, `${cpu.toFixed(0)} ms of CPU in ${wall.toFixed(0)} ms`);
 });
