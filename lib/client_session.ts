@@ -183,9 +183,10 @@ class ClientSession {
   #startTime: number;
   #lastRemoteNum = 0n;
   #lastIntegrityFailures = 0;
+  /** -v given: SSP log lines and rejected-datagram counts on stderr. */
+  readonly #verbose: boolean;
   /** -v: the rejected-datagram total last reported, and when. */
   #rejectedSeen = 0;
-  readonly #verbose: boolean;
   #rejectedReportedAt = -Infinity;
   #listeners: [Deno.Signal, () => void][] = [];
   readonly #connectingNotice: string;
