@@ -28,6 +28,7 @@
  */
 
 import { Waker } from "./waker.ts";
+import { HeapHygiene } from "./heap_hygiene.ts";
 import { parseKey } from "./key.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { SEND_MINDELAY_CLIENT, Transport } from "./transport.ts";
@@ -160,6 +161,7 @@ class ClientSession {
   readonly #paintOptions: DiffOptions;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker(clock);
+  readonly #heap = new HeapHygiene(clock());
   readonly #prediction: PredictionEngine;
   readonly #notification: NotificationEngine;
   readonly #title: TitleEngine;
@@ -320,6 +322,7 @@ class ClientSession {
       );
     }
     if (this.#verbose) this.#reportRejections(now, false);
+    this.#heap.tick(now);
     return null;
   }
 

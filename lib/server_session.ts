@@ -24,6 +24,7 @@
  */
 
 import { Waker } from "./waker.ts";
+import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
@@ -259,6 +260,7 @@ class ServerSession {
 
   // Loop plumbing: one promise to sleep on, woken by any event.
   readonly #waker = new Waker(clock);
+  readonly #heap = new HeapHygiene(clock());
 
   // Events recorded by callbacks and consumed by pass().
   #signals: string[] = [];
@@ -559,6 +561,7 @@ class ServerSession {
     // 9. Send what is due.
     transport.tick(now);
     if (this.#verbose) this.#verboseChecks();
+    this.#heap.tick(now);
   }
 
   /**

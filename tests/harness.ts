@@ -50,7 +50,7 @@ export const OUR_SERVER = [
 export const OUR_CLIENT = [
   ...DENO_RUN,
   ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
-  "--v8-flags=--max-semi-space-size=2", // as bin/mosh-client: flat resident memory
+  "--v8-flags=--max-semi-space-size=2,--expose-gc", // as bin/mosh-client: flat resident memory
   `${REPO}/client.ts`,
 ];
 
