@@ -25,10 +25,12 @@ export const PRECISE_WAIT = 25;
 export const MAX_EXPIRED_IN_A_ROW = 8;
 /**
  * While spinning, each event-loop turn first naps (blocks the thread, using no CPU) for up to
- * this long (ms): events are still seen within a nap, and a spin costs a few percent of a core
- * instead of all of it (which, on a small machine, slows the terminal that shows our output).
+ * this long (ms): an event waits at most one nap, and a spin costs ~13% of a core instead of all
+ * of it (which, on a small machine, slows the terminal that shows our output).
  */
 export const NAP = 0.25;
+/** How late (ms) `Atomics.wait` returns, about: naps end this much before the deadline. */
+const NAP_OVERSHOOT = 0.07;
 
 /** A one-shot, millisecond-precise wake-up for an event loop (see the module comment). */
 export class Waker {
@@ -78,8 +80,8 @@ export class Waker {
     this.#timer = undefined;
     this.#immediate = undefined;
     const left = this.#deadline - this.#clock();
-    // Atomics.wait overshoots by ~0.07 ms: below that, just take another turn.
-    if (left > 0.1) Atomics.wait(this.#nap, 0, 0, Math.min(NAP, left - 0.07));
+    // Too close to the deadline for a nap that would overshoot it: just take another turn.
+    if (left > 0.1) Atomics.wait(this.#nap, 0, 0, Math.min(NAP, left - NAP_OVERSHOOT));
     if (this.#clock() >= this.#deadline) this.#expire();
     else this.#immediate = setImmediate(this.#spin);
   };
