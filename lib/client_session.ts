@@ -27,7 +27,7 @@
  * cancel it), so the caller should end the process with `Deno.exit(status)`.
  */
 
-import { Waker } from "./waker.ts";
+import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { parseKey } from "./key.ts";
 import { Connection, rejectionReport } from "./connection.ts";
@@ -132,11 +132,6 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     exact: false,
   });
   return await session.run();
-}
-
-/** Whole milliseconds, as C mosh keeps time (so the 1 ms SEND_MINDELAY averages 0.5 ms). */
-function clock(): number {
-  return Math.floor(performance.now());
 }
 
 function errorText(e: unknown): string {

@@ -23,7 +23,7 @@
  * warning (see server.ts) instead of refusing to start.
  */
 
-import { Waker } from "./waker.ts";
+import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
@@ -53,11 +53,6 @@ const IDLE_WAKE = 5000;
 const EXEC_FAILURE_LINGER = 3000;
 /** Descriptors checked for Deno's private copies of stdout and stderr. */
 const MAX_FD_SCAN = 1024;
-
-/** Whole milliseconds, as C mosh keeps time (SEND_MINDELAY 8 ms then averages 7.5 ms). */
-function clock(): number {
-  return Math.floor(performance.now());
-}
 
 const encoder = new TextEncoder();
 
