@@ -11,7 +11,7 @@ import { Transport, U64_MAX } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { Tmux } from "./tmux.ts";
-import { generateStream } from "../bench/workload.ts";
+import { generateStream } from "./workload.ts";
 import { alive, cleanEnv, delay, OUR_SERVER, stopServer, waitGone } from "./harness.ts";
 
 /** Our server's argv after the Deno executable. */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Terminal } from "../lib/terminal.ts";
 import { CELL_WORDS, FLAG_MULTI, type Framebuffer } from "../lib/framebuffer.ts";
-import { generateStream } from "../bench/workload.ts";
+import { generateStream } from "./workload.ts";
 
 /** xorshift32: small, fast, deterministic. */
 function rng(seed: number) {

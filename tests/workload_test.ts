@@ -1,4 +1,4 @@
-// Tests for bench/workload.ts: byte-exact agreement with shared/workloads/gen-workload.py.
+// Tests for tests/workload.ts: byte-exact agreement with the reference generator gen-workload.py.
 // Reference hashes were produced by the Python script (python3 gen-workload.py ...).
 import assert from "node:assert/strict";
 import {
@@ -7,7 +7,7 @@ import {
   parseFrameDiff,
   sha256Hex,
   STREAM_SIZE,
-} from "../bench/workload.ts";
+} from "./workload.ts";
 
 Deno.test("stream workload: the default 50 MiB stream has the published sha256", async () => {
   const data = generateStream();
