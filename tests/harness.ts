@@ -22,6 +22,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../lib/wrapper_args.ts";
 import { Tmux } from "./tmux.ts";
+import { cleanEnv } from "./clean_env.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Command lines
@@ -71,17 +72,8 @@ export function shellCommand(argv: string[]): string {
   return argv.map(shellQuote).join(" ");
 }
 
-/**
- * This process's environment without anything that changes mosh's behaviour (MOSH_*, TMUX*,
- * RUST_BACKTRACE), with LANG=C.UTF-8 and NO_COLOR=1, then `extra`. For `clearEnv: true`.
- */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
-  }
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
-}
+/** The environment of every process a test starts (its owner is clean_env.ts). */
+export { cleanEnv };
 
 // ---------------------------------------------------------------------------------------------
 // A child's output

@@ -34,7 +34,7 @@ import {
 } from "../lib/protobuf.ts";
 import { parseKey } from "../lib/key.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, delay } from "./harness.ts";
+import { alive, delay, startServer } from "./harness.ts";
 import { onlcr, VT_CORPUS, type VtScript } from "./vt_corpus.ts";
 
 const COLS = 80, ROWS = 24;
@@ -62,31 +62,12 @@ async function renderWithMoshServer(
   const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   let receiving: Promise<void> | null = null;
   try {
-    const out = await new Deno.Command("mosh-server", {
-      args: [
-        "new",
-        "-p",
-        "0",
-        "-i",
-        "127.0.0.1",
-        "--",
-        "sh",
-        "-c",
-        'cat "$0"; exec sleep 30',
-        file,
-      ],
-      env: { LANG: "C.UTF-8", LC_ALL: "C.UTF-8" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    pid = Number(/\[mosh-server detached, pid = (\d+)\]/.exec(stderr)?.[1] ?? 0);
-    const connect = /MOSH CONNECT (\d+) (\S{22})/.exec(stdout);
-    if (!connect || !pid) throw new Error(`mosh-server did not start: ${stdout}${stderr}`);
-    const server = { transport: "udp" as const, hostname: "127.0.0.1", port: Number(connect[1]) };
-    const codec = new DatagramCodec(parseKey(connect[2]), TO_SERVER);
+    const started = await startServer("debian", {
+      command: ["sh", "-c", 'cat "$0"; exec sleep 30', file],
+    });
+    pid = started.pid;
+    const server = { transport: "udp" as const, hostname: "127.0.0.1", port: started.port };
+    const codec = new DatagramCodec(parseKey(started.key), TO_SERVER);
     const fragmenter = new Fragmenter();
     const assembly = new FragmentAssembly();
 

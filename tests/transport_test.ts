@@ -16,7 +16,7 @@ import {
 } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, kill, waitGone } from "./harness.ts";
+import { alive, startServer, stopServer, waitGone } from "./harness.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -660,18 +660,9 @@ class HostLog implements SyncState<HostLog> {
 
 async function startMoshServer(command: string[]) {
   await requireDebianPackages(["mosh"]);
-  const out = await new Deno.Command("mosh-server", {
-    args: ["new", "-p", "0", "-i", "127.0.0.1", "--", ...command],
-    env: { LANG: "C.UTF-8" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const connect = dec.decode(out.stdout).match(/^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\s*$/m);
-  const detached = dec.decode(out.stderr).match(/\[mosh-server detached, pid = (\d+)\]/);
-  assert.ok(connect && detached, `mosh-server did not start: ${dec.decode(out.stderr)}`);
-  const pid = Number(detached[1]);
-  const conn = Connection.client({ key: parseKey(connect[2]), ip: "127.0.0.1", port: +connect[1] });
+  const server = await startServer("debian", { command });
+  const pid = server.pid;
+  const conn = Connection.client({ key: parseKey(server.key), ip: "127.0.0.1", port: server.port });
   const tr = new Transport({
     link: conn,
     initialState: new UserStream(),
@@ -684,8 +675,7 @@ async function startMoshServer(command: string[]) {
   });
   const stop = async () => {
     await conn.close();
-    if (alive(pid)) kill(pid);
-    await waitGone(pid, 2000);
+    await stopServer(server);
   };
   return { pid, conn, tr, stop };
 }

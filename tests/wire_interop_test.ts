@@ -29,31 +29,20 @@ import {
   ProtocolError,
 } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, delay, kill, waitGone } from "./harness.ts";
+import { alive, delay, startServer, stopServer } from "./harness.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
 
 Deno.test("wire interop: drive Debian's mosh-server through a session and its shutdown", async () => {
   await requireDebianPackages(["mosh"]);
   const token = `interop-${crypto.randomUUID().slice(0, 8)}`;
-  const server = await new Deno.Command("mosh-server", {
-    args: ["new", "-p", "0", "-i", "127.0.0.1", "--", "sh", "-c", `echo ${token}; sleep 1`],
-    env: { LANG: "C.UTF-8" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(server.stdout);
-  const stderr = new TextDecoder().decode(server.stderr);
-  const connect = stdout.match(/^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\s*$/m);
-  const detached = stderr.match(/\[mosh-server detached, pid = (\d+)\]/);
-  assert.ok(connect, `no MOSH CONNECT line in: ${stdout}`);
-  assert.ok(detached, `no detached pid in: ${stderr}`);
-  const port = Number(connect[1]);
-  const pid = Number(detached[1]);
+  const server = await startServer("debian", {
+    command: ["sh", "-c", `echo ${token}; sleep 1`],
+  });
+  const { port, pid } = server;
 
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const codec = new DatagramCodec(parseKey(connect[2]), TO_SERVER);
+  const codec = new DatagramCodec(parseKey(server.key), TO_SERVER);
   const fragmenter = new Fragmenter();
   const assembly = new FragmentAssembly();
   const mtu = fragmentMtu(IPV4_DATAGRAM_MTU);
@@ -158,10 +147,7 @@ Deno.test("wire interop: drive Debian's mosh-server through a session and its sh
   } finally {
     socket.close();
     await receiving;
-    if (alive(pid)) {
-      kill(pid);
-      await waitGone(pid, 1000);
-    }
+    await stopServer(server);
   }
 });
 

@@ -1,0 +1,20 @@
+/**
+ * The environment every process a test starts gets: this process's environment without what
+ * would change mosh's behaviour (MOSH_*, TMUX*, RUST_BACKTRACE) or the locale (LANG, LANGUAGE,
+ * LC_*), then LANG=C.UTF-8 and NO_COLOR=1. So the suite behaves the same whatever locale the
+ * developer or CI has set, and a test that wants another locale says so in `extra`.
+ */
+
+/** Variables left out of a test process's environment (besides the MOSH_ and LC_ families). */
+const DROPPED = new Set(["LANG", "LANGUAGE", "RUST_BACKTRACE"]);
+
+/** The clean environment, then `extra`. For `clearEnv: true`. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const k of Object.keys(env)) {
+    if (DROPPED.has(k) || k.startsWith("MOSH_") || k.startsWith("LC_") || k.startsWith("TMUX")) {
+      delete env[k];
+    }
+  }
+  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
+}
