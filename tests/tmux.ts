@@ -48,11 +48,18 @@ export interface CaptureOptions {
 
 let counter = 0;
 
-/** Runs `tmux -L <socket> <args>` and returns its stdout; throws with stderr on failure. */
-async function tmux(socket: string, args: string[], env?: Record<string, string>): Promise<string> {
+/**
+ * Runs `tmux -u -f /dev/null -L <socket> <args>` in the clean environment and returns its stdout;
+ * throws with stderr on failure. For tests that drive a tmux server of their own (many windows).
+ */
+export async function tmux(
+  socket: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
   const cmd = new Deno.Command("tmux", {
     args: ["-u", "-f", "/dev/null", "-L", socket, ...args],
-    env: cleanEnv(env),
+    env: cleanEnv(),
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
