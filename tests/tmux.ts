@@ -52,11 +52,7 @@ let counter = 0;
  * Runs `tmux -u -f /dev/null -L <socket> <args>` in the clean environment and returns its stdout;
  * throws with stderr on failure. For tests that drive a tmux server of their own (many windows).
  */
-export async function tmux(
-  socket: string,
-  args: string[],
-  env?: Record<string, string>,
-): Promise<string> {
+export async function tmux(socket: string, args: string[]): Promise<string> {
   const cmd = new Deno.Command("tmux", {
     args: ["-u", "-f", "/dev/null", "-L", socket, ...args],
     env: cleanEnv(),
