@@ -1,0 +1,61 @@
+// The V8 flags that heap hygiene (lib/heap_hygiene.ts) and the client's flat memory depend on,
+// checked on the running programs: a server daemon started through bin/mosh-server and a client
+// started through bin/mosh-client in a tmux pane must each be a Deno process whose command line
+// carries --expose-gc and --max-semi-space-size=2; and Deno with --v8-flags=--expose-gc must
+// give the program a callable gc (what those flags are for).
+import assert from "node:assert/strict";
+import { requireDebianPackages } from "./deps.ts";
+import {
+  clientPid,
+  cmdline,
+  type Server,
+  startClient,
+  startServer,
+  stopServer,
+} from "./harness.ts";
+import type { Tmux } from "./tmux.ts";
+
+/** The V8 flags on the command line of process `pid` (every --v8-flags=, split at commas). */
+function v8Flags(pid: number): string[] {
+  return cmdline(pid).filter((a) => a.startsWith("--v8-flags=")).flatMap((a) =>
+    a.slice("--v8-flags=".length).split(",")
+  );
+}
+
+/** Asserts that `pid` is a Deno process running `script` with the heap flags. */
+function assertHeapFlags(pid: number, script: string): void {
+  const argv = cmdline(pid);
+  assert.ok(argv.some((a) => a.endsWith(`/${script}`)), `pid ${pid} runs ${argv.join(" ")}`);
+  const flags = v8Flags(pid);
+  assert.ok(flags.includes("--expose-gc"), `${script}: V8 flags ${JSON.stringify(flags)}`);
+  assert.ok(flags.includes("--max-semi-space-size=2"), `${script}: ${JSON.stringify(flags)}`);
+}
+
+Deno.test("v8 flags: Deno's --v8-flags=--expose-gc gives the program a callable gc", async () => {
+  const run = async (flags: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", ...flags, "console.log(typeof globalThis.gc)"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  assert.equal(await run(["--v8-flags=--max-semi-space-size=2,--expose-gc"]), "function");
+  assert.equal(await run([]), "undefined");
+});
+
+Deno.test("v8 flags: the running server daemon and client have them", async () => {
+  await requireDebianPackages(["tmux"]);
+  let s: Server | null = null;
+  let t: Tmux | null = null;
+  try {
+    s = await startServer("ours", { launcher: true });
+    assertHeapFlags(s.pid, "server.ts");
+    t = await startClient(s.port, s.key, { client: "launcher" });
+    await t.waitFor(/^prompt\$/m, 20000);
+    assertHeapFlags(await clientPid(t), "client.ts");
+  } finally {
+    await t?.kill();
+    await stopServer(s);
+  }
+});
