@@ -18,3 +18,23 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   }
   return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
 }
+
+/**
+ * Runs `fn` with this process's environment changed by `vars` (undefined removes a variable),
+ * then restores every one of them. For tests that call a program's main function in-process.
+ */
+export async function withEnv<T>(
+  vars: Record<string, string | undefined>,
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  const saved = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  const apply = (entries: Iterable<readonly [string, string | undefined]>) => {
+    for (const [k, v] of entries) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  };
+  apply(Object.entries(vars));
+  try {
+    return await fn();
+  } finally {
+    apply(saved);
+  }
+}

@@ -12,6 +12,7 @@ import {
 } from "../client.ts";
 import { firewallHint } from "../lib/client_session.ts";
 import { OUR_CLIENT } from "./harness.ts";
+import { withEnv } from "./clean_env.ts";
 import { RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
 
 const GOOD_KEY = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -203,30 +204,13 @@ Deno.test("process: --help and --version", async () => {
 });
 
 Deno.test("clientMain removes MOSH_KEY from the environment at once", async () => {
-  const saved = {
-    key: Deno.env.get("MOSH_KEY"),
-    mode: Deno.env.get("MOSH_PREDICTION_DISPLAY"),
-    lang: Deno.env.get("LANG"),
-  };
-  try {
-    Deno.env.set("MOSH_KEY", GOOD_KEY);
-    Deno.env.set("MOSH_PREDICTION_DISPLAY", "bogus");
-    Deno.env.set("LANG", "C.UTF-8");
+  const vars = { MOSH_KEY: GOOD_KEY, MOSH_PREDICTION_DISPLAY: "bogus", LC_ALL: "C.UTF-8" };
+  await withEnv(vars, async () => {
     const p = capture();
     assert.equal(await clientMain(["127.0.0.1", "60001"], p), 1);
     assert.equal(p.text.err, "Unknown prediction mode bogus.\n");
     assert.equal(Deno.env.get("MOSH_KEY"), undefined);
-  } finally {
-    for (
-      const [name, value] of [["MOSH_KEY", saved.key], [
-        "MOSH_PREDICTION_DISPLAY",
-        saved.mode,
-      ], ["LANG", saved.lang]] as const
-    ) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
-  }
+  });
 });
 
 Deno.test("firewall hint wording", () => {
