@@ -484,6 +484,43 @@ export async function clientPid(t: Tmux, ms = 15000): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sessions
+
+/** Options of `withSession`. */
+export interface SessionOptions {
+  /** Which server. Default ours, started through bin/mosh-server as the mosh wrapper does. */
+  server?: Kind;
+  /** Which client. Default ours through bin/mosh-client. */
+  client?: ClientKind;
+  /** The address the server binds and the client talks to. Default 127.0.0.1. */
+  ip?: string;
+  /** Starts the pane another way (the default is `startClient`). */
+  pane?: (server: Server) => Promise<Tmux>;
+}
+
+/**
+ * Starts a server and, in a tmux pane, a client connected to it; runs `body` with both; then
+ * ends the pane and the server, however `body` ended.
+ */
+export async function withSession<T>(
+  opts: SessionOptions,
+  body: (server: Server, pane: Tmux) => Promise<T>,
+): Promise<T> {
+  const ip = opts.ip ?? "127.0.0.1";
+  const server = await startServer(opts.server ?? "ours", { ip, launcher: true });
+  let pane: Tmux | null = null;
+  try {
+    pane = opts.pane
+      ? await opts.pane(server)
+      : await startClient(server.port, server.key, { client: opts.client ?? "launcher", ip });
+    return await body(server, pane);
+  } finally {
+    await pane?.kill();
+    await stopServer(server);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Scenarios
 
 /**

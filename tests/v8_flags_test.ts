@@ -5,15 +5,7 @@
 // give the program a callable gc (what those flags are for).
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
-import {
-  clientPid,
-  cmdline,
-  type Server,
-  startClient,
-  startServer,
-  stopServer,
-} from "./harness.ts";
-import type { Tmux } from "./tmux.ts";
+import { clientPid, cmdline, withSession } from "./harness.ts";
 
 /** The V8 flags on the command line of process `pid` (every --v8-flags=, split at commas). */
 function v8Flags(pid: number): string[] {
@@ -46,16 +38,9 @@ Deno.test("v8 flags: Deno's --v8-flags=--expose-gc gives the program a callable 
 
 Deno.test("v8 flags: the running server daemon and client have them", async () => {
   await requireDebianPackages(["tmux"]);
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServer("ours", { launcher: true });
-    assertHeapFlags(s.pid, "server.ts");
-    t = await startClient(s.port, s.key, { client: "launcher" });
-    await t.waitFor(/^prompt\$/m, 20000);
-    assertHeapFlags(await clientPid(t), "client.ts");
-  } finally {
-    await t?.kill();
-    await stopServer(s);
-  }
+  await withSession({}, async (server, pane) => {
+    assertHeapFlags(server.pid, "server.ts");
+    await pane.waitFor(/^prompt\$/m, 20000);
+    assertHeapFlags(await clientPid(pane), "client.ts");
+  });
 });
