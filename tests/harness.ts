@@ -483,6 +483,19 @@ export async function clientPid(t: Tmux, ms = 15000): Promise<number> {
   }
 }
 
+/** Runs `body` with a new temporary directory, and removes the directory however it ended. */
+export async function withTempDir<T>(
+  body: (dir: string) => Promise<T>,
+  prefix = "mosh-test-",
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sessions
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { requireDebianPackages } from "./deps.ts";
-import { OUR_CLIENT } from "./harness.ts";
+import { OUR_CLIENT, withTempDir } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 import { killTagged } from "./sshd.ts";
 import { shellQuote } from "../lib/wrapper_args.ts";
@@ -257,8 +257,7 @@ Deno.test("client.ts: a jump host needs --experimental-remote-ip=remote", async 
 });
 
 Deno.test("client.ts: the built-in client needs a terminal and says so before ssh", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     // An ssh that would record being run: it must not be.
     await script(`${dir}/ssh`, `touch ${dir}/ran\n`);
     const r = await runWrapperProcess([`--ssh=${dir}/ssh`, "host"]);
@@ -268,9 +267,7 @@ Deno.test("client.ts: the built-in client needs a terminal and says so before ss
       "mosh: standard input is not a terminal (mosh is for interactive sessions).\n",
     );
     await assert.rejects(Deno.stat(`${dir}/ran`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 async function script(path: string, body: string): Promise<void> {
@@ -297,8 +294,7 @@ function nulList(text: string): string[] {
 }
 
 Deno.test("client.ts --client: ssh's exact argv, the -# line, MOSH_KEY in the environment", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await script(
       `${dir}/ssh`,
       `printf '%s\\0' "$@" > ${dir}/ssh-args
@@ -351,14 +347,11 @@ echo "after connect: not shown"
       "MOSH_PREDICTION_DISPLAY=always",
       "MOSH_PREDICTION_OVERWRITE=yes",
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("client.ts --experimental-remote-ip=remote: the address from SSH_CONNECTION", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await script(
       `${dir}/ssh`,
       `printf '%s\\0' "$@" > ${dir}/ssh-args
@@ -391,9 +384,7 @@ printf 'MOSH CONNECT 60010 ${KEY}\\r\\n'
       "192.0.2.44",
       "60010",
     ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("client.ts --local: the server runs in $HOME without SSH_CONNECTION", async () => {
@@ -519,8 +510,7 @@ Deno.test("failure: ssh itself cannot be run", async () => {
 });
 
 Deno.test("failure: no MOSH CONNECT (the server printed something else)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await script(`${dir}/server`, "echo 'mosh-server: command not found (pretend)'\nexit 127\n");
     const r = await inTerminal(["--local", `--server=${dir}/server`, "127.0.0.1"]);
     assert.equal(r.status, 10, r.screen);
@@ -530,9 +520,7 @@ Deno.test("failure: no MOSH CONNECT (the server printed something else)", async 
     );
     // It is said once, in the error line, not also on a line of its own.
     assert.equal(r.screen.split("command not found (pretend)").length, 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("failure: a server command that exits but leaves its output open", async () => {
@@ -554,8 +542,7 @@ Deno.test("failure: a server command that exits but leaves its output open", asy
 });
 
 Deno.test("failure: the server is missing on the other side of ssh", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     // An "ssh" that runs the remote command locally, like a host without mosh-server.
     await script(
       `${dir}/ssh`,
@@ -571,14 +558,11 @@ Deno.test("failure: the server is missing on the other side of ssh", async () =>
       r.screen,
       /^mosh: Did not find mosh server startup message\. \(Have you installed mosh on your server\?\) Last output: ".*no-such-mosh-server: not found"$/m,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("failure: MOSH CONNECT but no MOSH IP (ProxyCommand overridden)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await script(`${dir}/ssh`, `printf 'MOSH CONNECT 60001 ${KEY}\\r\\n'\n`);
     const r = await inTerminal([`--ssh=${dir}/ssh`, "host"]);
     assert.equal(r.status, 10, r.screen);
@@ -586,14 +570,11 @@ Deno.test("failure: MOSH CONNECT but no MOSH IP (ProxyCommand overridden)", asyn
       r.screen,
       /^mosh: Did not find remote IP address \(is SSH ProxyCommand disabled\?\)\.$/m,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("failure: malformed MOSH lines", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await script(
       `${dir}/ssh`,
       `echo "MOSH IP 127.0.0.1" >&2\nprintf 'MOSH CONNECT 600x1 ${KEY}\\r\\n'\nexec sleep 30\n`,
@@ -612,9 +593,7 @@ Deno.test("failure: malformed MOSH lines", async () => {
     const twice = await inTerminal([`--ssh=${dir}/ssh2`, "host"]);
     assert.equal(twice.status, 10, twice.screen);
     assert.match(twice.screen, /^mosh: detected attempt to redefine MOSH IP\.$/m);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("failure: UDP blocked: the client's notice and the firewall hint", async () => {
