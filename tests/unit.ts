@@ -8,9 +8,11 @@
  * A test file belongs here when it passes under those permissions; one that needs more stays
  * out, or has its pure part split into a file of its own (wrapper_args_test.ts beside
  * wrapper_test.ts, transport_test.ts beside transport_udp_test.ts, display_test.ts beside
- * display_cmosh_test.ts, server_session_test.ts beside server_test.ts).
+ * display_cmosh_test.ts, server_session_test.ts beside server_test.ts, client_args_test.ts and
+ * real_terminal_test.ts beside client_test.ts).
  */
 
+import "./client_args_test.ts";
 import "./datagram_test.ts";
 import "./display_test.ts";
 import "./escape_key_test.ts";
@@ -22,6 +24,7 @@ import "./ocb_test.ts";
 import "./parser_test.ts";
 import "./prediction_test.ts";
 import "./protobuf_test.ts";
+import "./real_terminal_test.ts";
 import "./server_args_test.ts";
 import "./server_session_test.ts";
 import "./terminal_fuzz_test.ts";
