@@ -28,15 +28,9 @@ import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { decodeUserMessage } from "./protobuf.ts";
-import {
-  duplicateFd,
-  fdTarget,
-  localeCodeset,
-  passwdEntry,
-  Pty,
-  PtyError,
-  redirectToDevNull,
-} from "./pty.ts";
+import { duplicateFd, fdTarget, redirectToDevNull } from "./fds.ts";
+import { Pty, PtyError } from "./pty.ts";
+import { localeCodeset, passwdEntry } from "./system_info.ts";
 import { parseServerArgs, type ServerOptions } from "./server_args.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { Transport } from "./transport.ts";
