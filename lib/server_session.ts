@@ -45,6 +45,8 @@ export const NO_CONNECTION_TIMEOUT = 60000;
 const IDLE_WAKE = 5000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
 const EXEC_FAILURE_LINGER = 3000;
+/** Above this many bytes of input queued for the shell, new client states are not taken. */
+export const PTY_INPUT_QUEUE_LIMIT = 1 << 20;
 /** Descriptors checked for Deno's private copies of stdout and stderr. */
 const MAX_FD_SCAN = 1024;
 
@@ -338,6 +340,8 @@ class ServerSession {
 
     this.#startTime = clock();
     this.#connection.listen((payload) => {
+      // Back-pressure: no new client state while the shell has not read what it got.
+      this.#transport.holdRemoteStates = this.#pty.pendingWrite > PTY_INPUT_QUEUE_LIMIT;
       this.#transport.recv(payload);
       this.#wake();
     });
