@@ -363,6 +363,7 @@ export function localeSettings(env: Record<string, string | undefined>): string[
 /** Characters a `[user@]host` never needs that a shell would interpret (the ProxyCommand runs
  * through a shell with the host in it): whitespace, quotes, `$`, backquote, `\\`, `;&|<>()`,
  * globs, braces, `!`, `#`, `~` and control characters. IPv6 colons and `%zone` pass. */
+// deno-lint-ignore no-control-regex -- control characters are exactly what is refused
 const SHELL_METACHARACTERS = /[\s\x00-\x1f\x7f'"`$\\;&|<>(){}*?[\]!#~]/;
 
 /**
