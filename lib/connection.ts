@@ -621,13 +621,17 @@ export class Connection {
     return { ...this.#codec.rejected, ...this.#stats };
   }
 
-  /** Closes every socket and waits for pending sends and receive loops to finish. */
+  /**
+   * Closes every socket, waits for pending sends and receive loops to finish, then wipes the key
+   * material (the codec's `wipe`).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#draining;
     for (const socket of this.#sockets) closeSocket(socket);
     await Promise.all([...this.#loops]);
+    this.#codec.wipe();
   }
 }
 

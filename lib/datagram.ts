@@ -204,9 +204,19 @@ export class DatagramCodec {
   }
 
   /**
+   * Zeroes the key material and the plaintext buffer (when the connection ends); `seal` and
+   * `open` throw afterwards.
+   */
+  wipe(): void {
+    this.#cipher.wipe();
+    this.#plain.fill(0);
+  }
+
+  /**
    * Authenticates and decrypts one received datagram. Returns null, and counts the reason in
    * `rejected`, for a datagram that is too short, has this side's own direction bit, fails
-   * authentication, or holds fewer than 4 plaintext bytes. Never throws for any input bytes.
+   * authentication, or holds fewer than 4 plaintext bytes. Never throws for any input bytes (only
+   * after `wipe()`).
    */
   open(datagram: Uint8Array): OpenedDatagram | null {
     if (datagram.length < MIN_DATAGRAM_LENGTH) {
