@@ -45,7 +45,7 @@
  * @module
  */
 
-// Crypto and framing (mosh-protocol.md §1-§4).
+// Crypto and framing (docs/PROTOCOL.md §1-§4).
 export { type Ocb, ocb, OCB_NONCE_LENGTH, OCB_TAG_LENGTH } from "./lib/ocb.ts";
 export {
   generateKey,

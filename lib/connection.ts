@@ -1,5 +1,5 @@
 /**
- * The network connection under SSP (mosh-protocol.md §2, §1.4): UDP sockets, sealing and opening
+ * The network connection under SSP (docs/PROTOCOL.md §2, §1.4): UDP sockets, sealing and opening
  * datagrams, timestamps and the round-trip estimate, server binding and roaming, the server's
  * association timeout, and the client's port hopping.
  *

@@ -1,5 +1,5 @@
 /**
- * Sealing and opening mosh datagrams (mosh-protocol.md §1.2-1.4 and §2.1).
+ * Sealing and opening mosh datagrams (docs/PROTOCOL.md §1.2-1.4 and §2.1).
  *
  * On the wire a datagram is
  *

@@ -1,5 +1,5 @@
 /**
- * Error classes shared by the wire layers (mosh-protocol.md §1, §3, §4).
+ * Error classes shared by the wire layers (docs/PROTOCOL.md §1, §3, §4).
  *
  * Each class names one kind of failure so a caller can tell "drop this datagram and count it"
  * (ProtocolError, CryptoError) from a programming error (TypeError, RangeError):

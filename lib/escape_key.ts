@@ -1,5 +1,5 @@
 /**
- * The escape key of mosh-client (mosh-protocol.md §8.1): Ctrl-^ by default, chosen with
+ * The escape key of mosh-client (docs/PROTOCOL.md §8.1): Ctrl-^ by default, chosen with
  * MOSH_ESCAPE_KEY, followed by "." to quit, Ctrl-Z to suspend, or the pass key to type the
  * escape key itself. Pure logic: `EscapeKeyHandler.feed(byte)` says what to do with each byte
  * typed and the client does it.

@@ -1,5 +1,5 @@
 /**
- * Fragmentation, reassembly and compression of SSP instructions (mosh-protocol.md §3, §2.2).
+ * Fragmentation, reassembly and compression of SSP instructions (docs/PROTOCOL.md §3, §2.2).
  *
  * An Instruction is serialized (protobuf.ts), compressed as a zlib stream (RFC 1950, default
  * level, the same bytes as C's compress()) and cut into fragments, each

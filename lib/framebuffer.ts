@@ -1,6 +1,6 @@
 /**
  * Framebuffer: the cells, rows and displayed state of a terminal screen
- * (mosh-protocol.md §9.5, "Framebuffer model and equality").
+ * (docs/PROTOCOL.md §9.5, "Framebuffer model and equality").
  *
  * A row is one Uint32Array with four words per cell, so copying a row is one
  * `slice()` and comparing two rows is one tight loop:
@@ -189,7 +189,7 @@ export class Framebuffer {
     );
   }
 
-  /** Equality of mosh-protocol.md §9.5 (rows by generation and cells). */
+  /** Equality of docs/PROTOCOL.md §9.5 (rows by generation and cells). */
   equals(o: Framebuffer): boolean {
     if (this === o) return true;
     if (

@@ -1,5 +1,5 @@
 /**
- * The mosh session key (mosh-protocol.md §1.1): 16 random bytes, printed as standard base64 with
+ * The mosh session key (docs/PROTOCOL.md §1.1): 16 random bytes, printed as standard base64 with
  * the trailing "==" removed, i.e. exactly 22 characters. Parsing is strict, like mosh's
  * Base64Key: the string must be 22 characters of the alphabet A-Z a-z 0-9 + / and must re-encode
  * to itself, so the last character carries 2 data bits and 4 zero bits (one of A, Q, g, w).

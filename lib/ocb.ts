@@ -1,5 +1,5 @@
 /**
- * AES-128-OCB3 authenticated encryption (RFC 7253), as used by mosh (mosh-protocol.md §1.1).
+ * AES-128-OCB3 authenticated encryption (RFC 7253), as used by mosh (docs/PROTOCOL.md §1.1).
  *
  * OCB encrypts each 16-byte block i as C_i = Offset_i ^ E_K(P_i ^ Offset_i), with
  * Offset_i = Offset_{i-1} ^ L_{ntz(i)}. Offset_0 comes from the nonce (RFC 7253 §4.2): with

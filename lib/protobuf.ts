@@ -1,5 +1,5 @@
 /**
- * A small hand-written proto2 codec for mosh's three message types (mosh-protocol.md §4):
+ * A small hand-written proto2 codec for mosh's three message types (docs/PROTOCOL.md §4):
  *
  * - TransportBuffers.Instruction (§4.1): the SSP instruction carried in every fragment.
  * - ClientBuffers.UserMessage (§4.2): the client's keystrokes and resizes.

@@ -1,5 +1,5 @@
 /**
- * The mosh-server command line (mosh-protocol.md §7.1, §2.4 step 1), parsed the way mosh-server
+ * The mosh-server command line (docs/PROTOCOL.md §7.1, §2.4 step 1), parsed the way mosh-server
  * 1.4.0 parses it, messages included:
  *
  *   mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE]

@@ -1,6 +1,6 @@
 /**
  * The terminal emulator: mosh 1.4.0's `Terminal::Emulator` on our framebuffer rows
- * (mosh-protocol.md §9.3 "Dispatch tables", §9.4 "Printing", §9.5 resize, §9.6 "User-input
+ * (docs/PROTOCOL.md §9.3 "Dispatch tables", §9.4 "Printing", §9.5 resize, §9.6 "User-input
  * translation").
  *
  * `Terminal` implements the parser's handler (lib/parser.ts) and keeps mosh's drawing state:

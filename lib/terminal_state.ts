@@ -1,5 +1,5 @@
 /**
- * The server-to-client synchronised state, mosh's `Complete` (mosh-protocol.md §6.2), and the
+ * The server-to-client synchronised state, mosh's `Complete` (docs/PROTOCOL.md §6.2), and the
  * server's echo-ack bookkeeping (§6.3).
  *
  * A `TerminalState` is a terminal emulator plus `echoAck`, the newest client input state known to

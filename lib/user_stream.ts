@@ -1,5 +1,5 @@
 /**
- * The client's synchronised state, mosh's `UserStream` (mosh-protocol.md §6.1): the sequence of
+ * The client's synchronised state, mosh's `UserStream` (docs/PROTOCOL.md §6.1): the sequence of
  * everything the user did, as events "one input byte" and "resize to W×H".
  *
  * - `diffFrom(existing)`: `existing` is a prefix of this stream; the events after it become a
