@@ -121,7 +121,10 @@ export class EscapeKeyHandler {
   /** The last byte typed was CR or LF; false at session start. */
   #lineStart = false;
 
-  /** @param config the key, e.g. parseEscapeKey(Deno.env.get("MOSH_ESCAPE_KEY")) */
+  /**
+   * A handler at the start of a session (no CR or LF typed yet).
+   * @param config the key, e.g. parseEscapeKey(Deno.env.get("MOSH_ESCAPE_KEY"))
+   */
   constructor(config: EscapeKey = makeEscapeKey(DEFAULT_ESCAPE_KEY)) {
     this.config = config;
   }

@@ -74,7 +74,10 @@ export class NotificationEngine {
   #messageIsNetworkError = false;
   #showQuitKeystroke = true;
 
-  /** @param now the current time: the link counts as fresh at start */
+  /**
+   * A bar with no message.
+   * @param now the current time: the link counts as fresh at start
+   */
   constructor(now: number) {
     this.#lastWordFromServer = now;
     this.#lastAckedState = now;

@@ -246,7 +246,10 @@ export class PredictionEngine {
   #csiPlain = true;
   #lastByte = -1;
 
-  /** @param options display mode (default adaptive) and overwrite prediction (default off) */
+  /**
+   * An engine with no predictions yet.
+   * @param options display mode (default adaptive) and overwrite prediction (default off)
+   */
   constructor(options: PredictionOptions = {}) {
     const mode = options.mode ?? "adaptive";
     if (!PREDICTION_MODES.includes(mode)) {

@@ -46,10 +46,13 @@ export class TerminalState {
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   *
    * const server = new TerminalState(80, 24);
    * server.terminal.write("hello");
    * const client = new TerminalState(80, 24);
    * client.applyString(server.diffFrom(client));
+   * assert.equal(client.terminal.screenText(), server.terminal.screenText());
    * ```
    */
   constructor(cols: number | Terminal, rows?: number, echoAck = 0n) {
