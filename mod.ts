@@ -2,7 +2,8 @@
  * mosh, the mobile shell, as a Deno library: the pieces of C mosh 1.4.0's State
  * Synchronization Protocol and its terminal, wire-compatible with C mosh.
  *
- * The layers, in the order data flows (see ARCHITECTURE.md):
+ * The protocol is described in docs/PROTOCOL.md; the section numbers (§) in this file and in
+ * `lib/` refer to it. The layers, in the order data flows (see ARCHITECTURE.md):
  * - crypto and framing: {@link ocb}, {@link parseKey}, {@link DatagramCodec},
  *   {@link Fragmenter} / {@link FragmentAssembly}, the protobuf codec;
  * - the network and SSP: {@link Connection}, {@link Transport}, and the two
