@@ -1,5 +1,5 @@
 /**
- * Sealing and opening mosh datagrams (mosh-protocol.md §1.2-1.4 and §2.1).
+ * Sealing and opening mosh datagrams (docs/PROTOCOL.md §1.2-1.4 and §2.1).
  *
  * On the wire a datagram is
  *
@@ -39,7 +39,7 @@ export const IPV4_DATAGRAM_MTU = 1252;
 /** Datagram MTU for IPv6 peers: 1280 - 64 (IPv6 + two extension headers + UDP), §2.2. */
 export const IPV6_DATAGRAM_MTU = 1216;
 /**
- * Longest datagram a receiver accepts (C's receive buffer, extensions.md): anything longer is
+ * Longest datagram a receiver accepts (C's receive buffer, docs/PROTOCOL.md §1.3): anything longer is
  * dropped unopened. Every MTU above is well below it.
  */
 export const MAX_DATAGRAM_LENGTH = 2048;
@@ -128,6 +128,7 @@ export class DatagramCodec {
   #plain = new Uint8Array(2048);
 
   /**
+   * A codec for one side of a session.
    * @param key the 16-byte session key
    * @param direction the direction this side sends: TO_SERVER for a client, TO_CLIENT for a server
    */

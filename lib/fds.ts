@@ -1,5 +1,5 @@
 /**
- * File descriptor and terminal-size helpers over glibc (lib/libc.ts; deno-platform.md §1): point
+ * File descriptor and terminal-size helpers over glibc (lib/libc.ts; docs/PROTOCOL.md §12.1): point
  * a descriptor at /dev/null or at another one (always close-on-exec above stderr, so nothing but
  * 0, 1 and 2 can leak into a child), see what a descriptor refers to, and read or set a
  * terminal's window size.

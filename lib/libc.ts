@@ -1,5 +1,5 @@
 /**
- * glibc through Deno FFI (deno-platform.md §1): the one table of C functions this program calls,
+ * glibc through Deno FFI (docs/PROTOCOL.md §12.1): the one table of C functions this program calls,
  * loaded once, plus the small conversions every caller needs (errno, strerror, C strings). The
  * pty (lib/pty.ts), the descriptor helpers (lib/fds.ts) and the user/locale lookups
  * (lib/system_info.ts) all call C through here. Linux-only (x86_64 and aarch64 share every

@@ -1,7 +1,7 @@
 /**
  * What the server asks the C library about its user and locale (lib/libc.ts): the passwd entry
  * (name, home, shell; getpwuid, so every NSS source counts) and a locale's character set
- * (nl_langinfo(CODESET)), used to pick the shell and check for UTF-8 (mosh-protocol.md §7.2).
+ * (nl_langinfo(CODESET)), used to pick the shell and check for UTF-8 (docs/PROTOCOL.md §7.2).
  */
 
 import { cString, libc } from "./libc.ts";

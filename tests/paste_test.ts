@@ -1,4 +1,4 @@
-// A large paste into a shell that reads nothing for 5 s (mosh-protocol.md §5, §6.1): the client
+// A large paste into a shell that reads nothing for 5 s (docs/PROTOCOL.md §5, §6.1): the client
 // reads at most MAX_UNACKED_INPUT (256 KiB) of keystrokes ahead of the server's
 // acknowledgements, and the server takes no new client state while more than 1 MiB waits for
 // the shell, so neither program's memory follows the size of the paste; afterwards the paste

@@ -1,5 +1,5 @@
 // Tests for lib/pty.ts, lib/fds.ts and lib/system_info.ts: a real child on a real pty
-// (deno-platform.md §1).
+// (docs/PROTOCOL.md §12.1).
 import assert from "node:assert/strict";
 import { duplicateFd, getWindowSize } from "../lib/fds.ts";
 import { Pty, PtyError } from "../lib/pty.ts";
