@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  DATAGRAM_OVERHEAD,
   DatagramCodec,
+  DEFAULT_SEND_MTU,
+  IPV4_DATAGRAM_MTU,
+  IPV6_DATAGRAM_MTU,
+  MAX_DATAGRAM_LENGTH,
   sealWithSequence,
   timestamp16,
   TIMESTAMP_NONE,
@@ -9,6 +14,7 @@ import {
 } from "../lib/datagram.ts";
 import { parseKey } from "../lib/key.ts";
 import { ocb } from "../lib/ocb.ts";
+import { Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 
 function hex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
@@ -161,4 +167,30 @@ Deno.test("datagram: the public API has no sequence override (no nonce reuse)", 
   const a = seal.call(codec, 0, 0, new Uint8Array(0), 0n);
   const b = seal.call(codec, 0, 0, new Uint8Array(0), 0n);
   assert.notEqual(toHex(a.subarray(0, 8)), toHex(b.subarray(0, 8)));
+});
+
+Deno.test("datagram: nothing we send is longer than a receiver accepts (2,048 bytes)", () => {
+  const key = crypto.getRandomValues(new Uint8Array(16));
+  const codec = new DatagramCodec(key, TO_SERVER);
+  for (const mtu of [IPV4_DATAGRAM_MTU, IPV6_DATAGRAM_MTU, DEFAULT_SEND_MTU]) {
+    assert.ok(mtu <= MAX_DATAGRAM_LENGTH);
+    // A large incompressible instruction, cut at this MTU: every sealed datagram fits it.
+    const fragments = new Fragmenter().makeFragments(
+      {
+        protocolVersion: 2,
+        oldNum: 0n,
+        newNum: 1n,
+        ackNum: 0n,
+        throwawayNum: 0n,
+        diff: crypto.getRandomValues(new Uint8Array(20000)),
+        chaff: new Uint8Array(16),
+      },
+      fragmentMtu(mtu),
+    );
+    for (const f of fragments) {
+      const d = codec.seal(0, 0, f);
+      assert.ok(d.length <= mtu, `${d.length} > ${mtu}`);
+      assert.equal(d.length, f.length + DATAGRAM_OVERHEAD);
+    }
+  }
 });
