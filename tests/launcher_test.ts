@@ -1,8 +1,8 @@
-// The launchers in bin/ with Deno not on PATH (they fall back to npx): each one's pid is the Deno
-// process running our program, so a signal to it reaches the program; npx never runs anything
-// planted in the user's directory (a `deno` package, node_modules/.bin/ssh); the shell of a session
-// started through bin/mosh-server inherits only fds 0, 1 and 2 and the user's own environment
-// (no npm_* variable, no node_modules/.bin in PATH).
+// The launchers in bin/, with Deno not on PATH (they fall back to npx) and on it: each one's pid
+// is the Deno process running our program, so a signal to it reaches the program; npx never runs
+// anything planted in the user's directory (a `deno` package, node_modules/.bin/ssh); the shell of
+// a session started through bin/mosh-server inherits only fds 0, 1 and 2 and the user's own
+// environment (no npm_* variable, no node_modules/.bin in PATH).
 
 import assert from "node:assert/strict";
 import { Pty } from "../lib/pty.ts";
@@ -176,6 +176,22 @@ Deno.test("launchers: without deno on PATH, the launcher's pid is Deno's and SIG
         if (m !== null) kill(Number(m[1]));
         kill(pty.pid);
         await pty.close();
+      }
+    });
+
+    await t.step("with deno on PATH, bin/mosh-client execs it: its pid is Deno's", async () => {
+      const bin = Deno.makeTempDirSync({ prefix: "mosh-denobin-" });
+      Deno.symlinkSync(Deno.execPath(), `${bin}/deno`);
+      const env = userEnv(`${bin}:${path}`, { MOSH_KEY: "AAAAAAAAAAAAAAAAAAAAAA" });
+      const pty = launch("mosh-client", ["127.0.0.1", "9"], dir, env);
+      try {
+        assert.ok(await becomesDeno(pty.pid, "client.ts", 30000), `pid ${pty.pid} is not Deno`);
+        Deno.kill(pty.pid, "SIGTERM");
+        assert.ok(await waitGone(pty.pid, 10000), "SIGTERM ended the client");
+      } finally {
+        kill(pty.pid);
+        await pty.close();
+        Deno.removeSync(bin, { recursive: true });
       }
     });
 
