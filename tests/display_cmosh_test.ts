@@ -1,4 +1,4 @@
-// Our display diffs (lib/display.ts, mosh-protocol.md §10) shown by C mosh 1.4.0: random frames
+// Our display diffs (lib/display.ts, docs/PROTOCOL.md §10) shown by C mosh 1.4.0: random frames
 // are chained as diffs, fed to Debian's mosh-server as host output and shown by Debian's
 // mosh-client in a tmux pane; the screen must be the one our own full repaint paints.
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * A minimal mosh client made of the wire modules alone (lib/datagram.ts, lib/fragment.ts,
- * lib/protobuf.ts; mosh-protocol.md §1-§4), for tests that drive Debian's mosh-server
+ * lib/protobuf.ts; docs/PROTOCOL.md §1-§4), for tests that drive Debian's mosh-server
  * instruction by instruction: a UDP socket on loopback, the client-to-server codec, a fragmenter
  * and an assembly, and the timestamp echo of §2 (the server's newest timestamp, adjusted for the
  * time held, replied once within a second). What to send and when is the test's business.

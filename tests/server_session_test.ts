@@ -1,5 +1,5 @@
 // Unit tests of the server's policy (lib/server_session.ts): the shell plan, the motd and the
-// timeout variables (mosh-protocol.md §7). The locale fallback asks libc (FFI), so its test is
+// timeout variables (docs/PROTOCOL.md §7). The locale fallback asks libc (FFI), so its test is
 // in tests/server_test.ts with the server as a process.
 import assert from "node:assert/strict";
 import { motdText, planShell, timeoutFromEnv } from "../lib/server_session.ts";

@@ -1,5 +1,5 @@
 // Tests for lib/transport.ts: the SSP sender's exact timers on a fake clock, the receiver's
-// idempotency rules and the shutdown handshake (mosh-protocol.md §5). Over real UDP sockets:
+// idempotency rules and the shutdown handshake (docs/PROTOCOL.md §5). Over real UDP sockets:
 // tests/transport_udp_test.ts.
 
 import assert from "node:assert/strict";
@@ -513,4 +513,25 @@ Deno.test("shutdown: the full handshake between two transports, in both directio
     assert.ok(clock.t - start < 200, `${initiator}: took ${clock.t - start} ms`);
     delivered = [0, 0];
   }
+});
+
+Deno.test("receiver: holdRemoteStates drops new states unacknowledged; they are taken once resent", () => {
+  const link = new FakeLink({ t: 0 });
+  const tr = new Transport({
+    link,
+    initialState: new ValueState(),
+    initialRemoteState: new ValueState(),
+    now: () => 0,
+  });
+  deliver(tr, { oldNum: 0n, newNum: 1n, diff: bytes("=one") });
+  tr.holdRemoteStates = true;
+  deliver(tr, { oldNum: 1n, newNum: 2n, diff: bytes("=two") });
+  assert.equal(tr.stats.held, 1);
+  assert.equal(tr.remoteStateNum, 1n);
+  tr.tick();
+  assert.equal(link.sent[link.sent.length - 1].inst.ackNum, 1n, "state 2 is not acknowledged");
+  tr.holdRemoteStates = false;
+  deliver(tr, { oldNum: 1n, newNum: 2n, diff: bytes("=two") });
+  assert.equal(tr.remoteStateNum, 2n);
+  assert.equal(tr.getLatestRemoteState().state.value, "two");
 });

@@ -1,4 +1,4 @@
-// SSP over real UDP sockets (lib/connection.ts + lib/transport.ts, mosh-protocol.md §5, §4):
+// SSP over real UDP sockets (lib/connection.ts + lib/transport.ts, docs/PROTOCOL.md §5, §4):
 // two of our transports on loopback converge, roam and shut down; our client-side transport
 // against Debian's mosh-server 1.4.0. The transport's rules on a fake clock:
 // tests/transport_test.ts.

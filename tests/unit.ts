@@ -15,6 +15,7 @@
 import "./client_args_test.ts";
 import "./datagram_test.ts";
 import "./display_test.ts";
+import "./docs_test.ts";
 import "./escape_key_test.ts";
 import "./fragment_test.ts";
 import "./heap_hygiene_test.ts";

@@ -1,11 +1,12 @@
 // Unit tests of the `mosh` wrapper's pure parts (lib/wrapper_args.ts, lib/wrapper.ts,
 // lib/fake_proxy.ts): option parsing, quoting, the exact ssh and server command lines, the
-// bootstrap plan and the MOSH lines (mosh-protocol.md §8.0). The wrapper as a process, and every
+// bootstrap plan and the MOSH lines (docs/PROTOCOL.md §8.0). The wrapper as a process, and every
 // failure a user meets: tests/wrapper_test.ts.
 
 import assert from "node:assert/strict";
 import {
   checkPortSpec,
+  checkUserHost,
   defaultOptions,
   localeSettings,
   parseBootstrapLine,
@@ -553,4 +554,16 @@ Deno.test("parseFakeProxyArgs: [--family=F] [--] HOST PORT", () => {
     error: 'unknown family "x"',
   });
   assert.ok("error" in parseFakeProxyArgs(["h"]));
+});
+
+Deno.test("checkUserHost: a host starting with - or holding shell metacharacters is refused", () => {
+  for (const ok of ["host", "user@host", "a.b-c_d.example", "::1", "fe80::1%eth0", "u@192.0.2.1"]) {
+    assert.equal(checkUserHost(ok), null, ok);
+  }
+  assert.equal(checkUserHost("-oProxyCommand=x"), 'host "-oProxyCommand=x" starts with "-"');
+  for (
+    const bad of ["h;id", "h|x", "h&", "$(id)", "`id`", "h x", "h'", 'h"', "h>f", "h\\n", "h\n"]
+  ) {
+    assert.ok(checkUserHost(bad)?.includes("shell metacharacter"), bad);
+  }
 });
