@@ -20,7 +20,6 @@ import {
   ATTR_UNDERLINE,
   CELL_WORDS,
   FLAG_FALLBACK,
-  FLAG_MULTI,
   FLAG_WIDE,
   Row,
   TRUE_COLOR,
@@ -390,18 +389,19 @@ export class Painter {
     const wide = (flags & FLAG_WIDE) !== 0;
     if (wide && x === this.w - 1) {
       this.ascii("\x1b[?7l");
-      this.contents(code, flags, multi, x);
+      this.contents(code, multi, x);
       this.ascii("\x1b[?7h"); // the wrap stays pending, as after any print in the last column
     } else {
-      this.contents(code, flags, multi, x);
+      this.contents(code, multi, x);
     }
     this.advance(y, x, wide ? 2 : 1);
   }
 
   /** The contents of a cell: its code point, or the whole string of a multi-code-point cell. */
-  contents(code: number, flags: number, multi: Map<number, string> | null, x: number): void {
-    if (flags & FLAG_MULTI) {
-      this.text(multi!.get(x)!);
+  contents(code: number, multi: Map<number, string> | null, x: number): void {
+    const text = multi === null ? undefined : multi.get(x);
+    if (text !== undefined) {
+      this.text(text);
     } else {
       this.ensure(4);
       this.cp(code);
@@ -469,7 +469,7 @@ export class Painter {
         this.csi(1, 0x58); // ECH
       }
     }
-    this.contents(nd[i], flags, n.multi, x);
+    this.contents(nd[i], n.multi, x);
     this.advance(y, x, 1);
   }
 

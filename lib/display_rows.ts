@@ -20,7 +20,6 @@ import {
   ATTR_MASK,
   CELL_WORDS,
   FLAG_FALLBACK,
-  FLAG_MULTI,
   FLAG_WIDE,
   FLAG_WRAP,
   type Row,
@@ -128,8 +127,10 @@ function drawCells(
     if (code === oldCode && fg === oldFg && bg === oldBg) {
       const diff = flags ^ oldFlags;
       if (diff === 0 || (diff === FLAG_WRAP && (x !== w - 1 || rowWrap))) {
-        if ((flags & FLAG_MULTI) === 0) continue;
-        if (x !== overrideCol && nm!.get(x) === om!.get(x)) continue;
+        // Equal words: the cells are equal unless one holds several code points.
+        const text = nm === null ? undefined : nm.get(x);
+        const oldText = om === null || x === overrideCol ? undefined : om.get(x);
+        if (text === oldText) continue;
       }
     }
     if (x === w - 1) lastTouched = true;
@@ -148,9 +149,9 @@ function drawCells(
     }
     if (
       code < 0x80 && p.cx === x && p.cy === y && fg === p.fg && bg === p.bg &&
-      (flags & ~FLAG_WRAP) === p.attrs && x + 1 < w
+      (flags & ~FLAG_WRAP) === p.attrs && x + 1 < w && (nm === null || !nm.has(x))
     ) {
-      // The common case: an ASCII character right where the cursor is, in the pen's colours.
+      // The common case: one ASCII character right where the cursor is, in the pen's colours.
       p.ensure(1);
       p.buf[p.len++] = code;
       p.cx = x + 1;
@@ -184,7 +185,7 @@ function printFirst(p: Painter, y: number, n: Row): FirstCell {
   const nd = n.data, code = nd[0], flags = nd[3];
   if (code !== 0 && (flags & FLAG_FALLBACK) === 0) {
     p.pen(nd[1], nd[2], flags & ATTR_MASK);
-    p.contents(code, flags, n.multi, 0);
+    p.contents(code, n.multi, 0);
     const width = flags & FLAG_WIDE ? 2 : 1;
     p.advance(y, 0, width);
     return width === 2 && p.w > 1 ? FirstCell.ExactWide : FirstCell.Exact;

@@ -17,14 +17,7 @@
  * - wake up after at most `waitTime(now)` ms.
  */
 
-import {
-  ATTR_BOLD,
-  CELL_WORDS,
-  FLAG_MULTI,
-  FLAG_WIDE,
-  type Framebuffer,
-  type Row,
-} from "./framebuffer.ts";
+import { ATTR_BOLD, CELL_WORDS, FLAG_WIDE, type Framebuffer, type Row } from "./framebuffer.ts";
 import { charWidth } from "./wcwidth.ts";
 
 /** Silence from the server (ms) after which the bar shows "Last contact". */
@@ -222,7 +215,7 @@ function drawBar(real: Row, width: number, text: string): Row {
       const at = col * CELL_WORDS;
       d[at] = cp;
       d[at + 3] = ATTR_BOLD | (w === 2 ? FLAG_WIDE : 0);
-      row.multi?.delete(col);
+      row.dropMulti(col);
       combining = col;
       combiningBytes = utf8Length(cp);
       col += w;
@@ -231,10 +224,7 @@ function drawBar(real: Row, width: number, text: string): Row {
       const bytes = utf8Length(cp);
       if (combiningBytes + bytes > MAX_CELL_BYTES) continue;
       const at = combining * CELL_WORDS;
-      const base = d[at + 3] & FLAG_MULTI
-        ? row.multi!.get(combining)!
-        : String.fromCodePoint(d[at]);
-      d[at + 3] |= FLAG_MULTI;
+      const base = row.multi?.get(combining) ?? String.fromCodePoint(d[at]);
       (row.multi ??= new Map()).set(combining, base + ch);
       combiningBytes += bytes;
     }
