@@ -75,6 +75,7 @@ export {
   type HostEvent,
   type Instruction,
   PROTOCOL_VERSION,
+  U64_MAX,
   type UserEvent,
 } from "./lib/protobuf.ts";
 export {
@@ -96,7 +97,7 @@ export {
   PortRangeError,
   RttEstimator,
 } from "./lib/connection.ts";
-export { type SyncState, Transport, type TransportLink, U64_MAX } from "./lib/transport.ts";
+export { type SyncState, Transport, type TransportLink } from "./lib/transport.ts";
 export { UserStream } from "./lib/user_stream.ts";
 export { TerminalState } from "./lib/terminal_state.ts";
 

@@ -24,15 +24,8 @@
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
 import { getWindowSize } from "./lib/pty.ts";
+import { writeAllSync } from "./lib/write_all.ts";
 import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
-
-const encoder = new TextEncoder();
-
-function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
-  const bytes = encoder.encode(text);
-  let done = 0;
-  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
-}
 
 /** V8 options of the long-running processes (the daemon, and the client through bin/). */
 const V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
@@ -100,19 +93,19 @@ async function relay(stream: ReadableStream<Uint8Array>): Promise<void> {
 async function foreground(args: string[]): Promise<number> {
   const parsed = parseServerArgs(args, Deno.env.toObject());
   if (parsed.action === "help") {
-    writeAll(Deno.stdout, USAGE + "\n");
+    writeAllSync(Deno.stdout, USAGE + "\n");
     return 0;
   }
   if (parsed.action === "version") {
-    writeAll(Deno.stdout, VERSION_TEXT + "\n");
+    writeAllSync(Deno.stdout, VERSION_TEXT + "\n");
     return 0;
   }
-  for (const line of parsed.messages) writeAll(Deno.stderr, line + "\n");
+  for (const line of parsed.messages) writeAllSync(Deno.stderr, line + "\n");
   if (parsed.action === "fail") return 1;
   const options: ServerOptions = parsed.options;
 
   const { env, warning } = settleLocale(Deno.env.toObject(), options.locales);
-  if (warning !== null) writeAll(Deno.stderr, warning + "\n");
+  if (warning !== null) writeAllSync(Deno.stderr, warning + "\n");
   const size = getWindowSize(0) ?? { cols: 80, rows: 24 };
   const verbose = options.verbose > 0;
 
@@ -139,9 +132,9 @@ async function foreground(args: string[]): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([relayed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
   clearTimeout(timer);
-  if (Deno.stdin.isTerminal()) writeAll(Deno.stdout, "\r\n\n");
-  writeAll(Deno.stdout, `MOSH CONNECT ${handshake.port} ${handshake.key}\n`);
-  writeAll(Deno.stderr, `\n${VERSION_TEXT}\n\n[mosh-server detached, pid = ${child.pid}]\n`);
+  if (Deno.stdin.isTerminal()) writeAllSync(Deno.stdout, "\r\n\n");
+  writeAllSync(Deno.stdout, `MOSH CONNECT ${handshake.port} ${handshake.key}\n`);
+  writeAllSync(Deno.stderr, `\n${VERSION_TEXT}\n\n[mosh-server detached, pid = ${child.pid}]\n`);
   return 0;
 }
 

@@ -37,6 +37,24 @@ export const FLAG_WIDE = 0x100;
 export const FLAG_FALLBACK = 0x200;
 export const FLAG_WRAP = 0x400;
 
+/** A cell's contents stop growing once they reach this many UTF-8 bytes (§9.4). */
+export const CELL_MAX_BYTES = 32;
+
+/** UTF-8 byte length of a string. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Colour value of a true-colour entry: `TRUE_COLOR | r << 16 | g << 8 | b`. */
 export const TRUE_COLOR = 0x1000000;
 

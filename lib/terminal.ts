@@ -25,6 +25,7 @@ import {
   ATTR_INVISIBLE,
   ATTR_ITALIC,
   ATTR_UNDERLINE,
+  CELL_MAX_BYTES,
   CELL_WORDS,
   FLAG_FALLBACK,
   FLAG_WIDE,
@@ -35,14 +36,13 @@ import {
   nextGeneration,
   Row,
   TRUE_COLOR,
+  utf8Length,
 } from "./framebuffer.ts";
 import { Parser, type ParserHandler } from "./parser.ts";
 import { charWidth } from "./wcwidth.ts";
 
 /** Largest accepted width or height. */
 export const MAX_DIMENSION = 65535;
-/** Cell contents stop growing once they reach this many UTF-8 bytes (§9.4). */
-const CELL_MAX_BYTES = 32;
 /** Window title and icon name keep at most this many code points of the OSC string (§9.3). */
 const TITLE_MAX = 256;
 
@@ -75,21 +75,6 @@ const HOME: SavedCursor = Object.freeze({
   autoWrap: true,
   originMode: false,
 });
-
-/** UTF-8 byte length of a string. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 function checkDimension(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION) {

@@ -2,14 +2,8 @@
 // statuses of every early failure (run as a real process, as a user would meet them).
 
 import assert from "node:assert/strict";
-import {
-  clientMain,
-  detectMode,
-  parseClientArgs,
-  type Printer,
-  terminalColors,
-  USAGE_TEXT,
-} from "../client.ts";
+import { clientMain, detectMode, parseClientArgs, type Printer, USAGE_TEXT } from "../client.ts";
+import { colorsFor } from "../lib/terminfo.ts";
 import { firewallHint } from "../lib/client_session.ts";
 import { OUR_CLIENT } from "./harness.ts";
 import { RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
@@ -112,10 +106,10 @@ Deno.test("parseClientArgs: getopt-style options", () => {
 });
 
 Deno.test("-c: colours from terminfo, 0 for an unknown or unset TERM", () => {
-  assert.equal(terminalColors("xterm-256color"), 256);
-  assert.equal(terminalColors("xterm"), 8);
-  assert.equal(terminalColors("no-such-terminal-type"), 0);
-  assert.equal(terminalColors(undefined), 0);
+  assert.equal(colorsFor("xterm-256color"), 256);
+  assert.equal(colorsFor("xterm"), 8);
+  assert.equal(colorsFor("no-such-terminal-type"), 0);
+  assert.equal(colorsFor(undefined), 0);
 });
 
 Deno.test("process: -c prints the colour count and exits 0", async () => {

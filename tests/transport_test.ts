@@ -6,14 +6,13 @@ import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
 import { FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 import { parseKey } from "../lib/key.ts";
-import { decodeHostMessage, decodeUserMessage, type Instruction } from "../lib/protobuf.ts";
 import {
-  type SyncState,
-  Transport,
-  type TransportLink,
+  decodeHostMessage,
+  decodeUserMessage,
+  type Instruction,
   U64_MAX,
-  WAIT_FOREVER,
-} from "../lib/transport.ts";
+} from "../lib/protobuf.ts";
+import { type SyncState, Transport, type TransportLink, WAIT_FOREVER } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { alive, kill, waitGone } from "./harness.ts";
