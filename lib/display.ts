@@ -171,27 +171,25 @@ function writeModes(p: Painter, shown: Framebuffer | null, next: Framebuffer): v
   if (shown === null || shown.bracketedPaste !== next.bracketedPaste) {
     p.ascii(next.bracketedPaste ? "\x1b[?2004h" : "\x1b[?2004l");
   }
-  const lastMouse = shown !== null ? shown.mouseReporting : -1;
-  if (lastMouse !== next.mouseReporting) {
-    if (next.mouseReporting === 0 || lastMouse === -1) {
-      p.ascii("\x1b[?1003l\x1b[?1002l\x1b[?1001l\x1b[?1000l");
-    } else if (lastMouse !== 0) {
-      p.ascii(`\x1b[?${lastMouse}l`);
-    }
-    if (next.mouseReporting !== 0) p.ascii(`\x1b[?${next.mouseReporting}h`);
-  }
+  const allMouseOff = "\x1b[?1003l\x1b[?1002l\x1b[?1001l\x1b[?1000l";
+  switchMode(p, shown !== null ? shown.mouseReporting : -1, next.mouseReporting, allMouseOff);
   if (shown === null || shown.mouseFocus !== next.mouseFocus) {
     p.ascii(next.mouseFocus ? "\x1b[?1004h" : "\x1b[?1004l");
   }
-  const lastEncoding = shown !== null ? shown.mouseEncoding : -1;
-  if (lastEncoding !== next.mouseEncoding) {
-    if (next.mouseEncoding === 0 || lastEncoding === -1) {
-      p.ascii("\x1b[?1015l\x1b[?1006l\x1b[?1005l");
-    } else if (lastEncoding !== 0) {
-      p.ascii(`\x1b[?${lastEncoding}l`);
-    }
-    if (next.mouseEncoding !== 0) p.ascii(`\x1b[?${next.mouseEncoding}h`);
-  }
+  const allEncodingsOff = "\x1b[?1015l\x1b[?1006l\x1b[?1005l";
+  switchMode(p, shown !== null ? shown.mouseEncoding : -1, next.mouseEncoding, allEncodingsOff);
+}
+
+/**
+ * Moves a group of exclusive DEC private modes (mouse reporting, mouse encoding) from `last` (-1:
+ * unknown) to `next` (0: none of them): `allOff` resets the whole group when the last one is
+ * unknown or none is wanted, else the last one is reset before the next one is set.
+ */
+function switchMode(p: Painter, last: number, next: number, allOff: string): void {
+  if (last === next) return;
+  if (next === 0 || last === -1) p.ascii(allOff);
+  else if (last !== 0) p.ascii(`\x1b[?${last}l`);
+  if (next !== 0) p.ascii(`\x1b[?${next}h`);
 }
 
 /** A cell for error messages: contents, renditions and flags. */
