@@ -25,10 +25,8 @@
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
 import { getWindowSize } from "./lib/pty.ts";
 import { writeAllSync } from "./lib/write_all.ts";
+import { V8_FLAGS } from "./lib/heap_hygiene.ts";
 import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
-
-/** V8 options of the long-running processes (the daemon, and the client through bin/). */
-const V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
 
 /** The `deno run` arguments that start this file as the background server. */
 function daemonCommand(cols: number, rows: number, args: string[]): string[] {
@@ -41,9 +39,7 @@ function daemonCommand(cols: number, rows: number, args: string[]): string[] {
     // run without a config file (imports then need to be resolvable without it)
   }
   flags.push("--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env");
-  // A young generation capped at 2 MB keeps the long-running daemon's resident memory flat (V8
-  // otherwise grows it up to 64 MB over the first minutes of heavy output); no throughput cost.
-  // `gc` is exposed for lib/heap_hygiene.ts (one full collection a minute).
+  // Flat resident memory for a long-running daemon (lib/heap_hygiene.ts).
   flags.push(`--v8-flags=${V8_FLAGS}`);
   return [...flags, decodeURIComponent(script.pathname), DAEMON_FLAG, `${cols}x${rows}`, ...args];
 }

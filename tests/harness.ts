@@ -22,6 +22,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../lib/wrapper_args.ts";
 import { Tmux } from "./tmux.ts";
+import { V8_FLAGS } from "../lib/heap_hygiene.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Command lines
@@ -50,7 +51,7 @@ export const OUR_SERVER = [
 export const OUR_CLIENT = [
   ...DENO_RUN,
   ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
-  "--v8-flags=--max-semi-space-size=2,--expose-gc", // as bin/mosh-client: flat resident memory
+  `--v8-flags=${V8_FLAGS}`, // as bin/mosh-client: flat resident memory
   `${REPO}/client.ts`,
 ];
 
