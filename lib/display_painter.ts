@@ -1,5 +1,5 @@
 /**
- * The display diff's painter (mosh-protocol.md §10): one output buffer plus a model of
+ * The display diff's painter (docs/PROTOCOL.md §10): one output buffer plus a model of
  * what the receiving terminal holds, and the primitives that write to both: numbers and CSI
  * sequences, UTF-8, renditions in mosh's SGR form (§9.3), the cheapest cursor move, printing a
  * cell, erasing a run of cells and making a cell of combining marks alone.

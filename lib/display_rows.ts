@@ -1,5 +1,5 @@
 /**
- * The display diff's row drawing (mosh-protocol.md §10): draw one row of the new frame over
+ * The display diff's row drawing (docs/PROTOCOL.md §10): draw one row of the new frame over
  * what the receiver holds there, cell by cell, and produce the row's wrap flag the only way
  * mosh's emulator sets it.
  *

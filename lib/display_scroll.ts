@@ -1,5 +1,5 @@
 /**
- * The display diff's row shifts (mosh-protocol.md §10): find rows of the new frame that sit
+ * The display diff's row shifts (docs/PROTOCOL.md §10): find rows of the new frame that sit
  * elsewhere on the receiver (scrolling, scrolling regions, IL/DL) and move them there with one
  * scrolling operation when that is cheaper than redrawing them.
  *

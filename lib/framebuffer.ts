@@ -1,6 +1,6 @@
 /**
  * Framebuffer: the cells, rows and displayed state of a terminal screen
- * (mosh-protocol.md §9.5, "Framebuffer model and equality").
+ * (docs/PROTOCOL.md §9.5, "Framebuffer model and equality").
  *
  * A row is one Uint32Array with four words per cell, so copying a row is one
  * `slice()` and comparing two rows is one tight loop:
@@ -25,11 +25,17 @@
 
 export const CELL_WORDS = 4;
 
+/** Attribute bit: bold (SGR 1/22). */
 export const ATTR_BOLD = 0x01;
+/** Attribute bit: italic (SGR 3/23). */
 export const ATTR_ITALIC = 0x02;
+/** Attribute bit: underline (SGR 4/24). */
 export const ATTR_UNDERLINE = 0x04;
+/** Attribute bit: blink (SGR 5/25). */
 export const ATTR_BLINK = 0x08;
+/** Attribute bit: inverse (SGR 7/27). */
 export const ATTR_INVERSE = 0x10;
+/** Attribute bit: invisible (SGR 8/28). */
 export const ATTR_INVISIBLE = 0x20;
 export const ATTR_MASK = 0xff;
 
@@ -79,6 +85,10 @@ export class Row {
   /** True once a snapshot references this row; writers must clone it first. */
   shared = false;
 
+  /**
+   * A blank row of `width` cells erased to background `bg`, or a row over existing cell `data`.
+   * @param gen the generation; a fresh one unless copying a row
+   */
   constructor(width: number, bg = 0, gen = nextGeneration(), data?: Uint32Array) {
     this.gen = gen;
     if (data) {
@@ -90,6 +100,7 @@ export class Row {
     this.multi = null;
   }
 
+  /** Number of cells. */
   get width(): number {
     return this.data.length / CELL_WORDS;
   }
@@ -156,26 +167,45 @@ export type FramebufferFields = {
  * through the display diff.
  */
 export class Framebuffer {
+  /** Columns. */
   readonly width: number;
+  /** Rows. */
   readonly height: number;
+  /** The rows, top first (shared copy-on-write with the terminal; never mutate). */
   readonly rows: readonly Row[];
+  /** Cursor row, 0-based. */
   readonly cursorRow: number;
+  /** Cursor column, 0-based. */
   readonly cursorCol: number;
+  /** DECTCEM: the cursor is shown. */
   readonly cursorVisible: boolean;
+  /** DECSCNM: the whole screen in reverse video. */
   readonly reverseVideo: boolean;
-  /** Current drawing renditions: fg, bg and attribute bits. */
+  /** Current drawing foreground, in cell word 1's form. */
   readonly fg: number;
+  /** Current drawing background, in cell word 2's form. */
   readonly bg: number;
+  /** Current drawing attribute bits (ATTR_*). */
   readonly attrs: number;
+  /** Bracketed paste mode (DECSET 2004). */
   readonly bracketedPaste: boolean;
+  /** Mouse reporting mode (0 = none). */
   readonly mouseReporting: MouseReporting;
+  /** Focus events (DECSET 1004). */
   readonly mouseFocus: boolean;
+  /** Alternate scroll (DECSET 1007); mosh never forwards it. */
   readonly mouseAlternateScroll: boolean;
+  /** Mouse encoding (0 = default). */
   readonly mouseEncoding: MouseEncoding;
+  /** DECCKM: cursor keys send application sequences. */
   readonly applicationCursorKeys: boolean;
+  /** Window title (OSC 0/2). */
   readonly windowTitle: string;
+  /** Icon name (OSC 0/1). */
   readonly iconName: string;
+  /** A title or icon name was ever set. */
   readonly titleInitialized: boolean;
+  /** Clipboard contents set by OSC 52. */
   readonly clipboard: string;
   /** Bells rung so far: a change means a bell. */
   readonly bellCount: number;
@@ -213,7 +243,7 @@ export class Framebuffer {
     return new Framebuffer({ ...this, ...changes });
   }
 
-  /** Equality of mosh-protocol.md §9.5 (rows by generation and cells). */
+  /** Equality of docs/PROTOCOL.md §9.5 (rows by generation and cells). */
   equals(o: Framebuffer): boolean {
     if (this === o) return true;
     if (

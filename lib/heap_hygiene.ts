@@ -3,7 +3,7 @@
  * garbage collection a minute while the session loop runs, when V8 exposes `gc`, and the V8 flags
  * those processes run with.
  *
- * Deno runtime tuning, not part of mosh: a session lives for days with a small, constant live
+ * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): a session lives for days with a small, constant live
  * heap, but V8 left to itself lets a busy session's young generation and old-generation limit
  * grow over the first minutes, and resident memory creeps up with them. A young generation capped
  * at 2 MB and one forced collection a minute keep it flat (figures in bench/README.md, "Deno

@@ -2,7 +2,7 @@
  * Waker: the main loops' one-shot wake-up, precise to the millisecond. Events call `wake()`, the
  * loop awaits `sleep(ms)` (mosh's select() timeout, §5.3 and §7.3 timers).
  *
- * Deno runtime tuning, not part of mosh: C mosh sleeps in select() with millisecond precision,
+ * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): C mosh sleeps in select() with millisecond precision,
  * but Deno's timers fire a millisecond or two late, which would stretch the client's 1 ms
  * SEND_MINDELAY and delay every server echo. So a short wait is finished by spinning on
  * event-loop turns (I/O is still polled in between), each turn first napping in a CPU-free
