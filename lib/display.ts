@@ -152,13 +152,13 @@ function writeAnnouncements(
 function startFrom(p: Painter, shown: Framebuffer | null): void {
   if (shown === null) {
     p.ascii("\x1b[r\x1b[0m\x1b[H\x1b[2J\x1b[?25l");
-    p.cy = 0;
-    p.cx = 0;
+    p.cursorRow = 0;
+    p.cursorCol = 0;
     p.fg = p.bg = p.attrs = 0;
     p.shown = false;
   } else {
-    p.cy = shown.cursorRow;
-    p.cx = shown.cursorCol;
+    p.cursorRow = shown.cursorRow;
+    p.cursorCol = shown.cursorCol;
     p.fg = shown.fg;
     p.bg = shown.bg;
     p.attrs = shown.attrs;

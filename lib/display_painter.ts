@@ -81,24 +81,29 @@ export const MoveKind = {
  * each call.
  */
 export class Painter {
+  /** The output so far: `buf[0, len)`, grown as needed and reused by every diff. */
   buf = new Uint8Array(1 << 14);
   len = 0;
-  w = 0;
-  h = 0;
+  /** Screen size of the current diff. */
+  width = 0;
+  height = 0;
+  /** The receiver's capabilities (see `DiffOptions`). */
   ech = true;
   bce = true;
   exact = true;
 
   // The receiver's state.
   /** Cursor row, or -1 when unknown. */
-  cy = 0;
+  cursorRow = 0;
   /** Cursor column, or -1 when unknown (after printing the last column or a shift by LF). */
-  cx = 0;
+  cursorCol = 0;
   /** The row whose last column was just printed, leaving the wrap pending; -1 otherwise. */
   wrapRow = -1;
   /** An explicit move put the emulator's combining cell under the cursor. */
   combAtCursor = false;
+  /** The cursor is shown. */
   shown = true;
+  /** The pen: renditions the next print uses. */
   fg = 0;
   bg = 0;
   attrs = 0;
@@ -109,8 +114,8 @@ export class Painter {
    */
   reset(w: number, h: number, ech: boolean, bce: boolean, exact: boolean): void {
     this.len = 0;
-    this.w = w;
-    this.h = h;
+    this.width = w;
+    this.height = h;
     this.ech = ech;
     this.bce = bce;
     this.exact = exact;
@@ -125,6 +130,7 @@ export class Painter {
 
   // ------------------------------------------------------------------------ output primitives
 
+  /** Makes room for `n` more bytes (the writers below that say so rely on it). */
   ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -278,7 +284,7 @@ export class Painter {
    * emits a move even when already there, to point the combining cell at the cursor.
    */
   moveTo(y: number, x: number, silent: boolean, force = false): void {
-    const cy = this.cy, cx = this.cx;
+    const cy = this.cursorRow, cx = this.cursorCol;
     if (cy === y && cx === x) {
       if (!force || this.combAtCursor) return;
       // Already there, but the combining cell is elsewhere: an explicit move in place.
@@ -346,26 +352,26 @@ export class Painter {
         this.csi(y > cy ? y - cy : cy - y, y > cy ? 0x42 : 0x41); // CUD / CUU
         break;
     }
-    this.cy = y;
-    this.cx = x;
+    this.cursorRow = y;
+    this.cursorCol = x;
     this.wrapRow = -1;
     this.combAtCursor = true;
   }
 
   /** Moves to row `y` at any column (for IL/DL, which also go to column 0). */
   moveToRow(y: number): void {
-    if (this.cy !== y) this.moveTo(y, 0, true);
+    if (this.cursorRow !== y) this.moveTo(y, 0, true);
   }
 
   /** After printing `width` columns at (y, x): the emulator's cursor and pending wrap. */
   advance(y: number, x: number, width: number): void {
     const nx = x + width;
-    this.cy = y;
-    if (nx >= this.w) {
-      this.cx = -1;
-      this.wrapRow = x < this.w ? y : -1;
+    this.cursorRow = y;
+    if (nx >= this.width) {
+      this.cursorCol = -1;
+      this.wrapRow = x < this.width ? y : -1;
     } else {
-      this.cx = nx;
+      this.cursorCol = nx;
       this.wrapRow = -1;
     }
     this.combAtCursor = false;
@@ -387,7 +393,7 @@ export class Painter {
     this.moveTo(y, x, true);
     this.pen(fg, bg, flags & ATTR_MASK);
     const wide = (flags & FLAG_WIDE) !== 0;
-    if (wide && x === this.w - 1) {
+    if (wide && x === this.width - 1) {
       this.ascii("\x1b[?7l");
       this.contents(code, multi, x);
       this.ascii("\x1b[?7h"); // the wrap stays pending, as after any print in the last column
@@ -424,8 +430,8 @@ export class Painter {
     this.buf[this.len++] = SEMI;
     this.num(bottom + 1);
     this.buf[this.len++] = 0x72;
-    this.cy = 0;
-    this.cx = 0;
+    this.cursorRow = 0;
+    this.cursorCol = 0;
   }
 
   // ------------------------------------------------------------------------ cells
@@ -493,7 +499,7 @@ export class Painter {
       if (this.bg !== bg) this.pen(0, bg, 0);
       this.ascii("\x1b[K");
     } else {
-      const count = this.w - from;
+      const count = this.width - from;
       this.pen(fg, bg, attrs);
       this.spaces(y, from, count);
     }

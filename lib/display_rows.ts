@@ -63,9 +63,9 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
     if (first === FirstCell.Exact) x = 1;
     else if (first === FirstCell.ExactWide) (x = 1, overrideCol = 1, overrideBg = n.data[2]);
     else (overrideCol = 0, overrideCode = 0x20, overrideBg = n.data[2]);
-    lastTouched = (first === FirstCell.ExactWide ? 2 : 1) >= p.w;
+    lastTouched = (first === FirstCell.ExactWide ? 2 : 1) >= p.width;
     // The row above held a stand-in in its next-to-last cell; draw the real one.
-    if (handover === Wrap.PendingStandIn) p.drawCell(y - 1, p.w - 2, above);
+    if (handover === Wrap.PendingStandIn) p.drawCell(y - 1, p.width - 2, above);
   }
   const touched = drawCells(p, y, n, m, x, overrideCol, overrideCode, overrideBg);
   return endRow(p, y, n, m, lastTouched || touched);
@@ -86,7 +86,7 @@ function drawCells(
   overrideCode: number,
   overrideBg: number,
 ): boolean {
-  const w = p.w;
+  const w = p.width;
   const nd = n.data, nm = n.multi;
   const od = m.data, om = m.multi;
   const rowWrap = (nd[(w - 1) * CELL_WORDS + 3] & FLAG_WRAP) !== 0;
@@ -148,13 +148,13 @@ function drawCells(
       continue;
     }
     if (
-      code < 0x80 && p.cx === x && p.cy === y && fg === p.fg && bg === p.bg &&
+      code < 0x80 && p.cursorCol === x && p.cursorRow === y && fg === p.fg && bg === p.bg &&
       (flags & ~FLAG_WRAP) === p.attrs && x + 1 < w && (nm === null || !nm.has(x))
     ) {
       // The common case: one ASCII character right where the cursor is, in the pen's colours.
       p.ensure(1);
       p.buf[p.len++] = code;
-      p.cx = x + 1;
+      p.cursorCol = x + 1;
       p.combAtCursor = false;
       continue;
     }
@@ -174,7 +174,7 @@ function drawCells(
  * the receiver has (`m`, unless its last cell was touched) or setting up a hand-over.
  */
 function endRow(p: Painter, y: number, n: Row, m: Row, lastTouched: boolean): Wrap {
-  if (!n.wrap || y === p.h - 1) return Wrap.None;
+  if (!n.wrap || y === p.height - 1) return Wrap.None;
   if (!lastTouched && m.wrap) return Wrap.None;
   if (p.wrapRow === y) return Wrap.Pending;
   return printEnd(p, y, n);
@@ -188,7 +188,7 @@ function printFirst(p: Painter, y: number, n: Row): FirstCell {
     p.contents(code, n.multi, 0);
     const width = flags & FLAG_WIDE ? 2 : 1;
     p.advance(y, 0, width);
-    return width === 2 && p.w > 1 ? FirstCell.ExactWide : FirstCell.Exact;
+    return width === 2 && p.width > 1 ? FirstCell.ExactWide : FirstCell.Exact;
   }
   p.pen(0, nd[2], 0);
   p.spaces(y, 0, 1);
@@ -201,7 +201,7 @@ function printFirst(p: Painter, y: number, n: Row): FirstCell {
  * cell, or else a wide stand-in (`Wrap.PendingStandIn`). `Wrap.None` if impossible.
  */
 function printEnd(p: Painter, y: number, n: Row): Wrap {
-  const w = p.w, nd = n.data, li = (w - 1) * CELL_WORDS, pi = li - CELL_WORDS;
+  const w = p.width, nd = n.data, li = (w - 1) * CELL_WORDS, pi = li - CELL_WORDS;
   const wideBefore = w >= 2 && (nd[pi + 3] & FLAG_WIDE) !== 0 && nd[pi] !== 0;
   if (nd[li] !== 0) {
     if (nd[li + 3] & FLAG_FALLBACK) p.drawMarks(y, w - 1, n, false);
@@ -231,7 +231,7 @@ export function wrapBottom(
   model: readonly Row[],
   rows: readonly Row[],
 ): readonly Row[] {
-  const h = p.h, w = p.w;
+  const h = p.height, w = p.width;
   const n = rows[h - 1], m = model[h - 1], nd = n.data, md = m.data;
   if (!n.wrap || w < 2 || h < 2) return model;
   let same = true;
@@ -250,7 +250,7 @@ export function wrapBottom(
   p.ascii("\x1bM"); // RI at the region's top scrolls it down
   if (h > 2) {
     p.ascii("\x1b[r");
-    p.cy = p.cx = 0;
+    p.cursorRow = p.cursorCol = 0;
   }
   p.combAtCursor = true;
   const out = model.slice();

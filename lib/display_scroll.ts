@@ -55,7 +55,7 @@ export function shiftRows(
   lastRows: readonly Row[],
   next: readonly Row[],
 ): readonly Row[] {
-  const h = p.h;
+  const h = p.height;
   let candidates = false;
   for (let y = 0; y < h; y++) {
     const n = next[y], o = lastRows[y];
@@ -67,7 +67,7 @@ export function shiftRows(
   if (!candidates) return lastRows;
   let cur = lastRows;
   for (let round = 0; round < MAX_SHIFTS; round++) {
-    const { best, profitable } = findShift(cur, next, p.w, p.cy);
+    const { best, profitable } = findShift(cur, next, p.width, p.cursorRow);
     if (best === null) break;
     if (cur === lastRows) cur = lastRows.slice();
     applyShift(p, cur as Row[], best);
@@ -179,23 +179,23 @@ function shiftCost(top: number, bottom: number, by: number, h: number, cursorRow
  */
 function applyShift(p: Painter, cur: Row[], shift: Shift): void {
   const { top, bottom, by } = shift;
-  const h = p.h, n = by > 0 ? by : -by;
+  const h = p.height, n = by > 0 ? by : -by;
   if (p.bg !== 0) p.sgr(0, 0, 0); // rows come in with the pen's background
   if (bottom === h - 1) {
-    if (by > 0 && top === 0 && p.cy === h - 1 && n < 4) {
+    if (by > 0 && top === 0 && p.cursorRow === h - 1 && n < 4) {
       // LF on the bottom row scrolls the screen; the column is kept.
       p.ensure(n);
       for (let i = 0; i < n; i++) p.buf[p.len++] = 0x0a;
       p.wrapRow = -1;
       p.combAtCursor = true;
-    } else if (by < 0 && top === 0 && p.cy === 0 && n < 3) {
+    } else if (by < 0 && top === 0 && p.cursorRow === 0 && n < 3) {
       for (let i = 0; i < n; i++) p.ascii("\x1bM"); // RI on the top row
       p.wrapRow = -1;
       p.combAtCursor = true;
     } else {
       p.moveToRow(top);
       p.csi(n, by > 0 ? 0x4d : 0x4c); // DL / IL
-      p.cx = 0;
+      p.cursorCol = 0;
       p.combAtCursor = true;
     }
   } else {
@@ -214,7 +214,7 @@ function applyShift(p: Painter, cur: Row[], shift: Shift): void {
         p.moveToRow(top);
         p.csi(n, 0x4c);
       }
-      p.cx = 0;
+      p.cursorCol = 0;
       p.combAtCursor = true;
     } else {
       p.hide();
@@ -223,11 +223,11 @@ function applyShift(p: Painter, cur: Row[], shift: Shift): void {
       p.moveToRow(top);
       p.csi(n, by > 0 ? 0x4d : 0x4c);
       p.ascii("\x1b[r");
-      p.cy = 0;
-      p.cx = 0;
+      p.cursorRow = 0;
+      p.cursorCol = 0;
     }
   }
-  const blank = blankRow(p.w);
+  const blank = blankRow(p.width);
   if (by > 0) {
     for (let j = top; j <= bottom - n; j++) cur[j] = cur[j + n];
     for (let j = bottom - n + 1; j <= bottom; j++) cur[j] = blank;

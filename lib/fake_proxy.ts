@@ -91,7 +91,7 @@ export async function resolveHost(host: string, family: Family): Promise<string[
     addrs = await lookup(host, { all: true, verbatim: true });
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";
-    const why = RESOLVER_ERRORS[code] ?? (e instanceof Error ? e.message : String(e));
+    const why = RESOLVER_ERRORS[code] ?? errorText(e);
     throw new Error(`could not resolve ${host}: ${why}`);
   }
   const ordered = orderAddresses(host, addrs, family);
