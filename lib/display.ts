@@ -98,7 +98,7 @@ export function diffFrames(
   for (let y = 0; y < h; y++) {
     const m = model[y], n = rows[y];
     if (n === m && wrap === Wrap.None) continue;
-    wrap = drawRow(p, y, n, m, wrap, rows[y - 1]);
+    wrap = drawRow(p, y, n, m, wrap, y > 0 ? rows[y - 1] : n);
   }
 
   p.moveTo(next.cursorRow, next.cursorCol, false);

@@ -55,6 +55,11 @@ const WIDE_STAND_IN = 0x3000;
  * Draws row `y` of the new frame, `n`, over the receiver's row `m`. `handover` is how the row
  * above ended (`above`, drawn at y - 1): when its wrap is pending, this row's first cell is
  * printed first, without moving. Returns how this row ends.
+ *
+ * Then each cell where the receiver differs is drawn; the receiver's cell at `overrideCol` holds
+ * `overrideCode` on `overrideBg` whatever `m` says (the hand-over's cell, or the cell a wide
+ * character blanked). The cell loop stays in this one function: moved into its own, it made a
+ * full repaint 10-15% slower (bench/display_bench.ts).
  */
 export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, above: Row): Wrap {
   let x = 0, overrideCol = -1, overrideCode = 0, overrideBg = 0, lastTouched = false;
@@ -67,30 +72,10 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
     // The row above held a stand-in in its next-to-last cell; draw the real one.
     if (handover === Wrap.PendingStandIn) p.drawCell(y - 1, p.width - 2, above);
   }
-  const touched = drawCells(p, y, n, m, x, overrideCol, overrideCode, overrideBg);
-  return endRow(p, y, n, m, lastTouched || touched);
-}
-
-/**
- * Draws cells `x..` of row `y` (`n`) where the receiver's (`m`, except at `overrideCol`, which
- * holds `overrideCode` on background `overrideBg`) differ. Returns true when the receiver's last
- * cell was printed, erased or blanked (its wrap flag is then clear).
- */
-function drawCells(
-  p: Painter,
-  y: number,
-  n: Row,
-  m: Row,
-  x: number,
-  overrideCol: number,
-  overrideCode: number,
-  overrideBg: number,
-): boolean {
   const w = p.width;
   const nd = n.data, nm = n.multi;
   const od = m.data, om = m.multi;
   const rowWrap = (nd[(w - 1) * CELL_WORDS + 3] & FLAG_WRAP) !== 0;
-  let lastTouched = false;
   let runStart = -1, runBg = 0, runFg = 0, runAttrs = 0;
   // Without multi-code-point cells, equal words mean equal cells: skip them word by word.
   const plain = nm === null && om === null;
@@ -166,8 +151,14 @@ function drawCells(
     }
   }
   if (runStart >= 0) p.eraseToEnd(y, runStart, runFg, runBg, runAttrs);
-  return lastTouched;
+  return endRow(p, y, n, m, lastTouched);
 }
+
+/**
+ * Draws cells `x..` of row `y` (`n`) where the receiver's (`m`, except at `overrideCol`, which
+ * holds `overrideCode` on background `overrideBg`) differ. Returns true when the receiver's last
+ * cell was printed, erased or blanked (its wrap flag is then clear).
+ */
 
 /**
  * After row `y`'s cells are drawn: makes sure it ends up wrapped when `n` is, keeping the flag
