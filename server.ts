@@ -23,7 +23,7 @@
  */
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
-import { getWindowSize } from "./lib/pty.ts";
+import { getWindowSize } from "./lib/fds.ts";
 import { writeAllSync } from "./lib/write_all.ts";
 import { V8_FLAGS } from "./lib/heap_hygiene.ts";
 import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
