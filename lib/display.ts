@@ -25,9 +25,11 @@
  *    spaces; a cell of combining marks alone ("fallback") is made by erasing the cell right
  *    after an explicit move, which points the emulator's combining cell at it, then printing
  *    the marks.
- *  - Each row's wrap flag is reproduced (C mosh drops it). On screens narrower than 3 columns or
- *    lower than 2 rows the emulator can hold wrap flags that no byte sequence recreates; those
- *    rows are drawn without them.
+ *  - Cells are compared against a model of what the receiver holds, not against the previous
+ *    frame alone, and each row's wrap flag is produced the only way the emulator sets it (a
+ *    hand-over: the row's last column, then the next row's first cell). On screens narrower than
+ *    3 columns or lower than 2 rows the emulator can hold wrap flags that no byte sequence
+ *    recreates; those rows are drawn without them.
  *  - After printing the last column the cursor column is unknown (the emulator holds the cursor
  *    there with the wrap pending), so the next move is absolute; this fixes the slip of C
  *    mosh's cursor-move encoder (§10).
