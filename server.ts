@@ -24,18 +24,9 @@
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
 import { getWindowSize } from "./lib/fds.ts";
+import { writeAllSync } from "./lib/write_all.ts";
+import { V8_FLAGS } from "./lib/heap_hygiene.ts";
 import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
-
-const encoder = new TextEncoder();
-
-function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
-  const bytes = encoder.encode(text);
-  let done = 0;
-  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
-}
-
-/** V8 options of the long-running processes (the daemon, and the client through bin/). */
-const V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
 
 /** The `deno run` arguments that start this file as the background server. */
 function daemonCommand(cols: number, rows: number, args: string[]): string[] {
@@ -48,9 +39,7 @@ function daemonCommand(cols: number, rows: number, args: string[]): string[] {
     // run without a config file (imports then need to be resolvable without it)
   }
   flags.push("--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env");
-  // A young generation capped at 2 MB keeps the long-running daemon's resident memory flat (V8
-  // otherwise grows it up to 64 MB over the first minutes of heavy output); no throughput cost.
-  // `gc` is exposed for lib/heap_hygiene.ts (one full collection a minute).
+  // Flat resident memory for a long-running daemon (lib/heap_hygiene.ts).
   flags.push(`--v8-flags=${V8_FLAGS}`);
   return [...flags, decodeURIComponent(script.pathname), DAEMON_FLAG, `${cols}x${rows}`, ...args];
 }
@@ -100,19 +89,19 @@ async function relay(stream: ReadableStream<Uint8Array>): Promise<void> {
 async function foreground(args: string[]): Promise<number> {
   const parsed = parseServerArgs(args, Deno.env.toObject());
   if (parsed.action === "help") {
-    writeAll(Deno.stdout, USAGE + "\n");
+    writeAllSync(Deno.stdout, USAGE + "\n");
     return 0;
   }
   if (parsed.action === "version") {
-    writeAll(Deno.stdout, VERSION_TEXT + "\n");
+    writeAllSync(Deno.stdout, VERSION_TEXT + "\n");
     return 0;
   }
-  for (const line of parsed.messages) writeAll(Deno.stderr, line + "\n");
+  for (const line of parsed.messages) writeAllSync(Deno.stderr, line + "\n");
   if (parsed.action === "fail") return 1;
   const options: ServerOptions = parsed.options;
 
   const { env, warning } = settleLocale(Deno.env.toObject(), options.locales);
-  if (warning !== null) writeAll(Deno.stderr, warning + "\n");
+  if (warning !== null) writeAllSync(Deno.stderr, warning + "\n");
   const size = getWindowSize(0) ?? { cols: 80, rows: 24 };
   const verbose = options.verbose > 0;
 
@@ -139,9 +128,9 @@ async function foreground(args: string[]): Promise<number> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([relayed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
   clearTimeout(timer);
-  if (Deno.stdin.isTerminal()) writeAll(Deno.stdout, "\r\n\n");
-  writeAll(Deno.stdout, `MOSH CONNECT ${handshake.port} ${handshake.key}\n`);
-  writeAll(Deno.stderr, `\n${VERSION_TEXT}\n\n[mosh-server detached, pid = ${child.pid}]\n`);
+  if (Deno.stdin.isTerminal()) writeAllSync(Deno.stdout, "\r\n\n");
+  writeAllSync(Deno.stdout, `MOSH CONNECT ${handshake.port} ${handshake.key}\n`);
+  writeAllSync(Deno.stderr, `\n${VERSION_TEXT}\n\n[mosh-server detached, pid = ${child.pid}]\n`);
   return 0;
 }
 

@@ -37,6 +37,7 @@
  *   the transport to hold new instructions until the queue has drained.
  */
 
+import { errorText } from "./errors.ts";
 import {
   DatagramCodec,
   type DatagramRejections,
@@ -644,10 +645,4 @@ function closeSocket(socket: Socket): void {
   } catch {
     // already closed
   }
-}
-
-/** An error's message without Deno's " (os error N)" suffix, like strerror. */
-function errorText(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.replace(/ \(os error \d+\)$/, "");
 }

@@ -1,5 +1,6 @@
 /**
- * Error classes shared by the wire layers (docs/PROTOCOL.md §1, §3, §4).
+ * Error classes shared by the wire layers (docs/PROTOCOL.md §1, §3, §4), and `errorText`, the one
+ * way an error is shown to the user.
  *
  * Each class names one kind of failure so a caller can tell "drop this datagram and count it"
  * (ProtocolError, CryptoError) from a programming error (TypeError, RangeError):
@@ -44,4 +45,13 @@ export class ProtocolError extends Error {
     super(message);
     this.name = "ProtocolError";
   }
+}
+
+/**
+ * An error as one line for the user: its message without Deno's "Failed to spawn 'x': " prefix
+ * and " (os error N)" suffix, so that it reads like C's strerror.
+ */
+export function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.replace(/^Failed to spawn '[^']*': /, "").replace(/\s*\(os error \d+\)$/, "");
 }

@@ -1,16 +1,23 @@
 /**
  * Heap hygiene for the long-running processes (the client and the server daemon): one full
- * garbage collection a minute while the session loop runs, when V8 exposes `gc` (the launchers
- * pass `--v8-flags=--expose-gc`; without it this does nothing).
+ * garbage collection a minute while the session loop runs, when V8 exposes `gc`, and the V8 flags
+ * those processes run with.
  *
- * Why: a mosh session lives for days, and its live heap is small and constant (7.5 MB in the
- * client under bench/soak.ts, measured after forced collections). Left to itself, V8 promotes the
- * short-lived frames of a busy session into the old generation and raises that generation's limit
- * over the first several minutes, so the client's resident memory crept from 69 to 78-80 MiB
- * (+12-14% after the first minute) before levelling off. With one forced collection a minute V8
- * sizes the heap from the live data instead: the 10-minute soak levels off at 74 MiB (+8% after
- * the first minute). Each collection of this heap takes 1.5-4 ms.
+ * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): a session lives for days with a small, constant live
+ * heap, but V8 left to itself lets a busy session's young generation and old-generation limit
+ * grow over the first minutes, and resident memory creeps up with them. A young generation capped
+ * at 2 MB and one forced collection a minute keep it flat (figures in bench/README.md, "Deno
+ * runtime tuning"). Without `--expose-gc` this does nothing.
  */
+
+/**
+ * The V8 flags of the long-running processes, for `deno run --v8-flags=…`: a 2 MB young
+ * generation, and `gc` exposed for `HeapHygiene`. server.ts starts the daemon with them and
+ * tests/harness.ts our client; files that cannot import this must say the same:
+ * `bin/mosh`, `bin/mosh-client` and the `start` task of `deno.json`
+ * (tests/heap_hygiene_test.ts checks the launchers by running them).
+ */
+export const V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
 
 /** How often (ms) a full collection runs while the loop is active. */
 export const HEAP_HYGIENE_INTERVAL = 60000;

@@ -36,7 +36,6 @@ import {
   ATTR_MASK,
   ATTR_UNDERLINE,
   CELL_WORDS,
-  FLAG_MULTI,
   FLAG_WRAP,
   Framebuffer,
   type Row,
@@ -106,7 +105,7 @@ class CellPrediction {
   w1 = 0;
   w2 = 0;
   w3 = 0;
-  /** Contents of a replacement holding several code points (FLAG_MULTI). */
+  /** Contents of a replacement holding several code points; null for one code point. */
   multi: string | null = null;
   /** Blank-normalised contents the cell showed before; echoing one of them earns no credit. */
   originals: string[] = [];
@@ -123,7 +122,7 @@ class CellPrediction {
       this.clear();
       return;
     }
-    this.originals.push(normalise(this.w0, this.w3, this.multi));
+    this.originals.push(normalise(this.w0, this.multi));
     this.active = false;
   }
 
@@ -141,11 +140,11 @@ class CellPrediction {
     this.w1 = d[at + 1];
     this.w2 = d[at + 2];
     this.w3 = d[at + 3] & ~FLAG_WRAP;
-    this.multi = this.w3 & FLAG_MULTI ? row.multi!.get(col)! : null;
+    this.multi = row.multi?.get(col) ?? null;
   }
 
   get blank(): boolean {
-    return (this.w3 & FLAG_MULTI) === 0 && isBlankCodePoint(this.w0);
+    return this.multi === null && isBlankCodePoint(this.w0);
   }
 }
 
@@ -177,25 +176,24 @@ function isBlankCodePoint(cp: number): boolean {
 }
 
 /** Cell contents for comparison: every blank (empty, space, U+00A0) is " ". */
-function normalise(w0: number, w3: number, multi: string | null): string {
-  if (w3 & FLAG_MULTI) return multi!;
+function normalise(w0: number, multi: string | null): string {
+  if (multi !== null) return multi;
   return isBlankCodePoint(w0) ? " " : String.fromCodePoint(w0);
 }
 
 function rowCellKey(row: Row, col: number): string {
   const at = col * CELL_WORDS;
-  return normalise(row.data[at], row.data[at + 3], row.multi?.get(col) ?? null);
+  return normalise(row.data[at], row.multi?.get(col) ?? null);
 }
 
 /** mosh's contents match: both blank, or the same contents. */
 function contentsMatch(row: Row, col: number, p: CellPrediction): boolean {
   const at = col * CELL_WORDS;
-  const w0 = row.data[at], w3 = row.data[at + 3];
-  const realMulti = (w3 & FLAG_MULTI) !== 0, predMulti = (p.w3 & FLAG_MULTI) !== 0;
-  if (!realMulti && !predMulti) {
+  const w0 = row.data[at], realMulti = row.multi?.get(col) ?? null;
+  if (realMulti === null && p.multi === null) {
     return w0 === p.w0 || (isBlankCodePoint(w0) && isBlankCodePoint(p.w0));
   }
-  return realMulti && predMulti && row.multi!.get(col) === p.multi;
+  return realMulti === p.multi;
 }
 
 /** The real cell equals the replacement (the wrap flag, a row property, is ignored). */
@@ -205,7 +203,7 @@ function sameCell(row: Row, col: number, p: CellPrediction): boolean {
     d[at] !== p.w0 || d[at + 1] !== p.w1 || d[at + 2] !== p.w2 ||
     (d[at + 3] & ~FLAG_WRAP) !== p.w3
   ) return false;
-  return (p.w3 & FLAG_MULTI) === 0 || row.multi!.get(col) === p.multi;
+  return (row.multi?.get(col) ?? null) === p.multi;
 }
 
 /**
@@ -453,7 +451,7 @@ export class PredictionEngine {
         if (!p.active || p.epoch > confirmed) continue;
         const at = col * CELL_WORDS;
         let flag = this.#flagging;
-        if (p.blank && isBlankCodePoint(real.data[at]) && (real.data[at + 3] & FLAG_MULTI) === 0) {
+        if (p.blank && isBlankCodePoint(real.data[at]) && !real.multi?.has(col)) {
           flag = false;
         }
         if (p.unknown) {
@@ -470,8 +468,8 @@ export class PredictionEngine {
         d[at + 1] = p.w1;
         d[at + 2] = p.w2;
         d[at + 3] = p.w3 | (d[at + 3] & FLAG_WRAP) | (flag ? ATTR_UNDERLINE : 0);
-        if (p.w3 & FLAG_MULTI) (out.multi ??= new Map()).set(col, p.multi!);
-        else out.multi?.delete(col);
+        if (p.multi !== null) (out.multi ??= new Map()).set(col, p.multi);
+        else out.dropMulti(col);
       }
       if (out) {
         rows ??= fb.rows.slice();
@@ -508,7 +506,7 @@ export class PredictionEngine {
     // A blank guess is too easily "right" to count as a confirmation.
     if (p.unknown || p.blank) return Validity.CorrectNoCredit;
     if (!contentsMatch(row, col, p)) return Validity.IncorrectOrExpired;
-    const key = normalise(p.w0, p.w3, p.multi);
+    const key = normalise(p.w0, p.multi);
     return p.originals.includes(key) ? Validity.CorrectNoCredit : Validity.Correct;
   }
 

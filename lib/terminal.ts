@@ -25,9 +25,9 @@ import {
   ATTR_INVISIBLE,
   ATTR_ITALIC,
   ATTR_UNDERLINE,
+  CELL_MAX_BYTES,
   CELL_WORDS,
   FLAG_FALLBACK,
-  FLAG_MULTI,
   FLAG_WIDE,
   FLAG_WRAP,
   Framebuffer,
@@ -36,14 +36,13 @@ import {
   nextGeneration,
   Row,
   TRUE_COLOR,
+  utf8Length,
 } from "./framebuffer.ts";
 import { Parser, type ParserHandler } from "./parser.ts";
 import { charWidth } from "./wcwidth.ts";
 
 /** Largest accepted width or height. */
 export const MAX_DIMENSION = 65535;
-/** Cell contents stop growing once they reach this many UTF-8 bytes (§9.4). */
-const CELL_MAX_BYTES = 32;
 /** Window title and icon name keep at most this many code points of the OSC string (§9.3). */
 const TITLE_MAX = 256;
 
@@ -76,21 +75,6 @@ const HOME: SavedCursor = Object.freeze({
   autoWrap: true,
   originMode: false,
 });
-
-/** UTF-8 byte length of a string. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 function checkDimension(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION) {
@@ -303,29 +287,29 @@ export class Terminal implements ParserHandler {
     if (this.snap) return this.snap;
     const rows = this.rows;
     for (let y = 0; y < rows.length; y++) rows[y].shared = true;
-    this.snap = new Framebuffer(
-      this.w,
-      this.h,
-      rows.slice(),
-      this.cursorRow,
-      this.cursorCol,
-      this.cursorVisible,
-      this.reverseVideo,
-      this.fg,
-      this.bg,
-      this.attrs,
-      this.bracketedPaste,
-      this.mouseReporting,
-      this.mouseFocus,
-      this.mouseAlternateScroll,
-      this.mouseEncoding,
-      this.appCursorKeys,
-      this.windowTitle,
-      this.iconName,
-      this.titleInitialized,
-      this.clipboard,
-      this.bells,
-    );
+    this.snap = new Framebuffer({
+      width: this.w,
+      height: this.h,
+      rows: rows.slice(),
+      cursorRow: this.cursorRow,
+      cursorCol: this.cursorCol,
+      cursorVisible: this.cursorVisible,
+      reverseVideo: this.reverseVideo,
+      fg: this.fg,
+      bg: this.bg,
+      attrs: this.attrs,
+      bracketedPaste: this.bracketedPaste,
+      mouseReporting: this.mouseReporting,
+      mouseFocus: this.mouseFocus,
+      mouseAlternateScroll: this.mouseAlternateScroll,
+      mouseEncoding: this.mouseEncoding,
+      applicationCursorKeys: this.appCursorKeys,
+      windowTitle: this.windowTitle,
+      iconName: this.iconName,
+      titleInitialized: this.titleInitialized,
+      clipboard: this.clipboard,
+      bellCount: this.bells,
+    });
     return this.snap;
   }
 
@@ -424,7 +408,7 @@ export class Terminal implements ParserHandler {
     const d = r.data, bg = this.bg;
     for (let x = from; x <= to; x++) {
       const o = x * CELL_WORDS;
-      if (d[o + 3] & FLAG_MULTI) r.multi!.delete(x);
+      r.dropMulti(x);
       d[o] = 0;
       d[o + 1] = 0;
       d[o + 2] = bg;
@@ -643,11 +627,11 @@ export class Terminal implements ParserHandler {
       }
       const y = this.cursorRow, col = this.cursorCol;
       const r = this.mutableRow(y);
-      const d = r.data, multi = r.multi;
+      const d = r.data;
       const n = Math.min(end - i, w - col);
+      if (r.multi !== null) { for (let k = 0; k < n; k++) r.dropMulti(col + k); }
       let o = col * CELL_WORDS;
       for (let k = 0; k < n; k++, o += CELL_WORDS) {
-        if (multi !== null && d[o + 3] & FLAG_MULTI) multi.delete(col + k);
         d[o] = data[i + k];
         d[o + 1] = fg;
         d[o + 2] = bg;
@@ -690,7 +674,7 @@ export class Terminal implements ParserHandler {
       const r = this.mutableRow(y);
       const d = r.data;
       const o = col * CELL_WORDS;
-      if (d[o + 3] & FLAG_MULTI) r.multi!.delete(col);
+      if (r.multi !== null) r.dropMulti(col);
       d[o] = cp;
       d[o + 1] = this.fg;
       d[o + 2] = this.bg;
@@ -709,10 +693,9 @@ export class Terminal implements ParserHandler {
         d[o] = cp;
         return;
       }
-      const cur = d[o + 3] & FLAG_MULTI ? r.multi!.get(x)! : String.fromCodePoint(d[o]);
+      const cur = r.multi?.get(x) ?? String.fromCodePoint(d[o]);
       if (utf8Length(cur) >= CELL_MAX_BYTES) return;
       (r.multi ??= new Map()).set(x, cur + String.fromCodePoint(cp));
-      d[o + 3] |= FLAG_MULTI;
     }
     // Width -1 (unprintable): ignored.
   }

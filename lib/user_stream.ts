@@ -17,13 +17,8 @@
  * and counted in `rejectedResizes` (C mosh accepts any size).
  */
 
-import { decodeUserMessage, encodeUserMessage, type UserEvent } from "./protobuf.ts";
+import { decodeUserMessage, encodeUserMessage, type UserEvent, validResize } from "./protobuf.ts";
 import type { SyncState } from "./transport.ts";
-
-/** Largest accepted terminal width or height when applying a diff. */
-export const MAX_RESIZE_SIDE = 4096;
-/** Largest accepted width × height when applying a diff. */
-export const MAX_RESIZE_CELLS = 1 << 20;
 
 /** Byte chunks smaller than this are merged with the next push, to keep the chunk list short. */
 const SMALL_CHUNK = 1024;
@@ -219,7 +214,7 @@ export class UserStream implements SyncState<UserStream> {
   applyString(diff: Uint8Array): void {
     for (const event of decodeUserMessage(diff)) {
       if (event.type === "keys") this.pushBytes(event.keys);
-      else if (validSize(event.width, event.height)) this.pushResize(event.width, event.height);
+      else if (validResize(event.width, event.height)) this.pushResize(event.width, event.height);
       else this.#rejected++;
     }
   }
@@ -244,9 +239,4 @@ export class UserStream implements SyncState<UserStream> {
     }
     segments.splice(0, drop);
   }
-}
-
-function validSize(width: number, height: number): boolean {
-  return width >= 1 && width <= MAX_RESIZE_SIDE && height >= 1 && height <= MAX_RESIZE_SIDE &&
-    width * height <= MAX_RESIZE_CELLS;
 }

@@ -22,7 +22,10 @@
 import { fileURLToPath } from "node:url";
 import { runClient } from "./client_session.ts";
 import { isNumericIp } from "./connection.ts";
-import { loadTerminfo } from "./terminfo.ts";
+import { colorsFor } from "./terminfo.ts";
+import { errorText } from "./errors.ts";
+import { type Printer, stdio } from "./write_all.ts";
+import { versionText } from "./version.ts";
 import {
   FAMILIES,
   type Family,
@@ -35,6 +38,7 @@ import {
   checkUserHost,
   hostOf,
   localeSettings,
+  nonUtf8Locale,
   parseBootstrapLine,
   parseWrapperArgs,
   type PredictionMode,
@@ -49,14 +53,6 @@ import {
   withHost,
   type WrapperOptions,
 } from "./wrapper_args.ts";
-
-/** Printed by `--version`. */
-export const VERSION_TEXT = "mosh (mosh-deno) 1.4.0 [build mosh-deno, Deno " + Deno.version.deno +
-  "]\n" +
-  "Wire-compatible with mosh 1.4.0 (Copyright 2012 Keith Winstein <mosh-devel@mit.edu>).\n" +
-  "License GPLv3+: GNU GPL version 3 or later <http://gnu.org/licenses/gpl.html>.\n" +
-  "This is free software: you are free to change and redistribute it.\n" +
-  "There is NO WARRANTY, to the extent permitted by law.\n";
 
 /** Exit status for a bad command line. */
 export const EXIT_USAGE = 255;
@@ -225,35 +221,6 @@ export interface Announced {
   ip: string;
   port: number;
   key: string;
-}
-
-/** Where the wrapper prints: `out` for ssh's other lines (as mosh), `err` for its own. */
-interface Printer {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const encoder = new TextEncoder();
-
-function writeAllSync(f: { writeSync(b: Uint8Array): number }, text: string): void {
-  const b = encoder.encode(text);
-  let off = 0;
-  try {
-    while (off < b.length) off += f.writeSync(b.subarray(off));
-  } catch {
-    // Nowhere left to report to.
-  }
-}
-
-const stdio: Printer = {
-  out: (s) => writeAllSync(Deno.stdout, s),
-  err: (s) => writeAllSync(Deno.stderr, s),
-};
-
-/** An error's message without Deno's "Failed to spawn 'x': " prefix and "(os error N)". */
-function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.replace(/^Failed to spawn '[^']*': /, "").replace(/\s*\(os error \d+\)$/, "");
 }
 
 /** Reads `stream` as lines (without `\n`); a last unterminated line counts too. */
@@ -464,12 +431,6 @@ export function usesJumpHost(words: readonly string[]): boolean {
   );
 }
 
-/** The locale check of mosh-client, for the built-in client (unset counts as UTF-8). */
-function nonUtf8Locale(env: Record<string, string | undefined>): string | null {
-  const lc = env.LC_ALL || env.LC_CTYPE || env.LANG || "";
-  return lc !== "" && !/utf-?8/i.test(lc) ? lc : null;
-}
-
 /** `<client> -c`: the colour count, 0 when it prints no number. */
 async function clientColors(client: string): Promise<number> {
   const out = await new Deno.Command(client, {
@@ -480,12 +441,6 @@ async function clientColors(client: string): Promise<number> {
   }).output();
   const n = parseInt(new TextDecoder().decode(out.stdout).trim(), 10);
   return Number.isNaN(n) ? 0 : n;
-}
-
-/** The colour count the built-in client would print for `-c`. */
-function builtinColors(term: string | undefined): number {
-  const caps = loadTerminfo(term);
-  return caps.path === null ? 0 : caps.colors;
 }
 
 /** Runs `--client=PATH` as mosh execs it; returns its exit status. */
@@ -536,7 +491,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
       print.out(USAGE);
       return 0;
     case "version":
-      print.out(VERSION_TEXT);
+      print.out(versionText("mosh") + "\n");
       return 0;
     case "usage-error":
       print.err(`${parsed.message}\n${USAGE}`);
@@ -609,7 +564,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
       return EXIT_USAGE;
     }
   } else {
-    colors = builtinColors(env.TERM);
+    colors = colorsFor(env.TERM);
   }
   Deno.env.set("MOSH_CLIENT_PID", String(Deno.pid));
 

@@ -2,7 +2,8 @@
 // count of -c, and the firewall hint's wording. The client as a process: tests/client_test.ts.
 
 import assert from "node:assert/strict";
-import { detectMode, parseClientArgs, terminalColors } from "../client.ts";
+import { detectMode, parseClientArgs } from "../client.ts";
+import { colorsFor } from "../lib/terminfo.ts";
 import { firewallHint } from "../lib/client_session.ts";
 
 Deno.test("detectMode: mosh-client forms", () => {
@@ -77,10 +78,10 @@ Deno.test("parseClientArgs: getopt-style options", () => {
 });
 
 Deno.test("-c: colours from terminfo, 0 for an unknown or unset TERM", () => {
-  assert.equal(terminalColors("xterm-256color"), 256);
-  assert.equal(terminalColors("xterm"), 8);
-  assert.equal(terminalColors("no-such-terminal-type"), 0);
-  assert.equal(terminalColors(undefined), 0);
+  assert.equal(colorsFor("xterm-256color"), 256);
+  assert.equal(colorsFor("xterm"), 8);
+  assert.equal(colorsFor("no-such-terminal-type"), 0);
+  assert.equal(colorsFor(undefined), 0);
 });
 
 Deno.test("firewall hint wording", () => {

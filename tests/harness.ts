@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { shellQuote } from "../lib/wrapper_args.ts";
 import { Tmux } from "./tmux.ts";
 import { cleanEnv } from "./clean_env.ts";
+import { V8_FLAGS } from "../lib/heap_hygiene.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Command lines
@@ -51,7 +52,7 @@ export const OUR_SERVER = [
 export const OUR_CLIENT = [
   ...DENO_RUN,
   ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
-  "--v8-flags=--max-semi-space-size=2,--expose-gc", // as bin/mosh-client: flat resident memory
+  `--v8-flags=${V8_FLAGS}`, // as bin/mosh-client: flat resident memory
   `${REPO}/client.ts`,
 ];
 

@@ -4,14 +4,8 @@
 
 import assert from "node:assert/strict";
 import { FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
-import { decodeUserMessage, type Instruction } from "../lib/protobuf.ts";
-import {
-  type SyncState,
-  Transport,
-  type TransportLink,
-  U64_MAX,
-  WAIT_FOREVER,
-} from "../lib/transport.ts";
+import { decodeUserMessage, type Instruction, U64_MAX } from "../lib/protobuf.ts";
+import { type SyncState, Transport, type TransportLink, WAIT_FOREVER } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 
 const enc = new TextEncoder();
