@@ -6,7 +6,7 @@
  *   deno run -A bench/latency.ts [--server=debian|ours|both] [--rtt=0,100,500]
  *     [--targets=shell,vi] [--chars=300] [--interval=60]
  *
- * How it measures: each client runs on a pty this script owns (lib/pty.ts), 80x24, TERM
+ * How it measures: each client runs on a pty this script owns (tests/pty_client.ts), 80x24, TERM
  * xterm-256color, prediction in its default (adaptive) mode. Every byte the client writes is
  * fed, as it arrives, to a terminal emulator (lib/terminal.ts); a key is written to the pty at
  * t0, and its latency is the time until the character it types first shows in its cell of the
@@ -26,23 +26,12 @@
  */
 
 import { Prng, Relay } from "../tests/relay.ts";
-import { Pty } from "../lib/pty.ts";
-import { Terminal } from "../lib/terminal.ts";
-import { CELL_WORDS } from "../lib/framebuffer.ts";
-import {
-  cleanEnv,
-  delay,
-  type Kind,
-  OUR_CLIENT,
-  PROMPT,
-  startServer,
-  stopServer,
-} from "../tests/harness.ts";
+import { delay, type Kind, PROMPT, startServer, stopServer } from "../tests/harness.ts";
+import { PtyClient } from "../tests/pty_client.ts";
 
 const COLS = 80;
 const ROWS = 24;
 const LINE = 50;
-const SIGKILL = 9;
 
 type Target = "shell" | "vi";
 
@@ -98,128 +87,6 @@ function parseOptions(args: string[]): Options {
   return o;
 }
 
-/** A key waiting to show: where, which code point, when it was typed. */
-interface Pending {
-  row: number;
-  col: number;
-  cp: number;
-  t0: number;
-}
-
-/** A client on a pty, its output fed to an emulator, with the pending keys checked per read. */
-class Session {
-  readonly pty: Pty;
-  readonly term = new Terminal(COLS, ROWS);
-  readonly latencies: number[] = [];
-  pending: Pending[] = [];
-  #reader: Promise<void>;
-  #changed: (() => void) | null = null;
-
-  constructor(kind: Kind, port: number, key: string) {
-    this.pty = Pty.open(COLS, ROWS);
-    const argv = kind === "ours" ? [...OUR_CLIENT, "127.0.0.1", String(port)] : [
-      "mosh-client",
-      "127.0.0.1",
-      String(port),
-    ];
-    this.pty.spawn({
-      file: argv[0],
-      argv,
-      env: cleanEnv({ MOSH_KEY: key, TERM: "xterm-256color" }),
-    });
-    this.#reader = this.#read();
-  }
-
-  async #read(): Promise<void> {
-    for (;;) {
-      const chunk = await this.pty.read();
-      if (chunk === null) return;
-      const now = performance.now();
-      this.term.write(chunk);
-      if (this.pending.length > 0) {
-        const fb = this.term.snapshot();
-        this.pending = this.pending.filter((p) => {
-          if (fb.rows[p.row].data[p.col * CELL_WORDS] !== p.cp) return true;
-          this.latencies.push(now - p.t0);
-          return false;
-        });
-      }
-      const wake = this.#changed;
-      this.#changed = null;
-      wake?.();
-    }
-  }
-
-  /** Types one key; if `cp` is given, waits for that code point at (row, col). */
-  key(byte: number, at?: { row: number; col: number }): void {
-    const t0 = performance.now();
-    if (at !== undefined) this.pending.push({ ...at, cp: byte, t0 });
-    this.pty.write(new Uint8Array([byte]));
-  }
-
-  /** Types text without measuring it. */
-  type(text: string): void {
-    this.pty.write(new TextEncoder().encode(text));
-  }
-
-  /** Resolves after the next read from the client (or after `ms`). */
-  async changed(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#changed = resolve;
-      timer = setTimeout(resolve, ms);
-    });
-    clearTimeout(timer);
-  }
-
-  /** Waits until `test()` holds; throws with the screen after `ms`. */
-  async until(what: string, test: () => boolean, ms = 20000): Promise<void> {
-    const deadline = performance.now() + ms;
-    while (!test()) {
-      if (performance.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; screen:\n${this.term.screenText()}`);
-      }
-      await this.changed(100);
-    }
-  }
-
-  /** Waits until nothing has been written for `quietMs`. */
-  async quiet(quietMs: number): Promise<void> {
-    for (;;) {
-      const start = performance.now();
-      await this.changed(quietMs);
-      if (performance.now() - start >= quietMs - 1) return;
-    }
-  }
-
-  /** The screen's row `r` as text. */
-  rowText(r: number): string {
-    const row = this.term.snapshot().rows[r];
-    let s = "";
-    for (let c = 0; c < COLS; c++) {
-      const cp = row.data[c * CELL_WORDS];
-      s += cp === 0 ? " " : String.fromCodePoint(cp);
-    }
-    return s.trimEnd();
-  }
-
-  cursor(): { row: number; col: number } {
-    const fb = this.term.snapshot();
-    return { row: fb.cursorRow, col: fb.cursorCol };
-  }
-
-  async close(): Promise<void> {
-    try {
-      this.pty.kill(SIGKILL);
-    } catch {
-      // already gone
-    }
-    await this.pty.wait().catch(() => {});
-    await this.pty.close();
-    await this.#reader.catch(() => {});
-  }
-}
-
 /** One measured run: what was typed where, and the latencies. */
 interface RunResult {
   server: Kind;
@@ -246,7 +113,7 @@ async function run(
     toServer: { delayMs: rtt / 2 },
     toClient: { delayMs: rtt / 2 },
   });
-  const s = new Session(client, relay.port, srv.key);
+  const s = new PtyClient(client, relay.port, srv.key, { cols: COLS, rows: ROWS });
   const file = `/tmp/mosh-latency-bench-${Deno.pid}-${client}-${rtt}`;
   let missing = 0;
   try {

@@ -42,6 +42,7 @@ import {
   type Row,
 } from "./framebuffer.ts";
 import { charWidth } from "./wcwidth.ts";
+import { Parser, State } from "./parser.ts";
 
 /** When predictions are drawn (MOSH_PREDICTION_DISPLAY). */
 export type PredictionMode = "adaptive" | "always" | "never" | "experimental";
@@ -164,14 +165,6 @@ const enum Validity {
   IncorrectOrExpired,
 }
 
-const enum ParseState {
-  Ground,
-  Escape,
-  EscapeIntermediate,
-  Csi,
-  String,
-}
-
 function isBlankCodePoint(cp: number): boolean {
   return cp === 0 || cp === 0x20 || cp === 0xa0;
 }
@@ -237,14 +230,39 @@ export class PredictionEngine {
   #lastWidth = -1;
   #lastHeight = -1;
 
-  // The private input parser: UTF-8 decoder, then a reduced DEC/ANSI state machine.
-  #utf8Need = 0;
-  #utf8Cp = 0;
-  #utf8Lo = 0x80;
-  #utf8Hi = 0xbf;
-  #state = ParseState.Ground;
-  #csiPlain = true;
+  /**
+   * User input goes through the terminal's own parser (UTF-8 and the DEC/ANSI state machine of
+   * §9.1-§9.2), one byte at a time; its handler makes the predictions. `#fb` and `#now` are the
+   * screen and time of the byte being parsed.
+   */
+  readonly #parser = new Parser({
+    print: (cp) => this.#printed(cp),
+    printAscii: (data, start, end) => {
+      for (let i = start; i < end; i++) this.#printed(data[i]);
+    },
+    execute: (code) => this.#executed(code),
+    csiDispatch: (params, count, collected, final) => this.#csi(params, count, collected, final),
+    escDispatch: () => this.#sequenceEnded(),
+    oscEnd: () => this.#sequenceEnded(),
+  });
+  readonly #byte = new Uint8Array(1);
+  #fb: Framebuffer | null = null;
+  #now = 0;
+  /** A sequence has begun and has neither been dispatched nor made the engine tentative. */
+  #sequenceOpen = false;
   #lastByte = -1;
+
+  /**
+   * The printable characters typed since the epoch `#typedEpoch` began (none once anything
+   * else was typed in it), with the expiry frame of each and the real cursor when typing
+   * began: the evidence `#echoed` looks for.
+   */
+  #typed: number[] = [];
+  #typedExpiry: bigint[] = [];
+  #typedEpoch = -1;
+  #typedValid = false;
+  #typedFromRow = 0;
+  #typedFromCol = 0;
 
   /** @param options display mode (default adaptive) and overwrite prediction (default off) */
   constructor(options: PredictionOptions = {}) {
@@ -365,6 +383,8 @@ export class PredictionEngine {
           case Validity.IncorrectOrExpired:
             if (this.mode === "experimental") {
               cell.clear();
+            } else if (cell.epoch > this.#confirmedEpoch && this.#echoed(fb, cell.epoch)) {
+              this.#confirmByEcho(cell.epoch);
             } else if (cell.epoch > this.#confirmedEpoch) {
               this.#killEpoch(cell.epoch, fb, now);
             } else {
@@ -411,14 +431,19 @@ export class PredictionEngine {
       }
     }
 
-    const cursors = this.#cursors;
-    if (cursors.length > 0) {
-      if (this.#cursorValidity(fb, cursors[cursors.length - 1]) === Validity.IncorrectOrExpired) {
-        if (this.mode === "experimental") cursors.length = 0;
-        else this.reset();
-        return;
+    if (this.#cursors.length > 0) {
+      const last = this.#cursors[this.#cursors.length - 1];
+      if (this.#cursorValidity(fb, last) === Validity.IncorrectOrExpired) {
+        if (this.mode === "experimental") {
+          this.#cursors.length = 0;
+        } else if (last.epoch > this.#confirmedEpoch && this.#echoed(fb, last.epoch)) {
+          this.#confirmByEcho(last.epoch);
+        } else {
+          this.reset();
+          return;
+        }
       }
-      this.#cursors = cursors.filter((c) => this.#cursorValidity(fb, c) === Validity.Pending);
+      this.#cursors = this.#cursors.filter((c) => this.#cursorValidity(fb, c) === Validity.Pending);
     }
   }
 
@@ -517,6 +542,50 @@ export class PredictionEngine {
       : Validity.IncorrectOrExpired;
   }
 
+  /**
+   * True if `fb` shows the echo of the printable text typed in the unconfirmed `epoch`: since
+   * typing began the real cursor has moved, and the cells just left of it hold the text typed,
+   * all of it up to at least the last character the echo ack covers, with one non-blank. The
+   * predictions themselves may be wrong when they were made over a screen the server had not
+   * drawn yet (before its first frames, or over a blank one before the prompt): the text is then
+   * where the server put it, not where it was guessed.
+   */
+  #echoed(fb: Framebuffer, epoch: number): boolean {
+    const typed = this.#typed;
+    if (this.#typedEpoch !== epoch || !this.#typedValid || typed.length === 0) return false;
+    const row = fb.cursorRow, col = fb.cursorCol;
+    if (row === this.#typedFromRow && col === this.#typedFromCol) return false;
+    let acked = 0;
+    while (acked < typed.length && this.#typedExpiry[acked] <= this.#localFrameLateAcked) acked++;
+    if (acked === 0) return false;
+    const real = fb.rows[row];
+    for (let k = Math.min(typed.length, col); k >= acked; k--) {
+      let nonBlank = false, k2 = 0;
+      for (; k2 < k; k2++) {
+        const cp = typed[k2];
+        if (rowCellKey(real, col - k + k2) !== normalise(cp, 0, null)) break;
+        if (!isBlankCodePoint(cp)) nonBlank = true;
+      }
+      if (k2 === k && nonBlank) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The server echoed what was typed in `epoch` (see `#echoed`): the epoch is confirmed, and its
+   * predictions, judged by the screen they were made for, are dropped without a reset.
+   */
+  #confirmByEcho(epoch: number): void {
+    if (epoch > this.#confirmedEpoch) this.#confirmedEpoch = epoch;
+    for (const cells of this.#rows.values()) {
+      for (const c of cells) if (c.active && c.epoch === epoch) c.clear();
+    }
+    this.#cursors = this.#cursors.filter((c) => c.epoch !== epoch);
+    this.#typed.length = 0;
+    this.#typedExpiry.length = 0;
+    this.#typedValid = false;
+  }
+
   /** A wrong guess in an unconfirmed epoch: forget that epoch and everything after it. */
   #killEpoch(epoch: number, fb: Framebuffer, now: number): void {
     this.#cursors = this.#cursors.filter((c) => c.epoch < epoch);
@@ -574,8 +643,8 @@ export class PredictionEngine {
   }
 
   #resetParser(): void {
-    this.#utf8Need = 0;
-    this.#state = ParseState.Ground;
+    this.#parser.reset();
+    this.#sequenceOpen = false;
     this.#lastByte = -1;
   }
 
@@ -588,128 +657,90 @@ export class PredictionEngine {
     if (this.#lastByte === 0x1b && b === 0x4f) b = 0x5b;
     this.#lastByte = b;
 
-    if (this.#utf8Need > 0) {
-      if (b >= this.#utf8Lo && b <= this.#utf8Hi) {
-        this.#utf8Cp = (this.#utf8Cp << 6) | (b & 0x3f);
-        this.#utf8Lo = 0x80;
-        this.#utf8Hi = 0xbf;
-        if (--this.#utf8Need === 0) this.#codePoint(this.#utf8Cp, fb, now);
-        return;
-      }
-      // A broken sequence: predict nothing for it, then read this byte afresh.
-      this.#utf8Need = 0;
-      this.#invalid(fb, now);
-    }
-    if (b < 0x80) {
-      this.#codePoint(b, fb, now);
-      return;
-    }
-    this.#utf8Lo = 0x80;
-    this.#utf8Hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) {
-      this.#utf8Need = 1;
-      this.#utf8Cp = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      this.#utf8Need = 2;
-      this.#utf8Cp = b & 0x0f;
-      if (b === 0xe0) this.#utf8Lo = 0xa0; // overlong
-      if (b === 0xed) this.#utf8Hi = 0x9f; // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      this.#utf8Need = 3;
-      this.#utf8Cp = b & 0x07;
-      if (b === 0xf0) this.#utf8Lo = 0x90; // overlong
-      if (b === 0xf4) this.#utf8Hi = 0x8f; // above U+10FFFF
-    } else {
-      this.#invalid(fb, now);
+    this.#fb = fb;
+    this.#now = now;
+    this.#byte[0] = b;
+    this.#parser.parse(this.#byte);
+    this.#fb = null;
+    if (this.#parser.state !== State.Ground) {
+      this.#sequenceOpen = true;
+    } else if (this.#sequenceOpen) {
+      // A sequence that ended without a dispatch (CSI ignore, DCS, SOS, PM, APC).
+      this.#sequenceOpen = false;
+      this.#becomeTentative();
     }
   }
 
-  /** Undecodable input: the terminal would show U+FFFD; don't guess, start a new epoch. */
-  #invalid(fb: Framebuffer, now: number): void {
-    if (this.#state === ParseState.Ground) {
+  /** A printable code point (DEL included) from the parser. */
+  #printed(cp: number): void {
+    const fb = this.#fb!, now = this.#now;
+    if (cp === 0x7f) {
+      this.#notTyped();
+      this.#backspace(fb, now);
+    } else if (cp === 0xfffd) {
+      // Undecodable input: the terminal would show U+FFFD; don't guess, start a new epoch.
+      this.#notTyped();
       this.#cursor(fb, now);
       this.#becomeTentative();
-    }
-  }
-
-  /** One decoded code point through the escape-sequence state machine. */
-  #codePoint(cp: number, fb: Framebuffer, now: number): void {
-    if (cp === 0x1b) {
-      this.#state = ParseState.Escape;
-      return;
-    }
-    if (cp >= 0x80 && cp <= 0x9f) {
-      this.#c1(cp);
-      return;
-    }
-    if (cp === 0x18 || cp === 0x1a) {
-      // CAN and SUB abort any sequence.
-      this.#state = ParseState.Ground;
-      this.#becomeTentative();
-      return;
-    }
-    switch (this.#state) {
-      case ParseState.Ground:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp === 0x7f) this.#backspace(fb, now);
-        else this.#print(cp, fb, now);
-        return;
-      case ParseState.Escape:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp < 0x30) this.#state = ParseState.EscapeIntermediate;
-        else if (cp === 0x5b) {
-          this.#state = ParseState.Csi;
-          this.#csiPlain = true;
-        } else if (cp === 0x5d || cp === 0x50 || cp === 0x58 || cp === 0x5e || cp === 0x5f) {
-          this.#state = ParseState.String;
-        } else if (cp !== 0x7f) this.#endSequence();
-        return;
-      case ParseState.EscapeIntermediate:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp >= 0x30 && cp !== 0x7f) this.#endSequence();
-        return;
-      case ParseState.Csi:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp < 0x40) this.#csiPlain = false;
-        else if (cp < 0x7f) {
-          this.#state = ParseState.Ground;
-          if (this.#csiPlain && cp === 0x43) this.#cursorRight(fb, now);
-          else if (this.#csiPlain && cp === 0x44) this.#cursorLeft(fb, now);
-          else this.#becomeTentative();
-        } else if (cp > 0x7f) this.#endSequence();
-        return;
-      case ParseState.String:
-        if (cp === 0x07) this.#endSequence();
-        return;
-    }
-  }
-
-  /** C1 controls as code points (U+0080-U+009F). */
-  #c1(cp: number): void {
-    if (cp === 0x9b) {
-      this.#state = ParseState.Csi;
-      this.#csiPlain = true;
-    } else if (cp === 0x90 || cp === 0x98 || cp === 0x9d || cp === 0x9e || cp === 0x9f) {
-      this.#state = ParseState.String;
     } else {
-      this.#endSequence();
+      this.#print(cp, fb, now);
     }
   }
 
-  /** Any sequence or control other than the arrows: the next guesses are tentative. */
-  #endSequence(): void {
-    this.#state = ParseState.Ground;
+  /** A C0 or C1 control: the next guesses are tentative; CR moves the predicted cursor. */
+  #executed(code: number): void {
+    this.#notTyped();
+    this.#sequenceOpen = false;
+    this.#becomeTentative();
+    if (code === 0x0d) this.#newlineCarriageReturn(this.#fb!, this.#now);
+  }
+
+  /** A control sequence: plain CSI C and CSI D are the arrow keys; anything else is risky. */
+  #csi(params: Int32Array, count: number, collected: number, final: number): void {
+    this.#notTyped();
+    this.#sequenceOpen = false;
+    const plain = count === 1 && params[0] === -1 && collected === 0;
+    if (plain && final === 0x43) this.#cursorRight(this.#fb!, this.#now);
+    else if (plain && final === 0x44) this.#cursorLeft(this.#fb!, this.#now);
+    else this.#becomeTentative();
+  }
+
+  /** An escape sequence or an OSC string: the next guesses are tentative. */
+  #sequenceEnded(): void {
+    this.#notTyped();
+    this.#sequenceOpen = false;
     this.#becomeTentative();
   }
 
-  #execute(cp: number, fb: Framebuffer, now: number): void {
-    this.#becomeTentative();
-    if (cp === 0x0d) this.#newlineCarriageReturn(fb, now);
+  /** Input other than a printable character: the current epoch's typed text is no evidence. */
+  #notTyped(): void {
+    this.#typed.length = 0;
+    this.#typedExpiry.length = 0;
+    this.#typedEpoch = this.#predictionEpoch;
+    this.#typedValid = false;
+  }
+
+  /** Records a printable character typed (and predicted) in the current epoch. */
+  #recordTyped(cp: number, fb: Framebuffer): void {
+    if (this.#typedEpoch !== this.#predictionEpoch) {
+      this.#notTyped();
+      this.#typedValid = true;
+      this.#typedFromRow = fb.cursorRow;
+      this.#typedFromCol = fb.cursorCol;
+    }
+    if (!this.#typedValid) return;
+    if (this.#typed.length >= fb.width) {
+      this.#notTyped(); // it cannot all show before the cursor
+      return;
+    }
+    this.#typed.push(cp);
+    this.#typedExpiry.push(this.#localFrameSent + 1n);
   }
 
   #print(cp: number, fb: Framebuffer, now: number): void {
     const cursor = this.#cursor(fb, now);
     if (charWidth(cp) !== 1) {
+      this.#notTyped();
       this.#becomeTentative();
       return;
     }
@@ -762,6 +793,7 @@ export class PredictionEngine {
     c.w3 = attrs;
     c.multi = null;
     c.originals.push(rowCellKey(real, cursor.col));
+    this.#recordTyped(cp, fb);
 
     this.#expire(cursor, now);
     if (cursor.col < width - 1) {
