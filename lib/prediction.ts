@@ -13,7 +13,14 @@
  *   column. So after a CR nothing is drawn until the server has echoed one character of the new
  *   line as predicted, and a password prompt never shows the password: the wrong guesses of an
  *   unconfirmed epoch are silently dropped ("kill epoch"). A wrong guess of a confirmed epoch
- *   resets every prediction.
+ *   resets every prediction. Beyond C mosh: before killing an unconfirmed epoch, the engine
+ *   checks whether the server's screen shows the text typed in it just left of its cursor
+ *   (lib/typed_echo.ts); if so the epoch is confirmed and its misplaced guesses are dropped.
+ *   That happens when text is typed before the client has the server's first frames: without
+ *   it the first letter typed afterwards would wait a round trip.
+ *
+ * User input goes through the terminal's own parser (lib/parser.ts: UTF-8 and the DEC/ANSI
+ * state machine, §9.1-§9.2), so a character split across reads is predicted only once whole.
  *
  * Whether predictions are drawn at all depends on the display mode and on timing triggers: in
  * `adaptive` mode they appear while the send interval (about SRTT/2) is above 30 ms or while a
@@ -41,8 +48,18 @@ import {
   Framebuffer,
   type Row,
 } from "./framebuffer.ts";
+import {
+  CellPrediction,
+  contentsMatch,
+  type CursorPrediction,
+  isBlankCodePoint,
+  normalise,
+  rowCellKey,
+  sameCell,
+} from "./predicted_cell.ts";
 import { charWidth } from "./wcwidth.ts";
 import { Parser, State } from "./parser.ts";
+import { TypedEcho } from "./typed_echo.ts";
 
 /** When predictions are drawn (MOSH_PREDICTION_DISPLAY). */
 export type PredictionMode = "adaptive" | "always" | "never" | "experimental";
@@ -94,111 +111,11 @@ export interface PredictionOptions {
   overwrite?: boolean;
 }
 
-/** A predicted cell: the replacement in framebuffer words, plus its judging state. */
-class CellPrediction {
-  active = false;
-  /** The cell's future is unknown (shifted past the line end): drawn as it is, underlined. */
-  unknown = false;
-  epoch = 0;
-  expiry = 0n;
-  time = 0;
-  /** Replacement cell: code point, foreground, background, attributes and flags. */
-  w0 = 0;
-  w1 = 0;
-  w2 = 0;
-  w3 = 0;
-  /** Contents of a replacement holding several code points (FLAG_MULTI). */
-  multi: string | null = null;
-  /** Blank-normalised contents the cell showed before; echoing one of them earns no credit. */
-  originals: string[] = [];
-
-  clear(): void {
-    this.active = false;
-    this.unknown = false;
-    this.originals.length = 0;
-  }
-
-  /** Drops the prediction but remembers its replacement as one more original content. */
-  clearKeepingOriginal(): void {
-    if (!this.active || this.unknown) {
-      this.clear();
-      return;
-    }
-    this.originals.push(normalise(this.w0, this.w3, this.multi));
-    this.active = false;
-  }
-
-  copyFrom(o: CellPrediction): void {
-    this.w0 = o.w0;
-    this.w1 = o.w1;
-    this.w2 = o.w2;
-    this.w3 = o.w3;
-    this.multi = o.multi;
-  }
-
-  copyFromRow(row: Row, col: number): void {
-    const d = row.data, at = col * CELL_WORDS;
-    this.w0 = d[at];
-    this.w1 = d[at + 1];
-    this.w2 = d[at + 2];
-    this.w3 = d[at + 3] & ~FLAG_WRAP;
-    this.multi = this.w3 & FLAG_MULTI ? row.multi!.get(col)! : null;
-  }
-
-  get blank(): boolean {
-    return (this.w3 & FLAG_MULTI) === 0 && isBlankCodePoint(this.w0);
-  }
-}
-
-interface CursorPrediction {
-  row: number;
-  col: number;
-  epoch: number;
-  expiry: bigint;
-  time: number;
-}
-
 const enum Validity {
   Pending,
   Correct,
   CorrectNoCredit,
   IncorrectOrExpired,
-}
-
-function isBlankCodePoint(cp: number): boolean {
-  return cp === 0 || cp === 0x20 || cp === 0xa0;
-}
-
-/** Cell contents for comparison: every blank (empty, space, U+00A0) is " ". */
-function normalise(w0: number, w3: number, multi: string | null): string {
-  if (w3 & FLAG_MULTI) return multi!;
-  return isBlankCodePoint(w0) ? " " : String.fromCodePoint(w0);
-}
-
-function rowCellKey(row: Row, col: number): string {
-  const at = col * CELL_WORDS;
-  return normalise(row.data[at], row.data[at + 3], row.multi?.get(col) ?? null);
-}
-
-/** mosh's contents match: both blank, or the same contents. */
-function contentsMatch(row: Row, col: number, p: CellPrediction): boolean {
-  const at = col * CELL_WORDS;
-  const w0 = row.data[at], w3 = row.data[at + 3];
-  const realMulti = (w3 & FLAG_MULTI) !== 0, predMulti = (p.w3 & FLAG_MULTI) !== 0;
-  if (!realMulti && !predMulti) {
-    return w0 === p.w0 || (isBlankCodePoint(w0) && isBlankCodePoint(p.w0));
-  }
-  return realMulti && predMulti && row.multi!.get(col) === p.multi;
-}
-
-/** The real cell equals the replacement (the wrap flag, a row property, is ignored). */
-function sameCell(row: Row, col: number, p: CellPrediction): boolean {
-  const d = row.data, at = col * CELL_WORDS;
-  if (
-    d[at] !== p.w0 || d[at + 1] !== p.w1 || d[at + 2] !== p.w2 ||
-    (d[at + 3] & ~FLAG_WRAP) !== p.w3
-  ) return false;
-  return (p.w3 & FLAG_MULTI) === 0 || row.multi!.get(col) === p.multi;
 }
 
 /**
@@ -252,17 +169,8 @@ export class PredictionEngine {
   #sequenceOpen = false;
   #lastByte = -1;
 
-  /**
-   * The printable characters typed since the epoch `#typedEpoch` began (none once anything
-   * else was typed in it), with the expiry frame of each and the real cursor when typing
-   * began: the evidence `#echoed` looks for.
-   */
-  #typed: number[] = [];
-  #typedExpiry: bigint[] = [];
-  #typedEpoch = -1;
-  #typedValid = false;
-  #typedFromRow = 0;
-  #typedFromCol = 0;
+  /** The text typed in the current epoch: the evidence of its echo (lib/typed_echo.ts). */
+  readonly #typed = new TypedEcho();
 
   /** @param options display mode (default adaptive) and overwrite prediction (default off) */
   constructor(options: PredictionOptions = {}) {
@@ -383,7 +291,7 @@ export class PredictionEngine {
           case Validity.IncorrectOrExpired:
             if (this.mode === "experimental") {
               cell.clear();
-            } else if (cell.epoch > this.#confirmedEpoch && this.#echoed(fb, cell.epoch)) {
+            } else if (this.#echoedUnconfirmed(fb, cell.epoch)) {
               this.#confirmByEcho(cell.epoch);
             } else if (cell.epoch > this.#confirmedEpoch) {
               this.#killEpoch(cell.epoch, fb, now);
@@ -436,7 +344,7 @@ export class PredictionEngine {
       if (this.#cursorValidity(fb, last) === Validity.IncorrectOrExpired) {
         if (this.mode === "experimental") {
           this.#cursors.length = 0;
-        } else if (last.epoch > this.#confirmedEpoch && this.#echoed(fb, last.epoch)) {
+        } else if (this.#echoedUnconfirmed(fb, last.epoch)) {
           this.#confirmByEcho(last.epoch);
         } else {
           this.reset();
@@ -542,37 +450,13 @@ export class PredictionEngine {
       : Validity.IncorrectOrExpired;
   }
 
-  /**
-   * True if `fb` shows the echo of the printable text typed in the unconfirmed `epoch`: since
-   * typing began the real cursor has moved, and the cells just left of it hold the text typed,
-   * all of it up to at least the last character the echo ack covers, with one non-blank. The
-   * predictions themselves may be wrong when they were made over a screen the server had not
-   * drawn yet (before its first frames, or over a blank one before the prompt): the text is then
-   * where the server put it, not where it was guessed.
-   */
-  #echoed(fb: Framebuffer, epoch: number): boolean {
-    const typed = this.#typed;
-    if (this.#typedEpoch !== epoch || !this.#typedValid || typed.length === 0) return false;
-    const row = fb.cursorRow, col = fb.cursorCol;
-    if (row === this.#typedFromRow && col === this.#typedFromCol) return false;
-    let acked = 0;
-    while (acked < typed.length && this.#typedExpiry[acked] <= this.#localFrameLateAcked) acked++;
-    if (acked === 0) return false;
-    const real = fb.rows[row];
-    for (let k = Math.min(typed.length, col); k >= acked; k--) {
-      let nonBlank = false, k2 = 0;
-      for (; k2 < k; k2++) {
-        const cp = typed[k2];
-        if (rowCellKey(real, col - k + k2) !== normalise(cp, 0, null)) break;
-        if (!isBlankCodePoint(cp)) nonBlank = true;
-      }
-      if (k2 === k && nonBlank) return true;
-    }
-    return false;
+  /** `epoch` is unconfirmed and `fb` shows the echo of the text typed in it (lib/typed_echo.ts). */
+  #echoedUnconfirmed(fb: Framebuffer, epoch: number): boolean {
+    return epoch > this.#confirmedEpoch && this.#typed.echoed(fb, epoch, this.#localFrameLateAcked);
   }
 
   /**
-   * The server echoed what was typed in `epoch` (see `#echoed`): the epoch is confirmed, and its
+   * The server echoed what was typed in `epoch` (see lib/typed_echo.ts): the epoch is confirmed, and its
    * predictions, judged by the screen they were made for, are dropped without a reset.
    */
   #confirmByEcho(epoch: number): void {
@@ -581,9 +465,7 @@ export class PredictionEngine {
       for (const c of cells) if (c.active && c.epoch === epoch) c.clear();
     }
     this.#cursors = this.#cursors.filter((c) => c.epoch !== epoch);
-    this.#typed.length = 0;
-    this.#typedExpiry.length = 0;
-    this.#typedValid = false;
+    this.#typed.interrupt(epoch);
   }
 
   /** A wrong guess in an unconfirmed epoch: forget that epoch and everything after it. */
@@ -714,27 +596,7 @@ export class PredictionEngine {
 
   /** Input other than a printable character: the current epoch's typed text is no evidence. */
   #notTyped(): void {
-    this.#typed.length = 0;
-    this.#typedExpiry.length = 0;
-    this.#typedEpoch = this.#predictionEpoch;
-    this.#typedValid = false;
-  }
-
-  /** Records a printable character typed (and predicted) in the current epoch. */
-  #recordTyped(cp: number, fb: Framebuffer): void {
-    if (this.#typedEpoch !== this.#predictionEpoch) {
-      this.#notTyped();
-      this.#typedValid = true;
-      this.#typedFromRow = fb.cursorRow;
-      this.#typedFromCol = fb.cursorCol;
-    }
-    if (!this.#typedValid) return;
-    if (this.#typed.length >= fb.width) {
-      this.#notTyped(); // it cannot all show before the cursor
-      return;
-    }
-    this.#typed.push(cp);
-    this.#typedExpiry.push(this.#localFrameSent + 1n);
+    this.#typed.interrupt(this.#predictionEpoch);
   }
 
   #print(cp: number, fb: Framebuffer, now: number): void {
@@ -793,7 +655,7 @@ export class PredictionEngine {
     c.w3 = attrs;
     c.multi = null;
     c.originals.push(rowCellKey(real, cursor.col));
-    this.#recordTyped(cp, fb);
+    this.#typed.record(cp, this.#predictionEpoch, this.#localFrameSent + 1n, fb);
 
     this.#expire(cursor, now);
     if (cursor.col < width - 1) {
