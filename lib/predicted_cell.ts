@@ -1,6 +1,6 @@
 /**
  * One predicted cell and one predicted cursor position of the local echo prediction engine, and
- * the comparisons that judge a predicted cell against the server's (mosh-protocol.md §8.4
+ * the comparisons that judge a predicted cell against the server's (docs/PROTOCOL.md §8.4
  * "Creating predictions" and "Checking predictions", §9.5 for what "blank" means).
  */
 

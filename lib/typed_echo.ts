@@ -1,6 +1,6 @@
 /**
  * The evidence that the application echoes what is typed, used by the local echo prediction
- * engine to confirm an epoch (mosh-protocol.md §8.4 "Epochs"; the echo ack is §6.3): the text
+ * engine to confirm an epoch (docs/PROTOCOL.md §8.4 "Epochs"; the echo ack is §6.3): the text
  * typed in the epoch shows just left of the server's cursor.
  *
  * C mosh confirms an epoch only when one of its predicted cells is found where it was guessed.

@@ -1,4 +1,4 @@
-// How soon a typed letter shows over a 500 ms round trip, end to end (mosh-protocol.md §8.4
+// How soon a typed letter shows over a 500 ms round trip, end to end (docs/PROTOCOL.md §8.4
 // epochs and confirmation, §6.3 echo ack): the client on a pty (LANG=C.UTF-8,
 // MOSH_PREDICTION_DISPLAY=always) talks to our server or Debian's mosh-server through
 // tests/relay.ts, 250 ms each way. Issue 12's defect: after a burst typed before our client had

@@ -1,6 +1,6 @@
 /**
  * A mosh client (ours or Debian's mosh-client) on a pty this process owns, for measuring what a
- * person would see (mosh-protocol.md §8.4 prediction, §10 painting): every byte the client
+ * person would see (docs/PROTOCOL.md §8.4 prediction, §10 painting): every byte the client
  * writes is fed, as it arrives, to a terminal emulator (lib/terminal.ts), and a key written with
  * `key(byte, at)` is timed until its code point first shows in that cell of the emulated screen
  * (its predicted echo or the server's, whichever comes first). The resolution is the pty's
