@@ -196,7 +196,7 @@ function summarize(r: RunResult): Summary {
     missing: r.missing,
     medianMs: round(percentile(sorted, 0.5)),
     p90Ms: round(percentile(sorted, 0.9)),
-    under50: round(sorted.filter((x) => x < 50).length / Math.max(1, r.typed) * 100) / 100,
+    under50: Math.round(sorted.filter((x) => x < 50).length / Math.max(1, r.typed) * 1000) / 1000,
   };
 }
 
