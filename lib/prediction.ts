@@ -563,7 +563,8 @@ export class PredictionEngine {
       this.#notTyped();
       this.#backspace(fb, now);
     } else if (cp === 0xfffd) {
-      // Undecodable input: the terminal would show U+FFFD; don't guess, start a new epoch.
+      // Undecodable input (or a typed U+FFFD): the terminal shows U+FFFD; don't guess, start a
+      // new epoch.
       this.#notTyped();
       this.#cursor(fb, now);
       this.#becomeTentative();
