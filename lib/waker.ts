@@ -5,7 +5,8 @@
  * C mosh sleeps in select() with millisecond precision; Deno's `setTimeout(f, n)` fires after a
  * median n + 1.1 ms (n + 2.1 ms for 0 and 1), which would turn the client's 1 ms SEND_MINDELAY
  * into 3 ms and add ~1.8 ms to every server echo. So a wait of at most 2 ms re-checks the clock on
- * every event-loop turn with `setImmediate` (I/O is still polled in between), and a wait of up to
+ * every event-loop turn with `setImmediate` (Deno's global, not node:timers, whose import loads the
+ * Node compatibility layer; I/O is still polled in between), and a wait of up to
  * 25 ms sleeps on a timer until 2 ms before its deadline (which, firing ~1.1 ms late, leaves about
  * 1 ms to spin). Each spinning turn first naps up to 0.25 ms in `Atomics.wait` (a CPU-free block
  * of this thread, precise to ~0.07 ms): a pure spin took a whole core for that millisecond, and on
@@ -14,7 +15,6 @@
  * that no event ended, use a plain timer, so an idle process never spins.
  */
 
-import { clearImmediate, setImmediate } from "node:timers";
 import { WAIT_FOREVER } from "./transport.ts";
 
 /** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */
