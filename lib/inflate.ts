@@ -107,9 +107,11 @@ export function inflate(input: Uint8Array, maxOutput: number): Uint8Array {
   let out = new Uint8Array(Math.min(maxOutput, Math.max(1024, n * 4)));
   let outLen = 0;
 
+  // At most 24 bits are buffered, so bitBuf stays a small integer (a Smi, never a boxed double:
+  // boxing on every update made inflate 8 times slower).
   const refill = () => {
-    while (bitCnt <= 24 && pos < n) {
-      bitBuf = (bitBuf | (input[pos++] << bitCnt)) >>> 0;
+    while (bitCnt <= 16 && pos < n) {
+      bitBuf |= input[pos++] << bitCnt;
       bitCnt += 8;
     }
   };
@@ -119,7 +121,7 @@ export function inflate(input: Uint8Array, maxOutput: number): Uint8Array {
       if (bitCnt < k) fail("unexpected end of stream");
     }
     const v = bitBuf & ((1 << k) - 1);
-    bitBuf >>>= k;
+    bitBuf >>= k;
     bitCnt -= k;
     return v;
   };
@@ -131,7 +133,7 @@ export function inflate(input: Uint8Array, maxOutput: number): Uint8Array {
       code |= (bitBuf >>> (len - 1)) & 1;
       const count = t.count[len];
       if (code - first < count) {
-        bitBuf >>>= len;
+        bitBuf >>= len;
         bitCnt -= len;
         return t.symbols[index + code - first];
       }
@@ -148,7 +150,7 @@ export function inflate(input: Uint8Array, maxOutput: number): Uint8Array {
     const len = e & 15;
     if (len === 0) fail("invalid code");
     if (len > bitCnt) fail("unexpected end of stream");
-    bitBuf >>>= len;
+    bitBuf >>= len;
     bitCnt -= len;
     return e >> 4;
   };
@@ -239,13 +241,11 @@ export function inflate(input: Uint8Array, maxOutput: number): Uint8Array {
       reserve(length);
       const o = out;
       let from = outLen - distance;
-      const end = outLen + length;
-      if (distance >= length) {
-        o.copyWithin(outLen, from, from + length);
-        outLen = end;
-      } else {
-        while (outLen < end) o[outLen++] = o[from++];
-      }
+      let to = outLen;
+      const end = to + length;
+      if (distance >= length && length > 32) o.copyWithin(to, from, from + length);
+      else while (to < end) o[to++] = o[from++];
+      outLen = end;
     }
   } while (!final);
 
