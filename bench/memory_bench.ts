@@ -11,12 +11,15 @@
  *   deno run -A bench/memory_bench.ts [--reps 3] [--idle 5] [--only ours]
  *
  * Goals: our client at most 40 MiB and our standalone server at most 45 MiB at idle (medians).
+ * The private part of each (RssAnon) is printed too: the rest of VmRSS is pages of files, mostly
+ * of the Deno executable, shared with every other Deno process on the machine.
  * Prints a table, the goals with PASS/FAIL and one JSON line; exit status 1 if a goal is missed.
  */
 
 import {
   clientPid as findClientPid,
   delay,
+  procFile,
   PROMPT,
   rssKb,
   startClient,
@@ -34,6 +37,16 @@ interface Sample {
   serverFreshKb: number;
   serverIdleKb: number;
   clientIdleKb: number;
+  /** The private part of the idle figures (RssAnon: heaps, stacks); the rest is RssFile. */
+  serverAnonKb: number;
+  clientAnonKb: number;
+}
+
+/** RssAnon of `pid` in kB: its private memory (VmRSS less the file pages it shares). */
+function anonKb(pid: number): number {
+  const m = /^RssAnon:\s+(\d+) kB/m.exec(procFile(pid, "status"));
+  if (m === null) throw new Error(`memory bench: process ${pid} is gone`);
+  return Number(m[1]);
 }
 
 function option(name: string, fallback: number): number {
@@ -65,6 +78,8 @@ async function measure(kind: Kind, idleSeconds: number): Promise<Sample> {
         serverFreshKb,
         serverIdleKb: mustRss(server.pid, "server"),
         clientIdleKb: mustRss(clientPid, "client"),
+        serverAnonKb: anonKb(server.pid),
+        clientAnonKb: anonKb(clientPid),
       };
     } finally {
       await tmux.kill();
@@ -94,9 +109,11 @@ async function main(): Promise<number> {
       samples[kind].push(s);
       console.log(
         `rep ${r + 1} ${kind.padEnd(6)} server fresh ${mib(s.serverFreshKb).toFixed(1)} MiB, ` +
-          `idle ${mib(s.serverIdleKb).toFixed(1)} MiB; client idle ${
-            mib(s.clientIdleKb).toFixed(1)
-          } MiB`,
+          `idle ${mib(s.serverIdleKb).toFixed(1)} MiB (private ${
+            mib(s.serverAnonKb).toFixed(1)
+          }); client idle ${mib(s.clientIdleKb).toFixed(1)} MiB (private ${
+            mib(s.clientAnonKb).toFixed(1)
+          })`,
       );
     }
   }
@@ -107,15 +124,19 @@ async function main(): Promise<number> {
       serverFreshMiB: pick("serverFreshKb"),
       serverIdleMiB: pick("serverIdleKb"),
       clientIdleMiB: pick("clientIdleKb"),
+      serverPrivateMiB: pick("serverAnonKb"),
+      clientPrivateMiB: pick("clientAnonKb"),
     };
   }
-  console.log("\nmedians (MiB)      server fresh  server idle  client idle");
+  console.log(
+    "\nmedians (MiB)      server fresh  server idle  client idle  server private  client private",
+  );
   for (const kind of kinds) {
     const m = summary[kind] as Record<string, number>;
+    const cols = [m.serverFreshMiB, m.serverIdleMiB, m.clientIdleMiB];
     console.log(
-      `${kind.padEnd(18)} ${String(m.serverFreshMiB).padStart(12)} ${
-        String(m.serverIdleMiB).padStart(12)
-      } ${String(m.clientIdleMiB).padStart(12)}`,
+      kind.padEnd(18) + cols.map((v) => String(v).padStart(13)).join("") +
+        [m.serverPrivateMiB, m.clientPrivateMiB].map((v) => String(v).padStart(16)).join(""),
     );
   }
   let pass = true;
