@@ -1,5 +1,5 @@
 /**
- * mosh-server: a drop-in replacement for mosh-server 1.4.0 (mosh-protocol.md §7).
+ * mosh-server: a drop-in replacement for mosh-server 1.4.0 (docs/PROTOCOL.md §7).
  *
  *   deno run --config deno.json --unstable-net --allow-net --allow-ffi --allow-read --allow-env \
  *     --allow-run server.ts new [-s] [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] \
@@ -23,7 +23,7 @@
  */
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
-import { getWindowSize } from "./lib/pty.ts";
+import { getWindowSize } from "./lib/fds.ts";
 import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
 
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 /**
- * AES-128-OCB3 authenticated encryption (RFC 7253), as used by mosh (mosh-protocol.md §1.1).
+ * AES-128-OCB3 authenticated encryption (RFC 7253), as used by mosh (docs/PROTOCOL.md §1.1).
  *
  * OCB encrypts each 16-byte block i as C_i = Offset_i ^ E_K(P_i ^ Offset_i), with
  * Offset_i = Offset_{i-1} ^ L_{ntz(i)}. Offset_0 comes from the nonce (RFC 7253 §4.2): with
@@ -14,6 +14,22 @@
  * The block cipher is @noble/ciphers' raw AES on four u32 words, little-endian, i.e. the words of
  * a Uint32Array view of the block bytes on a little-endian host (every Deno target is one).
  * The hot loop works on those words in a reused aligned buffer and allocates nothing per block.
+ * `wipe()` zeroes the expanded keys, the L table and every per-message buffer when a connection
+ * ends; the instance refuses to work after that.
+ *
+ * Timing (a deliberate trade-off): noble's AES, like every AES it offers, is table-based
+ * (T-tables indexed by key-dependent bytes), so a process on the same CPU that can watch the
+ * cache may learn key bits from its timing; C mosh's default build (OpenSSL with AES-NI) does not
+ * have that leak. The only constant-time AES within this project's dependency list is WebCrypto,
+ * which is asynchronous and has no ECB mode: OCB needs E_K of arbitrary blocks (P_i ^ Offset_i),
+ * CBC chains them and CTR takes only consecutive counters, so the best it allows is one call per
+ * block. Measured with `deno bench --allow-all bench/crypto_bench.ts` (group "aes
+ * alternatives", 2-core machine under load): the 90 block encryptions of a 1,400-byte datagram
+ * take about 1.5 ms through WebCrypto (about 650 datagrams/s, all calls in flight at once)
+ * against about 10 µs here (p75; about 100,000/s); the goal is 30,000 seals/s, and the SSP code
+ * is synchronous (seal and open happen inside the transport's tick and the receive callback).
+ * So the table-based AES stays; the exposure is to a local attacker who can share a core with
+ * the server or client process.
  *
  * https://www.rfc-editor.org/rfc/rfc7253
  */
@@ -41,6 +57,11 @@ export interface Ocb {
   decrypt(nonce: Uint8Array, ciphertext: Uint8Array, ad?: Uint8Array, out?: Uint8Array):
     | Uint8Array
     | null;
+  /**
+   * Overwrites the expanded key material and every buffer that held message data with zeros.
+   * Afterwards `encrypt` and `decrypt` throw an Error.
+   */
+  wipe(): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -70,6 +91,20 @@ function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
 /**
  * Creates an AES-128-OCB3 cipher for a 16-byte key (12-byte nonce, 16-byte tag).
  * Throws a TypeError for a key of the wrong type or size.
+ *
+ * @example RFC 7253's first sample: empty associated data and plaintext give only the tag
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
+ * const cipher = ocb(hex("000102030405060708090a0b0c0d0e0f"));
+ * const nonce = hex("bbaa99887766554433221100");
+ * const sealed = cipher.encrypt(nonce, new Uint8Array(0));
+ * assert.deepEqual(sealed, hex("785407bfffc8ad9edcc5520ac9111ee6"));
+ * assert.deepEqual(cipher.decrypt(nonce, sealed), new Uint8Array(0));
+ * sealed[0] ^= 1;
+ * assert.equal(cipher.decrypt(nonce, sealed), null); // tampered: rejected
+ * ```
  */
 export function ocb(key: Uint8Array): Ocb {
   checkBytes("key", key);
@@ -191,7 +226,18 @@ export function ocb(key: Uint8Array): Ocb {
     tagWords[3] = r.s3 ^ state[11];
   }
 
+  let wiped = false;
+
+  function wipe(): void {
+    wiped = true;
+    topValid = false;
+    for (const a of [xk, xkd, table, topNonce, stretch, offsetBytes, state, tagWords, work]) {
+      a.fill(0);
+    }
+  }
+
   function checkNonce(nonce: Uint8Array): void {
+    if (wiped) throw new Error("ocb: the key was wiped");
     checkBytes("nonce", nonce);
     if (nonce.length !== OCB_NONCE_LENGTH) {
       throw new TypeError(`ocb: wrong nonce size: should be 12, got ${nonce.length}`);
@@ -306,5 +352,5 @@ export function ocb(key: Uint8Array): Ocb {
     return out;
   }
 
-  return { encrypt, decrypt };
+  return { encrypt, decrypt, wipe };
 }

@@ -1,4 +1,4 @@
-// Tests for lib/connection.ts (mosh-protocol.md §2): port ranges, the RTT estimator, binding,
+// Tests for lib/connection.ts (docs/PROTOCOL.md §2): port ranges, the RTT estimator, binding,
 // timestamps, replay handling, roaming, association timeout and client port hopping, against
 // raw UDP sockets on loopback that seal and open datagrams themselves.
 
@@ -16,6 +16,7 @@ import {
 import {
   DatagramCodec,
   type OpenedDatagram,
+  sealWithSequence,
   timestamp16,
   TIMESTAMP_NONE,
   TO_CLIENT,
@@ -161,7 +162,9 @@ class RawPeer {
     seq?: bigint,
     hostname = "127.0.0.1",
   ) {
-    const datagram = this.codec.seal(ts, reply, payload, seq);
+    const datagram = seq === undefined
+      ? this.codec.seal(ts, reply, payload)
+      : sealWithSequence(this.codec, ts, reply, payload, seq);
     await this.sock.send(datagram, { transport: "udp", hostname, port: to });
   }
   async close() {
