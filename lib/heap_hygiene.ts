@@ -18,32 +18,28 @@
  * soon after the start (HEAP_HYGIENE_FIRST), then one every interval.
  */
 
+import { libc } from "./libc.ts";
+
 /** How often (ms) a full collection runs while the loop is active. */
 export const HEAP_HYGIENE_INTERVAL = 60000;
 /** When (ms after the loop starts) the first collection and trim run. */
 export const HEAP_HYGIENE_FIRST = 5000;
 
-type Trim = (pad: bigint) => number;
-let trimFn: Trim | null | undefined;
+let canTrim = true;
 
 /**
- * Returns the C heap's free pages to the kernel (glibc `malloc_trim(0)`, through FFI). Returns
- * false, and does nothing from then on, where that is not possible (no --allow-ffi, no glibc).
+ * Returns the C heap's free pages to the kernel (glibc `malloc_trim(0)`, through lib/libc.ts).
+ * Returns false, and does nothing from then on, where that is not possible (no --allow-ffi).
  */
 export function trimMallocHeap(): boolean {
-  if (trimFn === undefined) {
-    try {
-      const lib = Deno.dlopen("libc.so.6", {
-        malloc_trim: { parameters: ["usize"], result: "i32" },
-      });
-      trimFn = lib.symbols.malloc_trim as Trim;
-    } catch {
-      trimFn = null;
-    }
+  if (!canTrim) return false;
+  try {
+    libc().malloc_trim(0n);
+    return true;
+  } catch {
+    canTrim = false;
+    return false;
   }
-  if (trimFn === null) return false;
-  trimFn(0n);
-  return true;
 }
 
 /** Runs `gc()` at most once per `interval` ms, from a loop's regular pass. */
