@@ -1,6 +1,6 @@
 /**
  * zlib compression (RFC 1950 around RFC 1951 DEFLATE), for sent instructions
- * (mosh-protocol.md §3.2: C mosh compresses each instruction with compress(), zlib's default
+ * (docs/PROTOCOL.md §3.2, §12.4: C mosh compresses each instruction with compress(), zlib's default
  * level; any valid zlib stream is accepted by its uncompress()).
  *
  * Steps, after zlib's default level (6):

@@ -1,6 +1,6 @@
 /**
  * zlib decompression (RFC 1950 around RFC 1951 DEFLATE), for received instructions
- * (mosh-protocol.md §3.2: every instruction travels as one zlib stream).
+ * (docs/PROTOCOL.md §3.3, §12.4: every instruction travels as one zlib stream).
  *
  * Steps: check the 2-byte zlib header (method 8, window at most 32 KiB, no preset dictionary,
  * header checksum); decode blocks until the final one: stored blocks are copied, fixed and

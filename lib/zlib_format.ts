@@ -1,5 +1,5 @@
 /**
- * The zlib and DEFLATE formats' shared facts (RFC 1950, RFC 1951; mosh-protocol.md §3.2): the
+ * The zlib and DEFLATE formats' shared facts (RFC 1950, RFC 1951; docs/PROTOCOL.md §12.4): the
  * length and distance code tables, the order of code length codes, the fixed Huffman code, the
  * canonical code assignment, and the Adler-32 checksum. lib/inflate.ts and lib/deflate.ts both
  * read them; nothing here keeps state.
