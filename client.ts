@@ -19,7 +19,6 @@ import { type ClientOptions, runClient } from "./lib/client_session.ts";
 import { isNumericIp } from "./lib/connection.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
 import { colorsFor } from "./lib/terminfo.ts";
-import { runWrapper } from "./lib/wrapper.ts";
 import { nonUtf8Locale } from "./lib/wrapper_args.ts";
 import { errorText } from "./lib/errors.ts";
 import { type Printer, stdio } from "./lib/write_all.ts";
@@ -172,7 +171,10 @@ export async function clientMain(
 /** Entry point: picks the mode and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   try {
-    return detectMode(args) === "client" ? await clientMain(args) : await runWrapper([...args]);
+    if (detectMode(args) === "client") return await clientMain(args);
+    // Loaded only in wrapper mode: mosh-client never needs the ssh bootstrap's modules.
+    const { runWrapper } = await import("./lib/wrapper.ts");
+    return await runWrapper([...args]);
   } catch (e) {
     stdio.err(`mosh: ${errorText(e)}\n`);
     return 1;

@@ -12,7 +12,6 @@
  * `auto` uses a host's addresses only if they are all of one family.
  */
 
-import { lookup } from "node:dns/promises";
 import { errorText } from "./errors.ts";
 import { stdio, writeAll } from "./write_all.ts";
 
@@ -88,6 +87,10 @@ const RESOLVER_ERRORS: Record<string, string> = {
 export async function resolveHost(host: string, family: Family): Promise<string[]> {
   let addrs: ResolvedAddress[];
   try {
+    // Deno has no getaddrinfo of its own (Deno.resolveDns skips /etc/hosts). node:dns is imported
+    // here, not at the top: the client imports FAMILIES from this module, and a static import
+    // would load Deno's Node compatibility layer (~7 MB resident) into every client.
+    const { lookup } = await import("node:dns/promises");
     addrs = await lookup(host, { all: true, verbatim: true });
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";

@@ -5,14 +5,14 @@
  * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): C mosh sleeps in select() with millisecond precision,
  * but Deno's timers fire a millisecond or two late, which would stretch the client's 1 ms
  * SEND_MINDELAY and delay every server echo. So a short wait is finished by spinning on
- * event-loop turns (I/O is still polled in between), each turn first napping in a CPU-free
+ * event-loop turns (`setImmediate`, Deno's global: importing node:timers would load the Node
+ * compatibility layer) (I/O is still polled in between), each turn first napping in a CPU-free
  * `Atomics.wait`; a wait of up to PRECISE_WAIT ms sleeps on a timer until SPIN_WAIT ms before its
  * deadline; longer waits, and every wait after MAX_EXPIRED_IN_A_ROW sleeps that no event ended,
  * use a plain timer, so an idle process never spins. The measurements behind these choices are
  * in bench/README.md ("Deno runtime tuning").
  */
 
-import { clearImmediate, setImmediate } from "node:timers";
 import { WAIT_FOREVER } from "./transport.ts";
 
 /** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */

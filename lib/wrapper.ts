@@ -19,7 +19,6 @@
  * shutdown).
  */
 
-import { fileURLToPath } from "node:url";
 import { runClient } from "./client_session.ts";
 import { isNumericIp } from "./connection.ts";
 import { colorsFor } from "./terminfo.ts";
@@ -212,7 +211,7 @@ export function fakeProxyProgram(): string[] {
     "--no-prompt",
     "--no-config",
     "--allow-net",
-    fileURLToPath(new URL("./fake_proxy.ts", import.meta.url)),
+    `${import.meta.dirname}/fake_proxy.ts`,
   ];
 }
 

@@ -5,6 +5,7 @@
 // give the program a callable gc (what those flags are for).
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
+import { trimMallocHeap } from "../lib/heap_hygiene.ts";
 import { clientPid, cmdline, withSession } from "./harness.ts";
 
 /** The V8 flags on the command line of process `pid` (every --v8-flags=, split at commas). */
@@ -43,4 +44,25 @@ Deno.test("v8 flags: the running server daemon and client have them", async () =
     await pane.waitFor(/^prompt\$/m, 20000);
     assertHeapFlags(await clientPid(pane), "client.ts");
   });
+});
+
+Deno.test("heap hygiene: malloc_trim runs where FFI is allowed, and is skipped where it is not", async () => {
+  // This test runs with --allow-all: the trim is possible.
+  assert.equal(trimMallocHeap(), true);
+  const url = new URL("../lib/heap_hygiene.ts", import.meta.url).href;
+  // The client's permissions: no --allow-ffi.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-read", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(
+    `import { trimMallocHeap } from "${url}"; console.log(trimMallocHeap(), trimMallocHeap());`,
+  ));
+  await w.close();
+  const out = await output;
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "false false");
 });
