@@ -24,7 +24,8 @@
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
 import { getWindowSize } from "./lib/pty.ts";
-import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
+import { DAEMON_FLAG, runDaemon } from "./lib/server_session.ts";
+import { settleLocale } from "./lib/shell_plan.ts";
 
 const encoder = new TextEncoder();
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
 import { parseKey } from "../lib/key.ts";
 import { USAGE, VERSION_TEXT } from "../lib/server_args.ts";
-import { motdText, planShell, settleLocale, timeoutFromEnv } from "../lib/server_session.ts";
+import { motdText, planShell, settleLocale, timeoutFromEnv } from "../lib/shell_plan.ts";
 import { TerminalState } from "../lib/terminal_state.ts";
 import { Transport, U64_MAX } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
