@@ -29,8 +29,10 @@ interface Started {
 
 /** Runs the foreground server; returns what it printed and the background server's pid. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  // These tests signal the server's pid: one process per session (not the user's session host).
+  const standalone = args[0] === "new" ? ["new", "--standalone", ...args.slice(1)] : args;
   const out = await new Deno.Command(OUR_SERVER[0], {
-    args: [...SERVER, ...args],
+    args: [...SERVER, ...standalone],
     env: cleanEnv(env),
     clearEnv: true,
     stdin: "null",
@@ -157,7 +159,7 @@ Deno.test("server: --help, --version and a bad port range", async () => {
   const blocker = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
   try {
     const port = (blocker.addr as Deno.NetAddr).port;
-    const failed = await run(["new", "-p", String(port), "-i", "127.0.0.1"]);
+    const failed = await run(["new", "--standalone", "-p", String(port), "-i", "127.0.0.1"]);
     assert.equal(failed.code, 1);
     assert.equal(failed.stdout, "");
     assert.match(failed.stderr, /^Network exception: bind: Address already in use$/m);
