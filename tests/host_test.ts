@@ -304,9 +304,14 @@ Deno.test("host: a session that fails inside its loop ends alone", async () => {
       () => pa.transport.remoteStateNum === U64_MAX,
       10000,
     );
+    await pa.until("our shutdown ack", () => pa.transport.counterpartyShutdownAckSent);
     pb.type("echo ALIVE$((6*7))\r");
     await pb.waitFor(/^ALIVE42$/m);
-    const log = await hostLog(dir);
+    let log = "";
+    for (let i = 0; i < 50 && !/session 1 ended: failed/.test(log); i++) {
+      await delay(100);
+      log = await hostLog(dir);
+    }
     assert.match(log, /session 1: session failed: Error: test-only failure trigger/);
     assert.match(log, /session 1 ended: failed/);
     const list = await server(dir, ["list"]);
