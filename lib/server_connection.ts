@@ -1,5 +1,5 @@
 /**
- * What one client's connection to a session holds (mosh-protocol.md §2, §5, §6.3): its UDP
+ * What one client's connection to a session holds (docs/PROTOCOL.md §2, §5, §6.3): its UDP
  * endpoint and key (lib/connection.ts, so its own nonce space and roaming), its SSP sender and
  * receiver (lib/transport.ts, so the states it has sent and the client states it has received),
  * its echo ack, and the window size its client last asked for.

@@ -1,5 +1,5 @@
 /**
- * The standalone background mosh-server process (mosh-protocol.md §7.2 steps 3-9): the OS
+ * The standalone background mosh-server process (docs/PROTOCOL.md §7.2 steps 3-9): the OS
  * plumbing around one session (lib/session.ts) with one connection (lib/server_connection.ts).
  * It binds the UDP socket, makes the key, hands `PORT KEY` to the foreground process (server.ts),
  * lets go of the foreground's pipes, routes SIGTERM, SIGINT and SIGUSR1 to the session (SIGHUP

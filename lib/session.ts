@@ -1,6 +1,6 @@
 /**
  * One mosh session: the shell on a pty, the terminal emulator between them, and the server main
- * loop's policy (mosh-protocol.md §7.2 step 8, §7.3, §6.3) over any number of client connections
+ * loop's policy (docs/PROTOCOL.md §7.2 step 8, §7.3, §6.3) over any number of client connections
  * (lib/server_connection.ts; at most MAX_CLIENTS). What a session shares: the pty, the emulator,
  * the queue of input for the shell and the shutdown. What each connection holds: its key,
  * transport, echo ack and window size.

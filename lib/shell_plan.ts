@@ -1,5 +1,5 @@
 /**
- * The server's pure policy (mosh-protocol.md §7.2 steps 1, 2 and 8): which shell to run and with
+ * The server's pure policy (docs/PROTOCOL.md §7.2 steps 1, 2 and 8): which shell to run and with
  * what environment, the UTF-8 locale rule, the message of the day, and the timeouts read from the
  * environment. Nothing here opens a socket or a pty; lib/session.ts applies these decisions.
  */

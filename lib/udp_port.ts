@@ -1,5 +1,5 @@
 /**
- * One UDP port shared by several server connections, each with its own key (mosh-protocol.md
+ * One UDP port shared by several server connections, each with its own key (docs/PROTOCOL.md
  * §1, §2.4, §2.5): the host's answer to "one port for many sessions".
  *
  * The port reads its socket and hands each datagram to the connection whose key authenticates it:
