@@ -22,8 +22,15 @@
  * --allow-run: the shell is started through FFI posix_spawn (lib/pty.ts).
  */
 
-import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
-import { HOST_FLAG, runHost, validName } from "./lib/host.ts";
+import {
+  DAEMON_FLAG,
+  HOST_FLAG,
+  parseServerArgs,
+  type ServerOptions,
+  USAGE,
+  VERSION_TEXT,
+} from "./lib/server_args.ts";
+import { validName } from "./lib/control.ts";
 import {
   announce,
   attachViaHost,
@@ -36,7 +43,6 @@ import {
   writeAll,
 } from "./lib/host_client.ts";
 import { getWindowSize } from "./lib/pty.ts";
-import { DAEMON_FLAG, runDaemon } from "./lib/server_session.ts";
 import { settleLocale } from "./lib/shell_plan.ts";
 
 /** The `deno run` arguments that start this file as the background server. */
@@ -125,7 +131,7 @@ async function main(all: string[]): Promise<number> {
         `mosh-server: usage: ${command} ID|NAME${command === "attach" ? " [--detach-others]" : ""}`,
       );
     }
-    const place = usableControlDir(false);
+    const place = usableControlDir(true);
     if ("error" in place) return fail(place.error);
     if (command === "list") return await controlViaHost({ cmd: "list" }, place.dir);
     if (command === "kill") return await controlViaHost({ cmd: "kill", target }, place.dir);
@@ -214,9 +220,12 @@ async function foreground(
 
 if (import.meta.main) {
   const args = Deno.args;
+  // The background processes load the session modules; the foreground needs none of them.
   if (args[0] === DAEMON_FLAG) {
+    const { runDaemon } = await import("./lib/server_session.ts");
     Deno.exit(await runDaemon(args.slice(1)));
   } else if (args[0] === HOST_FLAG) {
+    const { runHost } = await import("./lib/host.ts");
     Deno.exit(await runHost(args[1] ?? ""));
   } else {
     try {

@@ -15,6 +15,14 @@
 
 import { VERSION_TEXT } from "./server_args.ts";
 
+/** Names: what a user can type and a shell word needs no quoting for. */
+const NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
+
+/** True for a session name `new --name` accepts (not all digits: those are ids). */
+export function validName(name: string): boolean {
+  return NAME_PATTERN.test(name) && !/^\d+$/.test(name);
+}
+
 /** Version of the request format. */
 export const CONTROL_VERSION = 1;
 /** The program build a host must match to serve a request (its version line and format). */

@@ -37,6 +37,7 @@ import {
   type Response,
   SOCKET_NAME,
   userId,
+  validName,
   writeFrame,
 } from "./control.ts";
 import { formatAddress } from "./connection.ts";
@@ -46,16 +47,12 @@ import { Session, sessionTimeouts } from "./session.ts";
 import { UdpPort } from "./udp_port.ts";
 import { clock } from "./waker.ts";
 
-/** The hidden first argument that makes server.ts run as the host. */
-export const HOST_FLAG = "--mosh-deno-host";
 /** The log is rotated when it reaches this size (bytes); one old log is kept. */
 export const LOG_LIMIT = 256 * 1024;
 /** A host that has had no session this long after its start exits (ms). */
 export const START_GRACE = 30000;
 /** Control connections served at once; more are closed at once. */
 const MAX_CONTROL_CONNECTIONS = 32;
-/** Names: what a user can type and a shell word needs no quoting for. */
-const NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
 /** Environment variable that enables test-only hooks in the host's own environment. */
 const TEST_HOOKS = "MOSH_DENO_TEST_HOOKS";
 
@@ -393,7 +390,7 @@ class Host {
           `${t.width}x${t.height}`,
           h.command,
           clients.length === 0 ? "no clients" : clients.join(", "),
-        ].join("  "),
+        ].join("\t"),
       );
     }
     return lines;
@@ -409,11 +406,6 @@ export function formatAge(ms: number): string {
     return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
   }
   return `${Math.floor(s / 86400)}d${String(Math.floor(s / 3600) % 24).padStart(2, "0")}h`;
-}
-
-/** True for a name `new --name` accepts. */
-export function validName(name: string): boolean {
-  return NAME_PATTERN.test(name) && !/^\d+$/.test(name);
 }
 
 function size(v: unknown): number {

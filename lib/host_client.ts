@@ -20,9 +20,8 @@ import {
   SOCKET_NAME,
   userId,
 } from "./control.ts";
-import { HOST_FLAG } from "./host.ts";
 import { getWindowSize } from "./pty.ts";
-import { VERSION_TEXT } from "./server_args.ts";
+import { HOST_FLAG, VERSION_TEXT } from "./server_args.ts";
 
 /** How long `new` waits for a host it started to answer (ms). */
 const HOST_START_TIMEOUT = 15000;

@@ -18,9 +18,6 @@ import { duplicateFd, fdTarget, redirectToDevNull } from "./pty.ts";
 import { parseServerArgs } from "./server_args.ts";
 import { Session, sessionTimeouts } from "./session.ts";
 
-/** The hidden first argument that makes server.ts run as the background server. */
-export const DAEMON_FLAG = "--mosh-deno-daemon";
-
 /** Descriptors checked for Deno's private copies of stdout and stderr. */
 const MAX_FD_SCAN = 1024;
 

@@ -112,9 +112,9 @@ Deno.test("host: 20 sessions in one host, usable at once; list and kill", async 
     const lines = list.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 20, list.stdout);
     for (let i = 1; i <= 20; i++) {
-      const line = lines.find((l) => l.split("  ")[1] === `s${i}`);
+      const line = lines.find((l) => l.split("\t")[1] === `s${i}`);
       assert.ok(line, `s${i} listed in\n${list.stdout}`);
-      assert.match(line, /  80x24  bash --norc --noprofile  127\.0\.0\.1:\d+ \(heard \d+s ago\)$/);
+      assert.match(line, /\t80x24\tbash --norc --noprofile\t127\.0\.0\.1:\d+ \(heard \d+s ago\)$/);
     }
 
     // kill s5: its client gets the clean shutdown; the others go on.
@@ -133,7 +133,7 @@ Deno.test("host: 20 sessions in one host, usable at once; list and kill", async 
     await probes[5].waitFor(/^STILL42$/m);
     const after = await server(dir, ["list"]);
     assert.equal(after.stdout.trimEnd().split("\n").length, 19, after.stdout);
-    assert.doesNotMatch(after.stdout, /  s5  /);
+    assert.doesNotMatch(after.stdout, /\ts5\t/);
     const missing = await server(dir, ["kill", "s5"]);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, "no session s5\n");
@@ -179,7 +179,7 @@ Deno.test("host: --session creates then attaches; two clients share one session;
     const list = await server(dir, ["list"]);
     assert.match(
       list.stdout,
-      /^1  work  \d+s  80x24  bash --norc --noprofile  127\.0\.0\.1:\d+ \(heard \d+s ago\), 127\.0\.0\.1:\d+ \(heard \d+s ago\)\n$/,
+      /^1\twork\t\d+s\t80x24\tbash --norc --noprofile\t127\.0\.0\.1:\d+ \(heard \d+s ago\), 127\.0\.0\.1:\d+ \(heard \d+s ago\)\n$/,
     );
 
     // attach by id, with a trailing `new …` as wrappers append it, and --detach-others.
@@ -315,7 +315,7 @@ Deno.test("host: a session that fails inside its loop ends alone", async () => {
     assert.match(log, /session 1: session failed: Error: test-only failure trigger/);
     assert.match(log, /session 1 ended: failed/);
     const list = await server(dir, ["list"]);
-    assert.match(list.stdout, /^2  -  /);
+    assert.match(list.stdout, /^2\t-\t/);
     assert.equal(list.stdout.trimEnd().split("\n").length, 1);
   } finally {
     await Promise.all(probes.map((p) => p.close()));

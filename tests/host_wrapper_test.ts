@@ -106,7 +106,7 @@ Deno.test("host: our wrapper's --session and --list, and their refusal with C mo
     await t.waitFor(/^OURS9$/m, 10000);
     const list = await wrapper(["--local", server, "--list", "127.0.0.1"]);
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, /^1  mine  \d+s  80x24  bash --norc --noprofile  127\.0\.0\.1:\d+/);
+    assert.match(list.stdout, /^1\tmine\t\d+s\t80x24\tbash --norc --noprofile\t127\.0\.0\.1:\d+/);
     await killClient(t);
     t = await pane(dir, `${client} --local ${server} --session=mine 127.0.0.1 -- ${SHELL}`);
     await t.waitFor(/^OURS9$/m, 30000);

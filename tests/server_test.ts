@@ -14,7 +14,6 @@ import { alive, cleanEnv, delay, OUR_SERVER, stopServer, waitGone } from "./harn
 /** Our server's argv after the Deno executable. */
 const SERVER = OUR_SERVER.slice(1);
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 interface Started {
   port: number;
