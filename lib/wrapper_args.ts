@@ -78,6 +78,10 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
 
         --local              run mosh-server locally without using ssh
 
+        --session=NAME       attach to the session NAME, or create it
+                             (needs this program's mosh-server)
+        --list               list the remote user's sessions and exit
+
         --experimental-remote-ip=(local|remote|proxy)  select the method for
                              discovering the remote IP address to use for mosh
                              (default: "proxy")
