@@ -319,6 +319,7 @@ class Host {
         log,
         heap: this.#heap,
         onError: "close",
+        ownPath: true,
         failOn: this.#testHooks ? req.env.MOSH_DENO_TEST_FAIL_ON ?? null : null,
       });
     } catch (e) {
@@ -376,11 +377,9 @@ class Host {
       const t = h.session.terminal;
       const clients = h.session.connections.map((c) => {
         const remote = c.connection.remoteAddr;
-        const where = remote === null ? "never heard" : formatAddress(remote.hostname, remote.port);
-        const heard = c.connection.lastHeard === -Infinity
-          ? "-"
-          : `${formatAge(now - c.connection.lastHeard)} ago`;
-        return `${where} (heard ${heard})`;
+        if (remote === null) return "(waiting for its client)";
+        const heard = formatAge(now - c.connection.lastHeard);
+        return `${formatAddress(remote.hostname, remote.port)} (heard ${heard} ago)`;
       });
       lines.push(
         [

@@ -29,7 +29,13 @@ import type { HeapHygiene } from "./heap_hygiene.ts";
 import { Pty, PtyError } from "./pty.ts";
 import type { ServerOptions } from "./server_args.ts";
 import { ServerConnection } from "./server_connection.ts";
-import { motdText, planShell, type ShellPlan, timeoutFromEnv } from "./shell_plan.ts";
+import {
+  motdText,
+  planShell,
+  resolveCommand,
+  type ShellPlan,
+  timeoutFromEnv,
+} from "./shell_plan.ts";
 import { passwdEntry } from "./pty.ts";
 import { Terminal } from "./terminal.ts";
 import { clock, Waker } from "./waker.ts";
@@ -69,6 +75,11 @@ export interface SessionOptions {
   onError: "continue" | "close";
   /** Test-only: pty output containing this text throws inside the loop. Null in production. */
   failOn?: string | null;
+  /**
+   * The host: find the command in the `new` call's PATH (the pty's spawn searches the PATH of
+   * the process, which is the host's). The standalone server's PATH is already the caller's.
+   */
+  ownPath?: boolean;
 }
 
 /** The timeouts a session takes from its environment, and any warnings about them. */
@@ -122,7 +133,8 @@ export class Session {
   /** Opens the pty (throws a PtyError) and plans the shell; nothing runs until `run()`. */
   constructor(o: SessionOptions) {
     this.pty = Pty.open(o.cols, o.rows);
-    this.plan = planShell(o.options, o.env, passwdEntry());
+    const plan = planShell(o.options, o.env, passwdEntry());
+    this.plan = o.ownPath ? { ...plan, file: resolveCommand(plan.file, o.env.PATH) } : plan;
     this.terminal = new Terminal(o.cols, o.rows);
     this.startTime = clock();
     this.#log = o.log;

@@ -139,3 +139,22 @@ export function motdText(home: string | undefined): string {
   // The tty's output processing (ONLCR) turns each LF into CR LF.
   return text.replace(/\r?\n/g, "\r\n");
 }
+
+/**
+ * The program `file` names, searched in `path` (a PATH value) as execvp would, or `file` itself
+ * when it holds a slash or is not found there (the spawn then reports it as execvp does). The
+ * host resolves each session's command with that session's own PATH, not the host's.
+ */
+export function resolveCommand(file: string, path: string | undefined): string {
+  if (file.includes("/") || path === undefined) return file;
+  for (const dir of path.split(":")) {
+    const candidate = `${dir === "" ? "." : dir}/${file}`;
+    try {
+      const info = Deno.statSync(candidate);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return file;
+}
