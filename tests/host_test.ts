@@ -446,3 +446,79 @@ Deno.test("host: concurrent first calls leave exactly one host; a bad request do
     await stopHost(pid);
   }
 });
+
+Deno.test("host: a host of another version makes `new` run standalone, saying so in one line", async () => {
+  const dir = await controlDir();
+  await Deno.mkdir(dir, { mode: 0o700 });
+  await Deno.chmod(dir, 0o700);
+  const listener = Deno.listen({ transport: "unix", path: `${dir}/host.sock` });
+  const answering = (async () => {
+    for await (const conn of listener) {
+      const body = new TextEncoder().encode(
+        JSON.stringify({ ok: false, mismatch: true, error: "the session host is mosh-deno 0.9" }),
+      );
+      const frame = new Uint8Array(4 + body.length);
+      new DataView(frame.buffer).setUint32(0, body.length);
+      frame.set(body, 4);
+      await conn.read(new Uint8Array(65536));
+      await conn.write(frame);
+      conn.close();
+    }
+  })();
+  let pid: number | null = null;
+  try {
+    const r = await server(dir, ["new", "-i", "127.0.0.1", "--", "sleep", "30"]);
+    const c = connectOf(r);
+    pid = c.pid;
+    assert.ok(
+      r.stderr.startsWith(
+        "mosh-server: the session host is mosh-deno 0.9, not this version; " +
+          "running this session standalone.\n",
+      ),
+      r.stderr,
+    );
+    assert.notEqual(pid, Deno.pid);
+    assert.ok(alive(pid));
+  } finally {
+    listener.close();
+    await answering.catch(() => {});
+    if (pid !== null && alive(pid)) {
+      Deno.kill(pid, "SIGKILL");
+      await waitGone(pid, 5000);
+    }
+  }
+});
+
+Deno.test("host: SIGUSR1 applies each session's own MOSH_SERVER_SIGNAL_TMOUT", async () => {
+  const dir = await controlDir();
+  let pid: number | null = null;
+  const probes: Probe[] = [];
+  try {
+    const quick = connectOf(
+      await server(dir, ["new", "--name", "quick", "-i", "127.0.0.1", "--", ...SHELL], {
+        MOSH_SERVER_SIGNAL_TMOUT: "1",
+      }),
+    );
+    pid = quick.pid;
+    const slow = connectOf(
+      await server(dir, ["new", "--name", "slow", "-i", "127.0.0.1", "--", ...SHELL], {
+        MOSH_SERVER_SIGNAL_TMOUT: "3600",
+      }),
+    );
+    const a = await attachProbe(quick), b = await attachProbe(slow);
+    probes.push(a, b);
+    // Both clients keep acknowledging (heartbeats) but send no new state for 1.5 s.
+    await Promise.all([a.run(1500), b.run(1500)]);
+    Deno.kill(pid, "SIGUSR1");
+    await a.until("quick's shutdown", () => a.transport.remoteStateNum === U64_MAX, 10000);
+    await a.until("our shutdown ack", () => a.transport.counterpartyShutdownAckSent);
+    b.type("echo SLOW$((8*8))\r");
+    await b.waitFor(/^SLOW64$/m);
+    const log = await hostLog(dir);
+    assert.match(log, /session 1: Network idle for 1 seconds when SIGUSR1 received/);
+    assert.doesNotMatch(log, /session 2: Network idle/);
+  } finally {
+    await Promise.all(probes.map((p) => p.close()));
+    await stopHost(pid);
+  }
+});
