@@ -1,24 +1,30 @@
 /**
- * mosh-server: a drop-in replacement for mosh-server 1.4.0 (docs/PROTOCOL.md §7).
+ * mosh-server: a drop-in replacement for mosh-server 1.4.0 (docs/PROTOCOL.md §7), plus the
+ * commands of the user's session host (lib/host.ts; README "The session host").
  *
  *   deno run --config deno.json --unstable-net --allow-net --allow-ffi --allow-read --allow-env \
- *     --allow-run server.ts new [-s] [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] \
- *     [-- command...]
+ *     --allow-run --allow-write --allow-sys=uid server.ts new [--standalone] [--name NAME] [-s] \
+ *     [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] [-- command...]
+ *   server.ts [--session=NAME] new …  |  list  |  kill ID|NAME  |  attach ID|NAME [--detach-others]
  *
- * Deno cannot fork, so the server runs as two processes (§7.2 step 7):
+ * `new` normally hands the session to the user's session host (lib/host_client.ts starts the host
+ * when none runs) and prints what the host answers. With `--standalone` or `-v`, or when the
+ * running host is another version, the session gets its own process instead. Deno cannot fork, so
+ * that standalone server runs as two processes (§7.2 step 7):
  *
  * - The foreground process (this file, run by the user or by `mosh` over ssh) parses the command
  *   line, settles the locale, and starts the background process directly from `Deno.execPath()`
  *   with the narrow permission flags and `detached: true` (a new session, like the forked
  *   server). Its arguments are `--mosh-deno-daemon COLSxROWS` followed by the original arguments;
  *   nothing secret.
- * - The background process binds the UDP port, makes the session key and hands `PORT KEY` back on
- *   its stdout (a pipe), then points its stdout (and, without -v, its stderr) at /dev/null. It is
- *   the process that owns the socket and is the shell's parent, so SIGTERM and SIGUSR1 go to it.
+ * - The background process (lib/server_session.ts) binds the UDP port, makes the session key and
+ *   hands `PORT KEY` back on its stdout (a pipe), then points its stdout (and, without -v, its
+ *   stderr) at /dev/null. It is the process that owns the socket and is the shell's parent, so
+ *   SIGTERM and SIGUSR1 go to it.
  * - The foreground prints `MOSH CONNECT PORT KEY` on stdout (after "\r\n\n" if stdin is a
  *   terminal), the version block and `[mosh-server detached, pid = N]` on stderr, and exits 0.
  *
- * The key never travels in argv or the environment. The background process needs no
+ * The key never travels in argv or the environment. The background processes need no
  * --allow-run: the shell is started through FFI posix_spawn (lib/pty.ts).
  */
 
