@@ -371,7 +371,8 @@ export class Session {
     let input = false;
     for (const c of connections) if (this.#applyInput(c, now)) input = true;
     if (input && !this.#childReleased) this.#releaseChild(now);
-    if (connections.length > 1) this.#applySize(now, false);
+    // The smallest window can change without a resize: a client left or went quiet for 60 s.
+    this.#applySize(now, false);
 
     // 2. Shell output (not while shutting down).
     if (this.#ptyChunk !== undefined && !this.#shuttingDown) {
