@@ -139,7 +139,12 @@ export class UdpPort {
         await new Promise((resolve) => setTimeout(resolve, 10)); // never spin on a broken socket
         continue;
       }
-      this.#dispatch(data, addr);
+      try {
+        this.#dispatch(data, addr);
+      } catch {
+        // A fault in one connection must not stop the port that others share.
+        this.stats.unauthenticated++;
+      }
     }
   }
 
