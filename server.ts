@@ -48,7 +48,7 @@ import {
   usableControlDir,
   writeAll,
 } from "./lib/host_client.ts";
-import { getWindowSize } from "./lib/pty.ts";
+import { getWindowSize } from "./lib/fds.ts";
 import { settleLocale } from "./lib/shell_plan.ts";
 
 /** The `deno run` arguments that start this file as the background server. */

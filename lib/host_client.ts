@@ -20,7 +20,7 @@ import {
   SOCKET_NAME,
   userId,
 } from "./control.ts";
-import { getWindowSize } from "./pty.ts";
+import { getWindowSize } from "./fds.ts";
 import { HOST_FLAG, VERSION_TEXT } from "./server_args.ts";
 
 /** How long `new` waits for a host it started to answer (ms). */

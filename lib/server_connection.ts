@@ -38,6 +38,8 @@ export interface ServerConnectionOptions {
   log: (line: string) => void;
   /** -v: transport diagnostics, rejection counts and the round-trip check. */
   verbose: boolean;
+  /** True while the session takes no new client state (its shell's input queue is full). */
+  holdInput: () => boolean;
 }
 
 /** One client's SSP connection to a shared terminal. */
@@ -81,8 +83,10 @@ export class ServerConnection {
       log: options.verbose ? options.log : undefined,
     });
     this.transport.setCurrentState(this.state);
-    const wake = options.wake;
+    const wake = options.wake, holdInput = options.holdInput;
     options.connection.listen((payload) => {
+      // Back-pressure: no new client state while the shell has not read what it got.
+      this.transport.holdRemoteStates = holdInput();
       this.transport.recv(payload);
       wake();
     });

@@ -14,7 +14,7 @@ import { clock } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection } from "./connection.ts";
 import { generateKey } from "./key.ts";
-import { duplicateFd, fdTarget, redirectToDevNull } from "./pty.ts";
+import { duplicateFd, fdTarget, redirectToDevNull } from "./fds.ts";
 import { parseServerArgs } from "./server_args.ts";
 import { Session, sessionTimeouts } from "./session.ts";
 

@@ -36,7 +36,7 @@ import {
   type ShellPlan,
   timeoutFromEnv,
 } from "./shell_plan.ts";
-import { passwdEntry } from "./pty.ts";
+import { passwdEntry } from "./system_info.ts";
 import { Terminal } from "./terminal.ts";
 import { clock, Waker } from "./waker.ts";
 
@@ -46,6 +46,8 @@ export const NO_CONNECTION_TIMEOUT = 60000;
 export const MAX_CLIENTS = 8;
 /** The terminal size follows the clients heard from within this long (ms). */
 export const SIZE_WINDOW = 60000;
+/** Above this many bytes of input queued for the shell, no client's new states are taken. */
+export const PTY_INPUT_QUEUE_LIMIT = 1 << 20;
 /** Longest sleep before the first client state and while shutting down (ms). */
 const IDLE_WAKE = 5000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
@@ -180,6 +182,7 @@ export class Session {
       wake: this.#wake,
       log: this.#log,
       verbose: this.#verbose,
+      holdInput: this.#holdInput,
     });
     this.connections.push(c);
     this.#wake();
@@ -200,6 +203,7 @@ export class Session {
   }
 
   #wake = (): void => this.#waker.wake();
+  #holdInput = (): boolean => this.pty.pendingWrite > PTY_INPUT_QUEUE_LIMIT;
 
   /** The loop; resolves when the session has ended, with the pty and connections closed. */
   async run(): Promise<void> {

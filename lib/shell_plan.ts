@@ -4,7 +4,7 @@
  * environment. Nothing here opens a socket or a pty; lib/session.ts applies these decisions.
  */
 
-import { localeCodeset } from "./pty.ts";
+import { localeCodeset } from "./system_info.ts";
 import type { ServerOptions } from "./server_args.ts";
 
 /**

@@ -7,27 +7,26 @@
  * (a new client, or one that roamed), each of the others in turn. Trying a key costs one OCB
  * decryption, so trials for unknown sources are rate-limited (a token bucket of TRIAL_RATE per
  * second): junk from anywhere can slow down a roaming client's first datagram, never freeze the
- * sessions. A datagram longer than MAX_DATAGRAM bytes (C mosh's limit; no mosh peer sends more)
+ * sessions. A datagram longer than MAX_DATAGRAM_LENGTH bytes (C mosh's limit; no mosh peer sends more)
  * is dropped before any decryption. Sending goes out through the same socket from each
  * connection (lib/connection.ts `onSharedSocket`).
  */
 
 import { bindServerSocket, Connection, normalizeAddress, type PortRange } from "./connection.ts";
+import { MAX_DATAGRAM_LENGTH } from "./datagram.ts";
 
-/** Longest datagram accepted (C mosh's receive limit); longer ones are dropped undecrypted. */
-export const MAX_DATAGRAM = 2048;
 /** Trial decryptions per second for datagrams from unknown sources (all connections). */
 export const TRIAL_RATE = 2000;
 /** Largest burst of trial decryptions. */
 export const TRIAL_BURST = 200;
 /** Remembered source addresses, at most (the oldest are forgotten first). */
 const MAX_ADDRESSES = 1024;
-/** Receive buffer: a datagram that fills it is longer than MAX_DATAGRAM anyway. */
+/** Receive buffer: a datagram that fills it is longer than MAX_DATAGRAM_LENGTH anyway. */
 const RECEIVE_BUFFER = 4096;
 
 /** Drop counters of a shared port. */
 export interface UdpPortStats {
-  /** Datagrams longer than MAX_DATAGRAM. */
+  /** Datagrams longer than MAX_DATAGRAM_LENGTH. */
   oversize: number;
   /** Datagrams no connection's key opened. */
   unauthenticated: number;
@@ -149,7 +148,7 @@ export class UdpPort {
   }
 
   #dispatch(data: Uint8Array, addr: Deno.NetAddr): void {
-    if (data.length > MAX_DATAGRAM) {
+    if (data.length > MAX_DATAGRAM_LENGTH) {
       this.stats.oversize++;
       return;
     }

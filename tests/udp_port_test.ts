@@ -11,7 +11,8 @@ import {
   writeFrame,
 } from "../lib/control.ts";
 import { generateKey } from "../lib/key.ts";
-import { MAX_DATAGRAM, TRIAL_BURST, UdpPort } from "../lib/udp_port.ts";
+import { MAX_DATAGRAM_LENGTH } from "../lib/datagram.ts";
+import { TRIAL_BURST, UdpPort } from "../lib/udp_port.ts";
 import { delay } from "./harness.ts";
 
 const encoder = new TextEncoder();
@@ -55,7 +56,7 @@ Deno.test("udp port: each datagram reaches the connection whose key opens it; ju
     // Junk and oversized datagrams are dropped and counted, without stopping anything.
     const junk = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
     const addr = { transport: "udp" as const, hostname: "127.0.0.1", port: p.port };
-    await junk.send(new Uint8Array(MAX_DATAGRAM + 1), addr);
+    await junk.send(new Uint8Array(MAX_DATAGRAM_LENGTH + 1), addr);
     for (let i = 0; i < 3 * TRIAL_BURST; i++) await junk.send(new Uint8Array(64).fill(i), addr);
     const until = performance.now() + 3000;
     while (p.stats.oversize < 1 && performance.now() < until) await delay(5);
