@@ -281,7 +281,7 @@ class Host {
     const port = new UdpPort({ ip: ip ?? undefined, port: range }, {
       now: clock,
       log,
-      onEmpty: (p) => this.#ports.delete(p),
+      onClose: (p) => this.#ports.delete(p),
     });
     this.#ports.add(port);
     return port;
@@ -308,6 +308,7 @@ class Host {
       return { ok: false, error: `Network exception: ${errorLine(e)}`, messages };
     }
     const key = generateKey();
+    port.retain();
     const connection = port.join(key.key, log);
     let session: Session;
     try {
@@ -324,6 +325,7 @@ class Host {
       });
     } catch (e) {
       await connection.close();
+      port.release();
       return { ok: false, error: `mosh-server: ${errorLine(e)}`, messages };
     }
     creating = false;
@@ -349,6 +351,7 @@ class Host {
 
   #ended(h: Hosted, reason: string): void {
     this.#sessions.delete(h.id);
+    h.port.release();
     this.log(`session ${h.id} ended: ${reason}`);
     this.#maybeExit();
   }

@@ -44,20 +44,24 @@ export class UdpPort {
   readonly #members: Connection[] = [];
   readonly #bySource = new Map<string, Connection>();
   readonly #now: () => number;
-  readonly #onEmpty: (port: UdpPort) => void;
+  readonly #onClose: (port: UdpPort) => void;
+  #users = 0;
   #tokens = TRIAL_BURST;
   #refilledAt: number;
   #closed = false;
   #loop: Promise<void>;
 
-  /** Binds as `new -i IP -p PORT[:PORT2]` would (throws "bind: …"); reads until closed. */
+  /**
+   * Binds as `new -i IP -p PORT[:PORT2]` would (throws "bind: …") and reads until closed: when
+   * the last user (a session, see `retain`) has released it.
+   */
   constructor(
     bind: { ip?: string; port?: PortRange | string },
-    options: { now: () => number; log: (line: string) => void; onEmpty: (port: UdpPort) => void },
+    options: { now: () => number; log: (line: string) => void; onClose: (port: UdpPort) => void },
   ) {
     this.conn = bindServerSocket(bind, options.log);
     this.#now = options.now;
-    this.#onEmpty = options.onEmpty;
+    this.#onClose = options.onClose;
     this.#refilledAt = options.now();
     this.#loop = this.#receiveLoop();
   }
@@ -104,10 +108,19 @@ export class UdpPort {
     const i = this.#members.indexOf(connection);
     if (i >= 0) this.#members.splice(i, 1);
     for (const [source, c] of this.#bySource) if (c === connection) this.#bySource.delete(source);
-    if (this.#members.length === 0) this.close();
   }
 
-  /** Closes the socket (when its last connection has left). */
+  /** One more user (a session) keeps the port open, even while it has no connection. */
+  retain(): void {
+    this.#users++;
+  }
+
+  /** A user is done; the last one closes the socket. */
+  release(): void {
+    if (--this.#users <= 0) this.close();
+  }
+
+  /** Closes the socket. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -116,7 +129,7 @@ export class UdpPort {
     } catch {
       // already closed
     }
-    this.#onEmpty(this);
+    this.#onClose(this);
   }
 
   /** Resolves when the receive loop has ended. */

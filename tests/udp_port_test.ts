@@ -17,17 +17,18 @@ import { delay } from "./harness.ts";
 
 const encoder = new TextEncoder();
 
-function port(onEmpty: () => void = () => {}): UdpPort {
+function port(onClose: () => void = () => {}): UdpPort {
   return new UdpPort({ ip: "127.0.0.1", port: { low: 0, high: 0 } }, {
     now: () => performance.now(),
     log: () => {},
-    onEmpty,
+    onClose,
   });
 }
 
 Deno.test("udp port: each datagram reaches the connection whose key opens it; junk is bounded", async () => {
-  let emptied = false;
-  const p = port(() => (emptied = true));
+  let closed = false;
+  const p = port(() => (closed = true));
+  p.retain();
   const keys = [generateKey(), generateKey(), generateKey()];
   const got: string[][] = [[], [], []];
   const servers = keys.map((k, i) => {
@@ -69,7 +70,9 @@ Deno.test("udp port: each datagram reaches the connection whose key opens it; ju
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(servers.map((s) => s.close()));
   }
-  assert.ok(emptied, "the port closed when its last connection left");
+  assert.ok(!closed, "a retained port stays open without connections");
+  p.release();
+  assert.ok(closed, "the port closed when its last user released it");
   await p.closed;
 });
 
