@@ -9,11 +9,24 @@
  *   (tests/probe.ts, ticking in this process) and its prompt shown, read after a settling pause;
  *   and the marginal cost of a session: (RSS at 20 - RSS at 1) / 19.
  *
- * Usage: deno run -A bench/host_bench.ts   (prints a table and one JSON line)
+ * - With `--seq [REPS]`: `seq 1 2000000` end to end (our client in an 80x24 tmux pane, Enter to
+ *   SEQ-DONE on screen) in a host session alone, and in a host session with 5 idle sessions beside
+ *   it (each with a client), interleaved, REPS (default 5) of each; prints both medians.
+ *
+ * Usage: deno run -A bench/host_bench.ts [--seq [REPS]]   (prints a table and one JSON line)
  */
 
-import { cleanEnv, delay, OUR_SERVER, PROMPT, rssKb } from "../tests/harness.ts";
+import {
+  cleanEnv,
+  clientPaneEnv,
+  clientProgram,
+  delay,
+  OUR_SERVER,
+  PROMPT,
+  rssKb,
+} from "../tests/harness.ts";
 import { Probe } from "../tests/probe.ts";
+import { Tmux } from "../tests/tmux.ts";
 
 const decoder = new TextDecoder();
 /** Settling time before each memory reading (ms): GC and lazy allocations calm down. */
@@ -67,6 +80,66 @@ async function addSessions(n: number): Promise<{ pid: number; times: number[] }>
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** One `seq 1 2000000` run in a fresh host with `idle` idle sessions beside it: seconds. */
+async function seqRun(idle: number): Promise<number> {
+  let t: Tmux | null = null;
+  let pid = 0;
+  try {
+    const s = await newSession();
+    pid = s.pid;
+    await addSessions(idle);
+    t = await Tmux.start({
+      command: `exec ${clientProgram("ours")} 127.0.0.1 ${s.port}`,
+      cols: 80,
+      rows: 24,
+      ...clientPaneEnv(s.key),
+    });
+    await t.waitFor(/^prompt\$/m, 20000);
+    const command = "seq 1 2000000; echo SEQ-DONE";
+    await t.sendText(command);
+    await t.waitFor(`${PROMPT}${command}`, 10000);
+    await delay(1000);
+    const t0 = performance.now();
+    await t.sendKeys("Enter");
+    for (;;) {
+      if (/^SEQ-DONE$/m.test(await t.capture())) break;
+      if (performance.now() - t0 > 180000) throw new Error("no SEQ-DONE");
+      await delay(20);
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await t?.kill();
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    if (pid !== 0) Deno.kill(pid, "SIGTERM");
+    await delay(500);
+  }
+}
+
+if (Deno.args[0] === "--seq") {
+  const reps = Number(Deno.args[1] ?? 5);
+  const alone: number[] = [], beside: number[] = [];
+  try {
+    for (let i = 0; i < reps; i++) {
+      alone.push(await seqRun(0));
+      beside.push(await seqRun(5));
+      console.error(
+        `rep ${i + 1}: alone ${alone[i].toFixed(2)} s, beside 5 idle ${beside[i].toFixed(2)} s`,
+      );
+    }
+  } finally {
+    ticking = false;
+    await ticker;
+  }
+  const a = median(alone), b = median(beside);
+  console.log(
+    `seq 1 2000000 in a host session: alone ${a.toFixed(2)} s, with 5 idle sessions ${
+      b.toFixed(2)
+    } s (median of ${reps}; ${((b / a - 1) * 100).toFixed(1)}%)`,
+  );
+  console.log(JSON.stringify({ alone, beside }));
+  Deno.exit(0);
+}
 
 let hostPid = 0;
 const times: number[] = [];
