@@ -147,7 +147,7 @@ Deno.test("host: 20 sessions in one host, usable at once; list and kill", async 
   }
 });
 
-Deno.test("host: --session creates then attaches; two clients share one session; --detach-others", async () => {
+Deno.test("host: --session creates then attaches; two clients share one session; --detach-others; SIGTERM", async () => {
   const dir = await controlDir();
   let pid: number | null = null;
   const probes: Probe[] = [];
@@ -196,6 +196,12 @@ Deno.test("host: --session creates then attaches; two clients share one session;
     c.type("echo THREE$((3+3)); stty size\r");
     await c.waitFor(/^THREE6$/m);
     await c.waitFor(/^28 90$/m);
+
+    // SIGTERM to the host: every session shuts down cleanly, then the host exits.
+    Deno.kill(pid, "SIGTERM");
+    await c.until("the host's shutdown", () => c.transport.remoteStateNum === U64_MAX, 10000);
+    await c.until("our shutdown ack", () => c.transport.counterpartyShutdownAckSent);
+    assert.ok(await waitGone(pid, 8000), "the host exited with its last session");
   } finally {
     await Promise.all(probes.map((p) => p.close()));
     await stopHost(pid);
