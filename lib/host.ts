@@ -21,6 +21,7 @@
  */
 
 import { HeapHygiene } from "./heap_hygiene.ts";
+import { HostLog } from "./host_log.ts";
 import {
   type AttachRequest,
   checkControlDir,
@@ -47,45 +48,12 @@ import { Session, sessionTimeouts } from "./session.ts";
 import { UdpPort } from "./udp_port.ts";
 import { clock } from "./waker.ts";
 
-/** The log is rotated when it reaches this size (bytes); one old log is kept. */
-export const LOG_LIMIT = 256 * 1024;
 /** A host that has had no session this long after its start exits (ms). */
 export const START_GRACE = 30000;
 /** Control connections served at once; more are closed at once. */
 const MAX_CONTROL_CONNECTIONS = 32;
 /** Environment variable that enables test-only hooks in the host's own environment. */
 const TEST_HOOKS = "MOSH_DENO_TEST_HOOKS";
-
-const encoder = new TextEncoder();
-
-/** The host's bounded log file. */
-class HostLog {
-  readonly #path: string;
-  #size: number;
-
-  constructor(path: string) {
-    this.#path = path;
-    try {
-      this.#size = Deno.statSync(path).size;
-    } catch {
-      this.#size = 0;
-    }
-  }
-
-  line(text: string): void {
-    const bytes = encoder.encode(`${new Date().toISOString()} ${text}\n`);
-    try {
-      if (this.#size + bytes.length > LOG_LIMIT) {
-        Deno.renameSync(this.#path, this.#path + ".1");
-        this.#size = 0;
-      }
-      Deno.writeFileSync(this.#path, bytes, { append: true, create: true, mode: 0o600 });
-      this.#size += bytes.length;
-    } catch {
-      // a full disk must not stop the sessions
-    }
-  }
-}
 
 /** One session as the host keeps it. */
 interface Hosted {
