@@ -50,6 +50,8 @@ export const SIZE_WINDOW = 60000;
 export const PTY_INPUT_QUEUE_LIMIT = 1 << 20;
 /** Longest sleep before the first client state and while shutting down (ms). */
 const IDLE_WAKE = 5000;
+/** Longest sleep at all (ms): a session with no connection still checks its signals. */
+const MAX_SLEEP = 60000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
 const EXEC_FAILURE_LINGER = 3000;
 
@@ -255,7 +257,7 @@ export class Session {
 
   /** How long the loop may sleep (§7.3): the earliest of every timer. */
   #timeout(now: number): number {
-    let t = IDLE_WAKE * 12;
+    let t = MAX_SLEEP;
     let contacted = false;
     for (const c of this.connections) {
       t = Math.min(t, c.waitTime(now));
