@@ -50,7 +50,7 @@ export const SIZE_WINDOW = 60000;
 export const PTY_INPUT_QUEUE_LIMIT = 1 << 20;
 /** Longest sleep before the first client state and while shutting down (ms). */
 const IDLE_WAKE = 5000;
-/** Longest sleep at all (ms): a session with no connection still checks its signals. */
+/** Longest sleep at all (ms): the timers are recomputed at least this often. */
 const MAX_SLEEP = 60000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
 const EXEC_FAILURE_LINGER = 3000;
