@@ -27,7 +27,7 @@ import "./prediction_test.ts";
 import "./protobuf_test.ts";
 import "./real_terminal_test.ts";
 import "./server_args_test.ts";
-import "./server_session_test.ts";
+import "./shell_plan_test.ts";
 import "./terminal_fuzz_test.ts";
 import "./terminal_hash_test.ts";
 import "./terminal_state_test.ts";

@@ -199,7 +199,10 @@ Deno.test("client.ts: an unknown option is named, then the usage; exit status 25
   assert.match(r.stderr, /^Unknown option: bogus\nUsage: mosh /);
   const ambiguous = await runWrapperProcess(["--s=x", "host"]);
   assert.equal(ambiguous.code, 255);
-  assert.match(ambiguous.stderr, /^Option s is ambiguous \(server, ssh, ssh-pty\)\nUsage: /);
+  assert.match(
+    ambiguous.stderr,
+    /^Option s is ambiguous \(server, session, ssh, ssh-pty\)\nUsage: /,
+  );
 });
 
 Deno.test("client.ts: a bad port range is one line, exit status 255", async () => {

@@ -2,7 +2,7 @@
 // timeout variables (docs/PROTOCOL.md §7). The locale fallback asks libc (FFI), so its test is
 // in tests/server_test.ts with the server as a process.
 import assert from "node:assert/strict";
-import { motdText, planShell, timeoutFromEnv } from "../lib/server_session.ts";
+import { motdText, planShell, timeoutFromEnv } from "../lib/shell_plan.ts";
 
 Deno.test("server helpers: shell plan, motd, timeouts", async () => {
   const options = {
