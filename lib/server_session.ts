@@ -27,6 +27,7 @@ import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
+import type { Capability } from "./extensions.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import {
   duplicateFd,
@@ -433,6 +434,10 @@ class ServerSession {
     }
   }
 
+  /** The client announced its capabilities (our extension): neither input nor a resize. */
+  #clientCapabilities(_caps: readonly Capability[]): void {
+  }
+
   #startShutdown(now: number): void {
     if (!this.#transport.shutdownInProgress) this.#transport.startShutdown(now);
   }
@@ -449,7 +454,9 @@ class ServerSession {
       const events = decodeUserMessage(transport.getRemoteDiff());
       for (let i = 0; i < events.length; i++) {
         const ev = events[i];
-        if (ev.type === "resize") {
+        if (ev.type === "capabilities") {
+          this.#clientCapabilities(ev.caps);
+        } else if (ev.type === "resize") {
           if (i + 1 < events.length && events[i + 1].type === "resize") continue;
           try {
             this.#pty.resize(ev.width, ev.height);

@@ -16,6 +16,11 @@
  * shared, and a shared row is cloned before it is written. Scrolling reuses the storage of the row
  * that leaves the screen when no snapshot holds it. Runs of printable ASCII are written straight
  * into the row's words without allocating.
+ *
+ * Scrollback (issue 14): when a `scrollback` sink is set (the server's history ring,
+ * lib/history.ts), every row that scrolls off the top of the primary screen while the scrolling
+ * region is the whole screen (LF or IND at the bottom, SU) is handed to it before it is reused.
+ * Scrolls inside a smaller region, on the alternate screen, or down never are.
  */
 
 import {
@@ -109,7 +114,16 @@ function checkDimension(name: string, v: number): void {
  * t.write("\x1b[6n"); // returns the bytes of "\x1b[2;4R"
  * ```
  */
+/** Receives rows scrolling off the top of the primary screen (lib/history.ts implements it). */
+export interface ScrollbackSink {
+  /** Called with each row, top first, before the row leaves the screen; must not keep `row`. */
+  pushRow(row: Row): void;
+}
+
 export class Terminal implements ParserHandler {
+  /** Where scrolled-off rows go (the server's history); null = nowhere. Clones get null. */
+  scrollback: ScrollbackSink | null = null;
+
   private w: number;
   private h: number;
   private rows: Row[];
@@ -334,6 +348,7 @@ export class Terminal implements ParserHandler {
   clone(): Terminal {
     const t = Object.create(Terminal.prototype) as Terminal;
     Object.assign(t, this);
+    t.scrollback = null;
     for (const r of this.rows) r.shared = true;
     t.rows = this.rows.slice();
     if (this.mainRows) {
@@ -464,6 +479,11 @@ export class Terminal implements ParserHandler {
 
   /** Scrolls the region up (n > 0) or down (n < 0). */
   private scroll(n: number): void {
+    const sink = this.scrollback;
+    if (n > 0 && sink !== null && this.top === 0 && this.bottom === this.h - 1 && !this.mainRows) {
+      const k = n < this.h ? n : this.h;
+      for (let y = 0; y < k; y++) sink.pushRow(this.rows[y]);
+    }
     if (n >= 0) this.deleteLines(this.top, n);
     else this.insertLines(this.top, -n);
   }

@@ -129,7 +129,7 @@ export class TerminalState {
     for (const ev of events) {
       if (ev.type === "hostbytes") this.terminal.write(ev.data); // replies are discarded
       else if (ev.type === "resize") this.terminal.resize(ev.width, ev.height);
-      else this.echoAck = ev.num;
+      else if (ev.type === "echoack") this.echoAck = ev.num;
     }
   }
 

@@ -1,6 +1,8 @@
 /**
  * The client's synchronised state, mosh's `UserStream` (mosh-protocol.md §6.1): the sequence of
- * everything the user did, as events "one input byte" and "resize to W×H".
+ * everything the user did, as events "one input byte" and "resize to W×H", plus our extension's
+ * event "these are my capabilities" (lib/extensions.ts; the client's first state holds it before
+ * its first resize; it is neither input nor a resize for the server).
  *
  * - `diffFrom(existing)`: `existing` is a prefix of this stream; the events after it become a
  *   ClientBuffers.UserMessage in which each run of consecutive bytes is one `keystroke` and each
@@ -17,6 +19,7 @@
  * and counted in `rejectedResizes` (C mosh accepts any size).
  */
 
+import type { Capability } from "./extensions.ts";
 import { decodeUserMessage, encodeUserMessage, type UserEvent } from "./protobuf.ts";
 import type { SyncState } from "./transport.ts";
 
@@ -34,7 +37,11 @@ interface Resize {
   readonly height: number;
 }
 
-type Segment = Uint8Array | Resize;
+interface Capabilities {
+  readonly caps: readonly Capability[];
+}
+
+type Segment = Uint8Array | Resize | Capabilities;
 
 /** The client → server state: user input bytes and resizes. */
 export class UserStream implements SyncState<UserStream> {
@@ -77,6 +84,12 @@ export class UserStream implements SyncState<UserStream> {
   /** Appends a resize event. */
   pushResize(width: number, height: number): void {
     this.#segments.push(Object.freeze({ width, height }));
+    this.#size++;
+  }
+
+  /** Appends a capabilities announcement (our extension). */
+  pushCapabilities(caps: readonly Capability[]): void {
+    this.#segments.push(Object.freeze({ caps }));
     this.#size++;
   }
 
@@ -123,6 +136,9 @@ export class UserStream implements SyncState<UserStream> {
         offset = 0;
         run.push(chunk);
         runLength += chunk.length;
+      } else if ("caps" in seg) {
+        flush();
+        out.push({ type: "capabilities", caps: seg.caps });
       } else {
         flush();
         out.push({ type: "resize", width: seg.width, height: seg.height });
@@ -175,8 +191,12 @@ export class UserStream implements SyncState<UserStream> {
           j++;
           bj = 0;
         }
+      } else if ("caps" in x) {
+        if (!("caps" in y) || !sameCapabilities(x.caps, y.caps)) return false;
+        i++;
+        j++;
       } else {
-        if (y instanceof Uint8Array) return false;
+        if (y instanceof Uint8Array || "caps" in y) return false;
         if (x.width !== y.width || x.height !== y.height) return false;
         i++;
         j++;
@@ -201,6 +221,7 @@ export class UserStream implements SyncState<UserStream> {
   applyString(diff: Uint8Array): void {
     for (const event of decodeUserMessage(diff)) {
       if (event.type === "keys") this.pushBytes(event.keys);
+      else if (event.type === "capabilities") this.pushCapabilities(event.caps);
       else if (validSize(event.width, event.height)) this.pushResize(event.width, event.height);
       else this.#rejected++;
     }
@@ -231,4 +252,13 @@ export class UserStream implements SyncState<UserStream> {
 function validSize(width: number, height: number): boolean {
   return width >= 1 && width <= MAX_RESIZE_SIDE && height >= 1 && height <= MAX_RESIZE_SIDE &&
     width * height <= MAX_RESIZE_CELLS;
+}
+
+function sameCapabilities(a: readonly Capability[], b: readonly Capability[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].name !== b[i].name || a[i].version !== b[i].version) return false;
+  }
+  return true;
 }
