@@ -27,7 +27,8 @@ import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
-import type { Capability } from "./extensions.ts";
+import { announces, type Capability, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { HistoryRing, scrollbackFromEnv } from "./history.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import {
   duplicateFd,
@@ -251,6 +252,8 @@ class ServerSession {
   #connection!: Connection;
   #transport!: Transport<TerminalState, UserStream>;
   #terminal!: TerminalState;
+  /** The session's scrollback history (MOSH_SCROLLBACK lines; null = off). */
+  #history: HistoryRing | null = null;
   #pty!: Pty;
   #plan!: ShellPlan;
 
@@ -288,6 +291,9 @@ class ServerSession {
     const network = timeoutFromEnv("MOSH_SERVER_NETWORK_TMOUT", env.MOSH_SERVER_NETWORK_TMOUT);
     const signal = timeoutFromEnv("MOSH_SERVER_SIGNAL_TMOUT", env.MOSH_SERVER_SIGNAL_TMOUT);
     for (const t of [network, signal]) if (t.warning !== null) log(t.warning);
+    const scrollback = scrollbackFromEnv(env.MOSH_SCROLLBACK);
+    if (scrollback.warning !== null) log(`mosh-server: ${scrollback.warning}`);
+    if (scrollback.lines > 0) this.#history = new HistoryRing(scrollback.lines);
     this.#networkTimeout = network.ms;
     this.#signalTimeout = signal.ms;
 
@@ -313,6 +319,7 @@ class ServerSession {
     }
     this.#plan = planShell(this.#options, env, passwdEntry());
     this.#terminal = new TerminalState(this.#cols, this.#rows);
+    this.#terminal.terminal.scrollback = this.#history;
     this.#transport = new Transport<TerminalState, UserStream>({
       link: this.#connection,
       initialState: this.#terminal,
@@ -434,8 +441,16 @@ class ServerSession {
     }
   }
 
-  /** The client announced its capabilities (our extension): neither input nor a resize. */
-  #clientCapabilities(_caps: readonly Capability[]): void {
+  /**
+   * The client announced its capabilities (our extension): neither input nor a resize. Our own
+   * go into the state now (never before: a C client never sees them); scrollback is on when both
+   * announced it, starting with what the ring holds.
+   */
+  #clientCapabilities(caps: readonly Capability[]): void {
+    const state = this.#terminal;
+    if (state.caps !== null) return;
+    state.caps = ownCapabilities(this.#history !== null);
+    if (this.#history !== null && announces(caps, SCROLLBACK)) state.startHistory(this.#history);
   }
 
   #startShutdown(now: number): void {
@@ -560,7 +575,10 @@ class ServerSession {
       return;
     }
 
-    // 9. Send what is due.
+    // 9. Send what is due, with history up to its budget past what the client acknowledged.
+    if (terminal.advanceHistory(transport.acknowledgedState) && !shuttingDown()) {
+      transport.setCurrentState(terminal);
+    }
     transport.tick(now);
     if (this.#verbose) this.#verboseChecks();
     this.#heap.tick(now);
@@ -587,6 +605,7 @@ class ServerSession {
     try {
       if (diff.length > 0) copy.applyString(diff);
       ok = current.contentEquals(copy);
+      copy.frontier = current.frontier; // history is not verified here (the copy has no inbox)
     } catch {
       ok = false;
     }

@@ -8,9 +8,22 @@
  * changed, a `resize` when the size changed, and `hostbytes` with the display diff
  * (lib/display.ts). The client applies it with `applyString`: host bytes go through its own
  * emulator (replies discarded), a resize resizes it, an echo ack is stored.
+ *
+ * Our extensions (lib/extensions.ts, docs/EXTENSIONS.md): the state also holds the server's
+ * capabilities (`caps`, sent once, first in the message, in the first diff after the server set
+ * them) and a scrollback history frontier (`frontier`: history lines numbered below it are part of
+ * the state). The server's states share one `HistoryRing` (lib/history.ts) and hold only line
+ * numbers; a diff carries the lines between the two states' frontiers still in the ring plus the
+ * count of those that left it (`History.lost`), so it stays idempotent. `advanceHistory` moves the
+ * frontier at most HISTORY_BUDGET bytes of lines past the frontier of the state the client
+ * acknowledged. On the client the lines go into a shared `HistoryInbox` (lib/history_writer.ts),
+ * and only once the server announced the scrollback capability.
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
+import { announces, type Capability, SCROLLBACK } from "./extensions.ts";
+import type { HistoryRing } from "./history.ts";
+import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { decodeHostMessage, encodeHostMessage, type HostEvent, ProtocolError } from "./protobuf.ts";
 import { Terminal } from "./terminal.ts";
@@ -28,6 +41,18 @@ const MAX_RESIZE_CELLS = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Most wire bytes of history lines (each line's flags and text plus 3 bytes of framing) a state
+ * may hold beyond the frontier of the state its client acknowledged; a single longer line still
+ * goes alone. About 1,000 bytes of text compress to a few hundred, so history fits in the room
+ * the screen's own fragment leaves (docs/EXTENSIONS.md, "Budget").
+ */
+export const HISTORY_BUDGET = 1000;
+/** Framing bytes counted per history line (field key, length, flags byte). */
+const LINE_FRAMING = 3;
+/** Most history lines accepted in one received diff. */
+const MAX_HISTORY_LINES = 65536;
+
 /** One input state the server applied: its number and when (ms). */
 interface InputFrame {
   num: bigint;
@@ -41,6 +66,16 @@ export class TerminalState {
   /** Newest client state whose input reached the pty at least ECHO_TIMEOUT ms ago (u64). */
   echoAck: bigint;
   private history: InputFrame[] = [];
+  /** Capabilities announced in this state: the server's own (null = none announced yet). */
+  caps: readonly Capability[] | null = null;
+  /** History lines numbered below this are part of the state; -1 = no history yet. */
+  frontier = -1;
+  /** Server: the shared ring (null = scrollback off or not agreed with this client). */
+  ring: HistoryRing | null = null;
+  /** Server: where this connection's history starts (what the ring held when it began). */
+  historyBase = 0;
+  /** Client: where received history lines go (null = this client wants no history). */
+  inbox: HistoryInbox | null = null;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -64,7 +99,8 @@ export class TerminalState {
 
   /** mosh's equality: equal framebuffers (§9.5, row generations included) and echo acks. */
   equals(other: TerminalState): boolean {
-    return this.echoAck === other.echoAck &&
+    return this.echoAck === other.echoAck && this.frontier === other.frontier &&
+      (this.caps === null) === (other.caps === null) &&
       this.terminal.snapshot().equals(other.terminal.snapshot());
   }
 
@@ -82,15 +118,24 @@ export class TerminalState {
   clone(): TerminalState {
     const c = new TerminalState(this.terminal.clone(), undefined, this.echoAck);
     c.history = this.history.slice();
+    c.caps = this.caps;
+    c.frontier = this.frontier;
+    c.ring = this.ring;
+    c.historyBase = this.historyBase;
+    c.inbox = this.inbox;
     return c;
   }
 
   /**
    * The serialized HostMessage that turns `existing` into this state; empty when they are equal.
-   * Order (§6.2): echoack if it changed, resize if the size changed, then the display diff.
+   * Order (§6.2): echoack if it changed, resize if the size changed, then the display diff; our
+   * capabilities come first when this state has them and `existing` does not, and history last.
    */
   diffFrom(existing: TerminalState): Uint8Array {
     const events: HostEvent[] = [];
+    if (this.caps !== null && existing.caps === null) {
+      events.push({ type: "capabilities", caps: this.caps });
+    }
     if (existing.echoAck !== this.echoAck) events.push({ type: "echoack", num: this.echoAck });
     const a = existing.terminal.snapshot(), b = this.terminal.snapshot();
     if (!a.equals(b)) {
@@ -100,7 +145,50 @@ export class TerminalState {
       const bytes = diffFrames(a, b);
       if (bytes.length > 0) events.push({ type: "hostbytes", data: bytes });
     }
+    const ring = this.ring;
+    if (ring !== null && this.frontier >= 0) {
+      const start = existing.frontier < 0 ? this.historyBase : existing.frontier;
+      if (this.frontier > start) {
+        const first = Math.min(Math.max(start, ring.start), this.frontier);
+        const lines: Uint8Array[] = [];
+        for (let n = first; n < this.frontier; n++) lines.push(ring.wireLine(n));
+        events.push({ type: "history", start, lost: first - start, lines });
+      }
+    }
     return events.length === 0 ? EMPTY : encodeHostMessage(events);
+  }
+
+  /**
+   * Server: this connection agreed on scrollback (both sides announced it): history starts with
+   * what `ring` holds now.
+   */
+  startHistory(ring: HistoryRing): void {
+    this.ring = ring;
+    this.historyBase = ring.start;
+    this.frontier = ring.start;
+  }
+
+  /**
+   * Server: moves the frontier forward, at most HISTORY_BUDGET bytes of lines past the frontier
+   * of `acked` (the newest state the client acknowledged), never backward. Lines that left the
+   * ring cost nothing (they travel as a count). Returns true when the frontier moved.
+   */
+  advanceHistory(acked: TerminalState): boolean {
+    const ring = this.ring;
+    if (ring === null) return false;
+    const end = ring.end;
+    if (this.frontier >= end) return false;
+    let f = Math.max(acked.frontier < 0 ? this.historyBase : acked.frontier, ring.start);
+    let bytes = 0;
+    while (f < end) {
+      const cost = ring.wireLength(f) + LINE_FRAMING;
+      if (bytes > 0 && bytes + cost > HISTORY_BUDGET) break;
+      bytes += cost;
+      f++;
+    }
+    if (f <= this.frontier) return false;
+    this.frontier = f;
+    return true;
   }
 
   /** The diff from a blank state of the same size (mosh's `init_diff`). */
@@ -114,7 +202,27 @@ export class TerminalState {
    */
   applyString(diff: Uint8Array): void {
     const events = decodeHostMessage(diff);
+    let caps = this.caps;
+    let frontier = this.frontier;
     for (const ev of events) {
+      if (ev.type === "capabilities") caps = ev.caps;
+      else if (ev.type === "history") {
+        // Read only when this client wants history and the server announced it.
+        if (this.inbox === null || !announces(caps, SCROLLBACK)) continue;
+        if (frontier >= 0 && ev.start !== frontier) {
+          throw new ProtocolError(`terminal state: history from ${ev.start}, held ${frontier}`);
+        }
+        if (ev.lines.length > MAX_HISTORY_LINES) {
+          throw new ProtocolError(`terminal state: ${ev.lines.length} history lines`);
+        }
+        for (const line of ev.lines) {
+          if (line.length === 0) throw new ProtocolError("terminal state: empty history line");
+        }
+        frontier = ev.start + ev.lost + ev.lines.length;
+        if (!Number.isSafeInteger(frontier)) {
+          throw new ProtocolError("terminal state: history numbers out of range");
+        }
+      }
       if (ev.type !== "resize") continue;
       // The bounds a server applies to client resizes (user_stream.ts): a hostile peer's
       // 65535x65535 would otherwise take minutes and gigabytes to allocate.
@@ -130,6 +238,11 @@ export class TerminalState {
       if (ev.type === "hostbytes") this.terminal.write(ev.data); // replies are discarded
       else if (ev.type === "resize") this.terminal.resize(ev.width, ev.height);
       else if (ev.type === "echoack") this.echoAck = ev.num;
+      else if (ev.type === "capabilities") this.caps = ev.caps;
+      else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
+        this.inbox.receive(ev.start, ev.lost, ev.lines);
+        this.frontier = ev.start + ev.lost + ev.lines.length;
+      }
     }
   }
 
