@@ -66,6 +66,13 @@ export interface DiffOptions {
    * to the previously printed character rather than to the cursor cell.
    */
   exact?: boolean;
+  /**
+   * The receiver's own scrollback must receive nothing from the screen (our scrollback
+   * extension, lib/history_writer.ts): rows are never shifted by scrolling the whole screen, and
+   * a full repaint clears without ED at the home position (tmux's `scroll-on-clear` would push
+   * the screen into its history). Default false.
+   */
+  scrollback?: boolean;
 }
 
 const ESC = 0x1b;
@@ -970,7 +977,13 @@ export function diffFrames(
 
   // 5-6: size; where the receiver's cursor and pen are.
   if (last === null || last.width !== w || last.height !== h) {
-    p.ascii("\x1b[r\x1b[0m\x1b[H\x1b[2J\x1b[?25l");
+    p.ascii(
+      !options?.scrollback
+        ? "\x1b[r\x1b[0m\x1b[H\x1b[2J\x1b[?25l"
+        : h > 1
+        ? "\x1b[r\x1b[0m\x1b[H\x1b[2K\x1b[2H\x1b[J\x1b[H\x1b[?25l"
+        : "\x1b[r\x1b[0m\x1b[H\x1b[2K\x1b[?25l",
+    );
     initialized = false;
     p.cy = 0;
     p.cx = 0;
@@ -987,7 +1000,11 @@ export function diffFrames(
 
   // 7-9: rows.
   const rows = next.rows;
-  let model = initialized ? p.shiftRows(last!.rows, next) : new Array<Row>(h).fill(blankRow(w));
+  let model = !initialized
+    ? new Array<Row>(h).fill(blankRow(w))
+    : options?.scrollback
+    ? last!.rows
+    : p.shiftRows(last!.rows, next);
   if (rows[h - 1].wrap) model = p.wrapBottom(model, rows);
   let handover = false;
   for (let y = 0; y < h; y++) {

@@ -115,7 +115,10 @@ Deno.test("parseWrapperArgs: help, version and Getopt::Long's complaints", () =>
   assert.equal(usageError(["-p60001", "h"]), "Unknown option: p60001");
   assert.equal(usageError(["-an", "h"]), "Unknown option: an");
   assert.equal(usageError(["--no-local", "h"]), "Unknown option: no-local");
-  assert.equal(usageError(["--s=x", "h"]), "Option s is ambiguous (server, ssh, ssh-pty)");
+  assert.equal(
+    usageError(["--s=x", "h"]),
+    "Option s is ambiguous (scrollback, server, ssh, ssh-pty)",
+  );
   assert.equal(usageError(["--f=inet", "h"]), "Option f is ambiguous (fake-proxy, family)");
   assert.equal(
     usageError(["--pred=never", "h"]),
@@ -742,7 +745,10 @@ Deno.test("client.ts: an unknown option is named, then the usage; exit status 25
   assert.match(r.stderr, /^Unknown option: bogus\nUsage: mosh /);
   const ambiguous = await runWrapperProcess(["--s=x", "host"]);
   assert.equal(ambiguous.code, 255);
-  assert.match(ambiguous.stderr, /^Option s is ambiguous \(server, ssh, ssh-pty\)\nUsage: /);
+  assert.match(
+    ambiguous.stderr,
+    /^Option s is ambiguous \(scrollback, server, ssh, ssh-pty\)\nUsage: /,
+  );
 });
 
 Deno.test("client.ts: a bad port range is one line, exit status 255", async () => {
