@@ -133,11 +133,9 @@ export class HistoryRing implements ScrollbackSink {
     // Trailing blank cells carry nothing, unless the row wrapped (the next row follows on).
     let last = w;
     if (!wrapped) {
-      while (last > 0) {
-        const o = (last - 1) * CELL_WORDS;
-        if (d[o] !== 0 || d[o + 2] !== 0 || (d[o + 3] & VISIBLE_EMPTY) !== 0) break;
-        last--;
-      }
+      let o = d.length - CELL_WORDS;
+      while (o >= 0 && (d[o] | d[o + 2] | (d[o + 3] & VISIBLE_EMPTY)) === 0) o -= CELL_WORDS;
+      last = o / CELL_WORDS + 1;
     }
     this.#len = 0;
     this.#ensure(last * 7 + 8); // a cell's text is at most 7 bytes (U+00A0 and a 4-byte cp)

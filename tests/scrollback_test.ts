@@ -346,3 +346,50 @@ for (const [client, server] of [["ours", "debian"], ["debian", "ours"]] as const
     },
   });
 }
+
+/** Ctrl-C during `yes`: ms from the key to the prompt on the last line of the screen. */
+async function interruptYes(t: Tmux): Promise<number> {
+  await t.sendText("yes\r");
+  await t.waitFor(/^y\ny\ny$/m, 10000);
+  await delay(700);
+  const t0 = performance.now();
+  await t.sendKeys("C-c");
+  await t.waitFor((screen) => {
+    const rows = screen.trimEnd().split("\n");
+    return rows[rows.length - 1].trim() === "prompt$";
+  }, 15000);
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+}
+
+Deno.test({
+  name: "scrollback: Ctrl-C during yes brings the prompt back as soon with scrollback on as off",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const on = await open({});
+    const off = await open({ args: ["--no-scrollback"], env: { MOSH_SCROLLBACK: "0" } });
+    try {
+      const times = { on: [] as number[], off: [] as number[] };
+      for (let i = 0; i < 10; i++) {
+        times.on.push(await interruptYes(on.tmux));
+        times.off.push(await interruptYes(off.tmux));
+      }
+      const mOn = median(times.on), mOff = median(times.off);
+      console.log(
+        `Ctrl-C to prompt, median of 10: on ${mOn.toFixed(0)} ms, off ${mOff.toFixed(0)} ms`,
+      );
+      assert.ok(mOn <= mOff + 50, `on ${mOn} ms vs off ${mOff} ms`);
+      // The session with scrollback off kept none; the other did.
+      assert.equal(await historySize(off.tmux), 0);
+      assert.ok(await historySize(on.tmux) > 0);
+    } finally {
+      await close(on);
+      await close(off);
+    }
+  },
+});
