@@ -27,6 +27,7 @@ import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
+import { fragmentsFor } from "./fragment.ts";
 import { announces, type Capability, ownCapabilities, SCROLLBACK } from "./extensions.ts";
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
 import { decodeUserMessage } from "./protobuf.ts";
@@ -576,7 +577,9 @@ class ServerSession {
     }
 
     // 9. Send what is due, with history up to its budget past what the client acknowledged.
-    if (terminal.advanceHistory(transport.acknowledgedState) && !shuttingDown()) {
+    const mtu = this.#connection.mtu;
+    const fragments = (diff: Uint8Array) => fragmentsFor(diff, mtu);
+    if (terminal.advanceHistory(transport.acknowledgedState, fragments) && !shuttingDown()) {
       transport.setCurrentState(terminal);
     }
     transport.tick(now);

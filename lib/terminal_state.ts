@@ -171,14 +171,18 @@ export class TerminalState {
   /**
    * Server: moves the frontier forward, at most HISTORY_BUDGET bytes of lines past the frontier
    * of `acked` (the newest state the client acknowledged), never backward. Lines that left the
-   * ring cost nothing (they travel as a count). Returns true when the frontier moved.
+   * ring cost nothing (they travel as a count). With `fragments` (the fragment count of an
+   * instruction carrying a diff), fewer lines are taken while the diff from `acked` would need
+   * more fragments than the same diff without history. Returns true when the frontier moved.
    */
-  advanceHistory(acked: TerminalState): boolean {
+  advanceHistory(acked: TerminalState, fragments?: (diff: Uint8Array) => number): boolean {
     const ring = this.ring;
     if (ring === null) return false;
     const end = ring.end;
-    if (this.frontier >= end) return false;
-    let f = Math.max(acked.frontier < 0 ? this.historyBase : acked.frontier, ring.start);
+    const current = this.frontier;
+    if (current >= end) return false;
+    const from = acked.frontier < 0 ? this.historyBase : acked.frontier;
+    let f = Math.max(from, ring.start);
     let bytes = 0;
     while (f < end) {
       const cost = ring.wireLength(f) + LINE_FRAMING;
@@ -186,14 +190,23 @@ export class TerminalState {
       bytes += cost;
       f++;
     }
-    if (f <= this.frontier) return false;
+    if (f <= current) return false;
+    if (fragments !== undefined) {
+      this.frontier = from;
+      const alone = fragments(this.diffFrom(acked));
+      for (;;) {
+        this.frontier = f;
+        if (fragments(this.diffFrom(acked)) <= alone) break;
+        const fewer = current + ((f - current) >> 1);
+        if (fewer <= current) {
+          this.frontier = current;
+          return false;
+        }
+        f = fewer;
+      }
+    }
     this.frontier = f;
     return true;
-  }
-
-  /** The diff from a blank state of the same size (mosh's `init_diff`). */
-  initDiff(): Uint8Array {
-    return this.diffFrom(new TerminalState(this.terminal.width, this.terminal.height));
   }
 
   /**

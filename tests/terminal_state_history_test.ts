@@ -187,3 +187,59 @@ Deno.test("history state: a diff from the wrong frontier is refused", () => {
   other.frontier = 3;
   assert.throws(() => other.applyString(fromLater), /history from/);
 });
+
+Deno.test("history state: the budget adds no fragment to a frame's instruction", async (t) => {
+  const { Fragmenter, fragmentMtu, fragmentsFor, IPV4_DATAGRAM_MTU } = await import(
+    "../lib/fragment.ts"
+  );
+  const fragmenter = new Fragmenter();
+  const fragments = (diff: Uint8Array) =>
+    fragmenter.makeFragments({
+      protocolVersion: 2,
+      oldNum: 1n,
+      newNum: 2n,
+      ackNum: 1n,
+      throwawayNum: 1n,
+      diff,
+      chaff: new Uint8Array(16),
+    }, fragmentMtu(IPV4_DATAGRAM_MTU)).length;
+  let seed = 99;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const words = ["lorem", "ipsum", "dolor", "sit", "amet", "mosh", "scroll", "back", "42"];
+  const workloads: Record<string, (i: number) => string> = {
+    seq: (i) => `${i}\r\n`,
+    colour: (i) =>
+      `\x1b[1;34mdir${i}\x1b[0m  \x1b[32mrun${i}.sh\x1b[0m  \x1b[38;5;${i % 256}mfile${i}` +
+      `\x1b[0m \x1b[38;2;${i % 256};20;30mtrue\x1b[0m\r\n`,
+    prose: () => Array.from({ length: 12 }, () => words[rand(words.length)]).join(" ") + "\r\n",
+    random: () => String.fromCharCode(...Array.from({ length: 79 }, () => 33 + rand(94))) + "\r\n",
+  };
+  for (const [name, line] of Object.entries(workloads)) {
+    await t.step(name, () => {
+      const ring = new HistoryRing(10000);
+      const state = new TerminalState(80, 24);
+      state.terminal.scrollback = ring;
+      state.caps = ownCapabilities(true);
+      state.startHistory(ring);
+      let worst = 0;
+      let moved = 0;
+      let i = 0;
+      for (let frame = 0; frame < 60; frame++) {
+        const acked = state.clone(); // the client has everything before this frame
+        const lines = 1 + rand(40);
+        let out = "";
+        for (let k = 0; k < lines; k++) out += line(i++);
+        state.terminal.write(out);
+        const screenOnly = state.clone();
+        screenOnly.frontier = acked.frontier;
+        state.advanceHistory(acked, (d) => fragmentsFor(d, IPV4_DATAGRAM_MTU));
+        moved += state.frontier - acked.frontier;
+        const alone = fragments(screenOnly.diffFrom(acked));
+        const withHistory = fragments(state.diffFrom(acked));
+        worst = Math.max(worst, withHistory - alone);
+      }
+      assert.equal(worst, 0, `${name}: history added ${worst} fragment(s)`);
+      assert.ok(moved > 60, `${name}: only ${moved} lines in 60 frames`);
+    });
+  }
+});
