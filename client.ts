@@ -1,5 +1,5 @@
 /**
- * client.ts: mosh-client and the `mosh` command in one entry point (mosh-protocol.md §8.0, §8.5).
+ * client.ts: mosh-client and the `mosh` command in one entry point (docs/PROTOCOL.md §8.0, §8.5).
  *
  * The arguments decide the mode, so one file can stand in for both programs:
  * - mosh-client when they start with `-c`, contain `-#` (joined `-#ARGS` or separate), or are

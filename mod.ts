@@ -2,7 +2,8 @@
  * mosh, the mobile shell, as a Deno library: the pieces of C mosh 1.4.0's State
  * Synchronization Protocol and its terminal, wire-compatible with C mosh.
  *
- * The layers, in the order data flows (see ARCHITECTURE.md):
+ * The protocol is described in docs/PROTOCOL.md; the section numbers (§) in this file and in
+ * `lib/` refer to it. The layers, in the order data flows (see ARCHITECTURE.md):
  * - crypto and framing: {@link ocb}, {@link parseKey}, {@link DatagramCodec},
  *   {@link Fragmenter} / {@link FragmentAssembly}, the protobuf codec;
  * - the network and SSP: {@link Connection}, {@link Transport}, and the two
@@ -14,6 +15,7 @@
  *
  * @example Emulate a terminal and diff two screens
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diffFrames, Terminal } from "./mod.ts";
  *
  * const term = new Terminal(80, 24);
@@ -21,31 +23,35 @@
  * const before = term.snapshot();
  * term.write("!");
  * const after = term.snapshot();
- * console.log(after.screenText().split("\n")[1]); // "world!" padded to 80 columns
+ * assert.equal(after.screenText().split("\n")[1].trimEnd(), "world!");
  *
  * // The bytes that bring a terminal showing `before` to `after`:
  * const patch = diffFrames(before, after);
  * const other = new Terminal(80, 24);
  * other.write(diffFrames(null, before));
  * other.write(patch);
- * console.log(other.screenText() === after.screenText()); // true
+ * assert.equal(other.screenText(), after.screenText());
  * ```
  *
  * @example Seal and open a datagram
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DatagramCodec, generateKey, TO_CLIENT, TO_SERVER } from "./mod.ts";
  *
  * const { key } = generateKey();
  * const client = new DatagramCodec(key, TO_SERVER);
  * const server = new DatagramCodec(key, TO_CLIENT);
  * const wire = client.seal(0x1234, 0xffff, new TextEncoder().encode("payload"));
- * console.log(server.open(wire)?.timestamp); // 0x1234
+ * const opened = server.open(wire);
+ * assert.equal(opened?.timestamp, 0x1234);
+ * assert.equal(new TextDecoder().decode(opened?.payload), "payload");
+ * assert.equal(client.open(wire), null); // a datagram reflected to its sender is refused
  * ```
  *
  * @module
  */
 
-// Crypto and framing (mosh-protocol.md §1-§4).
+// Crypto and framing (docs/PROTOCOL.md §1-§4).
 export { type Ocb, ocb, OCB_NONCE_LENGTH, OCB_TAG_LENGTH } from "./lib/ocb.ts";
 export {
   generateKey,
@@ -96,12 +102,21 @@ export {
   PortRangeError,
   RttEstimator,
 } from "./lib/connection.ts";
-export { type SyncState, Transport, type TransportLink, U64_MAX } from "./lib/transport.ts";
+export {
+  type SyncState,
+  type TimedState,
+  Transport,
+  type TransportLink,
+  type TransportOptions,
+  type TransportStats,
+  U64_MAX,
+} from "./lib/transport.ts";
 export { UserStream } from "./lib/user_stream.ts";
 export { TerminalState } from "./lib/terminal_state.ts";
 
 // The terminal (§9, §10).
 export { Terminal } from "./lib/terminal.ts";
+export { type ParserHandler } from "./lib/parser.ts";
 export {
   ATTR_BLINK,
   ATTR_BOLD,
@@ -110,6 +125,7 @@ export {
   ATTR_ITALIC,
   ATTR_UNDERLINE,
   Framebuffer,
+  type FramebufferFields,
   type MouseEncoding,
   type MouseReporting,
   Row,
@@ -121,4 +137,4 @@ export { loadTerminfo, type TermCaps } from "./lib/terminfo.ts";
 // Client overlays (§8).
 export { PredictionEngine, type PredictionMode } from "./lib/prediction.ts";
 export { NotificationEngine } from "./lib/notification.ts";
-export { EscapeKeyHandler, parseEscapeKey } from "./lib/escape_key.ts";
+export { type EscapeKey, EscapeKeyHandler, parseEscapeKey } from "./lib/escape_key.ts";

@@ -1,5 +1,5 @@
 /**
- * mosh-server: a drop-in replacement for mosh-server 1.4.0 (mosh-protocol.md §7).
+ * mosh-server: a drop-in replacement for mosh-server 1.4.0 (docs/PROTOCOL.md §7).
  *
  *   deno run --config deno.json --unstable-net --allow-net --allow-ffi --allow-read --allow-env \
  *     --allow-run server.ts new [-s] [-v] [-i IP] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] \

@@ -1,5 +1,5 @@
 /**
- * OCB and datagram throughput (mosh-protocol.md §1): sealing and opening 1,400-byte datagrams.
+ * OCB and datagram throughput (docs/PROTOCOL.md §1): sealing and opening 1,400-byte datagrams.
  *
  *   deno bench --allow-all bench/crypto_bench.ts
  *

@@ -1,5 +1,5 @@
 /**
- * Display diff benchmark (mosh-protocol.md §10): `diffFrames` on the framediff workload
+ * Display diff benchmark (docs/PROTOCOL.md §10): `diffFrames` on the framediff workload
  * (bench/workload.ts, seed 20240602: 2,000 pairs at 80x24 and 500 at 200x60). For each record a
  * fresh WxH Terminal is fed `base` (frame A), then `edit` (frame B); we time `diffFrames(A, B)`
  * (the server's incremental frame) and `diffFrames(null, B)` (a full repaint), and count bytes.

@@ -1,5 +1,5 @@
 /**
- * Fragmentation throughput (mosh-protocol.md §3): serialize + zlib + split a 2 KB terminal-like
+ * Fragmentation throughput (docs/PROTOCOL.md §3): serialize + zlib + split a 2 KB terminal-like
  * instruction, and reassemble + inflate + parse it.
  *
  *   deno bench --allow-all bench/fragment_bench.ts

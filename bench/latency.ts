@@ -1,7 +1,7 @@
 /**
  * Keystroke-to-screen latency of a mosh client through a delaying relay: ours (client.ts) against
  * Debian's mosh-client, both against the same server, through the same relay, in the same run
- * (mosh-protocol.md §8.4 prediction, §6.3 echo ack, §5 SSP timing).
+ * (docs/PROTOCOL.md §8.4 prediction, §6.3 echo ack, §5 SSP timing).
  *
  *   deno run -A bench/latency.ts [--server=debian|ours|both] [--rtt=0,100,500]
  *     [--targets=shell,vi] [--chars=300] [--interval=60]

@@ -1,5 +1,5 @@
 /**
- * End-to-end session benchmark (mosh-protocol.md §7, §8.0): a whole mosh session on loopback,
+ * End-to-end session benchmark (docs/PROTOCOL.md §7, §8.0): a whole mosh session on loopback,
  * driven through a real terminal (an 80x24 tmux pane), timed from pressing Enter on
  * `seq 1 2000000; echo SEQ-DONE` to `SEQ-DONE` being visible in the pane.
  *

@@ -1,5 +1,5 @@
 /**
- * `deno bench` entries for the terminal emulator's throughput (mosh-protocol.md §9):
+ * `deno bench` entries for the terminal emulator's throughput (docs/PROTOCOL.md §9):
  * `Terminal.write` in 16 KiB chunks over the stream workload at 80x24 and 200x60 and over
  * `seq 1 2000000` at 80x24. Each iteration feeds a whole workload to a fresh terminal; run
  * bench/terminal_run.ts for MB/s figures and the screen-hash exactness check.

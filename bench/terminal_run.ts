@@ -1,5 +1,5 @@
 /**
- * Terminal emulator throughput and exactness run (mosh-protocol.md §9): feeds the workloads to
+ * Terminal emulator throughput and exactness run (docs/PROTOCOL.md §9): feeds the workloads to
  * `Terminal.write` in 16 KiB chunks, checks FNV-1a-64 hashes of `screenText()` at fixed points
  * against the reference values, and prints one JSON line of results.
  *

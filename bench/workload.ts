@@ -1,9 +1,10 @@
 /**
- * Deterministic benchmark workloads: a bit-exact port of shared/workloads/gen-workload.py.
+ * Deterministic benchmark workloads: a bit-exact port of the benchmark
+ * specification's Python generator, gen-workload.py (not part of this repository).
  *
  * `stream` is a ~50 MiB VT100/xterm byte stream for an 80x24 terminal (text, SGR colours, cursor
  * motion, erase/insert/delete, scrolling, UTF-8 with combining and wide characters); `framediff`
- * is a file of (base, edit) screen pairs for timing the framebuffer diff (mosh-protocol.md §10).
+ * is a file of (base, edit) screen pairs for timing the framebuffer diff (docs/PROTOCOL.md §10).
  * Both come from splitmix64 (done here in two 32-bit halves, no BigInt), so any seed gives the
  * same bytes as the Python script. The Python quirks are kept on purpose: the 11-byte reset
  * prefix is not counted towards the 1 MiB flush threshold, and a stream whose last segment

@@ -1,6 +1,6 @@
 /**
  * The mosh-client session: the main loop that connects the real terminal to the SSP transport
- * (mosh-protocol.md §8.0, §6.1, §10 for painting, §8.1-8.4 for the overlays, §11.9).
+ * (docs/PROTOCOL.md §8.0, §6.1, §10 for painting, §8.1-8.4 for the overlays, §11.9).
  *
  * - Setup: raw mode, `Display::open()` (smcup unless MOSH_NO_TERM_INIT, then `\e[?1h`), a
  *   `Transport<UserStream, TerminalState>` over a client `Connection` with SEND_MINDELAY 1 ms,

@@ -1,5 +1,5 @@
 /**
- * The network connection under SSP (mosh-protocol.md §2, §1.4): UDP sockets, sealing and opening
+ * The network connection under SSP (docs/PROTOCOL.md §2, §1.4): UDP sockets, sealing and opening
  * datagrams, timestamps and the round-trip estimate, server binding and roaming, the server's
  * association timeout, and the client's port hopping.
  *
@@ -81,6 +81,7 @@ export class PortRangeError extends Error {
   /** The specific complaint mosh prints first, e.g. "Low port 5 greater than high port 3". */
   readonly detail: string;
   /**
+   * The error for a bad `-p` value, with mosh's message.
    * @param spec the rejected `-p` value
    * @param detail the specific complaint
    */
@@ -268,7 +269,7 @@ interface Socket {
 /** One side's UDP endpoint: the server's socket, or the client's socket list. */
 export class Connection {
   /** Send time of the newest acknowledged state; set by the transport (port-hop input). */
-  lastRoundtripSuccess = -Infinity;
+  lastRoundtripSuccess: number = -Infinity;
   /** Text of the last failed send ("sendto: …"), cleared by the next successful one. */
   sendError: string | null = null;
 

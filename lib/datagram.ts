@@ -1,5 +1,5 @@
 /**
- * Sealing and opening mosh datagrams (mosh-protocol.md §1.2-1.4 and §2.1).
+ * Sealing and opening mosh datagrams (docs/PROTOCOL.md §1.2-1.4 and §2.1).
  *
  * On the wire a datagram is
  *
@@ -101,6 +101,7 @@ export class DatagramCodec {
   #plain = new Uint8Array(2048);
 
   /**
+   * A codec for one side of a session.
    * @param key the 16-byte session key
    * @param direction the direction this side sends: TO_SERVER for a client, TO_CLIENT for a server
    */

@@ -1,6 +1,6 @@
 /**
  * The display diff: the escape sequences that turn one screen into another
- * (mosh-protocol.md §10, `Display::new_frame`).
+ * (docs/PROTOCOL.md §10, `Display::new_frame`).
  *
  * The server sends `diffFrames(old, new)` to the client as `hostbytes`, and the client's emulator
  * (ours, or C mosh's) must end up with exactly the new framebuffer; the client uses the same

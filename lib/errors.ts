@@ -1,5 +1,5 @@
 /**
- * Error classes shared by the wire layers (mosh-protocol.md §1, §3, §4).
+ * Error classes shared by the wire layers (docs/PROTOCOL.md §1, §3, §4).
  *
  * Each class names one kind of failure so a caller can tell "drop this datagram and count it"
  * (ProtocolError, CryptoError) from a programming error (TypeError, RangeError):
@@ -12,7 +12,10 @@
 
 /** The session key string is malformed (mosh's "Key must be …" messages). */
 export class KeyError extends Error {
-  /** @param message one line, as printed by mosh, e.g. "Key must be 22 letters long." */
+  /**
+   * An error with mosh's text.
+   * @param message one line, as printed by mosh, e.g. "Key must be 22 letters long."
+   */
   constructor(message: string) {
     super(message);
     this.name = "KeyError";
@@ -21,7 +24,10 @@ export class KeyError extends Error {
 
 /** A fatal cryptographic condition, such as the 2^47 block limit or sequence exhaustion. */
 export class CryptoError extends Error {
-  /** @param message one line describing the condition */
+  /**
+   * An error for a fatal condition.
+   * @param message one line describing the condition
+   */
   constructor(message: string) {
     super(message);
     this.name = "CryptoError";
@@ -30,7 +36,10 @@ export class CryptoError extends Error {
 
 /** Malformed wire data: the receiver drops it and counts it; never fatal. */
 export class ProtocolError extends Error {
-  /** @param message one line describing what was wrong with the input */
+  /**
+   * An error for input to drop.
+   * @param message one line describing what was wrong with the input
+   */
   constructor(message: string) {
     super(message);
     this.name = "ProtocolError";

@@ -1,5 +1,5 @@
 /**
- * The escape key of mosh-client (mosh-protocol.md §8.1): Ctrl-^ by default, chosen with
+ * The escape key of mosh-client (docs/PROTOCOL.md §8.1): Ctrl-^ by default, chosen with
  * MOSH_ESCAPE_KEY, followed by "." to quit, Ctrl-Z to suspend, or the pass key to type the
  * escape key itself. Pure logic: `EscapeKeyHandler.feed(byte)` says what to do with each byte
  * typed and the client does it.
@@ -121,7 +121,10 @@ export class EscapeKeyHandler {
   /** The last byte typed was CR or LF; false at session start. */
   #lineStart = false;
 
-  /** @param config the key, e.g. parseEscapeKey(Deno.env.get("MOSH_ESCAPE_KEY")) */
+  /**
+   * A handler at the start of a session (no CR or LF typed yet).
+   * @param config the key, e.g. parseEscapeKey(Deno.env.get("MOSH_ESCAPE_KEY"))
+   */
   constructor(config: EscapeKey = makeEscapeKey(DEFAULT_ESCAPE_KEY)) {
     this.config = config;
   }

@@ -1,11 +1,11 @@
 /**
- * The protocol extensions between our own client and server (../shared/reference/extensions.md;
- * our layouts in docs/EXTENSIONS.md): the one owner of every extension field number and of the
- * capability names.
+ * The protocol extensions between our own client and server (docs/PROTOCOL.md §13; numbers,
+ * layouts and rules in docs/EXTENSIONS.md): the one owner of every extension field number and of
+ * the capability names.
  *
  * C mosh 1.4.0 declares `extensions 2 to max` on both `ClientBuffers.Instruction` and
  * `HostBuffers.Instruction` and skips an instruction holding only extensions it does not know
- * (mosh-protocol.md §4.4). Our client's first state carries a capabilities instruction (field
+ * (docs/PROTOCOL.md §4.4). Our client's first state carries a capabilities instruction (field
  * `EXT_CAPABILITIES`) before its first resize; our server puts its own into its state only after
  * it has seen the client's. A feature is on when both sides announced it, and a feature's fields
  * are read only after the peer announced it. Nothing else in `lib/` writes one of these numbers.

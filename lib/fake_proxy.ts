@@ -1,5 +1,5 @@
 /**
- * The `mosh --fake-proxy` ProxyCommand (mosh-protocol.md §8.5, "--fake-proxy"): ssh runs it as
+ * The `mosh --fake-proxy` ProxyCommand (docs/PROTOCOL.md §8.5, "--fake-proxy"): ssh runs it as
  * `ProxyCommand=<this> --family=F -- %h %p`. It resolves the host the way ssh would (the
  * system resolver, so /etc/hosts counts), connects by TCP to the first address that answers,
  * prints `MOSH IP <address>` on stderr (ssh passes its ProxyCommand's stderr through, so the

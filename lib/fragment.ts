@@ -1,5 +1,5 @@
 /**
- * Fragmentation, reassembly and compression of SSP instructions (mosh-protocol.md §3, §2.2).
+ * Fragmentation, reassembly and compression of SSP instructions (docs/PROTOCOL.md §3, §2.2).
  *
  * An Instruction is serialized (protobuf.ts), compressed as a zlib stream (RFC 1950, default
  * level, the same bytes as C's compress()) and cut into fragments, each
@@ -51,7 +51,6 @@ export function fragmentMtu(datagramMtu: number): number {
   return datagramMtu - DATAGRAM_OVERHEAD;
 }
 
-/** Splits instructions into numbered fragments, keeping mosh's instruction id rules. */
 /**
  * How many fragments an instruction carrying `diff` takes at datagram MTU `datagramMtu` (its
  * other fields at their largest: 10-byte state numbers, 16 bytes of chaff). The server uses it to
@@ -72,7 +71,31 @@ export function fragmentsFor(diff: Uint8Array, datagramMtu: number): number {
   return Math.max(1, Math.ceil(size / (fragmentMtu(datagramMtu) - FRAGMENT_HEADER_LENGTH)));
 }
 
-/** Splits instructions into fragments (mosh's Fragmenter, §3.1). */
+/**
+ * Splits instructions into numbered fragments, keeping mosh's instruction id rules.
+ *
+ * @example A 3,000-byte random diff becomes three fragments at the IPv4 MTU and comes back whole
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const diff = crypto.getRandomValues(new Uint8Array(3000)); // does not compress
+ * const inst = {
+ *   protocolVersion: 2,
+ *   oldNum: 0n,
+ *   newNum: 1n,
+ *   ackNum: 0n,
+ *   throwawayNum: 0n,
+ *   diff,
+ *   chaff: new Uint8Array(0),
+ * };
+ * const fragments = new Fragmenter().makeFragments(inst, fragmentMtu(IPV4_DATAGRAM_MTU));
+ * assert.equal(fragments.length, 3);
+ * const assembly = new FragmentAssembly();
+ * assert.equal(assembly.add(fragments[2]), null); // any order; the last one has the F bit
+ * assert.equal(assembly.add(fragments[0]), null);
+ * assert.deepEqual(assembly.add(fragments[1])?.diff, diff);
+ * ```
+ */
 export class Fragmenter {
   #nextId = 0;
   #last: Instruction | null = null;

@@ -1,6 +1,6 @@
 /**
  * Framebuffer: the cells, rows and displayed state of a terminal screen
- * (mosh-protocol.md §9.5, "Framebuffer model and equality").
+ * (docs/PROTOCOL.md §9.5, "Framebuffer model and equality").
  *
  * A row is one Uint32Array with four words per cell, so copying a row is one
  * `slice()` and comparing two rows is one tight loop:
@@ -24,11 +24,17 @@
 
 export const CELL_WORDS = 4;
 
+/** Attribute bit: bold (SGR 1/22). */
 export const ATTR_BOLD = 0x01;
+/** Attribute bit: italic (SGR 3/23). */
 export const ATTR_ITALIC = 0x02;
+/** Attribute bit: underline (SGR 4/24). */
 export const ATTR_UNDERLINE = 0x04;
+/** Attribute bit: blink (SGR 5/25). */
 export const ATTR_BLINK = 0x08;
+/** Attribute bit: inverse (SGR 7/27). */
 export const ATTR_INVERSE = 0x10;
+/** Attribute bit: invisible (SGR 8/28). */
 export const ATTR_INVISIBLE = 0x20;
 export const ATTR_MASK = 0xff;
 
@@ -58,6 +64,10 @@ export class Row {
   /** True once a snapshot references this row; writers must clone it first. */
   shared = false;
 
+  /**
+   * A blank row of `width` cells erased to background `bg`, or a row over existing cell `data`.
+   * @param gen the generation; a fresh one unless copying a row
+   */
   constructor(width: number, bg = 0, gen = nextGeneration(), data?: Uint32Array) {
     this.gen = gen;
     if (data) {
@@ -69,6 +79,7 @@ export class Row {
     this.multi = null;
   }
 
+  /** Number of cells. */
   get width(): number {
     return this.data.length / CELL_WORDS;
   }
@@ -133,6 +144,7 @@ export type FramebufferFields = {
  * through the display diff.
  */
 export class Framebuffer {
+  /** Every field, as `Terminal.snapshot()` takes them; use `with()` to derive a changed copy. */
   constructor(
     readonly width: number,
     readonly height: number,
@@ -189,7 +201,7 @@ export class Framebuffer {
     );
   }
 
-  /** Equality of mosh-protocol.md §9.5 (rows by generation and cells). */
+  /** Equality of docs/PROTOCOL.md §9.5 (rows by generation and cells). */
   equals(o: Framebuffer): boolean {
     if (this === o) return true;
     if (

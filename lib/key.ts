@@ -1,5 +1,5 @@
 /**
- * The mosh session key (mosh-protocol.md §1.1): 16 random bytes, printed as standard base64 with
+ * The mosh session key (docs/PROTOCOL.md §1.1): 16 random bytes, printed as standard base64 with
  * the trailing "==" removed, i.e. exactly 22 characters. Parsing is strict, like mosh's
  * Base64Key: the string must be 22 characters of the alphabet A-Z a-z 0-9 + / and must re-encode
  * to itself, so the last character carries 2 data bits and 4 zero bits (one of A, Q, g, w).
@@ -23,6 +23,14 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
  * mosh-client 1.4.0 prints (observed): "Key must be 22 letters long.", "Key must be well-formed
  * base64." (a character outside the alphabet, including "=") or "Base64 key was not encoded
  * 128-bit key." (the last character has non-zero low bits, so it does not re-encode identically).
+ *
+ * @example The zero key of docs/PROTOCOL.md §1.3
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseKey("AAAAAAAAAAAAAAAAAAAAAA"), new Uint8Array(16));
+ * assert.throws(() => parseKey("AAAA"), /Key must be 22 letters long/);
+ * ```
  */
 export function parseKey(s: string): Uint8Array {
   if (typeof s !== "string" || s.length !== PRINTABLE_KEY_LENGTH) {
@@ -49,7 +57,17 @@ export function parseKey(s: string): Uint8Array {
   return key;
 }
 
-/** Formats 16 key bytes as mosh's 22-character printable key. */
+/**
+ * Formats 16 key bytes as mosh's 22-character printable key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
+ * assert.equal(printableKey(bytes), "ABEiM0RVZneImaq7zN3u/w");
+ * ```
+ */
 export function printableKey(key: Uint8Array): string {
   if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) {
     throw new TypeError(`key: wrong key size: should be 16 bytes`);

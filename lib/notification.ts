@@ -1,6 +1,6 @@
 /**
  * The notification bar: mosh-client's white-on-blue top row that says how long the server has
- * been silent and shows messages such as "Exiting on user request..." (mosh-protocol.md §8.2).
+ * been silent and shows messages such as "Exiting on user request..." (docs/PROTOCOL.md §8.2).
  *
  * The bar appears while there is a message or while the link is late:
  * - server_late: more than 6500 ms since a new server state arrived ("Last contact");
@@ -74,7 +74,10 @@ export class NotificationEngine {
   #messageIsNetworkError = false;
   #showQuitKeystroke = true;
 
-  /** @param now the current time: the link counts as fresh at start */
+  /**
+   * A bar with no message.
+   * @param now the current time: the link counts as fresh at start
+   */
   constructor(now: number) {
     this.#lastWordFromServer = now;
     this.#lastAckedState = now;

@@ -1,5 +1,5 @@
 /**
- * AES-128-OCB3 authenticated encryption (RFC 7253), as used by mosh (mosh-protocol.md §1.1).
+ * AES-128-OCB3 authenticated encryption (RFC 7253), as used by mosh (docs/PROTOCOL.md §1.1).
  *
  * OCB encrypts each 16-byte block i as C_i = Offset_i ^ E_K(P_i ^ Offset_i), with
  * Offset_i = Offset_{i-1} ^ L_{ntz(i)}. Offset_0 comes from the nonce (RFC 7253 §4.2): with
@@ -70,6 +70,20 @@ function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
 /**
  * Creates an AES-128-OCB3 cipher for a 16-byte key (12-byte nonce, 16-byte tag).
  * Throws a TypeError for a key of the wrong type or size.
+ *
+ * @example RFC 7253's first sample: empty associated data and plaintext give only the tag
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
+ * const cipher = ocb(hex("000102030405060708090a0b0c0d0e0f"));
+ * const nonce = hex("bbaa99887766554433221100");
+ * const sealed = cipher.encrypt(nonce, new Uint8Array(0));
+ * assert.deepEqual(sealed, hex("785407bfffc8ad9edcc5520ac9111ee6"));
+ * assert.deepEqual(cipher.decrypt(nonce, sealed), new Uint8Array(0));
+ * sealed[0] ^= 1;
+ * assert.equal(cipher.decrypt(nonce, sealed), null); // tampered: rejected
+ * ```
  */
 export function ocb(key: Uint8Array): Ocb {
   checkBytes("key", key);

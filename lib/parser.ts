@@ -1,6 +1,6 @@
 /**
  * The host-output parser: a UTF-8 decoder feeding Paul Williams' DEC/ANSI state machine
- * (mosh-protocol.md §9.1 "Input decoding" and §9.2 "State machine"), with mosh 1.4.0's rules.
+ * (docs/PROTOCOL.md §9.1 "Input decoding" and §9.2 "State machine"), with mosh 1.4.0's rules.
  *
  * Decoding follows glibc's `mbrtowc` as mosh drives it: a lead byte C2-DF, E0-EF, F0-F7, F8-FB or
  * FC-FD announces 2 to 6 bytes; any other byte from 0x80 up is invalid on its own. A byte that

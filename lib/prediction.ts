@@ -1,6 +1,6 @@
 /**
  * Local echo prediction: the client guesses the echo of what the user types and draws it over
- * the synchronised screen until the server confirms or refutes it (mosh-protocol.md §8.4, judged
+ * the synchronised screen until the server confirms or refutes it (docs/PROTOCOL.md §8.4, judged
  * with the server's echo ack of §6.3).
  *
  * Every prediction (a character cell or a cursor position) carries
@@ -246,7 +246,10 @@ export class PredictionEngine {
   #csiPlain = true;
   #lastByte = -1;
 
-  /** @param options display mode (default adaptive) and overwrite prediction (default off) */
+  /**
+   * An engine with no predictions yet.
+   * @param options display mode (default adaptive) and overwrite prediction (default off)
+   */
   constructor(options: PredictionOptions = {}) {
     const mode = options.mode ?? "adaptive";
     if (!PREDICTION_MODES.includes(mode)) {

@@ -1,5 +1,5 @@
 /**
- * A small hand-written proto2 codec for mosh's three message types (mosh-protocol.md §4):
+ * A small hand-written proto2 codec for mosh's three message types (docs/PROTOCOL.md §4):
  *
  * - TransportBuffers.Instruction (§4.1): the SSP instruction carried in every fragment.
  * - ClientBuffers.UserMessage (§4.2): the client's keystrokes and resizes.
@@ -196,7 +196,27 @@ function checkInt32(name: string, n: number): void {
   }
 }
 
-/** Serializes an Instruction with all seven fields, in order, as mosh does. */
+/**
+ * Serializes an Instruction with all seven fields, in order, as mosh does.
+ *
+ * @example The 22-byte instruction of docs/PROTOCOL.md §1.3
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeInstruction({
+ *   protocolVersion: 2,
+ *   oldNum: 0n,
+ *   newNum: 1n,
+ *   ackNum: 0n,
+ *   throwawayNum: 0n,
+ *   diff: encodeUserMessage([{ type: "resize", width: 80, height: 24 }]),
+ *   chaff: new Uint8Array(0),
+ * });
+ * const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+ * assert.equal(hex, "08 02 10 00 18 01 20 00 28 00 32 08 0a 06 1a 04 28 50 30 18 3a 00");
+ * assert.equal(decodeInstruction(bytes).newNum, 1n);
+ * ```
+ */
 export function encodeInstruction(inst: Instruction): Uint8Array {
   const pv = inst.protocolVersion;
   if (!Number.isInteger(pv) || pv < 0 || pv > 0xffffffff) {
@@ -371,8 +391,10 @@ class Reader {
     return out;
   }
 
-  /** Reads a field key; returns the field number and leaves the wire type in `wireType`. */
+  /** Wire type of the field key read last by `key()`. */
   wireType = 0;
+
+  /** Reads a field key; returns the field number and leaves the wire type in `wireType`. */
   key(): number {
     this.varint();
     if (this.hi !== 0) throw new ProtocolError("protobuf: field key out of range");

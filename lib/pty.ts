@@ -1,5 +1,5 @@
 /**
- * A pseudo-terminal through Deno FFI against glibc (deno-platform.md §1; mosh-protocol.md §7.2
+ * A pseudo-terminal through Deno FFI against glibc (docs/PROTOCOL.md §12.1, §7.2
  * step 8). No native addon and no helper program: the master comes from
  * `posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC)`, and the child is started with `posix_spawnp`:
  *

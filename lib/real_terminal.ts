@@ -1,7 +1,7 @@
 /**
  * The real (local) terminal of mosh-client: raw mode, window size, reading keystrokes and
- * writing frames (mosh-protocol.md §8.0 "Terminal setup" and "On exit", §8.1 suspend;
- * deno-platform.md §3).
+ * writing frames (docs/PROTOCOL.md §8.0 "Terminal setup" and "On exit", §8.1 suspend;
+ * §12.3).
  *
  * `open()` puts the tty in raw mode and writes mosh's `Display::open()` sequence: terminfo
  * `smcup` (unless MOSH_NO_TERM_INIT) followed by `\e[?1h`, so the terminal stays in application

@@ -1,5 +1,5 @@
 /**
- * The mosh-server command line (mosh-protocol.md §7.1, §2.4 step 1), parsed the way mosh-server
+ * The mosh-server command line (docs/PROTOCOL.md §7.1, §2.4 step 1), parsed the way mosh-server
  * 1.4.0 parses it, messages included:
  *
  *   mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE]
@@ -93,8 +93,14 @@ function sshConnectionIp(env: Record<string, string | undefined>): {
  *
  * @example
  * ```ts
- * const r = parseServerArgs(["new", "-p", "60001:60010", "--", "htop"], Deno.env.toObject());
- * if (r.action === "run") console.log(r.options.portRange, r.options.command);
+ * import assert from "node:assert/strict";
+ *
+ * const r = parseServerArgs(["new", "-p", "60001:60010", "--", "htop"]);
+ * assert.equal(r.action, "run");
+ * if (r.action === "run") {
+ *   assert.deepEqual(r.options.portRange, { low: 60001, high: 60010 });
+ *   assert.deepEqual(r.options.command, ["htop"]);
+ * }
  * ```
  */
 export function parseServerArgs(

@@ -1,5 +1,5 @@
 /**
- * The background mosh-server process (mosh-protocol.md §7.2 steps 3-9, §7.3, §6.3, §9.6): binds
+ * The background mosh-server process (docs/PROTOCOL.md §7.2 steps 3-9, §7.3, §6.3, §9.6): binds
  * the UDP socket, makes the key, hands `PORT KEY` to the foreground process, and then runs the
  * server main loop between the network (SSP over lib/connection.ts + lib/transport.ts) and the
  * shell on a pty (lib/pty.ts), with the terminal emulator state (lib/terminal_state.ts) in

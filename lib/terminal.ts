@@ -1,6 +1,6 @@
 /**
  * The terminal emulator: mosh 1.4.0's `Terminal::Emulator` on our framebuffer rows
- * (mosh-protocol.md §9.3 "Dispatch tables", §9.4 "Printing", §9.5 resize, §9.6 "User-input
+ * (docs/PROTOCOL.md §9.3 "Dispatch tables", §9.4 "Printing", §9.5 resize, §9.6 "User-input
  * translation").
  *
  * `Terminal` implements the parser's handler (lib/parser.ts) and keeps mosh's drawing state:
@@ -109,9 +109,13 @@ function checkDimension(name: string, v: number): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ *
  * const t = new Terminal(80, 24);
  * t.write("hello\r\n\x1b[1;31mred");
- * t.write("\x1b[6n"); // returns the bytes of "\x1b[2;4R"
+ * const reply = t.write("\x1b[6n"); // DSR: where is the cursor?
+ * assert.equal(new TextDecoder().decode(reply), "\x1b[2;4R");
+ * assert.equal(t.screenText().split("\n")[1].trimEnd(), "red");
  * ```
  */
 /** Receives rows scrolling off the top of the primary screen (lib/history.ts implements it). */
@@ -169,9 +173,8 @@ export class Terminal implements ParserHandler {
   private reply = "";
   private params: Int32Array = new Int32Array(0);
   private paramCount = 0;
-  /** Parameter `i` of the sequence being dispatched, or `def` if missing, empty, 0 or > 65535. */
-
-  private inputState = 0; // §9.6: 0 ground, 1 after ESC, 2 after ESC O
+  /** State of the user-input translation (§9.6): 0 ground, 1 after ESC, 2 after ESC O. */
+  private inputState = 0;
   private snap: Framebuffer | null = null;
 
   /**
@@ -277,6 +280,7 @@ export class Terminal implements ParserHandler {
     if (this.mainRows) this.mainRows = this.resizeRows(this.mainRows, oldW, oldH);
   }
 
+  /** `rows` (of a screen `oldW` × `oldH`) fitted to the current size, as mosh resizes (§9.5). */
   private resizeRows(rows: Row[], oldW: number, oldH: number): Row[] {
     const cols = this.w, height = this.h, bg = this.bg;
     const out = rows.slice(0, Math.min(oldH, height));
@@ -519,14 +523,17 @@ export class Terminal implements ParserHandler {
 
   // ---------------------------------------------------------------- cursor
 
+  /** Highest row the cursor may reach: the region's top in origin mode, else 0. */
   private limitTop(): number {
     return this.originMode ? this.top : 0;
   }
 
+  /** Lowest row the cursor may reach: the region's bottom in origin mode, else the last row. */
   private limitBottom(): number {
     return this.originMode ? this.bottom : this.h - 1;
   }
 
+  /** Clamps the cursor to the screen (rows to the region in origin mode). */
   private snapCursor(): void {
     const lt = this.limitTop(), lb = this.limitBottom();
     if (this.cursorRow < lt) this.cursorRow = lt;
@@ -607,6 +614,7 @@ export class Terminal implements ParserHandler {
     }
   }
 
+  /** What DECSC saves: cursor, renditions, autowrap and origin mode (§9.3). */
   private saveCursor(): SavedCursor {
     return {
       row: this.cursorRow,
@@ -619,6 +627,7 @@ export class Terminal implements ParserHandler {
     };
   }
 
+  /** DECRC: restores what `saveCursor` saved; does nothing when `s` is null. */
   private restoreCursor(s: SavedCursor | null): void {
     if (!s) return;
     this.cursorRow = s.row;
@@ -925,6 +934,7 @@ export class Terminal implements ParserHandler {
     return v < 1 ? def : v;
   }
 
+  /** ED: 0 cursor to end, 1 start to cursor, 2 the whole screen, with background colour erase. */
   private eraseDisplay(mode: number): void {
     const row = this.cursorRow;
     if (mode === 0) {
@@ -938,6 +948,7 @@ export class Terminal implements ParserHandler {
     }
   }
 
+  /** EL: 0 cursor to end of row, 1 start of row to cursor, 2 the whole row. */
   private eraseLine(mode: number): void {
     if (mode === 0) this.clearCells(this.cursorRow, this.cursorCol, this.w - 1);
     else if (mode === 1) this.clearCells(this.cursorRow, 0, this.cursorCol);
@@ -1071,6 +1082,7 @@ export class Terminal implements ParserHandler {
     }
   }
 
+  /** Applies one SGR parameter that needs no following ones (attributes and 8/16 colours). */
   private rendition(v: number): void {
     if (v === 0) {
       this.fg = this.bg = this.attrs = 0;

@@ -1,5 +1,5 @@
 /**
- * The server-to-client synchronised state, mosh's `Complete` (mosh-protocol.md §6.2), and the
+ * The server-to-client synchronised state, mosh's `Complete` (docs/PROTOCOL.md §6.2), and the
  * server's echo-ack bookkeeping (§6.3).
  *
  * A `TerminalState` is a terminal emulator plus `echoAck`, the newest client input state known to
@@ -81,10 +81,13 @@ export class TerminalState {
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   *
    * const server = new TerminalState(80, 24);
    * server.terminal.write("hello");
    * const client = new TerminalState(80, 24);
    * client.applyString(server.diffFrom(client));
+   * assert.equal(client.terminal.screenText(), server.terminal.screenText());
    * ```
    */
   constructor(cols: number | Terminal, rows?: number, echoAck = 0n) {

@@ -1,6 +1,6 @@
 /**
  * Terminfo: reads the compiled terminfo entry for `$TERM` and extracts the few capabilities the
- * client's display needs (mosh-protocol.md §8.0 and §10): `colors`, `ech` (erase characters),
+ * client's display needs (docs/PROTOCOL.md §8.0 and §10): `colors`, `ech` (erase characters),
  * `bce` (background colour erase), `smcup` and `rmcup` (alternate screen).
  *
  * The compiled format is described in term(5):

@@ -1,6 +1,6 @@
 /**
  * The title overlay: mosh-client shows `[mosh] ` in front of the window title set by the remote
- * application, and in front of the icon name when the two are equal (mosh-protocol.md §8.3).
+ * application, and in front of the icon name when the two are equal (docs/PROTOCOL.md §8.3).
  *
  * The client writes a title to the real terminal only once the remote side has set one
  * (`titleInitialized`); the display diff already respects that, so this overlay only edits the

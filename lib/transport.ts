@@ -1,5 +1,5 @@
 /**
- * The State Synchronization Protocol (SSP) transport (mosh-protocol.md §5, §11): one side's
+ * The State Synchronization Protocol (SSP) transport (docs/PROTOCOL.md §5, §11): one side's
  * sender of its local state and receiver of the peer's state, generic over the state objects.
  *
  * The sender (§5.2-5.4) keeps the list of states it has sent (`sentStates`, oldest = the newest

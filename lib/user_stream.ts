@@ -1,5 +1,5 @@
 /**
- * The client's synchronised state, mosh's `UserStream` (mosh-protocol.md §6.1): the sequence of
+ * The client's synchronised state, mosh's `UserStream` (docs/PROTOCOL.md §6.1): the sequence of
  * everything the user did, as events "one input byte" and "resize to W×H", plus our extension's
  * event "these are my capabilities" (lib/extensions.ts; the client's first state holds it before
  * its first resize; it is neither input nor a resize for the server).
@@ -43,7 +43,25 @@ interface Capabilities {
 
 type Segment = Uint8Array | Resize | Capabilities;
 
-/** The client → server state: user input bytes and resizes. */
+/**
+ * The client → server state: user input bytes and resizes (docs/PROTOCOL.md §6.1).
+ *
+ * @example The server's copy follows the client's through diffs
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const client = new UserStream();
+ * const server = new UserStream();
+ * client.pushResize(80, 24);
+ * client.pushBytes(new TextEncoder().encode("ls\r"));
+ * server.applyString(client.diffFrom(server));
+ * assert.ok(server.equals(client));
+ * assert.deepEqual(server.events(), [
+ *   { type: "resize", width: 80, height: 24 },
+ *   { type: "keys", keys: new TextEncoder().encode("ls\r") },
+ * ]);
+ * ```
+ */
 export class UserStream implements SyncState<UserStream> {
   /** Chunks of bytes (never empty) and resizes, oldest first. Shared with clones: immutable. */
   #segments: Segment[] = [];

@@ -1,6 +1,6 @@
 /**
  * Character widths: glibc 2.36's `wcwidth` for every code point, and mosh's printing width
- * (mosh-protocol.md §9.4: printable ISO-8859-1 is width 1, everything else asks wcwidth).
+ * (docs/PROTOCOL.md §9.4: printable ISO-8859-1 is width 1, everything else asks wcwidth).
  *
  * The range table in wcwidth_table.ts (generated from libc by tools/gen_wcwidth.ts) is expanded
  * once, at module load, into a two-level lookup: `blockIndex` maps each 256-code-point block to a

@@ -1,5 +1,5 @@
 /**
- * The `mosh` wrapper (mosh-protocol.md §8.5; the client it becomes is §8.0; the server command
+ * The `mosh` wrapper (docs/PROTOCOL.md §8.5; the client it becomes is §8.0; the server command
  * line it builds is §7.1): `client.ts [options] [--] [user@]host [command...]`.
  *
  * 1. Parse mosh's options (lib/wrapper_args.ts) and check them: usage errors exit 255.

@@ -1,5 +1,5 @@
 /**
- * The `mosh` wrapper's command line and the text it exchanges with ssh (mosh-protocol.md §8.5).
+ * The `mosh` wrapper's command line and the text it exchanges with ssh (docs/PROTOCOL.md §8.5).
  *
  * Everything here is pure, so the exact command lines can be tested without running anything:
  * - `parseWrapperArgs`: mosh's options, parsed the way mosh.pl's Getopt::Long parses them (long

@@ -1,4 +1,4 @@
-// The client experience over a bad network, end to end (mosh-protocol.md §8.1-§8.4, §6.3): our
+// The client experience over a bad network, end to end (docs/PROTOCOL.md §8.1-§8.4, §6.3): our
 // client (client.ts) in a real terminal (a tmux pane, LANG=C.UTF-8) with our server or Debian's
 // mosh-server, through the impairment relay of tests/relay.ts.
 //

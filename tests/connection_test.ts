@@ -1,4 +1,4 @@
-// Tests for lib/connection.ts (mosh-protocol.md §2): port ranges, the RTT estimator, binding,
+// Tests for lib/connection.ts (docs/PROTOCOL.md §2): port ranges, the RTT estimator, binding,
 // timestamps, replay handling, roaming, association timeout and client port hopping, against
 // raw UDP sockets on loopback that seal and open datagrams themselves.
 

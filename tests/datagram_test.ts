@@ -19,7 +19,7 @@ function toHex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-// mosh-protocol.md §1.3 worked vector: fragment id 1, final, one chunk of zlib data.
+// docs/PROTOCOL.md §1.3 worked vector: fragment id 1, final, one chunk of zlib data.
 const FRAGMENT = hex(
   "00000000000000018000" + "789ce360126090605460d06030e2e0629362d1083090b0620000105301de",
 );

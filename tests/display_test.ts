@@ -1,4 +1,4 @@
-// Tests for lib/display.ts (mosh-protocol.md §10): the bytes of simple frames, and the round
+// Tests for lib/display.ts (docs/PROTOCOL.md §10): the bytes of simple frames, and the round
 // trip, which is the contract: a terminal showing frame A that is fed diffFrames(A, B) shows B,
 // for thousands of random pairs of screens. The last test feeds our diffs to C mosh 1.4.0
 // (Debian's mosh-server and mosh-client, in tmux) and compares the screen with our own paint.
@@ -252,7 +252,7 @@ Deno.test("contentEqual: finds the first difference", () => {
 // ------------------------------------------------------------------------------ exact bytes
 
 Deno.test("diffFrames: the observed frame after typing", () => {
-  // mosh-protocol.md §10: "\e[?25l\nhello\e[0;1;31mRED\e[?25h\e[0m".
+  // docs/PROTOCOL.md §10: "\e[?25l\nhello\e[0;1;31mRED\e[?25h\e[0m".
   assert.equal(
     diffText(80, 24, "", "\nhello\x1b[1;31mRED\x1b[0m"),
     "\x1b[?25l\nhello\x1b[0;1;31mRED\x1b[?25h\x1b[0m",

@@ -1,5 +1,5 @@
 // Tests of lib/escape_key.ts: MOSH_ESCAPE_KEY and the escape-key state machine
-// (mosh-protocol.md §8.1). The help texts were checked against Debian's mosh-client 1.4.0.
+// (docs/PROTOCOL.md §8.1). The help texts were checked against Debian's mosh-client 1.4.0.
 import assert from "node:assert/strict";
 import {
   DEFAULT_ESCAPE_KEY,

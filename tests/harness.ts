@@ -1,7 +1,7 @@
 /**
  * Processes for tests and benches: the command lines of our server and client, starting our
  * mosh-server or Debian's and reading its `MOSH CONNECT` line and detached pid
- * (mosh-protocol.md §7.1), a client in a tmux pane, and what /proc says about a process (alive,
+ * (docs/PROTOCOL.md §7.1), a client in a tmux pane, and what /proc says about a process (alive,
  * children, argv, memory, CPU time). Shared by the end-to-end tests in tests/ and by bench/.
  *
  * @example

@@ -1,4 +1,4 @@
-// Hostile input at a live server and a live client (mosh-protocol.md §1.4, §2.5, §3.3, §5.5,
+// Hostile input at a live server and a live client (docs/PROTOCOL.md §1.4, §2.5, §3.3, §5.5,
 // §7.3): floods of random and mutated datagrams, replays from another address, reflection, a
 // key holder that sends malformed or abusive instructions, and the handling of the session key.
 //
@@ -212,7 +212,7 @@ async function flood(
 }
 
 // ---------------------------------------------------------------------------------------------
-// A key holder that builds its own instructions (mosh-protocol.md §4, §5.5).
+// A key holder that builds its own instructions (docs/PROTOCOL.md §4, §5.5).
 
 /**
  * Our side of a session whose every instruction we write by hand. The receiving half is a normal

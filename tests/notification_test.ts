@@ -1,4 +1,4 @@
-// Tests of lib/notification.ts (the notification bar, mosh-protocol.md §8.2) and lib/title.ts
+// Tests of lib/notification.ts (the notification bar, docs/PROTOCOL.md §8.2) and lib/title.ts
 // (the title prefix, §8.3), on a fake clock.
 import assert from "node:assert/strict";
 import {

@@ -119,7 +119,7 @@ Deno.test("ocb: RFC 7253 Appendix A iterated check, TAGLEN 128", () => {
 });
 
 Deno.test("ocb: mosh's check value and a worked datagram from the spec", () => {
-  // mosh-protocol.md §1.1: K=00..0F, N=BBAA99887766554433221100, empty A and P.
+  // docs/PROTOCOL.md §1.1: K=00..0F, N=BBAA99887766554433221100, empty A and P.
   assert.equal(
     toHex(ocb(KEY).encrypt(hex("BBAA99887766554433221100"), new Uint8Array(0))),
     "785407BFFFC8AD9EDCC5520AC9111EE6",

@@ -1,4 +1,4 @@
-// Tests for lib/parser.ts: the UTF-8 decoder (mosh-protocol.md §9.1, with glibc mbrtowc's
+// Tests for lib/parser.ts: the UTF-8 decoder (docs/PROTOCOL.md §9.1, with glibc mbrtowc's
 // behaviour as observed through ctypes on glibc 2.36) and the DEC/ANSI state machine (§9.2).
 import assert from "node:assert/strict";
 import {

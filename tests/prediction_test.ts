@@ -1,4 +1,4 @@
-// Tests of lib/prediction.ts: the local echo prediction engine (mosh-protocol.md §8.4, §6.3).
+// Tests of lib/prediction.ts: the local echo prediction engine (docs/PROTOCOL.md §8.4, §6.3).
 // A Terminal plays the server's screen; the test types, echoes and acknowledges by hand.
 import assert from "node:assert/strict";
 import { ATTR_UNDERLINE, CELL_WORDS, type Framebuffer } from "../lib/framebuffer.ts";

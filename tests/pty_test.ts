@@ -1,4 +1,4 @@
-// Tests for lib/pty.ts: a real child on a real pty (deno-platform.md §1).
+// Tests for lib/pty.ts: a real child on a real pty (docs/PROTOCOL.md §12.1).
 import assert from "node:assert/strict";
 import { getWindowSize, passwdEntry, Pty, PtyError } from "../lib/pty.ts";
 

@@ -1,6 +1,6 @@
 /**
  * A UDP impairment relay for tests: sits between a mosh client and a mosh server on loopback and
- * makes the path between them as bad as a mobile network (mosh-protocol.md §2.5 roaming and port
+ * makes the path between them as bad as a mobile network (docs/PROTOCOL.md §2.5 roaming and port
  * hopping, §5 SSP under loss, §1.4 replays).
  *
  *   client ──▶ relay.port (127.0.0.1) ──[impair]──▶ upstream socket (127.0.0.x:p) ──▶ server

@@ -1,4 +1,4 @@
-// Resilience of whole sessions over a bad network (mosh-protocol.md §2.5, §5, §7.3): our client
+// Resilience of whole sessions over a bad network (docs/PROTOCOL.md §2.5, §5, §7.3): our client
 // (client.ts, in a real terminal: a tmux pane) with our server (server.ts) and with Debian's
 // mosh-server, through the impairment relay of tests/relay.ts.
 //

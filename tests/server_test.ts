@@ -1,6 +1,6 @@
 // Tests for server.ts and lib/server_session.ts: the real server started as a user would start
 // it, driven by a minimal client built from the wire modules, and by Debian's mosh-client in tmux
-// (mosh-protocol.md §7, §6.3, §9.6, §5.6).
+// (docs/PROTOCOL.md §7, §6.3, §9.6, §5.6).
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
 import { parseKey } from "../lib/key.ts";

@@ -1,7 +1,7 @@
 // A whole mosh session used as a person would use it, in a real terminal (a tmux pane):
 // our client with our server (IPv4 and IPv6), our client with Debian's mosh-server, Debian's
 // mosh-client with our server, and Debian's `mosh` wrapper driving our bin/ launchers
-// (mosh-protocol.md §8.0, §7, §11).
+// (docs/PROTOCOL.md §8.0, §7, §11).
 //
 // The script for each pair: see the prompt, run a command and see its output, resize the pane and
 // see `stty size` follow, open and quit a full-screen program, then `exit`: the client must end

@@ -1,4 +1,4 @@
-// Black-box tests of the emulator (lib/terminal.ts, mosh-protocol.md §9) against C mosh 1.4.0.
+// Black-box tests of the emulator (lib/terminal.ts, docs/PROTOCOL.md §9) against C mosh 1.4.0.
 //
 // Debian's mosh-server runs `cat <script>` in its pty and we connect as a minimal client (§1-§5:
 // datagram.ts, fragment.ts, protobuf.ts) that sends one resize (state 1), acks the server's

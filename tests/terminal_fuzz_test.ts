@@ -1,4 +1,4 @@
-// Fuzz test of lib/parser.ts and lib/terminal.ts (mosh-protocol.md §9): millions of random and
+// Fuzz test of lib/parser.ts and lib/terminal.ts (docs/PROTOCOL.md §9): millions of random and
 // mutated bytes, with a fixed seed, interleaved with resizes, snapshots, clones and user input.
 // The emulator must never throw, must keep the cursor on the screen and must keep its rows
 // consistent (size, multi-code-point cells) whatever the host sends.

@@ -1,4 +1,4 @@
-// Tests for lib/terminal_state.ts (mosh-protocol.md §6.2, §6.3): the HostMessage a state sends,
+// Tests for lib/terminal_state.ts (docs/PROTOCOL.md §6.2, §6.3): the HostMessage a state sends,
 // what applying it does, and the server's echo-ack bookkeeping.
 import assert from "node:assert/strict";
 import { contentEqual } from "../lib/display.ts";

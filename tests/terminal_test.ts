@@ -1,4 +1,4 @@
-// Tests for lib/terminal.ts, one group per function of mosh-protocol.md §9.3-9.6. Expectations
+// Tests for lib/terminal.ts, one group per function of docs/PROTOCOL.md §9.3-9.6. Expectations
 // are mosh 1.4.0's semantics; the ones marked "(C mosh)" were also checked black-box against
 // Debian's mosh-server (its screen replayed through the display diff, as in
 // tests/terminal_cmosh_test.ts).

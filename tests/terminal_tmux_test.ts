@@ -1,4 +1,4 @@
-// Differential tests of the emulator (lib/terminal.ts, mosh-protocol.md §9.3-9.4) against tmux
+// Differential tests of the emulator (lib/terminal.ts, docs/PROTOCOL.md §9.3-9.4) against tmux
 // as a second opinion: every script of tests/vt_corpus.ts is `cat`ed in a tmux pane (a real pty,
 // so LF becomes CRLF) and fed to our Terminal after the same onlcr translation; the screen text
 // (capture-pane -p), the cursor (display -p) and, where tmux and mosh agree on renditions, the

@@ -1,6 +1,6 @@
 // Tests for lib/transport.ts: the SSP sender's exact timers on a fake clock, the receiver's
 // idempotency rules, the shutdown handshake, and two transports converging over real UDP sockets
-// (mosh-protocol.md §5).
+// (docs/PROTOCOL.md §5).
 
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";

@@ -1,4 +1,4 @@
-// Tests for lib/user_stream.ts: the client's keystroke/resize state (mosh-protocol.md §6.1).
+// Tests for lib/user_stream.ts: the client's keystroke/resize state (docs/PROTOCOL.md §6.1).
 
 import assert from "node:assert/strict";
 import { decodeUserMessage, encodeUserMessage, ProtocolError } from "../lib/protobuf.ts";

@@ -1,5 +1,5 @@
 /**
- * A corpus of escape-sequence scripts for the emulator's differential tests (mosh-protocol.md
+ * A corpus of escape-sequence scripts for the emulator's differential tests (docs/PROTOCOL.md
  * §9.1-9.4): each script is what a program writes to its terminal, with bare LF line ends that
  * the pty turns into CRLF (onlcr). tests/terminal_tmux_test.ts renders each one with tmux and
  * with our Terminal; tests/terminal_cmosh_test.ts with Debian's mosh-server and our Terminal.

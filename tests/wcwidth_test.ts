@@ -1,5 +1,5 @@
 // Tests for lib/wcwidth.ts: every code point against glibc's wcwidth through FFI, plus fixed
-// expectations of mosh-protocol.md §9.4.
+// expectations of docs/PROTOCOL.md §9.4.
 import assert from "node:assert/strict";
 import { charWidth, wcwidth } from "../lib/wcwidth.ts";
 import { libcWidths } from "../tools/gen_wcwidth.ts";

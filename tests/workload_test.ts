@@ -1,4 +1,5 @@
-// Tests for bench/workload.ts: byte-exact agreement with shared/workloads/gen-workload.py.
+// Tests for bench/workload.ts: byte-exact agreement with gen-workload.py, the Python
+// generator of the benchmark specification (not part of this repository).
 // Reference hashes were produced by the Python script (python3 gen-workload.py ...).
 import assert from "node:assert/strict";
 import {

@@ -1,6 +1,6 @@
 /**
  * Generates lib/wcwidth_table.ts: glibc's `wcwidth` for every code point 0..0x10FFFF
- * (mosh-protocol.md §9.4 — mosh asks the C library for the width of non-Latin-1 characters).
+ * (docs/PROTOCOL.md §9.4 — mosh asks the C library for the width of non-Latin-1 characters).
  *
  * It calls libc.so.6 through Deno FFI: `setlocale(LC_ALL, "C.UTF-8")` (the call must succeed,
  * otherwise wcwidth answers for the "C" locale), then `wcwidth(cp)` for every code point, and
