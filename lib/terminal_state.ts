@@ -161,6 +161,11 @@ export class TerminalState {
     return events.length === 0 ? EMPTY : encodeHostMessage(events);
   }
 
+  /** The diff from a blank state of the same size (mosh's `init_diff`). */
+  initDiff(): Uint8Array {
+    return this.diffFrom(new TerminalState(this.terminal.width, this.terminal.height));
+  }
+
   /**
    * Server: this connection agreed on scrollback (both sides announced it): history starts with
    * what `ring` holds now.

@@ -204,17 +204,20 @@ Deno.test({
         .split("\n");
       const size = await historySize(s.tmux);
       const scrolled = history.slice(0, size);
-      const colour = scrolled.find((l) => l.includes("RED") && !l.includes("printf"));
+      // Escapes made visible: "ESC[31m".
+      const colour = scrolled.find((l) => l.includes("RED") && !l.includes("printf"))
+        ?.replaceAll("\x1b", "ESC");
       assert.ok(colour, `no RED line in the history:\n${scrolled.join("\n")}`);
-      assert.match(colour, /\x1b\[31mRED/);
-      assert.match(colour, /\x1b\[38;5;208mC256/);
+      assert.match(colour, /ESC\[31mRED/);
+      assert.match(colour, /ESC\[38;5;208mC256/);
       assert.match(colour, /38;2;10;20;30/);
       assert.match(colour, /48;2;200;100;50/);
-      assert.match(colour, /\x1b\[1m\x1b\[4mBOLDU|\x1b\[[0-9;]*1[;m][^ ]*BOLDU/);
-      const ls = scrolled.find((l) => l.includes("subdir") && !l.includes("ls --color"));
+      assert.match(colour, /ESC\[1mESC\[4mBOLDU|ESC\[[0-9;]*1[;m][^ ]*BOLDU/);
+      const ls = scrolled.find((l) => l.includes("subdir") && !l.includes("ls --color"))
+        ?.replaceAll("\x1b", "ESC");
       assert.ok(ls, "no ls line in the history");
-      assert.match(ls, /\x1b\[[0-9;]*34m[^ ]*subdir/); // directories are blue
-      assert.match(ls, /\x1b\[[0-9;]*32m[^ ]*run\.sh/); // executables green
+      assert.match(ls, /ESC\[[0-9;]*34m[^ ]*subdir/); // directories are blue
+      assert.match(ls, /ESC\[[0-9;]*32m[^ ]*run\.sh/); // executables green
     } finally {
       await close(s);
       await Deno.remove(dir, { recursive: true });
