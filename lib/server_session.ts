@@ -577,10 +577,17 @@ class ServerSession {
     }
 
     // 9. Send what is due, with history up to its budget past what the client acknowledged.
-    const mtu = this.#connection.mtu;
-    const fragments = (diff: Uint8Array) => fragmentsFor(diff, mtu);
-    if (terminal.advanceHistory(transport.acknowledgedState, fragments) && !shuttingDown()) {
-      transport.setCurrentState(terminal);
+    // Only when a send is due, or nothing is in flight (then moving starts a send): sizing the
+    // step costs a display diff and a deflate or two.
+    const acked = transport.acknowledgedState;
+    if (
+      terminal.ring !== null && !shuttingDown() &&
+      (!terminal.historyInFlight(acked) || transport.waitTime(now) === 0)
+    ) {
+      const mtu = this.#connection.mtu;
+      if (terminal.advanceHistory(acked, (diff) => fragmentsFor(diff, mtu))) {
+        transport.setCurrentState(terminal);
+      }
     }
     transport.tick(now);
     if (this.#verbose) this.#verboseChecks();

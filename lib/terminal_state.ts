@@ -176,6 +176,11 @@ export class TerminalState {
     this.frontier = ring.start;
   }
 
+  /** Server: true when this state holds history lines that `acked` does not. */
+  historyInFlight(acked: TerminalState): boolean {
+    return this.frontier > (acked.frontier < 0 ? this.historyBase : acked.frontier);
+  }
+
   /**
    * Server: moves the frontier forward, at most HISTORY_BUDGET bytes of lines past the frontier
    * of `acked` (the newest state the client acknowledged), never backward. Lines that left the
@@ -200,11 +205,17 @@ export class TerminalState {
     }
     if (f <= current) return false;
     if (fragments !== undefined) {
-      this.frontier = from;
-      const alone = fragments(this.diffFrom(acked));
+      let alone = -1; // the fragments without history, computed only when more than one
       for (;;) {
         this.frontier = f;
-        if (fragments(this.diffFrom(acked)) <= alone) break;
+        const n = fragments(this.diffFrom(acked));
+        if (n <= 1) break;
+        if (alone < 0) {
+          this.frontier = from;
+          alone = fragments(this.diffFrom(acked));
+          this.frontier = f;
+        }
+        if (n <= alone) break;
         const fewer = current + ((f - current) >> 1);
         if (fewer <= current) {
           this.frontier = current;
