@@ -514,7 +514,8 @@ class ClientSession {
     // New history first: it passes through the screen into the scrollback, leaving it blank.
     const history = this.#history?.take(
       this.#transport.getLatestRemoteState().state.frontier,
-      this.#lastDrawn?.height ?? remote.height,
+      // Enough line feeds for the real screen, whatever size it has now.
+      Math.max(this.#lastDrawn?.height ?? remote.height, this.#rt.size().rows),
     ) ?? null;
     if (history !== null) {
       this.#rt.write(history);
