@@ -90,6 +90,23 @@ export class HistoryWriter {
     return this.#written;
   }
 
+  /** True when `take(frontier)` would write something. */
+  pending(frontier: number): boolean {
+    const from = this.#written < 0 ? this.#inbox.base : this.#written;
+    return from >= 0 && this.#writableEnd(from, frontier) > from;
+  }
+
+  /** Where writing from `from` must stop: before a wrapped chain whose end has not arrived. */
+  #writableEnd(from: number, frontier: number): number {
+    let end = frontier;
+    while (end > from) {
+      const prev = this.#inbox.get(end - 1);
+      if (prev === undefined || (prev[0] & LINE_WRAPPED) === 0) break;
+      end--;
+    }
+    return end;
+  }
+
   /**
    * The bytes that write history lines below `frontier` not yet written into a real terminal of
    * `height` rows (leaving its screen blank, cursor home, pen default), or null when none are due.
@@ -98,13 +115,7 @@ export class HistoryWriter {
     const inbox = this.#inbox;
     if (inbox.base < 0) return null;
     if (this.#written < 0) this.#written = inbox.base;
-    // Stop before a wrapped chain whose end has not arrived yet.
-    let end = frontier;
-    while (end > this.#written) {
-      const prev = inbox.get(end - 1);
-      if (prev === undefined || (prev[0] & LINE_WRAPPED) === 0) break;
-      end--;
-    }
+    const end = this.#writableEnd(this.#written, frontier);
     if (end <= this.#written) return null;
     const parts: Uint8Array[] = [];
     let size = 0;
