@@ -72,12 +72,14 @@ export {
   TO_SERVER,
 } from "./lib/datagram.ts";
 export {
+  type CapabilitiesEvent,
   decodeHostMessage,
   decodeInstruction,
   decodeUserMessage,
   encodeHostMessage,
   encodeInstruction,
   encodeUserMessage,
+  type HistoryEvent,
   type HostEvent,
   type Instruction,
   PROTOCOL_VERSION,
@@ -126,7 +128,7 @@ export { DEFAULT_SCROLLBACK, HistoryRing, scrollbackFromEnv } from "./lib/histor
 export { HistoryInbox, HistoryWriter, lostMarker } from "./lib/history_writer.ts";
 
 // The terminal (§9, §10).
-export { Terminal } from "./lib/terminal.ts";
+export { type ScrollbackSink, Terminal } from "./lib/terminal.ts";
 export { type ParserHandler } from "./lib/parser.ts";
 export {
   ATTR_BLINK,

@@ -67,6 +67,7 @@ const VISIBLE_EMPTY = ATTR_INVERSE | ATTR_UNDERLINE;
 
 /** The rows that left the screen, newest last; implements the terminal's `ScrollbackSink`. */
 export class HistoryRing implements ScrollbackSink {
+  /** The most lines held. */
   readonly capacity: number;
   /** Per slot: which chunk (an id that only grows), where in it, and how long (wire bytes). */
   readonly #chunkOf: Int32Array;

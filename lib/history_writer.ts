@@ -81,6 +81,7 @@ export class HistoryWriter {
   readonly #inbox: HistoryInbox;
   #written = -1;
 
+  /** A writer of the lines `inbox` receives; nothing is written yet. */
   constructor(inbox: HistoryInbox) {
     this.#inbox = inbox;
   }

@@ -69,7 +69,7 @@ export class TerminalState {
   /** Capabilities announced in this state: the server's own (null = none announced yet). */
   caps: readonly Capability[] | null = null;
   /** History lines numbered below this are part of the state; -1 = no history yet. */
-  frontier = -1;
+  frontier: number = -1;
   /** Server: the shared ring (null = scrollback off or not agreed with this client). */
   ring: HistoryRing | null = null;
   /** Server: where this connection's history starts (what the ring held when it began). */
