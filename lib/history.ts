@@ -190,6 +190,14 @@ export class HistoryRing implements ScrollbackSink {
     const n = this.#len + 1;
     let chunk = this.#chunks[this.#chunks.length - 1];
     if (this.#used + n > chunk.length) {
+      // Chunks before the one holding the oldest line held are no longer needed.
+      if (this.#end > 0) {
+        const oldest = this.#chunkOf[this.start % this.capacity];
+        while (this.#firstChunk < oldest) {
+          this.#chunks.shift();
+          this.#firstChunk++;
+        }
+      }
       chunk = new Uint8Array(Math.max(CHUNK_SIZE, n));
       this.#chunks.push(chunk);
       this.#used = 0;
@@ -205,12 +213,6 @@ export class HistoryRing implements ScrollbackSink {
     this.#wireLength[slot] = n;
     this.#used += n;
     this.#end++;
-    // Chunks before the one holding the oldest line held are no longer needed.
-    const oldest = this.#chunkOf[this.start % this.capacity];
-    while (this.#firstChunk < oldest) {
-      this.#chunks.shift();
-      this.#firstChunk++;
-    }
   }
 
   #ensure(n: number): void {
