@@ -27,9 +27,8 @@ import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
-import { fragmentsFor } from "./fragment.ts";
-import { announces, type Capability, ownCapabilities, SCROLLBACK } from "./extensions.ts";
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
+import { acceptCapabilities, advanceHistory } from "./history_sender.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import { duplicateFd, fdTarget, redirectToDevNull } from "./fds.ts";
 import { Pty, PtyError } from "./pty.ts";
@@ -440,18 +439,6 @@ class ServerSession {
     }
   }
 
-  /**
-   * The client announced its capabilities (our extension): neither input nor a resize. Our own
-   * go into the state now (never before: a C client never sees them); scrollback is on when both
-   * announced it, starting with what the ring holds.
-   */
-  #clientCapabilities(caps: readonly Capability[]): void {
-    const state = this.#terminal;
-    if (state.caps !== null) return;
-    state.caps = ownCapabilities(this.#history !== null);
-    if (this.#history !== null && announces(caps, SCROLLBACK)) state.startHistory(this.#history);
-  }
-
   #startShutdown(now: number): void {
     if (!this.#transport.shutdownInProgress) this.#transport.startShutdown(now);
   }
@@ -469,7 +456,8 @@ class ServerSession {
       for (let i = 0; i < events.length; i++) {
         const ev = events[i];
         if (ev.type === "capabilities") {
-          this.#clientCapabilities(ev.caps);
+          // Our extension: neither input nor a resize (lib/history_sender.ts).
+          acceptCapabilities(terminal, ev.caps, this.#history);
         } else if (ev.type === "resize") {
           if (i + 1 < events.length && events[i + 1].type === "resize") continue;
           try {
@@ -575,18 +563,7 @@ class ServerSession {
     }
 
     // 9. Send what is due, with history up to its budget past what the client acknowledged.
-    // Only when a send is due, or nothing is in flight (then moving starts a send): sizing the
-    // step costs a display diff and a deflate or two.
-    const acked = transport.acknowledgedState;
-    if (
-      terminal.ring !== null && !shuttingDown() &&
-      (!terminal.historyInFlight(acked) || transport.waitTime(now) === 0)
-    ) {
-      const mtu = this.#connection.mtu;
-      if (terminal.advanceHistory(acked, (diff) => fragmentsFor(diff, mtu))) {
-        transport.setCurrentState(terminal);
-      }
-    }
+    advanceHistory(terminal, transport, this.#connection.mtu, now);
     transport.tick(now);
     if (this.#verbose) this.#verboseChecks();
     this.#heap.tick(now);
