@@ -26,7 +26,7 @@
  * use plain runs for figures.
  */
 
-import { DAEMON_FLAG } from "../lib/server_session.ts";
+import { DAEMON_FLAG } from "../lib/server_args.ts";
 import { requireDebianPackages } from "../tests/deps.ts";
 import {
   cleanEnv,

@@ -36,6 +36,11 @@ export const VERSION_TEXT = [
   "There is NO WARRANTY, to the extent permitted by law.",
 ].join("\n");
 
+/** The hidden first argument that makes server.ts run as the standalone background server. */
+export const DAEMON_FLAG = "--mosh-deno-daemon";
+/** The hidden first argument that makes server.ts run as the session host (lib/host.ts). */
+export const HOST_FLAG = "--mosh-deno-host";
+
 /** What the server should do, from its command line. */
 export interface ServerOptions {
   /** The command to run (execvp semantics), or null for the user's login shell. */

@@ -34,7 +34,9 @@ import {
   checkPortSpec,
   checkUserHost,
   hostOf,
+  ifMoshDeno,
   localeSettings,
+  NOT_MOSH_DENO,
   parseBootstrapLine,
   parseWrapperArgs,
   type PredictionMode,
@@ -174,6 +176,7 @@ export function planBootstrap(o: CheckedOptions, p: PlanInputs): BootstrapPlan {
     locales: localeSettings(p.env),
     command: p.command,
     reportSshConnection: !o.local && o.remoteIp === "remote",
+    session: o.session,
   });
   if (o.local) {
     return {
@@ -526,6 +529,37 @@ async function runExternalClient(
 }
 
 /**
+ * `--list`: runs `<server> list` where the session would have started (over ssh, or here with
+ * `--local`), after the same `--version` check as `--session`, and prints its lines.
+ */
+async function runList(plan: BootstrapPlan, o: CheckedOptions, print: Printer): Promise<number> {
+  let server = o.server;
+  const local = plan.argv[0] === "sh";
+  if (local && /^\.\.?\//.test(server)) {
+    server = shellQuote(Deno.cwd().replace(/\/*$/, "/")) + server;
+  }
+  const line = ifMoshDeno(server, ["list"]);
+  const argv = local ? ["sh", "-c", line] : [...plan.argv.slice(0, -1), line];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(plan.env)) if (v !== null) env[k] = v;
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    cwd: plan.cwd ?? undefined,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).replaceAll("\r\n", "\n");
+  if (text.split("\n").some((l) => l.trimEnd() === NOT_MOSH_DENO)) {
+    print.err("mosh: the remote mosh-server is not mosh-deno's: --session and --list need it\n");
+    return 1;
+  }
+  print.out(text);
+  return out.code;
+}
+
+/**
  * Runs the `mosh` wrapper with `args` (client.ts's arguments in wrapper mode) and returns the
  * exit status. The built-in client may leave a read of stdin pending, so the caller should end
  * the process with `Deno.exit(status)`.
@@ -586,6 +620,18 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
         "add --experimental-remote-ip=remote (as with C mosh).\n",
     );
     return EXIT_USAGE;
+  }
+
+  if (o.list) {
+    const plan = planBootstrap(o, {
+      userHost,
+      command: [],
+      colors: 8,
+      env,
+      proxyProgram: fakeProxyProgram(),
+      cwd: Deno.cwd(),
+    });
+    return await runList(plan, o, print);
   }
 
   // The built-in client needs this terminal; say so before anything starts on the server.

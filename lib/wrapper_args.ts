@@ -82,6 +82,10 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
 
         --local              run mosh-server locally without using ssh
 
+        --session=NAME       attach to the session NAME, or create it
+                             (needs this program's mosh-server)
+        --list               list the remote user's sessions and exit
+
         --experimental-remote-ip=(local|remote|proxy)  select the method for
                              discovering the remote IP address to use for mosh
                              (default: "proxy")
@@ -122,6 +126,10 @@ export interface WrapperOptions {
   remoteIp: string;
   /** `--fake-proxy`: act as ssh's ProxyCommand (internal). */
   fakeProxy: boolean;
+  /** `--session=NAME`: attach to the named session, or create it (mosh-deno servers only). */
+  session: string | null;
+  /** `--list`: print the remote user's sessions (mosh-deno servers only). */
+  list: boolean;
 }
 
 /** The outcome of parsing the wrapper's arguments. */
@@ -149,6 +157,8 @@ export function defaultOptions(): WrapperOptions {
     local: false,
     remoteIp: "proxy",
     fakeProxy: false,
+    session: null,
+    list: false,
   };
 }
 
@@ -189,6 +199,8 @@ const OPTIONS: OptionSpec[] = [
     set: (o, v) => o.remoteIp = v as string,
   },
   { names: ["fake-proxy"], kind: "negatable", set: (o, v) => o.fakeProxy = v as boolean },
+  { names: ["session"], kind: "value", set: (o, v) => o.session = v as string },
+  { names: ["list"], kind: "flag", set: (o) => o.list = true },
   { names: ["help"], kind: "flag", set: (o) => o.help = true },
   { names: ["version"], kind: "flag", set: (o) => o.version = true },
 ];
@@ -418,6 +430,21 @@ export interface ServerCommandParts {
   command: string[];
   /** `--experimental-remote-ip=remote`: report SSH_CONNECTION first. */
   reportSshConnection: boolean;
+  /** `--session=NAME`, or null. */
+  session?: string | null;
+}
+
+/** The line the remote side prints when its server is not mosh-deno's (C mosh's, say). */
+export const NOT_MOSH_DENO = "MOSH NOT-MOSH-DENO";
+
+/**
+ * Runs `serverArgs` with `server` only if `server --version` says mosh-deno (one ssh command:
+ * the check and the command); otherwise prints NOT_MOSH_DENO and fails.
+ */
+export function ifMoshDeno(server: string, serverArgs: string[]): string {
+  return `v=$(${server} --version 2>&1); case "$v" in *mosh-deno*) ${server} ${
+    serverArgs.map(shellQuote).join(" ")
+  };; *) printf '\\n${NOT_MOSH_DENO}\\n'; exit 1;; esac`;
 }
 
 /** The `sh -c` prefix that makes the remote side print its SSH_CONNECTION (remote mode). */
@@ -443,7 +470,9 @@ export function serverCommandLine(p: ServerCommandParts): string {
   if (p.port !== null) args.push("-p", p.port);
   for (const setting of p.locales) args.push("-l", setting);
   if (p.command.length > 0) args.push("--", ...p.command);
-  const line = `${p.server} ${args.map(shellQuote).join(" ")}`;
+  const line = p.session
+    ? ifMoshDeno(p.server, [`--session=${p.session}`, ...args])
+    : `${p.server} ${args.map(shellQuote).join(" ")}`;
   return p.reportSshConnection ? SSH_CONNECTION_REPORTER + line : line;
 }
 
@@ -518,6 +547,12 @@ export function parseBootstrapLine(line: string): BootstrapLine {
     const words = line.trim().split(/\s+/);
     if (words.length === 6) return { kind: "ssh-connection", ip: words[4] };
     return { kind: "bad", message: `Bad MOSH SSH_CONNECTION string: ${shown}` };
+  }
+  if (line.trimEnd() === NOT_MOSH_DENO) {
+    return {
+      kind: "bad",
+      message: "the remote mosh-server is not mosh-deno's: --session and --list need it",
+    };
   }
   if (line.startsWith("MOSH CONNECT ")) {
     m = /^MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})\s*$/.exec(line);

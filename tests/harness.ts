@@ -43,6 +43,7 @@ export const DENO_RUN = [
 export const OUR_SERVER = [
   ...DENO_RUN,
   ...["--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", "--allow-run"],
+  ...["--allow-write", "--allow-sys=uid"],
   `${REPO}/server.ts`,
 ];
 
@@ -316,6 +317,8 @@ export interface ServerOptions {
   launcher?: boolean;
   /** Keep only about this many of the newest characters of the output (for long -v logs). */
   keep?: number;
+  /** Ours only: through the session host (set MOSH_DENO_DIR in `env`), not --standalone. */
+  host?: boolean;
 }
 
 /**
@@ -329,7 +332,10 @@ export async function startServer(kind: Kind, opts: ServerOptions = {}): Promise
     : opts.launcher
     ? [`${REPO}/bin/mosh-server`]
     : OUR_SERVER;
-  const args = [...argv.slice(1), "new", ...(opts.verbose ? ["-v"] : []), "-p", "0", "-i"];
+  // Tests signal the server's pid: ours runs one process per session (--standalone), unless a
+  // test asks for the session host (then with its own MOSH_DENO_DIR in `env`).
+  const mode = kind === "ours" && !opts.host ? ["--standalone"] : [];
+  const args = [...argv.slice(1), "new", ...mode, ...(opts.verbose ? ["-v"] : []), "-p", "0", "-i"];
   args.push(opts.ip ?? "127.0.0.1", "--", ...(opts.command ?? SHELL));
   const child = new Deno.Command(argv[0], {
     args,

@@ -120,7 +120,7 @@ Deno.test("parseWrapperArgs: help, version and Getopt::Long's complaints", () =>
   assert.equal(usageError(["--no-local", "h"]), "Unknown option: no-local");
   assert.equal(
     usageError(["--s=x", "h"]),
-    "Option s is ambiguous (scrollback, server, ssh, ssh-pty)",
+    "Option s is ambiguous (scrollback, server, session, ssh, ssh-pty)",
   );
   assert.equal(usageError(["--f=inet", "h"]), "Option f is ambiguous (fake-proxy, family)");
   assert.equal(
@@ -750,7 +750,7 @@ Deno.test("client.ts: an unknown option is named, then the usage; exit status 25
   assert.equal(ambiguous.code, 255);
   assert.match(
     ambiguous.stderr,
-    /^Option s is ambiguous \(scrollback, server, ssh, ssh-pty\)\nUsage: /,
+    /^Option s is ambiguous \(scrollback, server, session, ssh, ssh-pty\)\nUsage: /,
   );
 });
 
