@@ -74,6 +74,8 @@ Deno.test("display diff, scrollback mode: scrolling and repaints push nothing to
   for (let i = 0; i < 40; i++) {
     server.write(`\r\nline ${i}`); // the cursor stays on the bottom row
     if (i % 3 === 0) server.write("\r\n\x1b[1;31mcolour\x1b[0m");
+    if (i % 4 === 0) server.write(`\r\n${"w".repeat(20 + i)}`); // wraps at the bottom
+    if (i % 5 === 0) server.write("\x1b[2;4r\x1b[4;1H\n\n\x1b[r\x1b[5;1H"); // a region scroll
     const next = server.snapshot();
     real.write(diffFrames(last, next, { scrollback: true }));
     last = next;
