@@ -133,7 +133,8 @@ export class HistoryWriter {
     let continued = false; // the previous line wrapped: no line break before this one
     for (let n = this.#written; n < end;) {
       const line = inbox.get(n);
-      if (!first && !continued) push(newline);
+      // A line break unless the previous line wrapped into this one (a marker always gets one).
+      if (!first && (!continued || line === undefined)) push(newline);
       first = false;
       if (line === undefined) {
         let k = n + 1;

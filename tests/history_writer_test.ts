@@ -59,6 +59,16 @@ Deno.test("history writer: a wrapped line is written as one logical line", () =>
   assert.ok(ring.wrapped(0));
 });
 
+Deno.test("history writer: a marker after a wrapped line gets its own line", () => {
+  const inbox = new HistoryInbox();
+  const writer = new HistoryWriter(inbox);
+  const [real, ring] = realTerminal(40, 3);
+  inbox.receive(0, 0, [line("x".repeat(40), true)]);
+  inbox.receive(1, 3, [line("after")]);
+  real.write(writer.take(5, 3)!);
+  assert.deepEqual(ringText(ring), ["x".repeat(40), lostMarker(3), "after"]);
+});
+
 Deno.test("history writer: sanitize keeps text and SGR only", () => {
   const s = (x: string) => dec.decode(sanitize(enc.encode(x)));
   assert.equal(s("a\x1b[1;31mb\x1b[0mc"), "a\x1b[1;31mb\x1b[0mc");
