@@ -3,11 +3,13 @@
  *
  * The arguments decide the mode, so one file can stand in for both programs:
  * - mosh-client when they start with `-c`, contain `-#` (joined `-#ARGS` or separate), or are
- *   exactly `[-v...] IP PORT` with a numeric IP (IPv4 or IPv6) and an all-digit port;
+ *   exactly `[-v...] [--no-scrollback] IP PORT` with a numeric IP (IPv4 or IPv6) and an all-digit
+ *   port;
  * - the `mosh` wrapper (ssh bootstrap, lib/wrapper.ts) otherwise.
  *
  * mosh-client mode parses like C mosh-client (`--help`, `--version`, getopt `#:cv`), checks the
- * environment (MOSH_KEY, which it removes at once, MOSH_PREDICTION_DISPLAY, ...) and runs the
+ * environment (MOSH_KEY, which it removes at once, MOSH_PREDICTION_DISPLAY, ...; `--no-scrollback`
+ * or MOSH_NO_SCROLLBACK turn our scrollback extension off) and runs the
  * session loop of lib/client_session.ts. Every failure is one clear message and exit status 1.
  *
  * Permissions: --allow-net (UDP), --allow-env, --allow-read (terminfo), and --allow-run only for
@@ -30,7 +32,11 @@ export type { Printer };
 const VERSION_TEXT = versionText("mosh-client") + "\n";
 
 /** mosh-client's usage text. */
-export const USAGE_TEXT = "Usage: mosh-client [-# 'ARGS'] IP PORT\n       mosh-client -c\n";
+export const USAGE_TEXT =
+  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] IP PORT\n       mosh-client -c\n";
+
+/** mosh-client's option that turns our scrollback extension off. */
+export const NO_SCROLLBACK = "--no-scrollback";
 
 /** Which program the arguments ask for. */
 export type ArgMode = "client" | "wrapper";
@@ -43,7 +49,7 @@ export function detectMode(args: readonly string[]): ArgMode {
   if (args.length > 0 && args[0] === "-c") return "client";
   if (args.some((a) => a.startsWith("-#"))) return "client";
   let i = 0;
-  while (i < args.length && /^-v+$/.test(args[i])) i++;
+  while (i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK)) i++;
   const rest = args.slice(i);
   if (rest.length === 2 && isNumericIp(rest[0]) && /^[0-9]+$/.test(rest[1])) return "client";
   return "wrapper";
@@ -54,7 +60,7 @@ export type ClientCommand =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "colors" }
-  | { kind: "run"; ip: string; port: number; verbose: number }
+  | { kind: "run"; ip: string; port: number; verbose: number; scrollback: boolean }
   | { kind: "error"; message: string };
 
 /**
@@ -64,12 +70,16 @@ export type ClientCommand =
 export function parseClientArgs(args: readonly string[]): ClientCommand {
   if (args.includes("--help")) return { kind: "help" };
   if (args.includes("--version")) return { kind: "version" };
-  let colors = false, verbose = 0, i = 0;
+  let colors = false, verbose = 0, i = 0, scrollback = true;
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "--") {
       i++;
       break;
+    }
+    if (a === NO_SCROLLBACK) {
+      scrollback = false;
+      continue;
     }
     if (a.length < 2 || a[0] !== "-") break;
     for (let j = 1; j < a.length; j++) {
@@ -101,7 +111,7 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
       message: `mosh-client: Bad IP address (${ip}): must be a numeric IPv4 or IPv6 address`,
     };
   }
-  return { kind: "run", ip, port, verbose };
+  return { kind: "run", ip, port, verbose, scrollback };
 }
 
 /** Runs mosh-client with `args`; returns the exit status. */
@@ -162,6 +172,7 @@ export async function clientMain(
     noTermInit: Deno.env.get("MOSH_NO_TERM_INIT") !== undefined,
     term: Deno.env.get("TERM"),
     verbose: cmd.verbose,
+    scrollback: cmd.scrollback && Deno.env.get("MOSH_NO_SCROLLBACK") === undefined,
     printErr: print.err,
     printOut: print.out,
   };

@@ -26,6 +26,13 @@
  *   the firewall hint or the unclean-shutdown note, and `[mosh is exiting.]`. Exit status 0 only
  *   after a clean shutdown.
  *
+ * - Scrollback (our extension, issue 14; on unless `scrollback: false`): the first client state
+ *   announces it before the first resize; the real terminal stays on its primary screen (no
+ *   smcup) and the display diff neither scrolls nor clears the whole screen, so the real
+ *   scrollback receives only the history lines, which lib/history_writer.ts writes before each
+ *   repaint. A first server state that does not announce scrollback (a C server, or
+ *   MOSH_SCROLLBACK=0) switches to the alternate screen and the usual paint instead.
+ *
  * `runClient` returns the exit status. A read of stdin may still be pending then (Deno cannot
  * cancel it), so the caller should end the process with `Deno.exit(status)`.
  */
@@ -47,6 +54,9 @@ import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
+import { announces, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { END_SYNCHRONIZED_UPDATE, HistoryInbox, HistoryWriter } from "./history_writer.ts";
+import { Row } from "./framebuffer.ts";
 
 /** Everything `runClient` needs; the environment is read by the caller (client.ts). */
 export interface ClientOptions {
@@ -66,6 +76,8 @@ export interface ClientOptions {
   titleNoPrefix?: boolean;
   /** MOSH_NO_TERM_INIT is set: no smcup/rmcup. */
   noTermInit?: boolean;
+  /** Keep scrollback in the real terminal when the server offers it (default true). */
+  scrollback?: boolean;
   /** $TERM, for terminfo and title support. */
   term?: string;
   /** -v count: SSP log lines go to stderr. */
@@ -84,6 +96,12 @@ const CONNECTING_NOTICE_AFTER = 250;
 const CONNECTING_TIMEOUT = 15000;
 /** -v: at most one rejected-datagram line a second, ms. */
 const REJECTION_REPORT_INTERVAL = 1000;
+/**
+ * History is written into the real scrollback at most this often (ms): each write repaints the
+ * whole screen, so a flood of history is batched.
+ */
+const HISTORY_WRITE_INTERVAL = 50;
+const END_SYNC = new TextEncoder().encode(END_SYNCHRONIZED_UPDATE);
 /** Bytes read from stdin at once (C reads up to 16384). */
 const READ_SIZE = 16384;
 /**
@@ -119,10 +137,11 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     return 1;
   }
   const caps = loadTerminfo(opts.term);
-  const rt = new RealTerminal({
-    smcup: opts.noTermInit ? "" : caps.smcup,
-    rmcup: opts.noTermInit ? "" : caps.rmcup,
-  });
+  const scrollback = opts.scrollback ?? true;
+  const smcup = opts.noTermInit ? "" : caps.smcup ?? "";
+  const rmcup = opts.noTermInit ? "" : caps.rmcup ?? "";
+  // With scrollback the primary screen is kept; the alternate one only if the server lacks it.
+  const rt = new RealTerminal({ smcup: scrollback ? "" : smcup, rmcup: scrollback ? "" : rmcup });
   if (!rt.isTerminal()) {
     printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
     return 1;
@@ -139,7 +158,8 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     bce: caps.bce,
     title: caps.title,
     exact: false,
-  });
+    scrollback,
+  }, { smcup, rmcup });
   return await session.run();
 }
 
@@ -148,7 +168,15 @@ class ClientSession {
   readonly #opts: ClientOptions;
   readonly #rt: RealTerminal;
   readonly #connection: Connection;
-  readonly #paintOptions: DiffOptions;
+  #paintOptions: DiffOptions;
+  /** smcup/rmcup to switch to if the server offers no scrollback. */
+  readonly #alternateScreen: { smcup: string; rmcup: string };
+  /** Writes history into the real scrollback; null = scrollback off. */
+  #history: HistoryWriter | null = null;
+  /** When history may next be written (ms on the loop's clock). */
+  #nextHistoryWrite = 0;
+  /** The history frontier of the state painted last (ack promptly when it moves). */
+  #lastFrontier = -1;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker(clock);
   readonly #heap = new HeapHygiene(clock());
@@ -190,11 +218,13 @@ class ClientSession {
     rt: RealTerminal,
     connection: Connection,
     paintOptions: DiffOptions,
+    alternateScreen: { smcup: string; rmcup: string } = { smcup: "", rmcup: "" },
   ) {
     this.#opts = opts;
     this.#rt = rt;
     this.#connection = connection;
     this.#paintOptions = paintOptions;
+    this.#alternateScreen = alternateScreen;
     this.#printErr = opts.printErr ?? ((s) => printTo(Deno.stderr, s));
     this.#printOut = opts.printOut ?? ((s) => printTo(Deno.stdout, s));
     const now = clock();
@@ -202,14 +232,22 @@ class ClientSession {
     this.#connectingNotice = `Nothing received from server on UDP port ${opts.port}.`;
     const { cols, rows } = rt.size();
     const verbose = this.#verbose = (opts.verbose ?? 0) > 0;
+    const scrollback = paintOptions.scrollback ?? false;
+    const remote = new TerminalState(cols, rows);
+    if (scrollback) {
+      remote.inbox = new HistoryInbox();
+      this.#history = new HistoryWriter(remote.inbox);
+    }
     this.#transport = new Transport<UserStream, TerminalState>({
       link: connection,
       initialState: new UserStream(),
-      initialRemoteState: new TerminalState(cols, rows),
+      initialRemoteState: remote,
       now: clock,
       sendMinDelay: SEND_MINDELAY_CLIENT,
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
+    // Our capabilities go first, before the first resize (C's server skips them).
+    this.#transport.currentState.pushCapabilities(ownCapabilities(scrollback));
     this.#transport.currentState.pushResize(cols, rows);
     this.#prediction = new PredictionEngine({
       mode: opts.predictionMode ?? "adaptive",
@@ -259,11 +297,15 @@ class ClientSession {
 
   /** How long the loop may sleep: the earliest timer, at most 250 ms while connecting. */
   #waitTime(now: number): number {
-    const wait = Math.min(
+    let wait = Math.min(
       this.#transport.waitTime(now),
       this.#prediction.waitTime(),
       this.#notification.waitTime(now),
     );
+    const frontier = this.#transport.getLatestRemoteState().state.frontier;
+    if (this.#history?.pending(frontier)) {
+      wait = Math.min(wait, Math.max(0, Math.ceil(this.#nextHistoryWrite - now)));
+    }
     return this.#connected() ? wait : Math.min(wait, CONNECTING_WAKE);
   }
 
@@ -354,6 +396,14 @@ class ClientSession {
       if (this.#lastRemoteNum === 0n && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
       }
+      if (this.#lastRemoteNum === 0n && !announces(latest.state.caps, SCROLLBACK)) {
+        this.#withoutScrollback();
+      }
+      if (latest.state.frontier !== this.#lastFrontier) {
+        // History flows as fast as we acknowledge it.
+        this.#lastFrontier = latest.state.frontier;
+        transport.ackSoon(now);
+      }
       this.#lastRemoteNum = latest.num;
       this.#notification.serverHeard(latest.timestamp);
     }
@@ -362,6 +412,19 @@ class ClientSession {
     this.#prediction.setSendInterval(transport.sendInterval);
     this.#prediction.setLocalFrameLateAcked(latest.state.echoAck);
     this.#waker.wake();
+  }
+
+  /**
+   * The server offers no scrollback (a C server, or scrollback off there): paint as mosh does,
+   * on the alternate screen, with the display diff's scrolling.
+   */
+  #withoutScrollback(): void {
+    if (this.#paintOptions.scrollback !== true) return;
+    this.#history = null;
+    this.#paintOptions = { ...this.#paintOptions, scrollback: false };
+    const { smcup, rmcup } = this.#alternateScreen;
+    this.#rt.enterAlternateScreen(smcup, rmcup);
+    this.#lastDrawn = null;
   }
 
   /** Reads stdin in the background, queueing chunks for the loop. */
@@ -472,17 +535,45 @@ class ClientSession {
   #paint(): void {
     const now = clock();
     const remote = this.#remoteFrame();
+    // New history first, at most every HISTORY_WRITE_INTERVAL: it passes through the screen into
+    // the scrollback and leaves the screen blank, so the frame is repainted in the same write.
+    let history: Uint8Array | null = null;
+    if (this.#history !== null && now >= this.#nextHistoryWrite) {
+      history = this.#history.take(
+        this.#transport.getLatestRemoteState().state.frontier,
+        // Enough line feeds for the real screen, whatever size it has now.
+        Math.max(this.#lastDrawn?.height ?? remote.height, this.#rt.size().rows),
+      );
+    }
+    if (history !== null) {
+      this.#nextHistoryWrite = now + HISTORY_WRITE_INTERVAL;
+      const last = this.#lastDrawn;
+      if (last !== null) {
+        const rows: Row[] = [];
+        for (let y = 0; y < last.height; y++) rows.push(new Row(last.width));
+        this.#lastDrawn = last.with({ rows, cursorRow: 0, cursorCol: 0, fg: 0, bg: 0, attrs: 0 });
+      }
+    }
     this.#prediction.cull(remote, now);
     let frame = this.#prediction.apply(remote);
     frame = this.#notification.apply(frame, now);
     frame = this.#title.apply(frame);
     const last = this.#lastDrawn;
     if (
-      last !== null && last.equals(frame) && last.iconName === frame.iconName &&
-      last.titleInitialized === frame.titleInitialized
+      history === null && last !== null && last.equals(frame) &&
+      last.iconName === frame.iconName && last.titleInitialized === frame.titleInitialized
     ) return;
     const bytes = diffFrames(last, frame, this.#paintOptions);
-    if (bytes.length > 0) this.#rt.write(bytes);
+    if (history === null) {
+      if (bytes.length > 0) this.#rt.write(bytes);
+    } else {
+      // One write: the history, the repainted frame, the end of the synchronized update.
+      const out = new Uint8Array(history.length + bytes.length + END_SYNC.length);
+      out.set(history);
+      out.set(bytes, history.length);
+      out.set(END_SYNC, history.length + bytes.length);
+      this.#rt.write(out);
+    }
     this.#lastDrawn = frame;
   }
 

@@ -66,6 +66,13 @@ export interface DiffOptions {
    * to the previously printed character rather than to the cursor cell.
    */
   exact?: boolean;
+  /**
+   * The receiver's own scrollback must receive nothing from the screen (our scrollback
+   * extension, lib/history_writer.ts): rows are never shifted by scrolling the whole screen, and
+   * a full repaint clears without ED at the home position (tmux's `scroll-on-clear` would push
+   * the screen into its history). Default false.
+   */
+  scrollback?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -91,10 +98,15 @@ export function diffFrames(
   writeAnnouncements(p, last, next, options?.title ?? true);
   // The previous frame the receiver still shows, or null when it was cleared.
   const shown = last !== null && last.width === w && last.height === h ? last : null;
-  startFrom(p, shown);
+  const scrollback = options?.scrollback ?? false;
+  startFrom(p, shown, scrollback);
 
   const rows = next.rows;
-  let model = shown !== null ? shiftRows(p, shown.rows, rows) : new Array<Row>(h).fill(blankRow(w));
+  let model = shown === null
+    ? new Array<Row>(h).fill(blankRow(w))
+    : scrollback
+    ? shown.rows
+    : shiftRows(p, shown.rows, rows);
   if (rows[h - 1].wrap) model = wrapBottom(p, model, rows);
   let wrap: Wrap = Wrap.None;
   for (let y = 0; y < h; y++) {
@@ -151,9 +163,16 @@ function writeAnnouncements(
  * Step 2: the receiver's cursor, pen and cursor visibility are those of `shown`; without it,
  * the receiver is reset and cleared first.
  */
-function startFrom(p: Painter, shown: Framebuffer | null): void {
+function startFrom(p: Painter, shown: Framebuffer | null, scrollback: boolean): void {
   if (shown === null) {
-    p.ascii("\x1b[r\x1b[0m\x1b[H\x1b[2J\x1b[?25l");
+    // With scrollback, clear without ED 2 at home, which some terminals turn into history.
+    p.ascii(
+      !scrollback
+        ? "\x1b[r\x1b[0m\x1b[H\x1b[2J\x1b[?25l"
+        : p.height > 1
+        ? "\x1b[r\x1b[0m\x1b[H\x1b[2K\x1b[2H\x1b[J\x1b[H\x1b[?25l"
+        : "\x1b[r\x1b[0m\x1b[H\x1b[2K\x1b[?25l",
+    );
     p.cursorRow = 0;
     p.cursorCol = 0;
     p.fg = p.bg = p.attrs = 0;

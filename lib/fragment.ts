@@ -54,6 +54,26 @@ export function fragmentMtu(datagramMtu: number): number {
 }
 
 /**
+ * How many fragments an instruction carrying `diff` takes at datagram MTU `datagramMtu` (its
+ * other fields at their largest: 10-byte state numbers, 16 bytes of chaff). The server uses it to
+ * keep scrollback history from adding a fragment to an instruction (lib/terminal_state.ts).
+ */
+export function fragmentsFor(diff: Uint8Array, datagramMtu: number): number {
+  const big = 0xffff_ffff_ffff_fffen;
+  const inst: Instruction = {
+    protocolVersion: 2,
+    oldNum: big,
+    newNum: big,
+    ackNum: big,
+    throwawayNum: big,
+    diff,
+    chaff: new Uint8Array(16),
+  };
+  const size = deflate(encodeInstruction(inst)).length;
+  return Math.max(1, Math.ceil(size / (fragmentMtu(datagramMtu) - FRAGMENT_HEADER_LENGTH)));
+}
+
+/**
  * Splits instructions into numbered fragments, keeping mosh's instruction id rules.
  *
  * @example A 3,000-byte random diff becomes three fragments at the IPv4 MTU and comes back whole

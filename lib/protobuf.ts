@@ -6,7 +6,9 @@
  * - HostBuffers.HostMessage (§4.3): the server's terminal bytes, resizes and echo acks.
  *
  * Proto2 extensions are encoded like ordinary fields, so a UserMessage or HostMessage is a list of
- * field-1 sub-messages ("Instruction"), each holding one extension sub-message (§4.4).
+ * field-1 sub-messages ("Instruction"), each holding one extension sub-message (§4.4). Besides
+ * mosh's own extensions it encodes ours (numbers from lib/extensions.ts, layouts in
+ * docs/EXTENSIONS.md): `capabilities` both ways and `history` from the server.
  *
  * Encoding writes every field in field-number order, as mosh's C++ code does. Decoding accepts any
  * valid proto2 encoding: fields in any order, missing fields as 0 or empty, repeated scalars and
@@ -16,6 +18,19 @@
  */
 
 import { ProtocolError } from "./errors.ts";
+import {
+  CAPABILITIES_ENTRY,
+  type Capability,
+  CAPABILITY_NAME,
+  CAPABILITY_VERSION,
+  EXT_CAPABILITIES,
+  EXT_HISTORY,
+  HISTORY_LINE,
+  HISTORY_LOST,
+  HISTORY_START,
+  MAX_CAPABILITIES,
+  MAX_CAPABILITY_NAME,
+} from "./extensions.ts";
 
 export { ProtocolError };
 
@@ -43,13 +58,40 @@ export interface Instruction {
 /** One client-to-server event (an extension of ClientBuffers.Instruction). */
 export type UserEvent =
   | { type: "keys"; keys: Uint8Array }
-  | { type: "resize"; width: number; height: number };
+  | { type: "resize"; width: number; height: number }
+  | CapabilitiesEvent;
+
+/** Our extension (both directions): the sender's capabilities. */
+export interface CapabilitiesEvent {
+  /** The event kind. */
+  type: "capabilities";
+  /** The announced (name, version) pairs. */
+  caps: readonly Capability[];
+}
+
+/**
+ * Our extension (server to client): history lines `start + lost` onwards; `lost` lines after
+ * `start` left the server's ring before this client had them. Each line is a flags byte followed
+ * by UTF-8 text with SGR sequences (lib/history.ts makes them).
+ */
+export interface HistoryEvent {
+  /** The event kind. */
+  type: "history";
+  /** The history frontier the diff starts from. */
+  start: number;
+  /** Lines after `start` that left the ring before the client had them. */
+  lost: number;
+  /** Lines `start + lost` onwards, each a flags byte and the text. */
+  lines: Uint8Array[];
+}
 
 /** One server-to-client event (an extension of HostBuffers.Instruction). */
 export type HostEvent =
   | { type: "hostbytes"; data: Uint8Array }
   | { type: "resize"; width: number; height: number }
-  | { type: "echoack"; num: bigint };
+  | { type: "echoack"; num: bigint }
+  | CapabilitiesEvent
+  | HistoryEvent;
 
 /** The largest uint64; also SSP's shutdown state number, u64(-1) (§5). */
 export const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -69,6 +111,8 @@ export function validResize(width: number, height: number): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 // Wire types.
 const VARINT = 0;
@@ -232,6 +276,35 @@ function writeResize(w: Writer, width: number, height: number): void {
   w.endNested(at);
 }
 
+function writeCapabilities(w: Writer, caps: readonly Capability[]): void {
+  const at = w.beginNested(EXT_CAPABILITIES);
+  for (const c of caps) {
+    const entry = w.beginNested(CAPABILITIES_ENTRY);
+    w.bytes(CAPABILITY_NAME, encoder.encode(c.name));
+    w.tag(CAPABILITY_VERSION, VARINT);
+    w.varint32(c.version);
+    w.endNested(entry);
+  }
+  w.endNested(at);
+}
+
+function writeHistory(w: Writer, ev: HistoryEvent): void {
+  for (const n of [ev.start, ev.lost]) {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new RangeError(`protobuf: history numbers must be safe integers >= 0, got ${n}`);
+    }
+  }
+  const at = w.beginNested(EXT_HISTORY);
+  w.tag(HISTORY_START, VARINT);
+  w.varint64(ev.start % 0x100000000, Math.floor(ev.start / 0x100000000));
+  if (ev.lost !== 0) {
+    w.tag(HISTORY_LOST, VARINT);
+    w.varint64(ev.lost % 0x100000000, Math.floor(ev.lost / 0x100000000));
+  }
+  for (const line of ev.lines) w.bytes(HISTORY_LINE, line);
+  w.endNested(at);
+}
+
 /** Serializes a ClientBuffers.UserMessage: one Instruction per event. */
 export function encodeUserMessage(events: readonly UserEvent[]): Uint8Array {
   const w = new Writer();
@@ -243,6 +316,8 @@ export function encodeUserMessage(events: readonly UserEvent[]): Uint8Array {
       w.endNested(inner);
     } else if (ev.type === "resize") {
       writeResize(w, ev.width, ev.height);
+    } else if (ev.type === "capabilities") {
+      writeCapabilities(w, ev.caps);
     } else {
       throw new TypeError(`protobuf: unknown user event type ${(ev as { type: unknown }).type}`);
     }
@@ -268,6 +343,10 @@ export function encodeHostMessage(events: readonly HostEvent[]): Uint8Array {
       w.tag(8, VARINT);
       w.varintBig(ev.num);
       w.endNested(inner);
+    } else if (ev.type === "capabilities") {
+      writeCapabilities(w, ev.caps);
+    } else if (ev.type === "history") {
+      writeHistory(w, ev);
     } else {
       throw new TypeError(`protobuf: unknown host event type ${(ev as { type: unknown }).type}`);
     }
@@ -477,22 +556,87 @@ function mergeBytes(r: Reader, wanted: number, prev: Uint8Array): Uint8Array {
   return value;
 }
 
+/** Reads a `Capabilities` sub-message (our extension); bounded in count and name length. */
+function readCapabilities(r: Reader): Capability[] {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  const caps: Capability[] = [];
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === CAPABILITIES_ENTRY && m.wireType === LENGTH) {
+      const entryEnd = m.lengthEnd();
+      const e = new Reader(m.buf, m.pos, entryEnd);
+      let name = "";
+      let version = 0;
+      while (e.pos < e.end) {
+        const g = e.key();
+        if (g === CAPABILITY_NAME && e.wireType === LENGTH) {
+          const bytes = e.bytes();
+          if (bytes.length > MAX_CAPABILITY_NAME) {
+            throw new ProtocolError("protobuf: capability name too long");
+          }
+          try {
+            name = decoder.decode(bytes);
+          } catch {
+            throw new ProtocolError("protobuf: capability name is not UTF-8");
+          }
+        } else if (g === CAPABILITY_VERSION && e.wireType === VARINT) version = asUint32(e);
+        else e.skip(g);
+      }
+      m.pos = entryEnd;
+      if (caps.length >= MAX_CAPABILITIES) {
+        throw new ProtocolError("protobuf: too many capabilities");
+      }
+      caps.push(Object.freeze({ name, version }));
+    } else m.skip(f);
+  }
+  r.pos = end;
+  return caps;
+}
+
+/** Reads a u64 that must fit a JavaScript safe integer (history line numbers). */
+function safeU64(r: Reader): number {
+  r.varint();
+  if (r.hi > 0x1fffff) throw new ProtocolError("protobuf: history number out of range");
+  return r.hi * 0x100000000 + r.lo;
+}
+
+/** Reads a `History` sub-message (our extension). Lines are views into the input. */
+function readHistory(r: Reader): HistoryEvent {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  const ev: HistoryEvent = { type: "history", start: 0, lost: 0, lines: [] };
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === HISTORY_START && m.wireType === VARINT) ev.start = safeU64(m);
+    else if (f === HISTORY_LOST && m.wireType === VARINT) ev.lost = safeU64(m);
+    else if (f === HISTORY_LINE && m.wireType === LENGTH) ev.lines.push(m.bytes());
+    else m.skip(f);
+  }
+  r.pos = end;
+  return ev;
+}
+
 /**
  * Parses a ClientBuffers.UserMessage into events, in order. Each Instruction yields its keystroke
- * and then its resize, if present; Instructions with neither (unknown extensions) yield nothing.
+ * and then its resize, if present, after our capabilities extension if present; Instructions with
+ * none of these (unknown extensions) yield nothing.
  */
 export function decodeUserMessage(bytes: Uint8Array): UserEvent[] {
   const events: UserEvent[] = [];
   forEachInstruction(bytes, (r) => {
     let keys: Uint8Array | null = null;
     let resize: Resize | null = null;
+    let caps: Capability[] | null = null;
     while (r.pos < r.end) {
       const field = r.key();
       if (field === 2 && r.wireType === LENGTH) keys = mergeBytes(r, 4, keys ?? EMPTY);
       else if (field === 3 && r.wireType === LENGTH) {
         mergeResize(r, resize ??= { width: 0, height: 0 });
-      } else r.skip(field);
+      } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
+      else r.skip(field);
     }
+    if (caps !== null) events.push({ type: "capabilities", caps });
     if (keys !== null) events.push({ type: "keys", keys });
     if (resize !== null) {
       events.push({ type: "resize", width: resize.width, height: resize.height });
@@ -502,8 +646,10 @@ export function decodeUserMessage(bytes: Uint8Array): UserEvent[] {
 }
 
 /**
- * Parses a HostBuffers.HostMessage into events, in order. Each Instruction yields its host bytes,
- * resize and echo ack, in that order, for those present; unknown extensions are ignored.
+ * Parses a HostBuffers.HostMessage into events, in order. Each Instruction yields our
+ * capabilities, its host bytes, resize, echo ack and our history, in that order, for those present;
+ * unknown extensions are ignored. (Whether a history event is used depends on the peer's
+ * announcement: the state applying the message decides, lib/terminal_state.ts.)
  */
 export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
   const events: HostEvent[] = [];
@@ -511,6 +657,8 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     let data: Uint8Array | null = null;
     let resize: Resize | null = null;
     let echoAck: bigint | null = null;
+    let caps: Capability[] | null = null;
+    let history: HistoryEvent | null = null;
     while (r.pos < r.end) {
       const field = r.key();
       if (field === 2 && r.wireType === LENGTH) data = mergeBytes(r, 4, data ?? EMPTY);
@@ -526,13 +674,17 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
           else m.skip(f);
         }
         r.pos = end;
-      } else r.skip(field);
+      } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
+      else if (field === EXT_HISTORY && r.wireType === LENGTH) history = readHistory(r);
+      else r.skip(field);
     }
+    if (caps !== null) events.push({ type: "capabilities", caps });
     if (data !== null) events.push({ type: "hostbytes", data });
     if (resize !== null) {
       events.push({ type: "resize", width: resize.width, height: resize.height });
     }
     if (echoAck !== null) events.push({ type: "echoack", num: echoAck });
+    if (history !== null) events.push(history);
   });
   return events;
 }

@@ -62,8 +62,8 @@ function isTerminalGone(e: unknown): boolean {
 /** The local tty as mosh-client uses it. */
 export class RealTerminal {
   private readonly io: TerminalIo;
-  private readonly smcup: string;
-  private readonly rmcup: string;
+  private smcup: string;
+  private rmcup: string;
   private raw = false;
 
   constructor(opts: RealTerminalOptions = {}) {
@@ -109,6 +109,17 @@ export class RealTerminal {
     this.io.input.setRaw(true);
     this.raw = true;
     this.writeString(this.openSequence());
+  }
+
+  /**
+   * Switches to the alternate screen now (`smcup`), and back at close (`rmcup`): the client opens
+   * without them while it may keep scrollback, and calls this when the server turns out not to
+   * offer it.
+   */
+  enterAlternateScreen(smcup: string, rmcup: string): void {
+    this.smcup = smcup;
+    this.rmcup = rmcup;
+    if (this.raw && smcup !== "") this.writeString(smcup);
   }
 
   /** Writes the close sequence and restores the terminal mode. Safe to call more than once. */

@@ -11,6 +11,7 @@
  * frame it sends is a full repaint of the current screen (what `attach` relies on).
  */
 
+import { advanceHistory } from "./history_sender.ts";
 import { type Connection, rejectionReport } from "./connection.ts";
 import { decodeUserMessage, type UserEvent } from "./protobuf.ts";
 import type { Terminal } from "./terminal.ts";
@@ -147,6 +148,8 @@ export class ServerConnection {
     if (this.state.setEchoAck(now) && !this.transport.shutdownInProgress) {
       this.transport.setCurrentState(this.state);
     }
+    // Scrollback: this connection's history frontier, a budget past what its client acknowledged.
+    advanceHistory(this.state, this.transport, this.connection.mtu, now);
     this.transport.tick(now);
     if (this.#verbose) this.#verboseChecks();
   }
@@ -177,6 +180,7 @@ export class ServerConnection {
     try {
       if (diff.length > 0) copy.applyString(diff);
       ok = current.contentEquals(copy);
+      copy.frontier = current.frontier; // history is not verified here (the copy has no inbox)
     } catch {
       ok = false;
     }

@@ -24,6 +24,8 @@
  * session when it is the only connection (as in C), otherwise only its own connection.
  */
 
+import { HistoryRing, scrollbackFromEnv } from "./history.ts";
+import { acceptCapabilities } from "./history_sender.ts";
 import type { Connection } from "./connection.ts";
 import type { HeapHygiene } from "./heap_hygiene.ts";
 import { Pty, PtyError } from "./pty.ts";
@@ -111,6 +113,9 @@ export class Session {
   readonly startTime: number;
   /** The connections, oldest first. */
   readonly connections: ServerConnection[] = [];
+  /** The session's scrollback history (MOSH_SCROLLBACK lines; null = off), shared by every
+   * connection; each connection's state keeps its own frontier (lib/history_sender.ts). */
+  readonly history: HistoryRing | null;
 
   readonly #log: (line: string) => void;
   readonly #verbose: boolean;
@@ -140,6 +145,10 @@ export class Session {
     const plan = planShell(o.options, o.env, passwdEntry());
     this.plan = o.ownPath ? { ...plan, file: resolveCommand(plan.file, o.env.PATH) } : plan;
     this.terminal = new Terminal(o.cols, o.rows);
+    const scrollback = scrollbackFromEnv(o.env.MOSH_SCROLLBACK);
+    if (scrollback.warning !== null) o.log(`mosh-server: ${scrollback.warning}`);
+    this.history = scrollback.lines > 0 ? new HistoryRing(scrollback.lines) : null;
+    this.terminal.scrollback = this.history;
     this.startTime = clock();
     this.#log = o.log;
     this.#verbose = o.options.verbose > 0;
@@ -356,7 +365,10 @@ export class Session {
     if (events === null) return false;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
-      if (ev.type === "resize") {
+      if (ev.type === "capabilities") {
+        // Our extension: neither input nor a resize (lib/history_sender.ts).
+        acceptCapabilities(c.state, ev.caps, this.history);
+      } else if (ev.type === "resize") {
         if (i + 1 < events.length && events[i + 1].type === "resize") continue;
         c.size = { cols: ev.width, rows: ev.height };
         this.#applySize(now, true);

@@ -16,6 +16,11 @@
  * shared, and a shared row is cloned before it is written. Scrolling reuses the storage of the row
  * that leaves the screen when no snapshot holds it. Runs of printable ASCII are written straight
  * into the row's words without allocating.
+ *
+ * Scrollback (issue 14): when a `scrollback` sink is set (the server's history ring,
+ * lib/history.ts), every row that scrolls off the top of the primary screen while the scrolling
+ * region is the whole screen (LF or IND at the bottom, SU) is handed to it before it is reused.
+ * Scrolls inside a smaller region, on the alternate screen, or down never are.
  */
 
 import {
@@ -82,6 +87,12 @@ function checkDimension(name: string, v: number): void {
   }
 }
 
+/** Receives rows scrolling off the top of the primary screen (lib/history.ts implements it). */
+export interface ScrollbackSink {
+  /** Called with each row, top first, before the row leaves the screen; must not keep `row`. */
+  pushRow(row: Row): void;
+}
+
 /**
  * A terminal screen driven by host output. Every function of mosh 1.4.0's emulator (§9.3) with
  * its exact semantics, plus the alternate screen.
@@ -98,6 +109,9 @@ function checkDimension(name: string, v: number): void {
  * ```
  */
 export class Terminal implements ParserHandler {
+  /** Where scrolled-off rows go (the server's history); null = nowhere. Clones get null. */
+  scrollback: ScrollbackSink | null = null;
+
   private w: number;
   private h: number;
   private rows: Row[];
@@ -322,6 +336,7 @@ export class Terminal implements ParserHandler {
   clone(): Terminal {
     const t = Object.create(Terminal.prototype) as Terminal;
     Object.assign(t, this);
+    t.scrollback = null;
     for (const r of this.rows) r.shared = true;
     t.rows = this.rows.slice();
     if (this.mainRows) {
@@ -452,6 +467,11 @@ export class Terminal implements ParserHandler {
 
   /** Scrolls the region up (n > 0) or down (n < 0). */
   private scroll(n: number): void {
+    const sink = this.scrollback;
+    if (n > 0 && sink !== null && this.top === 0 && this.bottom === this.h - 1 && !this.mainRows) {
+      const k = n < this.h ? n : this.h;
+      for (let y = 0; y < k; y++) sink.pushRow(this.rows[y]);
+    }
     if (n >= 0) this.deleteLines(this.top, n);
     else this.insertLines(this.top, -n);
   }

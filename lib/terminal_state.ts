@@ -8,9 +8,22 @@
  * changed, a `resize` when the size changed, and `hostbytes` with the display diff
  * (lib/display.ts). The client applies it with `applyString`: host bytes go through its own
  * emulator (replies discarded), a resize resizes it, an echo ack is stored.
+ *
+ * Our extensions (lib/extensions.ts, docs/EXTENSIONS.md): the state also holds the server's
+ * capabilities (`caps`, sent once, first in the message, in the first diff after the server set
+ * them) and a scrollback history frontier (`frontier`: history lines numbered below it are part of
+ * the state). The server's states share one `HistoryRing` (lib/history.ts) and hold only line
+ * numbers; a diff carries the lines between the two states' frontiers still in the ring plus the
+ * count of those that left it (`History.lost`), so it stays idempotent. `advanceHistory` moves the
+ * frontier at most HISTORY_BUDGET bytes of lines past the frontier of the state the client
+ * acknowledged. On the client the lines go into a shared `HistoryInbox` (lib/history_writer.ts),
+ * and only once the server announced the scrollback capability.
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
+import { announces, type Capability, SCROLLBACK } from "./extensions.ts";
+import type { HistoryRing } from "./history.ts";
+import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import {
   decodeHostMessage,
@@ -27,6 +40,20 @@ export const ECHO_TIMEOUT = 50;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Most wire bytes of history lines (each line's flags and text plus 3 bytes of framing) a state
+ * may hold beyond the frontier of the state its client acknowledged; a single longer line still
+ * goes alone. The step is then cut (halved until it fits) so that history adds no fragment to the
+ * screen's instruction (`advanceHistory` with a fragment count; docs/EXTENSIONS.md, "Budget"):
+ * the budget bounds a diff, the fragment check decides what fits. 4,000 bytes of short lines
+ * compress to about one fragment; a smaller budget measured a third of the throughput.
+ */
+export const HISTORY_BUDGET = 4000;
+/** Framing bytes counted per history line (field key, length, flags byte). */
+const LINE_FRAMING = 3;
+/** Most history lines accepted in one received diff. */
+const MAX_HISTORY_LINES = 65536;
+
 /** One input state the server applied: its number and when (ms). */
 interface InputFrame {
   num: bigint;
@@ -40,6 +67,16 @@ export class TerminalState {
   /** Newest client state whose input reached the pty at least ECHO_TIMEOUT ms ago (u64). */
   echoAck: bigint;
   private history: InputFrame[] = [];
+  /** Capabilities announced in this state: the server's own (null = none announced yet). */
+  caps: readonly Capability[] | null = null;
+  /** History lines numbered below this are part of the state; -1 = no history yet. */
+  frontier: number = -1;
+  /** Server: the shared ring (null = scrollback off or not agreed with this client). */
+  ring: HistoryRing | null = null;
+  /** Server: where this connection's history starts (what the ring held when it began). */
+  historyBase = 0;
+  /** Client: where received history lines go (null = this client wants no history). */
+  inbox: HistoryInbox | null = null;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -66,7 +103,8 @@ export class TerminalState {
 
   /** mosh's equality: equal framebuffers (§9.5, row generations included) and echo acks. */
   equals(other: TerminalState): boolean {
-    return this.echoAck === other.echoAck &&
+    return this.echoAck === other.echoAck && this.frontier === other.frontier &&
+      (this.caps === null) === (other.caps === null) &&
       this.terminal.snapshot().equals(other.terminal.snapshot());
   }
 
@@ -84,15 +122,24 @@ export class TerminalState {
   clone(): TerminalState {
     const c = new TerminalState(this.terminal.clone(), undefined, this.echoAck);
     c.history = this.history.slice();
+    c.caps = this.caps;
+    c.frontier = this.frontier;
+    c.ring = this.ring;
+    c.historyBase = this.historyBase;
+    c.inbox = this.inbox;
     return c;
   }
 
   /**
    * The serialized HostMessage that turns `existing` into this state; empty when they are equal.
-   * Order (§6.2): echoack if it changed, resize if the size changed, then the display diff.
+   * Order (§6.2): echoack if it changed, resize if the size changed, then the display diff; our
+   * capabilities come first when this state has them and `existing` does not, and history last.
    */
   diffFrom(existing: TerminalState): Uint8Array {
     const events: HostEvent[] = [];
+    if (this.caps !== null && existing.caps === null) {
+      events.push({ type: "capabilities", caps: this.caps });
+    }
     if (existing.echoAck !== this.echoAck) events.push({ type: "echoack", num: this.echoAck });
     const a = existing.terminal.snapshot(), b = this.terminal.snapshot();
     if (!a.equals(b)) {
@@ -101,6 +148,16 @@ export class TerminalState {
       }
       const bytes = diffFrames(a, b);
       if (bytes.length > 0) events.push({ type: "hostbytes", data: bytes });
+    }
+    const ring = this.ring;
+    if (ring !== null && this.frontier >= 0) {
+      const start = existing.frontier < 0 ? this.historyBase : existing.frontier;
+      if (this.frontier > start) {
+        const first = Math.min(Math.max(start, ring.start), this.frontier);
+        const lines: Uint8Array[] = [];
+        for (let n = first; n < this.frontier; n++) lines.push(ring.wireLine(n));
+        events.push({ type: "history", start, lost: first - start, lines });
+      }
     }
     return events.length === 0 ? EMPTY : encodeHostMessage(events);
   }
@@ -111,12 +168,94 @@ export class TerminalState {
   }
 
   /**
+   * Server: this connection agreed on scrollback (both sides announced it): history starts with
+   * what `ring` holds now.
+   */
+  startHistory(ring: HistoryRing): void {
+    this.ring = ring;
+    this.historyBase = ring.start;
+    this.frontier = ring.start;
+  }
+
+  /** Server: true when this state holds history lines that `acked` does not. */
+  historyInFlight(acked: TerminalState): boolean {
+    return this.frontier > (acked.frontier < 0 ? this.historyBase : acked.frontier);
+  }
+
+  /**
+   * Server: moves the frontier forward, at most HISTORY_BUDGET bytes of lines past the frontier
+   * of `acked` (the newest state the client acknowledged), never backward. Lines that left the
+   * ring cost nothing (they travel as a count). With `fragments` (the fragment count of an
+   * instruction carrying a diff), fewer lines are taken while the diff from `acked` would need
+   * more fragments than the same diff without history. Returns true when the frontier moved.
+   */
+  advanceHistory(acked: TerminalState, fragments?: (diff: Uint8Array) => number): boolean {
+    const ring = this.ring;
+    if (ring === null) return false;
+    const end = ring.end;
+    const current = this.frontier;
+    if (current >= end) return false;
+    const from = acked.frontier < 0 ? this.historyBase : acked.frontier;
+    let f = Math.max(from, ring.start);
+    let bytes = 0;
+    while (f < end) {
+      const cost = ring.wireLength(f) + LINE_FRAMING;
+      if (bytes > 0 && bytes + cost > HISTORY_BUDGET) break;
+      bytes += cost;
+      f++;
+    }
+    if (f <= current) return false;
+    if (fragments !== undefined) {
+      let alone = -1; // the fragments without history, computed only when more than one
+      for (;;) {
+        this.frontier = f;
+        const n = fragments(this.diffFrom(acked));
+        if (n <= 1) break;
+        if (alone < 0) {
+          this.frontier = from;
+          alone = fragments(this.diffFrom(acked));
+          this.frontier = f;
+        }
+        if (n <= alone) break;
+        const fewer = current + ((f - current) >> 1);
+        if (fewer <= current) {
+          this.frontier = current;
+          return false;
+        }
+        f = fewer;
+      }
+    }
+    this.frontier = f;
+    return true;
+  }
+
+  /**
    * Applies a HostMessage (client side). The whole message is checked before anything changes;
    * malformed input throws a ProtocolError.
    */
   applyString(diff: Uint8Array): void {
     const events = decodeHostMessage(diff);
+    let caps = this.caps;
+    let frontier = this.frontier;
     for (const ev of events) {
+      if (ev.type === "capabilities") caps = ev.caps;
+      else if (ev.type === "history") {
+        // Read only when this client wants history and the server announced it.
+        if (this.inbox === null || !announces(caps, SCROLLBACK)) continue;
+        if (frontier >= 0 && ev.start !== frontier) {
+          throw new ProtocolError(`terminal state: history from ${ev.start}, held ${frontier}`);
+        }
+        if (ev.lines.length > MAX_HISTORY_LINES) {
+          throw new ProtocolError(`terminal state: ${ev.lines.length} history lines`);
+        }
+        for (const line of ev.lines) {
+          if (line.length === 0) throw new ProtocolError("terminal state: empty history line");
+        }
+        frontier = ev.start + ev.lost + ev.lines.length;
+        if (!Number.isSafeInteger(frontier)) {
+          throw new ProtocolError("terminal state: history numbers out of range");
+        }
+      }
       if (ev.type !== "resize") continue;
       if (!validResize(ev.width, ev.height)) {
         throw new ProtocolError(`terminal state: bad resize ${ev.width}x${ev.height}`);
@@ -125,7 +264,12 @@ export class TerminalState {
     for (const ev of events) {
       if (ev.type === "hostbytes") this.terminal.write(ev.data); // replies are discarded
       else if (ev.type === "resize") this.terminal.resize(ev.width, ev.height);
-      else this.echoAck = ev.num;
+      else if (ev.type === "echoack") this.echoAck = ev.num;
+      else if (ev.type === "capabilities") this.caps = ev.caps;
+      else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
+        this.inbox.receive(ev.start, ev.lost, ev.lines);
+        this.frontier = ev.start + ev.lost + ev.lines.length;
+      }
     }
   }
 

@@ -244,6 +244,20 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     return this.#sent[0].num;
   }
 
+  /** The newest local state the peer acknowledged (owned by the transport: do not mutate). */
+  get acknowledgedState(): L {
+    return this.#sent[0].state;
+  }
+
+  /**
+   * Acknowledges the newest remote state at the next `tick()` instead of after the usual delayed
+   * ack (ACK_DELAY), if there is one to acknowledge: the client does this when a state brought
+   * scrollback history, whose flow the server paces by the client's acks.
+   */
+  ackSoon(now: number = this.#now()): void {
+    if (this.#pendingDataAck && this.#nextAckTime > now) this.#nextAckTime = now;
+  }
+
   /** Send time of the newest local state the peer acknowledged. */
   getSentStateAckedTimestamp(): number {
     return this.#sent[0].timestamp;

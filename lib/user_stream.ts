@@ -1,6 +1,8 @@
 /**
  * The client's synchronised state, mosh's `UserStream` (docs/PROTOCOL.md §6.1): the sequence of
- * everything the user did, as events "one input byte" and "resize to W×H".
+ * everything the user did, as events "one input byte" and "resize to W×H", plus our extension's
+ * event "these are my capabilities" (lib/extensions.ts; the client's first state holds it before
+ * its first resize; it is neither input nor a resize for the server).
  *
  * - `diffFrom(existing)`: `existing` is a prefix of this stream; the events after it become a
  *   ClientBuffers.UserMessage in which each run of consecutive bytes is one `keystroke` and each
@@ -17,6 +19,7 @@
  * and counted in `rejectedResizes` (C mosh accepts any size).
  */
 
+import type { Capability } from "./extensions.ts";
 import { decodeUserMessage, encodeUserMessage, type UserEvent, validResize } from "./protobuf.ts";
 import type { SyncState } from "./transport.ts";
 
@@ -29,7 +32,11 @@ interface Resize {
   readonly height: number;
 }
 
-type Segment = Uint8Array | Resize;
+interface Capabilities {
+  readonly caps: readonly Capability[];
+}
+
+type Segment = Uint8Array | Resize | Capabilities;
 
 /**
  * The client → server state: user input bytes and resizes (docs/PROTOCOL.md §6.1).
@@ -93,6 +100,12 @@ export class UserStream implements SyncState<UserStream> {
     this.#size++;
   }
 
+  /** Appends a capabilities announcement (our extension). */
+  pushCapabilities(caps: readonly Capability[]): void {
+    this.#segments.push(Object.freeze({ caps }));
+    this.#size++;
+  }
+
   /** The events after the first `skip`, with consecutive bytes merged into one `keys` event. */
   events(skip = 0): UserEvent[] {
     const segments = this.#segments;
@@ -136,6 +149,9 @@ export class UserStream implements SyncState<UserStream> {
         offset = 0;
         run.push(chunk);
         runLength += chunk.length;
+      } else if ("caps" in seg) {
+        flush();
+        out.push({ type: "capabilities", caps: seg.caps });
       } else {
         flush();
         out.push({ type: "resize", width: seg.width, height: seg.height });
@@ -188,8 +204,12 @@ export class UserStream implements SyncState<UserStream> {
           j++;
           bj = 0;
         }
+      } else if ("caps" in x) {
+        if (!("caps" in y) || !sameCapabilities(x.caps, y.caps)) return false;
+        i++;
+        j++;
       } else {
-        if (y instanceof Uint8Array) return false;
+        if (y instanceof Uint8Array || "caps" in y) return false;
         if (x.width !== y.width || x.height !== y.height) return false;
         i++;
         j++;
@@ -214,6 +234,7 @@ export class UserStream implements SyncState<UserStream> {
   applyString(diff: Uint8Array): void {
     for (const event of decodeUserMessage(diff)) {
       if (event.type === "keys") this.pushBytes(event.keys);
+      else if (event.type === "capabilities") this.pushCapabilities(event.caps);
       else if (validResize(event.width, event.height)) this.pushResize(event.width, event.height);
       else this.#rejected++;
     }
@@ -239,4 +260,13 @@ export class UserStream implements SyncState<UserStream> {
     }
     segments.splice(0, drop);
   }
+}
+
+function sameCapabilities(a: readonly Capability[], b: readonly Capability[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].name !== b[i].name || a[i].version !== b[i].version) return false;
+  }
+  return true;
 }

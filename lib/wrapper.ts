@@ -458,6 +458,7 @@ async function runExternalClient(
   };
   if (o.predictOverwrite) env.MOSH_PREDICTION_OVERWRITE = "yes";
   if (!o.init) env.MOSH_NO_TERM_INIT = "1";
+  if (!o.scrollback) env.MOSH_NO_SCROLLBACK = "1"; // our client's switch; C's ignores it
   const child = new Deno.Command(o.client!, {
     args: [`-# ${args.join(" ")} |`, session.ip, String(session.port)],
     env,
@@ -654,6 +655,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
     escapeKey: env.MOSH_ESCAPE_KEY,
     titleNoPrefix: env.MOSH_TITLE_NOPREFIX !== undefined,
     noTermInit: !o.init || env.MOSH_NO_TERM_INIT !== undefined,
+    scrollback: o.scrollback && env.MOSH_NO_SCROLLBACK === undefined,
     term: env.TERM,
   });
 }

@@ -77,6 +77,9 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
 
         --no-init            do not send terminal initialization string
 
+        --no-scrollback      keep no scrollback in the local terminal
+                                (with our mosh-server; the default keeps it)
+
         --local              run mosh-server locally without using ssh
 
         --session=NAME       attach to the session NAME, or create it
@@ -115,6 +118,8 @@ export interface WrapperOptions {
   sshPty: boolean;
   /** False with `--no-init` (MOSH_NO_TERM_INIT=1). */
   init: boolean;
+  /** False with `--no-scrollback` (our extension; MOSH_NO_SCROLLBACK=1 for the client). */
+  scrollback: boolean;
   /** `--local`: run the server here, without ssh. */
   local: boolean;
   /** `--experimental-remote-ip`. */
@@ -148,6 +153,7 @@ export function defaultOptions(): WrapperOptions {
     ssh: "ssh",
     sshPty: true,
     init: true,
+    scrollback: true,
     local: false,
     remoteIp: "proxy",
     fakeProxy: false,
@@ -185,6 +191,7 @@ const OPTIONS: OptionSpec[] = [
   { names: ["ssh"], kind: "value", set: (o, v) => o.ssh = v as string },
   { names: ["ssh-pty"], kind: "negatable", set: (o, v) => o.sshPty = v as boolean },
   { names: ["init"], kind: "negatable", set: (o, v) => o.init = v as boolean },
+  { names: ["scrollback"], kind: "negatable", set: (o, v) => o.scrollback = v as boolean },
   { names: ["local"], kind: "flag", set: (o) => o.local = true },
   {
     names: ["experimental-remote-ip"],

@@ -32,24 +32,38 @@ Deno.test("detectMode: everything else is the mosh wrapper", () => {
   assert.equal(detectMode(["--help"]), "wrapper");
 });
 
+Deno.test("parseClientArgs: --no-scrollback (our extension's switch)", () => {
+  assert.deepEqual(parseClientArgs(["--no-scrollback", "127.0.0.1", "60001"]), {
+    kind: "run",
+    ip: "127.0.0.1",
+    port: 60001,
+    verbose: 0,
+    scrollback: false,
+  });
+  assert.equal(detectMode(["--no-scrollback", "127.0.0.1", "60001"]), "client");
+});
+
 Deno.test("parseClientArgs: getopt-style options", () => {
   assert.deepEqual(parseClientArgs(["127.0.0.1", "60001"]), {
     kind: "run",
     ip: "127.0.0.1",
     port: 60001,
     verbose: 0,
+    scrollback: true,
   });
   assert.deepEqual(parseClientArgs(["-# mosh host |", "-vv", "::1", "5"]), {
     kind: "run",
     ip: "::1",
     port: 5,
     verbose: 2,
+    scrollback: true,
   });
   assert.deepEqual(parseClientArgs(["-#", "a b", "-v", "10.0.0.1", "65535"]), {
     kind: "run",
     ip: "10.0.0.1",
     port: 65535,
     verbose: 1,
+    scrollback: true,
   });
   assert.deepEqual(parseClientArgs(["-vc"]), { kind: "colors" });
   assert.deepEqual(parseClientArgs(["-c", "1", "2", "3"]), { kind: "colors" });

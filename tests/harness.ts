@@ -436,6 +436,8 @@ export interface ClientOptions {
   args?: string[];
   /** Where the client's stderr goes (a file); default the pane. */
   stderrFile?: string;
+  /** The pane's scrollback (tmux history-limit); default 5000. */
+  historyLimit?: number;
 }
 
 /** The environment options of `Tmux.start` for a client with `key` (and `env`). */
@@ -470,6 +472,7 @@ export async function startClient(
     ].join(" ") + "; echo CLIENT-EXIT=$?; exec sleep 600",
     cols: opts.cols ?? 80,
     rows: opts.rows ?? 24,
+    historyLimit: opts.historyLimit,
     ...clientPaneEnv(key, opts.env),
   });
 }

@@ -528,3 +528,37 @@ Deno.test("host: SIGUSR1 applies each session's own MOSH_SERVER_SIGNAL_TMOUT", a
     await stopHost(pid);
   }
 });
+
+Deno.test("host: a client attaching to a session with history first receives what the ring holds", async () => {
+  await requireDebianPackages(["tmux"]);
+  const dir = await controlDir();
+  let pid: number | null = null;
+  let t: Tmux | null = null;
+  const probes: Probe[] = [];
+  try {
+    const made = connectOf(
+      await server(dir, ["new", "--name", "hist", "-i", "127.0.0.1", "--", ...SHELL]),
+    );
+    pid = made.pid;
+    const a = await attachProbe(made);
+    probes.push(a);
+    a.type("seq 1 300\r");
+    await a.waitFor(/^300$/m);
+    // Our client attaches: its pane's scrollback gets the session's history, in order, once.
+    const attached = connectOf(await server(dir, ["attach", "hist"]));
+    t = await startClient(attached.port, attached.key, { historyLimit: 5000 });
+    const deadline = performance.now() + 20000;
+    let nums: number[] = [];
+    while (performance.now() < deadline) {
+      const all = (await t.capture({ history: 5000 })).split("\n");
+      nums = all.filter((l) => /^\d+$/.test(l)).map(Number);
+      if (nums.length >= 300) break;
+      await delay(200);
+    }
+    assert.deepEqual(nums, Array.from({ length: 300 }, (_, i) => i + 1));
+  } finally {
+    await t?.kill();
+    await Promise.all(probes.map((p) => p.close()));
+    await stopHost(pid);
+  }
+});

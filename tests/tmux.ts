@@ -34,6 +34,8 @@ export interface TmuxStartOptions {
   term?: string;
   /** Working directory of the pane's command. Default: the current directory. */
   cwd?: string;
+  /** Lines of scrollback the pane keeps (tmux `history-limit`). Default 5000. */
+  historyLimit?: number;
 }
 
 /** Options for `capture`. */
@@ -108,7 +110,7 @@ export class Tmux {
         "set-option",
         "-g",
         "history-limit",
-        "5000",
+        String(opts.historyLimit ?? 5000),
         ";",
         "set-option",
         "-g",

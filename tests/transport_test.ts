@@ -72,7 +72,11 @@ function summary(link: FakeLink, withDiff = false): Sent[] {
 
 function describeUserDiff(diff: Uint8Array): string {
   return decodeUserMessage(diff).map((e) =>
-    e.type === "keys" ? dec.decode(e.keys) : `<${e.width}x${e.height}>`
+    e.type === "keys"
+      ? dec.decode(e.keys)
+      : e.type === "resize"
+      ? `<${e.width}x${e.height}>`
+      : "<capabilities>"
   ).join("|");
 }
 

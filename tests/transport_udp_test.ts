@@ -19,7 +19,11 @@ const bytes = (s: string) => enc.encode(s);
 
 function describeUserDiff(diff: Uint8Array): string {
   return decodeUserMessage(diff).map((e) =>
-    e.type === "keys" ? dec.decode(e.keys) : `<${e.width}x${e.height}>`
+    e.type === "keys"
+      ? dec.decode(e.keys)
+      : e.type === "resize"
+      ? `<${e.width}x${e.height}>`
+      : "<capabilities>"
   ).join("|");
 }
 

@@ -109,7 +109,10 @@ Deno.test("parseWrapperArgs: help, version and Getopt::Long's complaints", () =>
   assert.equal(usageError(["-p60001", "h"]), "Unknown option: p60001");
   assert.equal(usageError(["-an", "h"]), "Unknown option: an");
   assert.equal(usageError(["--no-local", "h"]), "Unknown option: no-local");
-  assert.equal(usageError(["--s=x", "h"]), "Option s is ambiguous (server, session, ssh, ssh-pty)");
+  assert.equal(
+    usageError(["--s=x", "h"]),
+    "Option s is ambiguous (scrollback, server, session, ssh, ssh-pty)",
+  );
   assert.equal(usageError(["--f=inet", "h"]), "Option f is ambiguous (fake-proxy, family)");
   assert.equal(
     usageError(["--pred=never", "h"]),
@@ -566,4 +569,9 @@ Deno.test("checkUserHost: a host starting with - or holding shell metacharacters
   ) {
     assert.ok(checkUserHost(bad)?.includes("shell metacharacter"), bad);
   }
+});
+
+Deno.test("parseWrapperArgs: --no-scrollback (our extension's switch)", () => {
+  assert.equal(run(["--no-scrollback", "h"]).scrollback, false);
+  assert.equal(run(["h"]).scrollback, true);
 });

@@ -201,7 +201,7 @@ Deno.test("client.ts: an unknown option is named, then the usage; exit status 25
   assert.equal(ambiguous.code, 255);
   assert.match(
     ambiguous.stderr,
-    /^Option s is ambiguous \(server, session, ssh, ssh-pty\)\nUsage: /,
+    /^Option s is ambiguous \(scrollback, server, session, ssh, ssh-pty\)\nUsage: /,
   );
 });
 

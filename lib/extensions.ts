@@ -1,0 +1,71 @@
+/**
+ * The protocol extensions between our own client and server (docs/PROTOCOL.md §13; numbers,
+ * layouts and rules in docs/EXTENSIONS.md): the one owner of every extension field number and of
+ * the capability names.
+ *
+ * C mosh 1.4.0 declares `extensions 2 to max` on both `ClientBuffers.Instruction` and
+ * `HostBuffers.Instruction` and skips an instruction holding only extensions it does not know
+ * (docs/PROTOCOL.md §4.4). Our client's first state carries a capabilities instruction (field
+ * `EXT_CAPABILITIES`) before its first resize; our server puts its own into its state only after
+ * it has seen the client's. A feature is on when both sides announced it, and a feature's fields
+ * are read only after the peer announced it. Nothing else in `lib/` writes one of these numbers.
+ */
+
+/** Field 100 of both Instruction types: a `Capabilities` message (a list of name/version). */
+export const EXT_CAPABILITIES = 100;
+/** Field 101 of `HostBuffers.Instruction`: a `History` message (scrollback lines). */
+export const EXT_HISTORY = 101;
+
+/** Lowest and highest field numbers of the scrollback extension (101-109). */
+export const EXT_SCROLLBACK_FIRST = 101;
+export const EXT_SCROLLBACK_LAST = 109;
+/** Numbers 110-119: forwarding channels; 120-129: terminal features; 130-199: reserved. */
+export const EXT_FORWARDING_FIRST = 110;
+export const EXT_TERMINAL_FEATURES_FIRST = 120;
+export const EXT_RESERVED_FIRST = 130;
+export const EXT_RESERVED_LAST = 199;
+
+// Field numbers inside the extension messages.
+/** `Capabilities.capability` (repeated sub-message). */
+export const CAPABILITIES_ENTRY = 1;
+/** `Capability.name` (string). */
+export const CAPABILITY_NAME = 1;
+/** `Capability.version` (uint32). */
+export const CAPABILITY_VERSION = 2;
+/** `History.start` (uint64): the history frontier the diff starts from. */
+export const HISTORY_START = 1;
+/** `History.lost` (uint64): lines after `start` that left the ring before the client had them. */
+export const HISTORY_LOST = 2;
+/** `History.line` (repeated bytes): one flags byte, then the line as UTF-8 text with SGR. */
+export const HISTORY_LINE = 3;
+
+/** First byte of a history line: the line wrapped into the next one. */
+export const LINE_WRAPPED = 0x01;
+
+/** One announced capability. */
+export interface Capability {
+  /** The feature's name, e.g. "scrollback". */
+  readonly name: string;
+  /** The version of the feature the sender implements. */
+  readonly version: number;
+}
+
+/** The scrollback capability (issue 14). */
+export const SCROLLBACK: Capability = Object.freeze({ name: "scrollback", version: 1 });
+
+/** Longest capability name accepted from a peer, in bytes. */
+export const MAX_CAPABILITY_NAME = 64;
+/** Most capabilities accepted in one announcement. */
+export const MAX_CAPABILITIES = 32;
+
+/** True when `caps` (a peer's announcement, or null = none yet) contains `wanted`. */
+export function announces(caps: readonly Capability[] | null, wanted: Capability): boolean {
+  if (caps === null) return false;
+  for (const c of caps) if (c.name === wanted.name && c.version >= wanted.version) return true;
+  return false;
+}
+
+/** The capabilities a side announces, from its own switches. */
+export function ownCapabilities(scrollback: boolean): readonly Capability[] {
+  return Object.freeze(scrollback ? [SCROLLBACK] : []);
+}
