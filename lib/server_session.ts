@@ -38,6 +38,7 @@ import {
   redirectToDevNull,
 } from "./pty.ts";
 import { parseServerArgs, type ServerOptions } from "./server_args.ts";
+import { SynchronizedOutput } from "./synchronized_output.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { Transport } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
@@ -250,6 +251,7 @@ class ServerSession {
   #connection!: Connection;
   #transport!: Transport<TerminalState, UserStream>;
   #terminal!: TerminalState;
+  readonly #sync = new SynchronizedOutput();
   #pty!: Pty;
   #plan!: ShellPlan;
 
@@ -379,6 +381,7 @@ class ServerSession {
   /** How long the loop may sleep (§7.3): the earliest of every timer. */
   #timeout(now: number): number {
     let t = Math.min(this.#transport.waitTime(now), this.#terminal.waitTime(now));
+    t = Math.min(t, this.#sync.waitTime(now));
     if (this.#transport.remoteStateNum === 0n || this.#transport.shutdownInProgress) {
       t = Math.min(t, IDLE_WAKE);
     }
@@ -464,7 +467,7 @@ class ServerSession {
         }
       }
       if (events.length > 0) terminal.registerInputFrame(this.#lastRemoteNum, now);
-      if (!shuttingDown()) transport.setCurrentState(terminal);
+      if (!shuttingDown()) transport.setCurrentState(this.#sync.publish(terminal, now));
       if (!this.#childReleased) this.#releaseChild(now);
     }
 
@@ -476,7 +479,7 @@ class ServerSession {
         this.#startShutdown(now);
       } else {
         this.#feedTerminal(chunk);
-        transport.setCurrentState(terminal);
+        transport.setCurrentState(this.#sync.publish(terminal, now));
         this.#armPtyRead();
       }
     }
@@ -544,7 +547,10 @@ class ServerSession {
     // 6. (utmp records are not supported.)
 
     // 7. Echo ack (§6.3): publish a new frame when it moved.
-    if (terminal.setEchoAck(now) && !shuttingDown()) transport.setCurrentState(terminal);
+    // A synchronized update is published frozen, echo ack included, until it ends or expires.
+    if ((terminal.setEchoAck(now) || this.#sync.expired(now)) && !shuttingDown()) {
+      transport.setCurrentState(this.#sync.publish(terminal, now));
+    }
 
     // 8. Nobody came.
     if (transport.remoteStateNum === 0n && now - this.#startTime >= NO_CONNECTION_TIMEOUT) {
