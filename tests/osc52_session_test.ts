@@ -57,6 +57,7 @@ for (const client of ["debian", "ours"] as const) {
   Deno.test(`OSC 52: ${client} client receives every form as 52;c; within 16 KiB`, async () => {
     await requireDebianPackages(["mosh", "tmux"]);
     const bytes = await run(client);
+    // deno-lint-ignore no-control-regex
     const copies = [...bytes.matchAll(/\x1b\]52;([^;\x07]*);([^\x07]*)\x07/g)];
     assert.ok(copies.every((m) => m[1] === "c"), "every copy is sent as selection c");
     const texts = copies.map((m) => m[2]);
