@@ -55,6 +55,7 @@ const GT = 0x3e; // '>'
 const BANG = 0x21; // '!'
 const HASH = 0x23; // '#'
 const Q_DOLLAR = packCollected("?$"); // DECRQM for DEC private modes
+const SPACE = packCollected(" "); // DECSCUSR
 
 /** DEC private mode of synchronized output (beyond mosh, §9.3). */
 const SYNCHRONIZED_OUTPUT = 2026;
@@ -167,6 +168,9 @@ export class Terminal implements ParserHandler {
 
   // Synchronized output (DECSET 2026, beyond mosh): a frozen copy taken when the update began.
   private syncHeld: Terminal | null = null;
+  // Beyond mosh, never part of the framebuffer a C peer gets: DECSCUSR and the event sink.
+  private cursorStyle = 0;
+  private sink: ((osc: string) => void) | null = null;
 
   private reply = "";
   private params: Int32Array = new Int32Array(0);
@@ -245,6 +249,20 @@ export class Terminal implements ParserHandler {
   /** Ends a synchronized update as if the application had reset mode 2026 (the server's bound). */
   endSynchronizedUpdate(): void {
     this.syncHeld = null;
+  }
+
+  /** The cursor style of DECSCUSR (`CSI Ps SP q`), 0-6; 0 is the terminal's default. */
+  get cursorShape(): number {
+    return this.cursorStyle;
+  }
+
+  /**
+   * Where notifications and clipboard copies go as events (OSC 9, OSC 777 `notify`, OSC 52 except
+   * queries), as their OSC string without the introducer and terminator; null for none. The
+   * server sets it for a client that takes events (lib/terminal_events.ts); RIS keeps it.
+   */
+  set eventSink(sink: ((osc: string) => void) | null) {
+    this.sink = sink;
   }
 
   /** Scrolling region as [top, bottom], 0-based and inclusive. */
@@ -808,8 +826,9 @@ export class Terminal implements ParserHandler {
   private fullReset(): void {
     const keep = { bells: this.bells, iconName: this.iconName, title: this.titleInitialized };
     const fresh = new Terminal(this.w, this.h);
-    const parser = this.parser, reply = this.reply, inputState = this.inputState;
+    const parser = this.parser, reply = this.reply, inputState = this.inputState, sink = this.sink;
     Object.assign(this, fresh);
+    this.sink = sink;
     this.parser = parser;
     this.reply = reply;
     this.inputState = inputState;
@@ -937,6 +956,8 @@ export class Terminal implements ParserHandler {
       if (this.p(0, 0) === SYNCHRONIZED_OUTPUT) {
         this.reply += `\x1b[?${SYNCHRONIZED_OUTPUT};${this.syncHeld ? 1 : 2}$y`;
       }
+    } else if (collected === SPACE && final === 0x71) {
+      if (this.paramCount <= 1 && this.p(0, 0) <= 6) this.cursorStyle = this.p(0, 0); // DECSCUSR
     } else if (collected === GT && final === 0x63) {
       this.reply += "\x1b[>1;10;0c"; // secondary DA
     } else if (collected === BANG && final === 0x70) {
@@ -1167,6 +1188,7 @@ export class Terminal implements ParserHandler {
 
   /** @internal Parser handler: the end of an OSC string (titles, clipboard). */
   oscEnd(data: Uint32Array, length: number): void {
+    if (this.sink !== null && isEvent(data, length)) this.sink(codePointsToString(data, 0, length));
     if (length >= 3 && data[0] === 0x35 && data[1] === 0x32 && data[2] === 0x3b) {
       this.clipboardCopy(data, length);
       return;
@@ -1192,6 +1214,22 @@ export class Terminal implements ParserHandler {
 /** True for the selection characters of OSC 52: `c`, `p`, `q`, `s` and `0`-`7`. */
 function isSelection(cp: number): boolean {
   return cp === 0x63 || cp === 0x70 || cp === 0x71 || cp === 0x73 || (cp >= 0x30 && cp <= 0x37);
+}
+
+/** True if `data[0..length)` starts with `prefix` (ASCII). */
+function startsWith(data: Uint32Array, length: number, prefix: string): boolean {
+  if (length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+/** True for an OSC string that is an event: `9;`, `777;notify;`, or `52;` but not a query. */
+function isEvent(data: Uint32Array, length: number): boolean {
+  if (startsWith(data, length, "9;") || startsWith(data, length, "777;notify;")) return true;
+  if (!startsWith(data, length, "52;")) return false;
+  let i = 3;
+  while (i < length && isSelection(data[i])) i++;
+  return i < length && data[i] === 0x3b && !(length - i === 2 && data[i + 1] === Q);
 }
 
 /** The string of code points `data[from..to)`. */
