@@ -12,7 +12,7 @@ import {
 } from "../client.ts";
 import { firewallHint } from "../lib/client_session.ts";
 import { OUR_CLIENT } from "./harness.ts";
-import { RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
+import { CLOSE_MODES, RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
 
 const GOOD_KEY = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -285,6 +285,26 @@ Deno.test("RealTerminal: open/close sequences, raw mode, partial writes", () => 
   assert.deepEqual(f.log, ["raw true", "raw false"]);
   // A zero size (no terminal size known) falls back to 80x24.
   assert.deepEqual(rt.size(), { cols: 80, rows: 24 });
+});
+
+Deno.test("RealTerminal: a cursor shape is applied once and reset at close and suspend", () => {
+  const f = fakeIo([]);
+  const rt = new RealTerminal({ io: f.io });
+  rt.open();
+  rt.setCursorShape(5);
+  rt.setCursorShape(5);
+  rt.close(); // suspend or exit
+  assert.equal(f.written(), "\x1b[?1h\x1b[5 q\x1b[0 q" + CLOSE_MODES);
+  rt.reopen(); // SIGCONT: the next paint applies it again
+  rt.setCursorShape(5);
+  rt.close();
+  assert.ok(f.written().endsWith("\x1b[?1h\x1b[5 q\x1b[0 q" + CLOSE_MODES), f.written());
+  // Without a shape, close writes exactly mosh's sequence.
+  const g = fakeIo([]);
+  const plain = new RealTerminal({ io: g.io });
+  plain.open();
+  plain.close();
+  assert.equal(g.written(), "\x1b[?1h" + CLOSE_MODES);
 });
 
 Deno.test("RealTerminal: EOF and EIO end the input; other errors are rethrown", async () => {
