@@ -4,14 +4,19 @@
  * `notify`) and clipboard copies (OSC 52, any selection, up to EVENT_MAX_LENGTH), which are
  * things that happen rather than things on the screen.
  *
- * The server's emulator hands each one to an `EventLog` (lib/terminal.ts `eventSink`): a numbered
- * log, part of the server's state, that keeps the newest EVENT_LOG_KEEP. A diff to a client
- * carries the events newer than the state that client is known to hold (`since`); the client's
- * `EventInbox` passes on each number once, however often retransmissions repeat it, so every
- * event is delivered once across loss, and the same text copied twice is two events. A
- * connection's log view starts at the log's newest number when it connects (`newest`), so a
- * client that connects later is never shown old events. `frontier` bounds how far a published
- * state may run ahead of what the client acknowledged.
+ * The server's emulator hands each one to an `EventLog` (lib/terminal.ts `eventSink`). The log is
+ * a stream of characters: event after event, each at its own offset, and it keeps the newest
+ * EVENT_LOG_KEEP events. A state holds the stream up to a frontier, the way the scrollback
+ * history holds lines up to one: a diff carries the stream between two states' frontiers
+ * (`segment`), cut into pieces at event boundaries, so it is the same whichever older state it
+ * starts from. The server moves a connection's frontier at most EVENT_STEP characters past the
+ * frontier its client acknowledged (`frontier`), so a 100 KB copy travels in bounded steps and
+ * never makes an instruction bigger than the screen's would be by more than that. The client's
+ * `EventInbox` keeps the stream offset it has received, skips what it already had (retransmitted
+ * diffs overlap), joins the pieces and hands each event on once when its last piece arrives. The
+ * same text copied twice is two events. A connection starts at the log's end (`end`), so a client
+ * that connects later is never shown old events; events that left the log before a slow client
+ * had them are skipped, counted as lost.
  *
  * `eventBytes` is what the client writes to its terminal: the OSC again, checked first, since the
  * string came over the network.
@@ -21,84 +26,130 @@ import { OSC_BUFFER_LENGTH } from "./parser.ts";
 
 /** Events the log keeps: a client further behind than this loses the oldest ones. */
 export const EVENT_LOG_KEEP = 8;
-/** Longest event accepted from the network, in UTF-16 code units (the emulator's OSC limit). */
+/** Longest event accepted, in UTF-16 code units (the emulator's OSC limit). */
 export const EVENT_MAX_LENGTH = OSC_BUFFER_LENGTH;
+/**
+ * Most characters of events a state may hold beyond the frontier its client acknowledged: about
+ * what one datagram carries next to a screen update (base64 barely compresses).
+ */
+export const EVENT_STEP = 1024;
 
-/** One event: its number in the log (from 1) and its OSC string (`9;...`, `52;c;...`, ...). */
+/** One logged event: its number (from 1), its stream offset and its OSC string. */
 export interface TerminalEvent {
   readonly num: number;
+  readonly start: number;
   readonly osc: string;
 }
 
-/** The server's numbered log of the newest events. Copies are independent. */
+/** Part of one event in a diff: `text` from `offset` within the event; `last` ends the event. */
+export interface EventPiece {
+  readonly offset: number;
+  readonly text: string;
+  readonly last: boolean;
+}
+
+/** The stream between two frontiers: `lost` characters that left the log, then the pieces. */
+export interface EventSegment {
+  readonly start: number;
+  readonly lost: number;
+  readonly pieces: readonly EventPiece[];
+}
+
+/** The server's log of the newest events, shared by every state of the session. */
 export class EventLog {
   #events: TerminalEvent[] = [];
-  #newest = 0;
+  #end = 0;
+  #count = 0;
 
-  /** Number of the newest event ever logged (0 before the first). */
-  get newest(): number {
-    return this.#newest;
+  /** The stream offset after the newest event: where a connection starting now begins. */
+  get end(): number {
+    return this.#end;
+  }
+
+  /** Number of events ever logged. */
+  get count(): number {
+    return this.#count;
   }
 
   /** Logs an event (an OSC string the emulator reported); the oldest beyond the keep drop out. */
   push(osc: string): void {
-    this.#events.push({ num: ++this.#newest, osc });
+    if (osc.length === 0 || osc.length > EVENT_MAX_LENGTH) return;
+    this.#events.push({ num: ++this.#count, start: this.#end, osc });
+    this.#end += osc.length;
     if (this.#events.length > EVENT_LOG_KEEP) this.#events.shift();
   }
 
-  /** The kept events newer than `num`, oldest first, at most up to event `upTo`. */
-  since(num: number, upTo = this.#newest): readonly TerminalEvent[] {
-    return this.#events.filter((e) => e.num > num && e.num <= upTo);
+  /** Stream offset of the oldest event still kept (`end` when none is). */
+  get oldest(): number {
+    return this.#events.length === 0 ? this.#end : this.#events[0].start;
+  }
+
+  /** The stream [from, to) as a diff carries it. */
+  segment(from: number, to: number): EventSegment {
+    const first = Math.min(Math.max(from, this.oldest), to);
+    const pieces: EventPiece[] = [];
+    for (const e of this.#events) {
+      const a = Math.max(first, e.start), b = Math.min(to, e.start + e.osc.length);
+      if (a >= b) continue;
+      pieces.push({
+        offset: a - e.start,
+        text: e.osc.slice(a - e.start, b - e.start),
+        last: b === e.start + e.osc.length,
+      });
+    }
+    return { start: from, lost: first - from, pieces };
   }
 
   /**
-   * The newest event number a state sent to a client that acknowledged `acked` may include: the
-   * events after `acked` whose OSC strings together stay within `budget` characters, and always
-   * at least the first one (so a big copy still goes, alone).
+   * The frontier a new state for a client that acknowledged `acked` may have: at most EVENT_STEP
+   * characters of kept events past it (what left the log costs nothing), never past the end.
    */
-  frontier(acked: number, budget: number): number {
-    let total = 0, last = acked;
-    for (const e of this.#events) {
-      if (e.num <= acked) continue;
-      total += e.osc.length;
-      if (total > budget && last > acked) break;
-      last = e.num;
-    }
-    return Math.max(last, acked);
-  }
-
-  /** An independent copy (events are immutable and shared). */
-  clone(): EventLog {
-    const c = new EventLog();
-    c.#events = this.#events.slice();
-    c.#newest = this.#newest;
-    return c;
+  frontier(acked: number): number {
+    return Math.min(this.#end, Math.max(acked, this.oldest) + EVENT_STEP);
   }
 }
 
-/** The client's side: passes each event number on once, in order. */
+/** The client's side: joins the pieces and passes on each event once. */
 export class EventInbox {
-  #delivered: number;
+  #received: number;
+  #partial = "";
+  /** Events lost because they left the server's log before this client had them (characters). */
+  lost = 0;
 
-  /** An inbox that has delivered everything up to `delivered`. */
-  constructor(delivered = 0) {
-    this.#delivered = delivered;
+  /** An inbox that starts at stream offset `received` (what the connection began with). */
+  constructor(received = 0) {
+    this.#received = received;
   }
 
-  /** Number of the newest event delivered. */
-  get delivered(): number {
-    return this.#delivered;
+  /** The stream offset received so far. */
+  get received(): number {
+    return this.#received;
   }
 
-  /** Of the `events` a diff carried, those not yet delivered, oldest first; marks them delivered. */
-  accept(events: readonly TerminalEvent[]): TerminalEvent[] {
-    const fresh: TerminalEvent[] = [];
-    for (const e of [...events].sort((a, b) => a.num - b.num)) {
-      if (!Number.isSafeInteger(e.num) || e.num <= this.#delivered) continue;
-      fresh.push(e);
-      this.#delivered = e.num;
+  /** Takes a diff's segment; returns the events it completed (OSC strings), oldest first. */
+  accept(seg: EventSegment): string[] {
+    const done: string[] = [];
+    let p = seg.start + seg.lost;
+    if (p > this.#received) {
+      this.lost += p - this.#received;
+      this.#received = p;
+      this.#partial = "";
     }
-    return fresh;
+    for (const piece of seg.pieces) {
+      const len = piece.text.length;
+      if (p + len > this.#received && p <= this.#received) {
+        const fresh = piece.text.slice(this.#received - p);
+        if (piece.offset === 0 && p === this.#received) this.#partial = "";
+        this.#partial += fresh;
+        this.#received = p + len;
+        if (piece.last) {
+          done.push(this.#partial);
+          this.#partial = "";
+        }
+      }
+      p += len;
+    }
+    return done;
   }
 }
 

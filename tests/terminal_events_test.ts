@@ -1,15 +1,16 @@
 // Tests for lib/terminal_events.ts and the emulator's event sink (lib/terminal.ts): notifications
-// and clipboard copies as a numbered log, delivered once each across loss and repetition, never
-// replayed to a later client, replayed safely on the client's terminal (docs/PROTOCOL.md §13).
+// and clipboard copies as a stream of events, delivered once each, whole, across loss, repetition
+// and overlapping diffs, never replayed to a later client, replayed safely on the client's
+// terminal (docs/PROTOCOL.md §13).
 import assert from "node:assert/strict";
 import { contentEqual } from "../lib/display.ts";
 import { Prng } from "./relay.ts";
 import {
   EVENT_LOG_KEEP,
+  EVENT_STEP,
   eventBytes,
   EventInbox,
   EventLog,
-  type TerminalEvent,
 } from "../lib/terminal_events.ts";
 import { Terminal } from "../lib/terminal.ts";
 
@@ -27,7 +28,7 @@ Deno.test("emulator: OSC 9, 777 notify and every OSC 52 form become events; quer
   t.write("\x1b]52;c;?\x07\x1b]777;other;x\x07\x1b]2;title\x07\x1b]52;x;aGk=\x07");
   t.write("\x1bc\x1b]52;c;aGk=\x07"); // RIS keeps the sink; the same text twice is two events
   assert.deepEqual(
-    log.since(0).map((e) => e.osc),
+    all(log),
     [
       "9;build done",
       "777;notify;Title;Body",
@@ -38,7 +39,7 @@ Deno.test("emulator: OSC 9, 777 notify and every OSC 52 form become events; quer
       "52;c;aGk=",
     ].slice(-EVENT_LOG_KEEP),
   );
-  assert.equal(log.newest, 7);
+  assert.equal(log.count, 7);
   // Events never change the screen a C peer gets beyond its own clipboard rules.
   const plain = new Terminal(80, 24);
   plain.write("\x1b]9;build done\x07");
@@ -49,56 +50,86 @@ Deno.test("emulator: a 100 KB copy arrives whole as an event", () => {
   const { t, log } = withLog();
   const big = btoa("x".repeat(75000)); // 100,000 base64 characters
   t.write(`\x1b]52;c;${big}\x07`);
-  assert.equal(log.since(0)[0].osc, `52;c;${big}`);
+  assert.deepEqual(all(log), [`52;c;${big}`]);
   // C's view stays cut to its limit.
   assert.equal(t.snapshot().clipboard.length, 16384 - 5);
 });
 
-Deno.test("EventLog: keeps the newest few; frontier bounds a step but always moves", () => {
+/** Every OSC string of the log, by replaying the whole kept stream to a new inbox. */
+function all(log: EventLog): string[] {
+  return new EventInbox(log.oldest).accept(log.segment(log.oldest, log.end));
+}
+
+Deno.test("EventLog: a stream of the newest few events; segments cut at event boundaries", () => {
   const log = new EventLog();
   for (let i = 1; i <= EVENT_LOG_KEEP + 3; i++) log.push(`9;n${i}`);
-  assert.equal(log.newest, EVENT_LOG_KEEP + 3);
-  assert.deepEqual(log.since(0).map((e) => e.num)[0], 4);
-  assert.deepEqual(log.since(9, 10).map((e) => e.num), [10]);
-  // Each event is 4 or 5 characters: a budget of 10 takes two past the acknowledged one.
-  assert.equal(log.frontier(5, 10), 7);
-  assert.equal(log.frontier(5, 1), 6); // at least one, however big
-  assert.equal(log.frontier(log.newest, 10), log.newest);
-  const copy = log.clone();
-  log.push("9;later");
-  assert.equal(copy.newest, EVENT_LOG_KEEP + 3);
+  assert.equal(log.count, EVENT_LOG_KEEP + 3);
+  assert.equal(all(log)[0], "9;n4");
+  assert.equal(all(log).length, EVENT_LOG_KEEP);
+  // From the start of the stream: what left the log is counted as lost.
+  const seg = log.segment(0, log.oldest + 6);
+  assert.equal(seg.lost, log.oldest);
+  assert.deepEqual(seg.pieces, [
+    { offset: 0, text: "9;n4", last: true },
+    { offset: 0, text: "9;", last: false },
+  ]);
+  // The frontier moves at most EVENT_STEP past the acknowledged one, never past the end.
+  log.push("52;c;" + "A".repeat(3000));
+  assert.equal(log.frontier(log.end - 3005), log.end - 3005 + EVENT_STEP);
+  assert.equal(log.frontier(0), log.oldest + EVENT_STEP);
+  assert.equal(log.frontier(log.end), log.end);
 });
 
-Deno.test("EventInbox: every event once, in order, through loss, repetition and reordering", () => {
+Deno.test("EventInbox: each event once, whole, through loss, repetition and overlapping diffs", () => {
   const rng = new Prng(20261204);
   const server = new EventLog();
-  const inbox = new EventInbox();
-  const shown: number[] = [];
-  let acked = 0; // the newest event number the client is known to hold
-  for (let round = 0; round < 400; round++) {
-    if (rng.next() < 0.3) server.push(`9;event ${server.newest + 1}`);
-    // A diff from an acknowledged (possibly older) state; 20% of diffs are lost.
-    const base = Math.max(0, acked - Math.floor(rng.next() * 3));
-    const frontier = server.frontier(base, 64);
-    const diff: TerminalEvent[] = [...server.since(base, frontier)];
-    if (rng.next() < 0.5) diff.reverse();
+  const sent: string[] = [];
+  const inbox = new EventInbox(server.end);
+  const shown: string[] = [];
+  let acked = server.end; // frontier of the newest state the client acknowledged
+  let held = acked; // frontier of the client's newest state
+  for (let round = 0; round < 3000; round++) {
+    if (rng.next() < 0.05) {
+      // Notifications, and copies up to 5,000 characters: the same text may come twice.
+      const osc = rng.next() < 0.5
+        ? `9;event ${sent.length}`
+        : `52;c;${"QUJD".repeat(1 + Math.floor(rng.next() * 1250))}`;
+      server.push(osc);
+      sent.push(osc);
+    }
+    // A new state at most EVENT_STEP past the acknowledged frontier; its diff starts from the
+    // acknowledged state or an older one the client also holds; 20% of them are lost.
+    const frontier = server.frontier(acked);
+    const base = Math.max(0, acked - Math.floor(rng.next() * 2) * 500);
     if (rng.next() < 0.2) continue;
-    for (const e of inbox.accept(diff)) shown.push(e.num);
-    if (rng.next() < 0.8) acked = inbox.delivered;
+    shown.push(...inbox.accept(server.segment(Math.min(base, held), frontier)));
+    held = frontier;
+    if (rng.next() < 0.7) acked = held;
   }
-  // Drain.
-  while (inbox.delivered < server.newest) inbox.accept(server.since(inbox.delivered));
-  assert.ok(server.newest > 80);
-  assert.deepEqual(shown.concat(), [...new Set(shown)].sort((a, b) => a - b));
+  while (inbox.received < server.end) {
+    shown.push(...inbox.accept(server.segment(inbox.received, server.frontier(inbox.received))));
+  }
+  assert.ok(sent.length > 100, `${sent.length} events`);
+  assert.equal(inbox.lost, 0);
+  assert.deepEqual(shown, sent);
 });
 
-Deno.test("EventInbox: a client that connects later starts at the log's newest event", () => {
+Deno.test("EventInbox: a client far behind loses the oldest events, whole ones only", () => {
+  const server = new EventLog();
+  const inbox = new EventInbox(server.end);
+  for (let i = 0; i < EVENT_LOG_KEEP + 2; i++) server.push(`9;n${i}`);
+  const shown = inbox.accept(server.segment(0, server.end));
+  assert.deepEqual(shown, Array.from({ length: EVENT_LOG_KEEP }, (_, i) => `9;n${i + 2}`));
+  assert.equal(inbox.lost, 8);
+});
+
+Deno.test("EventInbox: a client that connects later starts at the log's end", () => {
   const server = new EventLog();
   server.push("9;old");
-  const start = server.newest; // the connection's first state includes everything up to here
+  const start = server.end; // the connection's first state holds everything up to here
   server.push("9;new");
-  const inbox = new EventInbox();
-  assert.deepEqual(inbox.accept(server.since(start)).map((e) => e.osc), ["9;new"]);
+  const inbox = new EventInbox(start);
+  assert.deepEqual(inbox.accept(server.segment(start, server.end)), ["9;new"]);
 });
 
 Deno.test("eventBytes: replays notifications and copies, refuses anything else", () => {
