@@ -7,13 +7,16 @@
  * The server then publishes that copy, with the echo ack it had then (a keystroke echoed inside
  * the update is acknowledged with the update, so the client's prediction never sees its echo as
  * missing), instead of the live state: no client, C or ours, ever receives a half-drawn frame.
+ * The rest of the state (our extensions' fields) stays live, so a connection starting during an
+ * update still receives the server's announcement.
  *
  * An update that the application never ends is ended after SYNC_HOLD_LIMIT, as terminals do
  * (kitty, foot, WezTerm and Windows Terminal use 150 ms to 1 s): a crashed or stopped program must
  * not freeze the session.
  */
 
-import { NO_WAIT, TerminalState } from "./terminal_state.ts";
+import type { Terminal } from "./terminal.ts";
+import { NO_WAIT, type TerminalState } from "./terminal_state.ts";
 
 /**
  * Longest hold of one synchronized update, in ms. One second, the bound xterm.js and WezTerm use:
@@ -22,41 +25,59 @@ import { NO_WAIT, TerminalState } from "./terminal_state.ts";
  */
 export const SYNC_HOLD_LIMIT = 1000;
 
+/**
+ * A copy of `live` that shows `terminal` with echo ack `echoAck`; every other part of the state
+ * (whatever `clone` copies: extension fields too) is live's.
+ */
+function showing(live: TerminalState, terminal: Terminal, echoAck: bigint): TerminalState {
+  const own = live.terminal;
+  live.terminal = terminal;
+  try {
+    const copy = live.clone();
+    copy.echoAck = echoAck;
+    return copy;
+  } finally {
+    live.terminal = own;
+  }
+}
+
 /** The server's choice between the live state and the frozen copy of a synchronized update. */
 export class SynchronizedOutput {
-  #frozen: TerminalState | null = null;
+  #held: Terminal | null = null;
+  #ack = 0n;
   #since = 0;
 
   /**
    * The state to publish now for `live`: `live` itself, or while an update is held (at most
-   * SYNC_HOLD_LIMIT ms after it was first seen, then the update is ended) its frozen copy.
+   * SYNC_HOLD_LIMIT ms after it was first seen, then the update is ended) a copy showing the
+   * frozen terminal and the echo ack of when the update was first seen.
    */
   publish(live: TerminalState, now: number): TerminalState {
     const held = live.terminal.synchronizedUpdate;
     if (held === null) {
-      this.#frozen = null;
+      this.#held = null;
       return live;
     }
-    if (this.#frozen === null || this.#frozen.terminal !== held) {
-      // A new update, or the same one resized (the emulator resized a fresh copy).
-      if (this.#frozen === null) this.#since = now;
-      this.#frozen = new TerminalState(held, undefined, this.#frozen?.echoAck ?? live.echoAck);
+    if (this.#held === null) {
+      this.#since = now;
+      this.#ack = live.echoAck;
     }
+    this.#held = held;
     if (now - this.#since >= SYNC_HOLD_LIMIT) {
       live.terminal.endSynchronizedUpdate();
-      this.#frozen = null;
+      this.#held = null;
       return live;
     }
-    return this.#frozen;
+    return showing(live, held, this.#ack);
   }
 
   /** True when an update is held and its bound has passed: publish again to release it. */
   expired(now: number): boolean {
-    return this.#frozen !== null && now - this.#since >= SYNC_HOLD_LIMIT;
+    return this.#held !== null && now - this.#since >= SYNC_HOLD_LIMIT;
   }
 
   /** Ms until `expired` turns true, or NO_WAIT when nothing is held. */
   waitTime(now: number): number {
-    return this.#frozen === null ? NO_WAIT : Math.max(0, this.#since + SYNC_HOLD_LIMIT - now);
+    return this.#held === null ? NO_WAIT : Math.max(0, this.#since + SYNC_HOLD_LIMIT - now);
   }
 }
