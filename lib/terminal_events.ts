@@ -113,11 +113,15 @@ export class EventLog {
 export class EventInbox {
   #received: number;
   #partial = "";
+  #ready: string[] = [];
   /** Events lost because they left the server's log before this client had them (characters). */
   lost = 0;
 
-  /** An inbox that starts at stream offset `received` (what the connection began with). */
-  constructor(received = 0) {
+  /**
+   * An inbox that starts at stream offset `received` (what the connection began with), or by
+   * default where the first segment received starts.
+   */
+  constructor(received = -1) {
     this.#received = received;
   }
 
@@ -129,6 +133,7 @@ export class EventInbox {
   /** Takes a diff's segment; returns the events it completed (OSC strings), oldest first. */
   accept(seg: EventSegment): string[] {
     const done: string[] = [];
+    if (this.#received < 0) this.#received = seg.start;
     let p = seg.start + seg.lost;
     if (p > this.#received) {
       this.lost += p - this.#received;
@@ -149,7 +154,15 @@ export class EventInbox {
       }
       p += len;
     }
+    this.#ready.push(...done);
     return done;
+  }
+
+  /** The events completed since the last call, oldest first (what the client writes next). */
+  take(): string[] {
+    const out = this.#ready;
+    this.#ready = [];
+    return out;
   }
 }
 
