@@ -6,7 +6,7 @@
  *
  * The server's emulator hands each one to an `EventLog` (lib/terminal.ts `eventSink`). The log is
  * a stream of characters: event after event, each at its own offset, and it keeps the newest
- * EVENT_LOG_KEEP events. A state holds the stream up to a frontier, the way the scrollback
+ * EVENT_LOG_KEEP events (at most EVENT_LOG_CHARS characters). A state holds the stream up to a frontier, the way the scrollback
  * history holds lines up to one: a diff carries the stream between two states' frontiers
  * (`segment`), cut into pieces at event boundaries, so it is the same whichever older state it
  * starts from. The server moves a connection's frontier at most EVENT_STEP characters past the
@@ -24,8 +24,13 @@
 
 import { OSC_BUFFER_LENGTH } from "./parser.ts";
 
-/** Events the log keeps: a client further behind than this loses the oldest ones. */
-export const EVENT_LOG_KEEP = 8;
+/**
+ * Events the log keeps: a client further behind than this loses the oldest ones. A burst of
+ * notifications and copies (a test suite's, a script's) fits; a flood does not pile up.
+ */
+export const EVENT_LOG_KEEP = 32;
+/** Characters the log keeps at most (about 2 MB), the newest event always. */
+export const EVENT_LOG_CHARS = 1 << 20;
 /** Longest event accepted, in UTF-16 code units (the emulator's OSC limit). */
 export const EVENT_MAX_LENGTH = OSC_BUFFER_LENGTH;
 /**
@@ -76,7 +81,10 @@ export class EventLog {
     if (osc.length === 0 || osc.length > EVENT_MAX_LENGTH) return;
     this.#events.push({ num: ++this.#count, start: this.#end, osc });
     this.#end += osc.length;
-    if (this.#events.length > EVENT_LOG_KEEP) this.#events.shift();
+    while (
+      this.#events.length > EVENT_LOG_KEEP ||
+      (this.#events.length > 1 && this.#end - this.#events[0].start > EVENT_LOG_CHARS)
+    ) this.#events.shift();
   }
 
   /** Stream offset of the oldest event still kept (`end` when none is). */

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { contentEqual } from "../lib/display.ts";
 import { Prng } from "./relay.ts";
 import {
+  EVENT_LOG_CHARS,
   EVENT_LOG_KEEP,
+  EVENT_MAX_LENGTH,
   EVENT_STEP,
   eventBytes,
   EventInbox,
@@ -120,7 +122,17 @@ Deno.test("EventInbox: a client far behind loses the oldest events, whole ones o
   for (let i = 0; i < EVENT_LOG_KEEP + 2; i++) server.push(`9;n${i}`);
   const shown = inbox.accept(server.segment(0, server.end));
   assert.deepEqual(shown, Array.from({ length: EVENT_LOG_KEEP }, (_, i) => `9;n${i + 2}`));
-  assert.equal(inbox.lost, 8);
+  assert.equal(inbox.lost, 8); // "9;n0" and "9;n1"
+});
+
+Deno.test("EventLog: keeps at most EVENT_LOG_CHARS characters, and always the newest event", () => {
+  const log = new EventLog();
+  const big = "52;c;" + "A".repeat(EVENT_MAX_LENGTH - 5);
+  for (let i = 0; i < 6; i++) log.push(big);
+  assert.ok(log.end - log.oldest <= EVENT_LOG_CHARS);
+  assert.equal(log.end - log.oldest, 4 * EVENT_MAX_LENGTH);
+  log.push("9;small");
+  assert.deepEqual(all(log).slice(-1), ["9;small"]);
 });
 
 Deno.test("EventInbox: a client that connects later starts at the log's end", () => {
