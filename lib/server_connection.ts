@@ -15,6 +15,7 @@ import { advanceHistory } from "./history_sender.ts";
 import { type Connection, rejectionReport } from "./connection.ts";
 import { decodeUserMessage, type UserEvent } from "./protobuf.ts";
 import type { Terminal } from "./terminal.ts";
+import { SynchronizedOutput } from "./synchronized_output.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { Transport } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
@@ -66,6 +67,10 @@ export class ServerConnection {
   #lastSentNum = 0n;
   #verifyState: TerminalState | null = null;
   #rejectedSeen = 0;
+  /** Mode 2026: which state this connection publishes while the application holds an update. */
+  readonly #sync = new SynchronizedOutput();
+  /** The published state is the frozen copy of a held update, not the live view. */
+  #frozen = false;
 
   constructor(options: ServerConnectionOptions) {
     this.id = options.id;
@@ -140,13 +145,22 @@ export class ServerConnection {
 
   /** ms until this connection has work to do (SSP timers and the echo ack). */
   waitTime(now: number): number {
-    return Math.min(this.transport.waitTime(now), this.state.waitTime(now));
+    return Math.min(
+      this.transport.waitTime(now),
+      this.state.waitTime(now),
+      this.#sync.waitTime(now),
+    );
   }
 
   /** Publishes a moved echo ack (§6.3), sends what is due, and runs the -v checks. */
   tick(now: number): void {
-    if (this.state.setEchoAck(now) && !this.transport.shutdownInProgress) {
-      this.transport.setCurrentState(this.state);
+    // A synchronized update is published frozen, echo ack included, until it ends or expires.
+    const moved = this.state.setEchoAck(now);
+    const held = this.state.terminal.synchronizedUpdate !== null;
+    if ((moved || held || this.#frozen) && !this.transport.shutdownInProgress) {
+      const published = this.#sync.publish(this.state, now);
+      this.#frozen = published !== this.state;
+      this.transport.setCurrentState(published);
     }
     // Scrollback: this connection's history frontier, a budget past what its client acknowledged.
     advanceHistory(this.state, this.transport, this.connection.mtu, now);

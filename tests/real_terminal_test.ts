@@ -2,7 +2,7 @@
 // partial writes, and how read errors end the input.
 
 import assert from "node:assert/strict";
-import { RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
+import { CLOSE_MODES, RealTerminal, type TerminalIo } from "../lib/real_terminal.ts";
 
 /** A fake terminal for RealTerminal: records writes (in small pieces) and raw-mode changes. */
 function fakeIo(reads: (Uint8Array | Error | null)[]) {
@@ -67,4 +67,24 @@ Deno.test("RealTerminal: EOF and EIO end the input; other errors are rethrown", 
   assert.equal(await rt.read(buf), 1);
   assert.equal(await rt.read(buf), null); // EOF
   await assert.rejects(() => rt.read(buf), TypeError);
+});
+
+Deno.test("RealTerminal: a cursor shape is applied once and reset at close and suspend", () => {
+  const f = fakeIo([]);
+  const rt = new RealTerminal({ io: f.io });
+  rt.open();
+  rt.setCursorShape(5);
+  rt.setCursorShape(5);
+  rt.close(); // suspend or exit
+  assert.equal(f.written(), "\x1b[?1h\x1b[5 q\x1b[0 q" + CLOSE_MODES);
+  rt.reopen(); // SIGCONT: the next paint applies it again
+  rt.setCursorShape(5);
+  rt.close();
+  assert.ok(f.written().endsWith("\x1b[?1h\x1b[5 q\x1b[0 q" + CLOSE_MODES), f.written());
+  // Without a shape, close writes exactly mosh's sequence.
+  const g = fakeIo([]);
+  const plain = new RealTerminal({ io: g.io });
+  plain.open();
+  plain.close();
+  assert.equal(g.written(), "\x1b[?1h" + CLOSE_MODES);
 });

@@ -13,6 +13,7 @@
  */
 
 import "./client_args_test.ts";
+import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
 import "./display_test.ts";
 import "./docs_test.ts";
@@ -32,6 +33,9 @@ import "./protobuf_test.ts";
 import "./real_terminal_test.ts";
 import "./server_args_test.ts";
 import "./shell_plan_test.ts";
+import "./synchronized_output_test.ts";
+import "./terminal_events_test.ts";
+import "./terminal_features_test.ts";
 import "./terminal_fuzz_test.ts";
 import "./terminal_hash_test.ts";
 import "./terminal_state_history_test.ts";
