@@ -154,16 +154,16 @@ export class ServerConnection {
 
   /** Publishes a moved echo ack (§6.3), sends what is due, and runs the -v checks. */
   tick(now: number): void {
-    // A synchronized update is published frozen, echo ack included, until it ends or expires.
     const moved = this.state.setEchoAck(now);
+    // Scrollback: this connection's history frontier, a budget past what its client acknowledged.
+    const advanced = advanceHistory(this.state, this.transport, this.connection.mtu, now);
+    // A synchronized update is published frozen, echo ack included, until it ends or expires.
     const held = this.state.terminal.synchronizedUpdate !== null;
-    if ((moved || held || this.#frozen) && !this.transport.shutdownInProgress) {
+    if ((moved || advanced || held || this.#frozen) && !this.transport.shutdownInProgress) {
       const published = this.#sync.publish(this.state, now);
       this.#frozen = published !== this.state;
       this.transport.setCurrentState(published);
     }
-    // Scrollback: this connection's history frontier, a budget past what its client acknowledged.
-    advanceHistory(this.state, this.transport, this.connection.mtu, now);
     this.transport.tick(now);
     if (this.#verbose) this.#verboseChecks();
   }
