@@ -1,7 +1,8 @@
 /**
  * The environment every process a test starts gets: this process's environment without what
- * would change mosh's behaviour (MOSH_*, TMUX*, RUST_BACKTRACE) or the locale (LANG, LANGUAGE,
- * LC_*), then LANG=C.UTF-8 and NO_COLOR=1. So the suite behaves the same whatever locale the
+ * would change mosh's behaviour (MOSH_*, TMUX*, RUST_BACKTRACE), the locale (LANG, LANGUAGE,
+ * LC_*) or what npx adds when the suite itself runs through `npx deno` (npm_*: a user's own
+ * call has none, and tests check that our launchers add none), then LANG=C.UTF-8 and NO_COLOR=1. So the suite behaves the same whatever locale the
  * developer or CI has set, and a test that wants another locale says so in `extra`.
  */
 
@@ -12,7 +13,10 @@ const DROPPED = new Set(["LANG", "LANGUAGE", "RUST_BACKTRACE"]);
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env = Deno.env.toObject();
   for (const k of Object.keys(env)) {
-    if (DROPPED.has(k) || k.startsWith("MOSH_") || k.startsWith("LC_") || k.startsWith("TMUX")) {
+    if (
+      DROPPED.has(k) || k.startsWith("MOSH_") || k.startsWith("LC_") || k.startsWith("TMUX") ||
+      k.startsWith("npm_")
+    ) {
       delete env[k];
     }
   }
