@@ -5,6 +5,7 @@
  */
 
 import type { SyncState, Transport } from "../lib/transport.ts";
+import { decodeUserMessage } from "../lib/protobuf.ts";
 
 const wakers = new Set<() => void>();
 
@@ -35,4 +36,17 @@ export async function pump<L extends SyncState<L>, R extends SyncState<R>>(
       wakers.add(wake);
     });
   }
+}
+
+const dec = new TextDecoder();
+
+/** A user diff as text: keys as they are, `<WxH>` for a resize, `<capabilities>`; `|` between. */
+export function describeUserDiff(diff: Uint8Array): string {
+  return decodeUserMessage(diff).map((e) =>
+    e.type === "keys"
+      ? dec.decode(e.keys)
+      : e.type === "resize"
+      ? `<${e.width}x${e.height}>`
+      : "<capabilities>"
+  ).join("|");
 }

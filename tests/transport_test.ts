@@ -4,9 +4,10 @@
 
 import assert from "node:assert/strict";
 import { FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
-import { decodeUserMessage, type Instruction, U64_MAX } from "../lib/protobuf.ts";
+import { type Instruction, U64_MAX } from "../lib/protobuf.ts";
 import { type SyncState, Transport, type TransportLink, WAIT_FOREVER } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
+import { describeUserDiff } from "./transport_pump.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -68,16 +69,6 @@ function summary(link: FakeLink, withDiff = false): Sent[] {
     if (withDiff) s.diff = describeUserDiff(inst.diff);
     return s;
   });
-}
-
-function describeUserDiff(diff: Uint8Array): string {
-  return decodeUserMessage(diff).map((e) =>
-    e.type === "keys"
-      ? dec.decode(e.keys)
-      : e.type === "resize"
-      ? `<${e.width}x${e.height}>`
-      : "<capabilities>"
-  ).join("|");
 }
 
 function setup<L extends SyncState<L>, R extends SyncState<R>>(

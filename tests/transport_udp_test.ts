@@ -5,27 +5,17 @@
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
 import { parseKey } from "../lib/key.ts";
-import { decodeHostMessage, decodeUserMessage } from "../lib/protobuf.ts";
+import { decodeHostMessage } from "../lib/protobuf.ts";
 import { type SyncState, Transport } from "../lib/transport.ts";
 import { U64_MAX } from "../lib/protobuf.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { alive, startServer, stopServer, waitGone } from "./harness.ts";
-import { pump, wakeAll } from "./transport_pump.ts";
+import { describeUserDiff, pump, wakeAll } from "./transport_pump.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string) => enc.encode(s);
-
-function describeUserDiff(diff: Uint8Array): string {
-  return decodeUserMessage(diff).map((e) =>
-    e.type === "keys"
-      ? dec.decode(e.keys)
-      : e.type === "resize"
-      ? `<${e.width}x${e.height}>`
-      : "<capabilities>"
-  ).join("|");
-}
 
 function loopbackSession(ip: string) {
   const key = crypto.getRandomValues(new Uint8Array(16));
