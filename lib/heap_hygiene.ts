@@ -32,7 +32,8 @@ export const HEAP_HYGIENE_INTERVAL = 60000;
 /** When (ms after the loop starts) the first collection and trim run. */
 export const HEAP_HYGIENE_FIRST = 5000;
 
-let canTrim = true;
+/** FFI is granted (asked without a prompt: a prompt would write over the client's screen). */
+let canTrim = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 
 /**
  * Returns the C heap's free pages to the kernel (glibc `malloc_trim(0)`, through lib/libc.ts).
