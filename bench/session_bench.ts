@@ -7,7 +7,12 @@
  *
  * - `tmux`: `seq` straight in the pane, no mosh at all (the floor);
  * - `debian`: Debian's mosh-client talking to Debian's mosh-server (C mosh 1.4.0);
- * - `ours`: bin/mosh-client talking to bin/mosh-server.
+ * - `ours`: bin/mosh-client talking to bin/mosh-server (scrollback on, the default);
+ * - `ours-off` (only with `--only`): the same with scrollback off at both ends
+ *   (`--no-scrollback`, MOSH_SCROLLBACK=0).
+ *
+ * Our server runs standalone (`new --standalone`, one process per session) unless `--host` is
+ * given: then each run's session is the first one of a fresh session host.
  *
  * For the mosh set-ups it also reads the server's and the client's CPU seconds over that time
  * (utime + stime deltas of /proc/<pid>/stat; the server is the detached pid that mosh-server
@@ -29,6 +34,7 @@
  * use plain runs for figures.
  */
 
+import { backgroundFlags } from "../lib/host_client.ts";
 import { DAEMON_FLAG } from "../lib/server_args.ts";
 import { requireDebianPackages } from "../tests/deps.ts";
 import {
@@ -38,15 +44,24 @@ import {
   clientProgram,
   cpuSeconds,
   delay,
+  DENO_RUN,
   kill,
+  OUR_CLIENT,
   PROMPT,
-  REPO,
   rssKb,
+  shellCommand,
   startServer,
   stopServer,
   systemSeconds,
 } from "../tests/harness.ts";
 import { Tmux } from "../tests/tmux.ts";
+import {
+  type CpuProfile,
+  freePort,
+  Inspector,
+  profileTimeline,
+  summarizeProfile,
+} from "./cpu_profile.ts";
 
 /** Screen polls while waiting for SEQ-DONE (ms between captures). */
 const POLL_MS = 20;
@@ -58,7 +73,9 @@ const IDLE_SETTLE = 1000;
 const decoder = new TextDecoder();
 
 /** The set-ups, in the order each repetition runs them. */
-export const KINDS = ["tmux", "debian", "ours"] as const;
+export const KINDS = ["tmux", "debian", "ours", "ours-off"] as const;
+/** The set-ups run unless `--only` says otherwise. */
+const DEFAULT_KINDS: Kind[] = ["tmux", "debian", "ours"];
 /** One set-up. */
 export type Kind = typeof KINDS[number];
 
@@ -93,77 +110,19 @@ interface Server {
   inspector?: Inspector;
 }
 
-/** A minimal Chrome DevTools Protocol client (enough for the V8 CPU profiler). */
-class Inspector {
-  #ws: WebSocket;
-  #next = 0;
-  #pending = new Map<number, (result: Record<string, unknown>) => void>();
-
-  private constructor(ws: WebSocket) {
-    this.#ws = ws;
-    ws.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      const done = this.#pending.get(m.id);
-      if (done !== undefined) {
-        this.#pending.delete(m.id);
-        done(m.result ?? {});
-      }
-    };
-  }
-
-  /** Connects to the first target of the inspector at 127.0.0.1:port (retries for 10 s). */
-  static async connect(port: number): Promise<Inspector> {
-    const deadline = performance.now() + 10000;
-    for (;;) {
-      try {
-        const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-        const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
-        await new Promise((resolve, reject) => {
-          ws.onopen = resolve;
-          ws.onerror = () => reject(new Error("inspector websocket failed"));
-        });
-        return new Inspector(ws);
-      } catch (e) {
-        if (performance.now() > deadline) {
-          throw new Error(`session bench: no inspector on port ${port}: ${(e as Error).message}`);
-        }
-        await delay(100);
-      }
-    }
-  }
-
-  send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    const id = ++this.#next;
-    return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
-      this.#ws.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.#ws.readyState === WebSocket.CLOSED) return;
-    const closed = new Promise((r) => this.#ws.addEventListener("close", r));
-    this.#ws.close();
-    await closed;
-  }
-}
-
 /**
  * Starts our server's background process directly (as server.ts's foreground would, see its
  * daemonCommand) but under the V8 inspector, and connects to it with the profiler enabled.
  */
-async function startProfiledServer(): Promise<Server> {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const inspectPort = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+async function startProfiledServer(env: Record<string, string>): Promise<Server> {
+  const inspectPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "--quiet", "--no-prompt", `--inspect=127.0.0.1:${inspectPort}`],
-      ...["--config", `${REPO}/deno.json`, "--unstable-net", "--allow-net", "--allow-ffi"],
-      ...["--allow-read", "--allow-env", `${REPO}/server.ts`, DAEMON_FLAG, "80x24"],
-      ...["new", "-p", "0", "-i", "127.0.0.1", "--", "bash", "--norc", "--noprofile"],
+      ...backgroundFlags([`--inspect=127.0.0.1:${inspectPort}`]),
+      ...[DAEMON_FLAG, "80x24", "new", "-p", "0", "-i", "127.0.0.1"],
+      ...["--", "bash", "--norc", "--noprofile"],
     ],
-    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
+    env: cleanEnv({ PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null", ...env }),
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
@@ -181,61 +140,13 @@ async function startProfiledServer(): Promise<Server> {
     await child.stdout.cancel();
     const m = /^(\d+) ([A-Za-z0-9/+]{22})$/m.exec(text);
     if (m === null) throw new Error(`session bench: bad handshake from the server: ${text}`);
-    const inspector = await Inspector.connect(inspectPort);
-    await inspector.send("Profiler.enable");
-    await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
+    const inspector = await Inspector.profiler(inspectPort);
     return { port: Number(m[1]), key: m[2], pid: child.pid, child, inspector };
   } catch (e) {
     kill(child.pid);
     await child.status;
     throw e;
   }
-}
-
-/** A V8 CPU profile (the parts we read). */
-interface CpuProfile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    children?: number[];
-  }[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
-
-/** The `top` functions by self time and by inclusive time, as printable lines. */
-export function summarizeProfile(profile: CpuProfile, top = 25): string {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = (id: number) => {
-    const f = byId.get(id)!.callFrame;
-    const file = f.url.slice(f.url.lastIndexOf("/") + 1);
-    // A nameless frame without a script is native code: under #drain, the FFI read(2).
-    if (!f.functionName && !file) return "(native code)";
-    return `${f.functionName || "(anonymous)"}${file ? ` ${file}:${f.lineNumber + 1}` : ""}`;
-  };
-  const self = new Map<string, number>(), inclusive = new Map<string, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const us = profile.timeDeltas[i + 1] ?? 0; // a sample's time runs until the next one
-    const id = profile.samples[i];
-    self.set(label(id), (self.get(label(id)) ?? 0) + us);
-    const seen = new Set<string>();
-    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
-      const k = label(x);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      inclusive.set(k, (inclusive.get(k) ?? 0) + us);
-    }
-  }
-  const table = (m: Map<string, number>) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
-      .map(([k, us]) => `${(us / 1000).toFixed(1).padStart(9)} ms  ${k}`).join("\n");
-  const total = (profile.endTime - profile.startTime) / 1000;
-  return `profile of ${total.toFixed(0)} ms\n-- self time\n${table(self)}\n` +
-    `-- inclusive time\n${table(inclusive)}`;
 }
 
 /** Polls the pane until a line is exactly `SEQ-DONE`; returns the screen. */
@@ -265,13 +176,40 @@ export interface RunOptions {
    * profile of the run (Enter to SEQ-DONE) to this file; a summary goes to stderr.
    */
   profilePath?: string;
+  /** Our server through the session host (a fresh control directory per run). */
+  host?: boolean;
+}
+
+/** The client's command for `kind`; under the inspector on `inspectPort` when given. */
+function clientCommand(kind: Kind, inspectPort: number | null): string {
+  if (kind === "debian") return clientProgram("debian");
+  const off = kind === "ours-off" ? " --no-scrollback" : "";
+  if (inspectPort === null) return `${clientProgram("launcher")}${off}`;
+  // The inspector's banner goes to stderr: keep it off the pane.
+  const argv = [
+    ...DENO_RUN,
+    `--inspect=127.0.0.1:${inspectPort}`,
+    ...OUR_CLIENT.slice(DENO_RUN.length),
+  ];
+  return `${shellCommand(argv)}${off} 2>/dev/null`;
+}
+
+/** Writes a profile, its summary and its last-second timeline (stderr). */
+async function reportProfile(path: string, what: string, profile: CpuProfile): Promise<void> {
+  await Deno.writeTextFile(path, JSON.stringify(profile));
+  console.error(`== ${what}: ${summarizeProfile(profile)}`);
+  console.error(`== ${what}: ${profileTimeline(profile)}`);
+  console.error(`(CPU profile written to ${path}; open it in Chrome DevTools)`);
 }
 
 /** One run of `kind`: start, wait for the prompt, measure, tear down. */
 export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}): Promise<Sample> {
   const { hooks, profilePath } = opts;
+  const ours = kind === "ours" || kind === "ours-off";
   let server: Server | null = null;
   let t: Tmux | null = null;
+  let clientInspector: Inspector | null = null;
+  const hostDir = opts.host && ours ? await Deno.makeTempDir({ prefix: "mosh-bench-" }) : null;
   let serverRssStartKb: number | null = null;
   try {
     if (kind === "tmux") {
@@ -281,19 +219,26 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
         rows: 24,
       });
     } else {
-      server = profilePath && kind === "ours"
-        ? await startProfiledServer()
-        : await startServer(kind, { launcher: true });
+      const env: Record<string, string> = kind === "ours-off" ? { MOSH_SCROLLBACK: "0" } : {};
+      if (hostDir !== null) env.MOSH_DENO_DIR = `${hostDir}/ctl`;
+      server = profilePath && ours
+        ? await startProfiledServer(env)
+        : await startServer(kind === "debian" ? "debian" : "ours", {
+          launcher: true,
+          host: hostDir !== null,
+          env,
+        });
       await delay(IDLE_SETTLE);
       serverRssStartKb = rssKb(server.pid);
+      const inspectPort = profilePath && ours ? freePort() : null;
       // `exec`: the pane ends with the client (waitExit below).
-      const client = clientProgram(kind === "ours" ? "launcher" : "debian");
       t = await Tmux.start({
-        command: `exec ${client} 127.0.0.1 ${server.port}`,
+        command: `exec ${clientCommand(kind, inspectPort)} 127.0.0.1 ${server.port}`,
         cols: 80,
         rows: 24,
         ...clientPaneEnv(server.key),
       });
+      if (inspectPort !== null) clientInspector = await Inspector.profiler(inspectPort);
     }
     const tmuxPid = Number(await t.display("#{pid}"));
     await t.waitFor(/^prompt\$/m, 20000);
@@ -311,6 +256,7 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
     const clientCpu0 = clientPid ? cpuSeconds(clientPid) : 0;
     const tmuxCpu0 = cpuSeconds(tmuxPid);
     await server?.inspector?.send("Profiler.start");
+    await clientInspector?.send("Profiler.start");
     hooks?.start();
     const t0 = performance.now();
     await t.sendKeys("Enter");
@@ -322,10 +268,11 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
     const clientCpu = clientPid ? cpuSeconds(clientPid) - clientCpu0 : null;
     const tmuxCpu = cpuSeconds(tmuxPid) - tmuxCpu0;
     if (server?.inspector && profilePath) {
-      const { profile } = await server.inspector.send("Profiler.stop");
-      await Deno.writeTextFile(profilePath, JSON.stringify(profile));
-      console.error(summarizeProfile(profile as unknown as CpuProfile));
-      console.error(`(CPU profile written to ${profilePath}; open it in Chrome DevTools)`);
+      await reportProfile(profilePath, "server", await server.inspector.stop());
+    }
+    if (clientInspector && profilePath) {
+      const path = profilePath.replace(/(\.cpuprofile)?$/, ".client.cpuprofile");
+      await reportProfile(path, "client", await clientInspector.stop());
     }
     if (!new RegExp(`^${count}\\nSEQ-DONE$`, "m").test(screen)) {
       throw new Error(`session bench (${kind}): ${count} is not right above SEQ-DONE:\n${screen}`);
@@ -352,9 +299,16 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
   } finally {
     await t?.kill();
     await server?.inspector?.close();
+    await clientInspector?.close();
     await stopServer(server);
     await server?.child?.status;
+    if (hostDir !== null) await Deno.remove(hostDir, { recursive: true }).catch(() => {});
   }
+}
+
+/** The 1, 5 and 15 minute load averages (/proc/loadavg). */
+function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 }
 
 function median(xs: number[]): number {
@@ -378,10 +332,11 @@ function medianOf(xs: (number | null)[]): number | null {
 
 function parseArgs(
   args: string[],
-): { reps: number; count: number; kinds: Kind[]; profilePath?: string } {
+): { reps: number; count: number; kinds: Kind[]; profilePath?: string; host: boolean } {
   let reps = 10, count = 2000000;
-  let kinds: Kind[] = [...KINDS];
+  let kinds: Kind[] = [...DEFAULT_KINDS];
   let profilePath: string | undefined;
+  let host = false;
   for (let i = 0; i < args.length; i++) {
     const value = args[i + 1];
     if (args[i] === "--reps" || args[i] === "--count") {
@@ -399,6 +354,8 @@ function parseArgs(
       }
       kinds = KINDS.filter((k) => names.includes(k));
       i++;
+    } else if (args[i] === "--host") {
+      host = true;
     } else if (args[i] === "--profile") {
       if (!value) throw new Error("session bench: --profile needs a file name");
       profilePath = value;
@@ -406,13 +363,17 @@ function parseArgs(
     } else {
       throw new Error(
         `session bench: unknown argument ${args[i]} ` +
-          "(usage: [--reps N] [--count N] [--only ours,debian,tmux] [--profile FILE])",
+          "(usage: [--reps N] [--count N] [--only tmux,debian,ours,ours-off] [--host] " +
+          "[--profile FILE])",
       );
     }
   }
   // A profile is of one run of ours (the inspector slows the server down: not a figure).
-  if (profilePath !== undefined) return { reps: 1, count, kinds: ["ours"], profilePath };
-  return { reps, count, kinds };
+  if (profilePath !== undefined) {
+    const profiled = kinds.filter((k) => k === "ours" || k === "ours-off");
+    return { reps: 1, count, kinds: profiled.length ? profiled : ["ours"], profilePath, host };
+  }
+  return { reps, count, kinds, host };
 }
 
 async function main(): Promise<number> {
@@ -423,14 +384,18 @@ async function main(): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
-  const { reps, count, kinds, profilePath } = args;
+  const { reps, count, kinds, profilePath, host } = args;
+  console.log(`our server: ${host ? "in a session host" : "standalone"}; load: ${loadAverage()}`);
   await requireDebianPackages(kinds.includes("debian") ? ["mosh", "tmux"] : ["tmux"]);
   const samples = new Map<Kind, Sample[]>(kinds.map((k) => [k, []]));
   const errors: string[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     for (const kind of kinds) {
       try {
-        const s = await runOnce(kind, count, { profilePath });
+        const path = profilePath && kinds.length > 1
+          ? profilePath.replace(/(\.cpuprofile)?$/, `.${kind}.cpuprofile`)
+          : profilePath;
+        const s = await runOnce(kind, count, { profilePath: path, host });
         samples.get(kind)!.push(s);
         console.error(
           `rep ${rep} ${kind.padEnd(6)} wall ${s.wall.toFixed(2)} s` +
@@ -510,7 +475,15 @@ async function main(): Promise<number> {
   const ratio = oursAbove && cAbove && oursAbove.length > 0 && cAbove.length > 0
     ? median(oursAbove) / median(cAbove)
     : null;
-  if (ratio !== null) console.log(`ours above the floor / C mosh's: ${ratio.toFixed(2)}\n`);
+  if (ratio !== null) console.log(`ours above the floor / C mosh's: ${ratio.toFixed(2)}`);
+  const offAbove = aboveFloor.get("ours-off");
+  const offRatio = offAbove && cAbove && offAbove.length > 0 && cAbove.length > 0
+    ? median(offAbove) / median(cAbove)
+    : null;
+  if (offRatio !== null) {
+    console.log(`ours with scrollback off above the floor / C mosh's: ${offRatio.toFixed(2)}`);
+  }
+  console.log(`load at the end: ${loadAverage()}\n`);
 
   const ours = samples.get("ours"), debian = samples.get("debian");
   const oursWall = ours ? medianOf(ours.map((x) => x.wall)) : null;
@@ -534,7 +507,9 @@ async function main(): Promise<number> {
     count,
     reps,
     goals,
+    host,
     aboveFloorRatio: ratio === null ? null : +ratio.toFixed(3),
+    aboveFloorRatioScrollbackOff: offRatio === null ? null : +offRatio.toFixed(3),
     errors,
   };
   for (const kind of kinds) {

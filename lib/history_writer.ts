@@ -64,9 +64,24 @@ export class HistoryInbox {
     return this.#lines.get(n);
   }
 
+  /**
+   * The first line number in [n, end) that the inbox holds, or `end`. Runs of lost lines can be
+   * millions long (a flood past the server's ring): this walks the lines held, not the numbers.
+   */
+  nextHeld(n: number, end: number): number {
+    if (this.#lines.has(n)) return n;
+    let next = end;
+    for (const k of this.#lines.keys()) if (k >= n && k < next) next = k;
+    return next;
+  }
+
   /** Forgets every line below `n` (written). */
   dropBelow(n: number): void {
-    for (let k = this.#floor; k < n; k++) this.#lines.delete(k);
+    if (n - this.#floor <= this.#lines.size) {
+      for (let k = this.#floor; k < n; k++) this.#lines.delete(k);
+    } else {
+      for (const k of this.#lines.keys()) if (k < n) this.#lines.delete(k);
+    }
     if (n > this.#floor) this.#floor = n;
   }
 
@@ -137,8 +152,7 @@ export class HistoryWriter {
       if (!first && (!continued || line === undefined)) push(newline);
       first = false;
       if (line === undefined) {
-        let k = n + 1;
-        while (k < end && inbox.get(k) === undefined) k++;
+        const k = inbox.nextHeld(n + 1, end);
         push(encoder.encode(lostMarker(k - n)));
         continued = false;
         n = k;

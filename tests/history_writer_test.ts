@@ -69,6 +69,28 @@ Deno.test("history writer: a marker after a wrapped line gets its own line", () 
   assert.deepEqual(ringText(ring), ["x".repeat(40), lostMarker(3), "after"]);
 });
 
+Deno.test("history writer: a run of 100 million lost lines costs what its held lines cost", () => {
+  // A flood far past the server's ring: the client walks the lines it holds, never every number
+  // of the lost run (which took seconds per write before).
+  const inbox = new HistoryInbox();
+  const writer = new HistoryWriter(inbox);
+  const [real, ring] = realTerminal(40, 3);
+  inbox.receive(0, 0, [line("first")]);
+  inbox.receive(1, 100_000_000, [line("a"), line("b")]);
+  inbox.receive(100_000_003, 50_000_000, [line("c")]);
+  real.write(writer.take(150_000_004, 3)!);
+  assert.deepEqual(ringText(ring), [
+    "first",
+    lostMarker(100_000_000),
+    "a",
+    "b",
+    lostMarker(50_000_000),
+    "c",
+  ]);
+  assert.equal(inbox.size, 0);
+  assert.equal(writer.written, 150_000_004);
+});
+
 Deno.test("history writer: sanitize keeps text and SGR only", () => {
   const s = (x: string) => dec.decode(sanitize(enc.encode(x)));
   assert.equal(s("a\x1b[1;31mb\x1b[0mc"), "a\x1b[1;31mb\x1b[0mc");
