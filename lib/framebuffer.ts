@@ -84,6 +84,13 @@ export class Row {
   multi: Map<number, string> | null;
   /** True once a snapshot references this row; writers must clone it first. */
   shared = false;
+  /**
+   * Every cell from this column on is all zero words (empty, default colours, no flags): an
+   * upper bound that lib/terminal.ts keeps tight on its printing path, so that blanking a row and
+   * finding a scrolled-off row's last written cell (lib/history.ts) skip the blank tail. Every
+   * row starts with it at the width (clones too); only the terminal lowers it.
+   */
+  ink: number;
 
   /**
    * A blank row of `width` cells erased to background `bg`, or a row over existing cell `data`.
@@ -93,9 +100,11 @@ export class Row {
     this.gen = gen;
     if (data) {
       this.data = data;
+      this.ink = data.length / CELL_WORDS;
     } else {
       this.data = new Uint32Array(width * CELL_WORDS);
       if (bg !== 0) { for (let i = 2; i < this.data.length; i += CELL_WORDS) this.data[i] = bg; }
+      this.ink = width; // whoever knows better (lib/terminal.ts) lowers it
     }
     this.multi = null;
   }

@@ -147,7 +147,7 @@ export class HistoryRing implements ScrollbackSink {
     // Trailing blank cells carry nothing, unless the row wrapped (the next row follows on).
     let last = w;
     if (!wrapped) {
-      let o = d.length - CELL_WORDS;
+      let o = Math.min(row.ink, w) * CELL_WORDS - CELL_WORDS; // cells from `ink` on are blank
       while (o >= 0 && (d[o] | d[o + 2] | (d[o + 3] & VISIBLE_EMPTY)) === 0) o -= CELL_WORDS;
       last = o / CELL_WORDS + 1;
     }

@@ -430,8 +430,22 @@ export class Terminal implements ParserHandler {
 
   // ---------------------------------------------------------------- rows and cells
 
-  /** Row `y`, cloned first if a snapshot shares it. */
+  /** A blank row of the current width and background colour, its `ink` exact. */
+  private newRow(): Row {
+    const r = new Row(this.w, this.bg);
+    if (this.bg === 0) r.ink = 0;
+    return r;
+  }
+
+  /** Row `y`, cloned first if a snapshot shares it; any of its cells may then change. */
   private mutableRow(y: number): Row {
+    const r = this.printRow(y);
+    r.ink = this.w;
+    return r;
+  }
+
+  /** Row `y`, cloned first if a snapshot shares it; the caller keeps `ink` true. */
+  private printRow(y: number): Row {
     let r = this.rows[y];
     if (r.shared) {
       r = r.clone();
@@ -443,7 +457,7 @@ export class Terminal implements ParserHandler {
   /** A blank row of the current background colour: reused storage when `r` is unshared. */
   private blankRow(r: Row | null): Row {
     if (r === null || r.shared || r.data.length !== this.w * CELL_WORDS) {
-      return new Row(this.w, this.bg);
+      return this.newRow();
     }
     this.resetRow(r);
     return r;
@@ -452,8 +466,14 @@ export class Terminal implements ParserHandler {
   /** Blanks every cell of an unshared row with the background colour and renews its gen. */
   private resetRow(r: Row): void {
     const d = r.data, bg = this.bg;
-    d.fill(0);
-    if (bg !== 0) { for (let i = 2; i < d.length; i += CELL_WORDS) d[i] = bg; }
+    if (bg === 0) {
+      d.fill(0, 0, r.ink * CELL_WORDS); // the cells from `ink` on are blank already
+      r.ink = 0;
+    } else {
+      d.fill(0);
+      for (let i = 2; i < d.length; i += CELL_WORDS) d[i] = bg;
+      r.ink = r.data.length / CELL_WORDS;
+    }
     r.multi = null;
     r.gen = nextGeneration();
   }
@@ -461,7 +481,7 @@ export class Terminal implements ParserHandler {
   /** Resets row `y` (EL 2, ED): blank cells, new generation. */
   private resetRowAt(y: number): void {
     const r = this.rows[y];
-    if (r.shared) this.rows[y] = new Row(this.w, this.bg);
+    if (r.shared) this.rows[y] = this.newRow();
     else this.resetRow(r);
   }
 
@@ -695,9 +715,10 @@ export class Terminal implements ParserHandler {
         }
       }
       const y = this.cursorRow, col = this.cursorCol;
-      const r = this.mutableRow(y);
+      const r = this.printRow(y);
       const d = r.data;
       const n = Math.min(end - i, w - col);
+      if (col + n > r.ink) r.ink = col + n;
       if (r.multi !== null) { for (let k = 0; k < n; k++) r.dropMulti(col + k); }
       let o = col * CELL_WORDS;
       for (let k = 0; k < n; k++, o += CELL_WORDS) {
@@ -740,7 +761,8 @@ export class Terminal implements ParserHandler {
       }
       if (this.insertMode) this.insertCells(chw);
       const y = this.cursorRow, col = this.cursorCol;
-      const r = this.mutableRow(y);
+      const r = this.printRow(y);
+      if (col + 1 > r.ink) r.ink = col + 1; // a wide character's second cell: clearCells below
       const d = r.data;
       const o = col * CELL_WORDS;
       if (r.multi !== null) r.dropMulti(col);
@@ -1086,7 +1108,7 @@ export class Terminal implements ParserHandler {
       if (this.mainRows) return;
       this.mainRows = this.rows;
       this.rows = [];
-      for (let y = 0; y < this.h; y++) this.rows.push(new Row(this.w, this.bg));
+      for (let y = 0; y < this.h; y++) this.rows.push(this.newRow());
     } else {
       if (this.mainRows) {
         this.rows = this.mainRows;

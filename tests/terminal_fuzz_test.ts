@@ -1,7 +1,7 @@
 // Fuzz test of lib/parser.ts and lib/terminal.ts (docs/PROTOCOL.md §9): millions of random and
 // mutated bytes, with a fixed seed, interleaved with resizes, snapshots, clones and user input.
 // The emulator must never throw, must keep the cursor on the screen and must keep its rows
-// consistent (size, multi-code-point cells) whatever the host sends.
+// consistent (size, multi-code-point cells, blank tails beyond `ink`) whatever the host sends.
 import assert from "node:assert/strict";
 import { Terminal } from "../lib/terminal.ts";
 import { CELL_WORDS, type Framebuffer } from "../lib/framebuffer.ts";
@@ -90,6 +90,11 @@ function check(t: Terminal, where: string): Framebuffer {
   assert.equal(f.rows.length, t.height, where);
   for (const row of f.rows) {
     assert.equal(row.data.length, t.width * CELL_WORDS, where);
+    // `ink` bounds the written cells: every word from it on is zero (lib/history.ts and the
+    // row reset rely on it).
+    assert.ok(row.ink >= 0 && row.ink <= t.width, `${where}: ink ${row.ink}`);
+    const firstSet = row.data.findIndex((v, i) => i >= row.ink * CELL_WORDS && v !== 0);
+    assert.equal(firstSet, -1, `${where}: word ${firstSet} is set beyond ink ${row.ink}`);
     // Every multi-code-point entry belongs to a cell that starts with its first code point.
     assert.notEqual(row.multi?.size, 0, `${where}: empty multi map`);
     for (const [x, text] of row.multi ?? []) {
