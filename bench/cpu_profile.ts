@@ -190,3 +190,46 @@ export function profileTimeline(profile: CpuProfile, spanMs = 1000, sliceMs = 50
   }
   return lines.join("\n");
 }
+
+/** The V8 flag that makes a Deno process write /tmp/perf-PID.map for `perf` (JIT symbols). */
+export const PERF_MAP_FLAG = "--v8-flags=--perf-basic-prof";
+
+/** A running `perf record` of some processes (CPU-time samples, unlike V8's wall-clock ones). */
+export interface PerfRecording {
+  /** Stops recording and returns `perf report`'s top symbols per process (printable). */
+  stop(): Promise<string>;
+}
+
+/**
+ * Starts `perf record` (cpu-clock samples at 999 Hz) of processes `pids` into `file`. Started
+ * with PERF_MAP_FLAG, Deno processes get their JavaScript functions named in the report.
+ * Samples are taken only while a process runs, so a loaded machine does not smear them.
+ */
+export async function perfRecord(pids: number[], file: string): Promise<PerfRecording> {
+  const child = new Deno.Command("perf", {
+    args: ["record", "-q", "-g", "-F", "999", "-e", "cpu-clock", "-p", pids.join(","), "-o", file],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  await delay(300); // let it attach
+  return {
+    async stop() {
+      child.kill("SIGINT");
+      const { stderr } = await child.output();
+      const report = await new Deno.Command("perf", {
+        args: [
+          ...["report", "-i", file, "--stdio", "--sort", "pid,sym"],
+          ...["--percent-limit", "0.5"],
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(report.stdout);
+      const lines = text.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+      const err = new TextDecoder().decode(stderr).trim();
+      return `${err ? `${err}\n` : ""}${lines.join("\n")}`;
+    },
+  };
+}

@@ -20,6 +20,7 @@ import {
   cleanEnv,
   clientPaneEnv,
   clientProgram,
+  cpuSeconds,
   delay,
   OUR_SERVER,
   PROMPT,
@@ -53,10 +54,17 @@ async function newSession(): Promise<{ port: number; key: string; pid: number; m
 
 const probes: Probe[] = [];
 let ticking = true;
+// The idle sessions' clients: ticked when their transports have something to do, as a real
+// client's loop sleeps (a fixed 20 ms tick would load this process, on the same 2 cores, and
+// make every datagram wait up to 20 ms for its ack).
 const ticker = (async () => {
   while (ticking) {
-    for (const p of probes) p.transport.tick();
-    await delay(20);
+    let wait = 100;
+    for (const p of probes) {
+      p.transport.tick();
+      wait = Math.min(wait, p.transport.waitTime());
+    }
+    await delay(Math.max(1, wait));
   }
 })();
 
@@ -81,8 +89,33 @@ async function addSessions(n: number): Promise<{ pid: number; times: number[] }>
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** One `seq 1 2000000` run in a fresh host with `idle` idle sessions beside it: seconds. */
-async function seqRun(idle: number): Promise<number> {
+/** The 1, 5 and 15 minute load averages. */
+function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+}
+
+/** CPU seconds of this process (the bench, with the idle sessions' probe clients). */
+function ownCpu(): number {
+  return cpuSeconds(Deno.pid);
+}
+
+/** One seq run: wall seconds, the host's CPU seconds over it and over an idle spell before. */
+interface SeqSample {
+  wall: number;
+  hostCpu: number;
+  benchCpu: number;
+  /** The host's CPU seconds per second while all sessions sat idle, before the run. */
+  idleCpuPerSecond: number;
+}
+
+/** How long the host's idle CPU is read before the run (ms). */
+const IDLE_READ = 3000;
+
+/**
+ * One `seq 1 2000000` run in a fresh host with `idle` idle sessions beside it (each with a
+ * client).
+ */
+async function seqRun(idle: number): Promise<SeqSample> {
   let t: Tmux | null = null;
   let pid = 0;
   try {
@@ -100,6 +133,10 @@ async function seqRun(idle: number): Promise<number> {
     await t.sendText(command);
     await t.waitFor(`${PROMPT}${command}`, 10000);
     await delay(1000);
+    const idle0 = cpuSeconds(pid);
+    await delay(IDLE_READ);
+    const idleCpuPerSecond = (cpuSeconds(pid) - idle0) / (IDLE_READ / 1000);
+    const host0 = cpuSeconds(pid), bench0 = ownCpu();
     const t0 = performance.now();
     await t.sendKeys("Enter");
     for (;;) {
@@ -107,7 +144,13 @@ async function seqRun(idle: number): Promise<number> {
       if (performance.now() - t0 > 180000) throw new Error("no SEQ-DONE");
       await delay(20);
     }
-    return (performance.now() - t0) / 1000;
+    const wall = (performance.now() - t0) / 1000;
+    return {
+      wall,
+      hostCpu: cpuSeconds(pid) - host0,
+      benchCpu: ownCpu() - bench0,
+      idleCpuPerSecond,
+    };
   } finally {
     await t?.kill();
     await Promise.all(probes.splice(0).map((p) => p.close()));
@@ -118,26 +161,50 @@ async function seqRun(idle: number): Promise<number> {
 
 if (Deno.args[0] === "--seq") {
   const reps = Number(Deno.args[1] ?? 5);
-  const alone: number[] = [], beside: number[] = [];
+  const alone: SeqSample[] = [], beside: SeqSample[] = [];
+  const loadBefore = loadAverage();
+  const show = (s: SeqSample) =>
+    `${s.wall.toFixed(2)} s (host CPU ${s.hostCpu.toFixed(2)} s, idle ${
+      (s.idleCpuPerSecond * 1000).toFixed(1)
+    } ms/s)`;
   try {
     for (let i = 0; i < reps; i++) {
-      alone.push(await seqRun(0));
-      beside.push(await seqRun(5));
+      // Alternate which goes first, so that neither always follows the other.
+      if (i % 2 === 0) {
+        alone.push(await seqRun(0));
+        beside.push(await seqRun(5));
+      } else {
+        beside.push(await seqRun(5));
+        alone.push(await seqRun(0));
+      }
       console.error(
-        `rep ${i + 1}: alone ${alone[i].toFixed(2)} s, beside 5 idle ${beside[i].toFixed(2)} s`,
+        `rep ${i + 1}: alone ${show(alone[i])}, beside 5 idle ${
+          show(beside[i])
+        }; load ${loadAverage()}`,
       );
     }
   } finally {
     ticking = false;
     await ticker;
   }
-  const a = median(alone), b = median(beside);
+  const m = (xs: SeqSample[], f: (s: SeqSample) => number) => median(xs.map(f));
+  const a = m(alone, (s) => s.wall), b = m(beside, (s) => s.wall);
+  const change = (b / a - 1) * 100;
   console.log(
-    `seq 1 2000000 in a host session: alone ${a.toFixed(2)} s, with 5 idle sessions ${
-      b.toFixed(2)
-    } s (median of ${reps}; ${((b / a - 1) * 100).toFixed(1)}%)`,
+    `seq 1 2000000 in a host session (median of ${reps}, interleaved; load ${loadBefore} before, ` +
+      `${loadAverage()} after):\n` +
+      `  alone:               ${a.toFixed(2)} s, host CPU ${
+        m(alone, (s) => s.hostCpu).toFixed(2)
+      } s\n` +
+      `  with 5 idle sessions: ${b.toFixed(2)} s, host CPU ${
+        m(beside, (s) => s.hostCpu).toFixed(2)
+      } s (${change >= 0 ? "+" : ""}${change.toFixed(1)}%; goal within 5%: ${
+        Math.abs(change) <= 5 ? "met" : "MISSED"
+      })\n` +
+      `  host CPU while idle: ${(m(alone, (s) => s.idleCpuPerSecond) * 1000).toFixed(1)} ms/s ` +
+      `with 1 session, ${(m(beside, (s) => s.idleCpuPerSecond) * 1000).toFixed(1)} ms/s with 6`,
   );
-  console.log(JSON.stringify({ alone, beside }));
+  console.log(JSON.stringify({ bench: "host-seq", reps, alone, beside }));
   Deno.exit(0);
 }
 

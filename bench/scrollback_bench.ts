@@ -60,9 +60,13 @@ async function teardown(s: Setup): Promise<void> {
   await stopServer(s.server);
 }
 
-function wireBytes(relay: Relay): { toServer: number; toClient: number } {
-  const out = { toServer: 0, toClient: 0 };
-  for (const d of relay.captured) out[d.dir] += d.data.length;
+function wireBytes(relay: Relay) {
+  const out = { toServer: 0, toClient: 0, datagramsToServer: 0, datagramsToClient: 0 };
+  for (const d of relay.captured) {
+    out[d.dir] += d.data.length;
+    if (d.dir === "toServer") out.datagramsToServer++;
+    else out.datagramsToClient++;
+  }
   return out;
 }
 
@@ -134,12 +138,16 @@ if (import.meta.main) {
           .toFixed(2)
       } s, server CPU ${median(mine.map((r) => r.serverCpu)).toFixed(2)} s, ` +
         `to client ${(median(mine.map((r) => r.toClient)) / 1024).toFixed(0)} KiB, ` +
-        `to server ${(median(mine.map((r) => r.toServer)) / 1024).toFixed(0)} KiB`,
+        `to server ${(median(mine.map((r) => r.toServer)) / 1024).toFixed(0)} KiB; datagrams ` +
+        `${median(mine.map((r) => r.datagramsToClient))} / ${
+          median(mine.map((r) => r.datagramsToServer))
+        }`,
     );
   }
   const off = median(runs.filter((r) => !r.scrollback).map((r) => r.wall));
   const on = median(runs.filter((r) => r.scrollback).map((r) => r.wall));
-  console.log(`on / off = ${(on / off).toFixed(2)} (goal <= 1.25)`);
+  const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  console.log(`on / off = ${(on / off).toFixed(2)} (goal <= 1.25); load at the end: ${load}`);
   for (const rtt of lines > 0 ? [0, 50, 200] : []) {
     const t = await throughputRun(rtt, lines);
     console.log(

@@ -59,6 +59,8 @@ import {
   type CpuProfile,
   freePort,
   Inspector,
+  PERF_MAP_FLAG,
+  perfRecord,
   profileTimeline,
   summarizeProfile,
 } from "./cpu_profile.ts";
@@ -114,11 +116,15 @@ interface Server {
  * Starts our server's background process directly (as server.ts's foreground would, see its
  * daemonCommand) but under the V8 inspector, and connects to it with the profiler enabled.
  */
-async function startProfiledServer(env: Record<string, string>): Promise<Server> {
+async function startProfiledServer(
+  env: Record<string, string>,
+  mode: "inspect" | "perf",
+): Promise<Server> {
   const inspectPort = freePort();
+  const flag = mode === "perf" ? PERF_MAP_FLAG : `--inspect=127.0.0.1:${inspectPort}`;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      ...backgroundFlags([`--inspect=127.0.0.1:${inspectPort}`]),
+      ...backgroundFlags([flag]),
       ...[DAEMON_FLAG, "80x24", "new", "-p", "0", "-i", "127.0.0.1"],
       ...["--", "bash", "--norc", "--noprofile"],
     ],
@@ -140,7 +146,7 @@ async function startProfiledServer(env: Record<string, string>): Promise<Server>
     await child.stdout.cancel();
     const m = /^(\d+) ([A-Za-z0-9/+]{22})$/m.exec(text);
     if (m === null) throw new Error(`session bench: bad handshake from the server: ${text}`);
-    const inspector = await Inspector.profiler(inspectPort);
+    const inspector = mode === "inspect" ? await Inspector.profiler(inspectPort) : undefined;
     return { port: Number(m[1]), key: m[2], pid: child.pid, child, inspector };
   } catch (e) {
     kill(child.pid);
@@ -176,19 +182,24 @@ export interface RunOptions {
    * profile of the run (Enter to SEQ-DONE) to this file; a summary goes to stderr.
    */
   profilePath?: string;
+  /**
+   * ours only: record the run (Enter to SEQ-DONE) with `perf record` into this file (both ends,
+   * started with V8's perf map) and print the top symbols per process.
+   */
+  perfPath?: string;
   /** Our server through the session host (a fresh control directory per run). */
   host?: boolean;
 }
 
-/** The client's command for `kind`; under the inspector on `inspectPort` when given. */
-function clientCommand(kind: Kind, inspectPort: number | null): string {
+/** The client's command for `kind`; under the inspector on port `inspect`, or with a perf map. */
+function clientCommand(kind: Kind, inspect: number | "perf" | null): string {
   if (kind === "debian") return clientProgram("debian");
   const off = kind === "ours-off" ? " --no-scrollback" : "";
-  if (inspectPort === null) return `${clientProgram("launcher")}${off}`;
+  if (inspect === null) return `${clientProgram("launcher")}${off}`;
   // The inspector's banner goes to stderr: keep it off the pane.
   const argv = [
     ...DENO_RUN,
-    `--inspect=127.0.0.1:${inspectPort}`,
+    inspect === "perf" ? PERF_MAP_FLAG : `--inspect=127.0.0.1:${inspect}`,
     ...OUR_CLIENT.slice(DENO_RUN.length),
   ];
   return `${shellCommand(argv)}${off} 2>/dev/null`;
@@ -204,7 +215,7 @@ async function reportProfile(path: string, what: string, profile: CpuProfile): P
 
 /** One run of `kind`: start, wait for the prompt, measure, tear down. */
 export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}): Promise<Sample> {
-  const { hooks, profilePath } = opts;
+  const { hooks, profilePath, perfPath } = opts;
   const ours = kind === "ours" || kind === "ours-off";
   let server: Server | null = null;
   let t: Tmux | null = null;
@@ -221,8 +232,8 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
     } else {
       const env: Record<string, string> = kind === "ours-off" ? { MOSH_SCROLLBACK: "0" } : {};
       if (hostDir !== null) env.MOSH_DENO_DIR = `${hostDir}/ctl`;
-      server = profilePath && ours
-        ? await startProfiledServer(env)
+      server = (profilePath || perfPath) && ours
+        ? await startProfiledServer(env, perfPath ? "perf" : "inspect")
         : await startServer(kind === "debian" ? "debian" : "ours", {
           launcher: true,
           host: hostDir !== null,
@@ -233,7 +244,9 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
       const inspectPort = profilePath && ours ? freePort() : null;
       // `exec`: the pane ends with the client (waitExit below).
       t = await Tmux.start({
-        command: `exec ${clientCommand(kind, inspectPort)} 127.0.0.1 ${server.port}`,
+        command: `exec ${
+          clientCommand(kind, perfPath ? "perf" : inspectPort)
+        } 127.0.0.1 ${server.port}`,
         cols: 80,
         rows: 24,
         ...clientPaneEnv(server.key),
@@ -255,6 +268,9 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
     const serverSys0 = server ? systemSeconds(server.pid) : 0;
     const clientCpu0 = clientPid ? cpuSeconds(clientPid) : 0;
     const tmuxCpu0 = cpuSeconds(tmuxPid);
+    const perf = perfPath && server && clientPid
+      ? await perfRecord([server.pid, clientPid], perfPath)
+      : null;
     await server?.inspector?.send("Profiler.start");
     await clientInspector?.send("Profiler.start");
     hooks?.start();
@@ -267,6 +283,9 @@ export async function runOnce(kind: Kind, count: number, opts: RunOptions = {}):
     const serverSys = server ? systemSeconds(server.pid) - serverSys0 : null;
     const clientCpu = clientPid ? cpuSeconds(clientPid) - clientCpu0 : null;
     const tmuxCpu = cpuSeconds(tmuxPid) - tmuxCpu0;
+    if (perf !== null) {
+      console.error(`== perf (server ${server?.pid}, client ${clientPid}):\n${await perf.stop()}`);
+    }
     if (server?.inspector && profilePath) {
       await reportProfile(profilePath, "server", await server.inspector.stop());
     }
@@ -332,10 +351,17 @@ function medianOf(xs: (number | null)[]): number | null {
 
 function parseArgs(
   args: string[],
-): { reps: number; count: number; kinds: Kind[]; profilePath?: string; host: boolean } {
+): {
+  reps: number;
+  count: number;
+  kinds: Kind[];
+  profilePath?: string;
+  perfPath?: string;
+  host: boolean;
+} {
   let reps = 10, count = 2000000;
   let kinds: Kind[] = [...DEFAULT_KINDS];
-  let profilePath: string | undefined;
+  let profilePath: string | undefined, perfPath: string | undefined;
   let host = false;
   for (let i = 0; i < args.length; i++) {
     const value = args[i + 1];
@@ -354,6 +380,10 @@ function parseArgs(
       }
       kinds = KINDS.filter((k) => names.includes(k));
       i++;
+    } else if (args[i] === "--perf") {
+      if (!value) throw new Error("session bench: --perf needs a file name");
+      perfPath = value;
+      i++;
     } else if (args[i] === "--host") {
       host = true;
     } else if (args[i] === "--profile") {
@@ -364,14 +394,15 @@ function parseArgs(
       throw new Error(
         `session bench: unknown argument ${args[i]} ` +
           "(usage: [--reps N] [--count N] [--only tmux,debian,ours,ours-off] [--host] " +
-          "[--profile FILE])",
+          "[--profile FILE] [--perf FILE])",
       );
     }
   }
   // A profile is of one run of ours (the inspector slows the server down: not a figure).
-  if (profilePath !== undefined) {
+  if (profilePath !== undefined || perfPath !== undefined) {
     const profiled = kinds.filter((k) => k === "ours" || k === "ours-off");
-    return { reps: 1, count, kinds: profiled.length ? profiled : ["ours"], profilePath, host };
+    const only: Kind[] = profiled.length ? profiled : ["ours"];
+    return { reps: perfPath ? reps : 1, count, kinds: only, profilePath, perfPath, host };
   }
   return { reps, count, kinds, host };
 }
@@ -384,7 +415,7 @@ async function main(): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
-  const { reps, count, kinds, profilePath, host } = args;
+  const { reps, count, kinds, profilePath, perfPath, host } = args;
   console.log(`our server: ${host ? "in a session host" : "standalone"}; load: ${loadAverage()}`);
   await requireDebianPackages(kinds.includes("debian") ? ["mosh", "tmux"] : ["tmux"]);
   const samples = new Map<Kind, Sample[]>(kinds.map((k) => [k, []]));
@@ -395,7 +426,8 @@ async function main(): Promise<number> {
         const path = profilePath && kinds.length > 1
           ? profilePath.replace(/(\.cpuprofile)?$/, `.${kind}.cpuprofile`)
           : profilePath;
-        const s = await runOnce(kind, count, { profilePath: path, host });
+        const perfFile = perfPath && `${perfPath}.${kind}.${rep}`;
+        const s = await runOnce(kind, count, { profilePath: path, perfPath: perfFile, host });
         samples.get(kind)!.push(s);
         console.error(
           `rep ${rep} ${kind.padEnd(6)} wall ${s.wall.toFixed(2)} s` +
