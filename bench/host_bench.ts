@@ -7,7 +7,8 @@
  *   for further ones (the median of the rest).
  * - VmRSS of the host with 1, 5 and 20 idle sessions (`bash --norc`), each with a client attached
  *   (tests/probe.ts, ticking in this process) and its prompt shown, read after a settling pause;
- *   and the marginal cost of a session: (RSS at 20 - RSS at 1) / 19.
+ *   and the marginal cost of a session: (RSS at 20 - RSS at 1) / 19; and the host's CPU over 6 s
+ *   at each of those counts (what idle sessions cost per second).
  *
  * - With `--seq [REPS]`: `seq 1 2000000` end to end (our client in an 80x24 tmux pane, Enter to
  *   SEQ-DONE on screen) in a host session alone, and in a host session with 5 idle sessions beside
@@ -211,6 +212,8 @@ if (Deno.args[0] === "--seq") {
 let hostPid = 0;
 const times: number[] = [];
 const rss: Record<number, number> = {};
+/** The host's CPU while every session sits idle with its client: ms per second. */
+const idleCpu: Record<number, number> = {};
 try {
   for (const target of [1, 5, 20]) {
     const added = await addSessions(target - probes.length);
@@ -218,6 +221,9 @@ try {
     times.push(...added.times);
     await delay(SETTLE);
     rss[target] = (rssKb(hostPid) ?? 0) / 1024;
+    const cpu0 = cpuSeconds(hostPid);
+    await delay(IDLE_READ * 2);
+    idleCpu[target] = (cpuSeconds(hostPid) - cpu0) * 1000 / (IDLE_READ * 2 / 1000);
   }
 } finally {
   ticking = false;
@@ -234,7 +240,13 @@ console.log(
     (Math.max(...times.slice(1)) / 1000).toFixed(3)
   })`,
 );
-for (const n of [1, 5, 20]) console.log(`host VmRSS with ${n} sessions: ${rss[n].toFixed(1)} MiB`);
+for (const n of [1, 5, 20]) {
+  console.log(
+    `host VmRSS with ${n} sessions: ${rss[n].toFixed(1)} MiB; CPU while idle ${
+      idleCpu[n].toFixed(1)
+    } ms/s`,
+  );
+}
 console.log(`marginal cost per session: ${marginal.toFixed(2)} MiB`);
-console.log(JSON.stringify({ times, rss, marginal }));
+console.log(JSON.stringify({ times, rss, idleCpu, marginal }));
 Deno.exit(0);

@@ -46,16 +46,31 @@ export class HistoryInbox {
     return this.#base;
   }
 
-  /** Stores the lines of one applied diff (copied: received buffers are not kept). */
+  /**
+   * Stores the lines of one applied diff, copied (received buffers are not kept) into one buffer
+   * for the diff: a flood brings thousands of lines a second, and a buffer per line made the
+   * client's garbage collector a large part of its work.
+   */
   receive(start: number, lost: number, lines: readonly Uint8Array[]): void {
     if (this.#base < 0) {
       this.#base = start;
       this.#floor = start;
     }
-    let n = start + lost;
-    for (const line of lines) {
-      if (n >= this.#floor && !this.#lines.has(n)) this.#lines.set(n, line.slice());
-      n++;
+    const first = start + lost;
+    let size = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const n = first + i;
+      if (n >= this.#floor && !this.#lines.has(n)) size += lines[i].length;
+    }
+    if (size === 0) return;
+    const store = new Uint8Array(size);
+    let at = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const n = first + i, line = lines[i];
+      if (n < this.#floor || this.#lines.has(n)) continue;
+      store.set(line, at);
+      this.#lines.set(n, store.subarray(at, at + line.length));
+      at += line.length;
     }
   }
 
@@ -133,45 +148,52 @@ export class HistoryWriter {
     if (this.#written < 0) this.#written = inbox.base;
     const end = this.#writableEnd(this.#written, frontier);
     if (end <= this.#written) return null;
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    const push = (b: Uint8Array) => {
-      parts.push(b);
-      size += b.length;
-    };
     const h = Math.max(1, height);
-    push(encoder.encode(
-      "\x1b[?2026h\x1b[r\x1b[0m\x1b[H\x1b[2K" + (h > 1 ? "\x1b[2H\x1b[J\x1b[H" : ""),
-    ));
-    const newline = encoder.encode("\r\n");
+    const head = "\x1b[?2026h\x1b[r\x1b[0m\x1b[H\x1b[2K" + (h > 1 ? "\x1b[2H\x1b[J\x1b[H" : "");
+    // One buffer for everything (sanitizing only drops bytes): its size first.
+    let size = head.length + 2 * h + 3;
+    for (let n = this.#written; n < end;) {
+      const line = inbox.get(n);
+      if (line === undefined) {
+        const k = inbox.nextHeld(n + 1, end);
+        size += lostMarker(k - n).length + 2;
+        n = k;
+      } else {
+        size += line.length + 1; // the flags byte's place takes the line break
+        n++;
+      }
+    }
+    const out = new Uint8Array(size);
+    let at = encoder.encodeInto(head, out).written;
     let first = true;
     let continued = false; // the previous line wrapped: no line break before this one
     for (let n = this.#written; n < end;) {
       const line = inbox.get(n);
       // A line break unless the previous line wrapped into this one (a marker always gets one).
-      if (!first && (!continued || line === undefined)) push(newline);
+      if (!first && (!continued || line === undefined)) {
+        out[at++] = 0x0d;
+        out[at++] = 0x0a;
+      }
       first = false;
       if (line === undefined) {
         const k = inbox.nextHeld(n + 1, end);
-        push(encoder.encode(lostMarker(k - n)));
+        at += encoder.encodeInto(lostMarker(k - n), out.subarray(at)).written;
         continued = false;
         n = k;
         continue;
       }
-      push(sanitize(line.subarray(1)));
+      at = sanitizeInto(line, 1, out, at);
       continued = (line[0] & LINE_WRAPPED) !== 0;
       n++;
     }
-    push(encoder.encode("\r\n".repeat(h) + "\x1b[H"));
+    for (let i = 0; i < h; i++) {
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    at += encoder.encodeInto("\x1b[H", out.subarray(at)).written;
     this.#written = end;
     inbox.dropBelow(end);
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return out.subarray(0, at);
   }
 }
 
@@ -184,8 +206,13 @@ export const END_SYNCHRONIZED_UPDATE = "\x1b[?2026l";
  */
 export function sanitize(text: Uint8Array): Uint8Array {
   const out = new Uint8Array(text.length);
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
+  return out.subarray(0, sanitizeInto(text, 0, out, 0));
+}
+
+/** `sanitize` of `text` from `from` on, written into `out` at `at`; returns the new end. */
+function sanitizeInto(text: Uint8Array, from: number, out: Uint8Array, at: number): number {
+  let n = at;
+  for (let i = from; i < text.length; i++) {
     const b = text[i];
     if (b === ESC) {
       let j = i + 1;
@@ -193,8 +220,7 @@ export function sanitize(text: Uint8Array): Uint8Array {
         j++;
         while (j < text.length && ((text[j] >= 0x30 && text[j] <= 0x39) || text[j] === 0x3b)) j++;
         if (j < text.length && text[j] === 0x6d) {
-          out.set(text.subarray(i, j + 1), n);
-          n += j + 1 - i;
+          for (let k = i; k <= j; k++) out[n++] = text[k];
           i = j;
           continue;
         }
@@ -209,5 +235,5 @@ export function sanitize(text: Uint8Array): Uint8Array {
     }
     out[n++] = b;
   }
-  return out.subarray(0, n);
+  return n;
 }
