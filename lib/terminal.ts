@@ -376,6 +376,29 @@ export class Terminal implements ParserHandler {
     return this.snap;
   }
 
+  /**
+   * `this.snapshot().equals(fb)` without taking a snapshot. A snapshot marks every row shared, so
+   * that the next write to each row copies it first; the server's transport compares its live
+   * state with its sent states on every pass of its loop (lib/transport.ts), and taking a
+   * snapshot there made a flood copy up to a screenful of rows per pty read.
+   */
+  sameScreen(fb: Framebuffer): boolean {
+    if (this.snap) return this.snap.equals(fb);
+    if (
+      this.w !== fb.width || this.h !== fb.height || this.cursorRow !== fb.cursorRow ||
+      this.cursorCol !== fb.cursorCol || this.cursorVisible !== fb.cursorVisible ||
+      this.reverseVideo !== fb.reverseVideo || this.fg !== fb.fg || this.bg !== fb.bg ||
+      this.attrs !== fb.attrs || this.bracketedPaste !== fb.bracketedPaste ||
+      this.mouseReporting !== fb.mouseReporting || this.mouseFocus !== fb.mouseFocus ||
+      this.mouseAlternateScroll !== fb.mouseAlternateScroll ||
+      this.mouseEncoding !== fb.mouseEncoding || this.windowTitle !== fb.windowTitle ||
+      this.clipboard !== fb.clipboard || this.bells !== fb.bellCount
+    ) return false;
+    const rows = this.rows;
+    for (let y = 0; y < this.h; y++) if (!rows[y].equals(fb.rows[y])) return false;
+    return true;
+  }
+
   /** The screen as text (see `Framebuffer.screenText`): rows, then `cursor <row> <col>`. */
   screenText(): string {
     return this.snapshot().screenText();

@@ -105,7 +105,7 @@ export class TerminalState {
   equals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck && this.frontier === other.frontier &&
       (this.caps === null) === (other.caps === null) &&
-      this.terminal.snapshot().equals(other.terminal.snapshot());
+      this.terminal.sameScreen(other.terminal.snapshot());
   }
 
   /**

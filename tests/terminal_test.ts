@@ -751,3 +751,32 @@ Deno.test("screenText format: empty cells as spaces, fallback with U+00A0, curso
   const t = term("a\u4e00\x1b[2;1H\u0301", 6, 2);
   assert.equal(t.screenText(), "a\u4e00   \n\u00a0\u0301     \ncursor 1 1\n");
 });
+
+Deno.test("sameScreen: snapshot().equals without taking the snapshot", () => {
+  const t = new Terminal(20, 5);
+  let other = t.clone();
+  const steps = [
+    "",
+    "abc",
+    "\x1b[31mred\x1b[0m",
+    "\r\n\r\n\r\n\r\n\r\nscrolled",
+    "\x1b[?25l",
+    "\x1b[?25h",
+    "\x1b]0;title\x07",
+    "\x07",
+    "\x1b[?1000h",
+    "\x1b[?2004h",
+    "\x1b[2;3H",
+    "\x1b[7m",
+    "x\u0301\u4e00",
+  ];
+  for (const [i, s] of steps.entries()) {
+    t.write(s); // drops the cached snapshot when anything changed
+    const fb = other.snapshot();
+    const same = t.sameScreen(fb);
+    assert.equal(same, t.snapshot().equals(fb), `step ${i} (${JSON.stringify(s)})`);
+    assert.equal(t.sameScreen(fb), same, `step ${i}, with the snapshot cached`);
+    if (i % 3 === 2) other = t.clone();
+  }
+  assert.ok(t.sameScreen(t.clone().snapshot()));
+});
