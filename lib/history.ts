@@ -75,6 +75,8 @@ export class HistoryRing implements ScrollbackSink {
   /** The byte chunks, oldest first; `#chunks[0]` has id `#firstChunk`. */
   #chunks: Uint8Array[] = [new Uint8Array(CHUNK_SIZE)];
   #firstChunk = 0;
+  /** A dropped chunk of CHUNK_SIZE bytes, reused for the next one (null = none). */
+  #spare: Uint8Array | null = null;
   #used = 0;
   #end = 0;
   #scratch = new Uint8Array(1024);
@@ -96,9 +98,9 @@ export class HistoryRing implements ScrollbackSink {
     return this.#end;
   }
 
-  /** Bytes of storage held: the chunks plus the per-line index words. */
+  /** Bytes of storage held: the chunks (the spare one too) plus the per-line index words. */
   get byteSize(): number {
-    let bytes = 3 * 4 * this.capacity;
+    let bytes = 3 * 4 * this.capacity + (this.#spare?.length ?? 0);
     for (const c of this.#chunks) bytes += c.length;
     return bytes;
   }
@@ -124,7 +126,10 @@ export class HistoryRing implements ScrollbackSink {
     return this.#wireLength[this.#slot(n)];
   }
 
-  /** Line `n` as the wire carries it: the flags byte, then the UTF-8 text (a view: read only). */
+  /**
+   * Line `n` as the wire carries it: the flags byte, then the UTF-8 text. A view, read only and
+   * valid until the next `pushRow` (storage of lines that left the ring is reused).
+   */
   wireLine(n: number): Uint8Array {
     const slot = this.#slot(n);
     const chunk = this.#chunks[this.#chunkOf[slot] - this.#firstChunk];
@@ -190,14 +195,19 @@ export class HistoryRing implements ScrollbackSink {
     let chunk = this.#chunks[this.#chunks.length - 1];
     if (this.#used + n > chunk.length) {
       // Chunks before the one holding the oldest line held are no longer needed.
+      // One such chunk is kept for reuse: a flood then stores its lines without allocating.
       if (this.#end > 0) {
         const oldest = this.#chunkOf[this.start % this.capacity];
         while (this.#firstChunk < oldest) {
-          this.#chunks.shift();
+          const gone = this.#chunks.shift()!;
+          if (gone.length === CHUNK_SIZE) this.#spare = gone;
           this.#firstChunk++;
         }
       }
-      chunk = new Uint8Array(Math.max(CHUNK_SIZE, n));
+      if (n <= CHUNK_SIZE && this.#spare !== null) {
+        chunk = this.#spare;
+        this.#spare = null;
+      } else chunk = new Uint8Array(Math.max(CHUNK_SIZE, n));
       this.#chunks.push(chunk);
       this.#used = 0;
     }
