@@ -538,9 +538,11 @@ class ClientSession {
     // New history first, at most every HISTORY_WRITE_INTERVAL: it passes through the screen into
     // the scrollback and leaves the screen blank, so the frame is repainted in the same write.
     let history: Uint8Array | null = null;
-    if (this.#history !== null && now >= this.#nextHistoryWrite) {
+    const frontier = this.#transport.getLatestRemoteState().state.frontier;
+    // (`pending` first: the terminal's size is a system call.)
+    if (this.#history?.pending(frontier) && now >= this.#nextHistoryWrite) {
       history = this.#history.take(
-        this.#transport.getLatestRemoteState().state.frontier,
+        frontier,
         // Enough line feeds for the real screen, whatever size it has now.
         Math.max(this.#lastDrawn?.height ?? remote.height, this.#rt.size().rows),
       );
