@@ -469,12 +469,12 @@ export class Terminal implements ParserHandler {
 
   /** Row `y`, cloned first if a snapshot shares it; the caller keeps `ink` true. */
   private printRow(y: number): Row {
-    let r = this.rows[y];
-    if (r.shared) {
-      r = r.clone();
-      this.rows[y] = r;
-    }
-    return r;
+    const r = this.rows[y];
+    if (!r.shared) return r;
+    const copy = r.clone();
+    copy.ink = r.ink; // the copy's cells are the same: so is its bound
+    this.rows[y] = copy;
+    return copy;
   }
 
   /** A blank row of the current background colour: reused storage when `r` is unshared. */
