@@ -507,7 +507,12 @@ async function main(): Promise<number> {
   const ratio = oursAbove && cAbove && oursAbove.length > 0 && cAbove.length > 0
     ? median(oursAbove) / median(cAbove)
     : null;
-  if (ratio !== null) console.log(`ours above the floor / C mosh's: ${ratio.toFixed(2)}`);
+  if (ratio !== null) {
+    console.log(
+      `ours above the floor / C mosh's: ${ratio.toFixed(2)}` +
+        (ratio <= 0 ? " (ours at or below the floor: not measurable at this load)" : ""),
+    );
+  }
   const offAbove = aboveFloor.get("ours-off");
   const offRatio = offAbove && cAbove && offAbove.length > 0 && cAbove.length > 0
     ? median(offAbove) / median(cAbove)
@@ -524,7 +529,9 @@ async function main(): Promise<number> {
   const goals: Record<string, boolean | null> = {
     wallAtMost1_5s: oursWall === null ? null : oursWall <= 1.5,
     serverCpuAtMostHalfOfC: oursCpu === null || cCpu === null ? null : oursCpu <= cCpu / 2,
-    aboveFloorAtMost0_35OfC: ratio === null ? null : ratio <= 0.35,
+    // At or below the floor is no measurement: on a loaded machine tmux alone (which must
+    // draw every line) can take longer than a mosh set-up (which skips frames).
+    aboveFloorAtMost0_35OfC: ratio === null || ratio <= 0 ? null : ratio <= 0.35,
   };
   const yes = (b: boolean | null) => b === null ? "n/a" : b ? "met" : "MISSED";
   console.log(`goal: ours wall <= 1.5 s: ${yes(goals.wallAtMost1_5s)}`);
