@@ -24,14 +24,9 @@
  */
 
 import {
-  ATTR_BLINK,
-  ATTR_BOLD,
-  ATTR_INVERSE,
-  ATTR_INVISIBLE,
-  ATTR_ITALIC,
-  ATTR_UNDERLINE,
   CELL_MAX_BYTES,
   CELL_WORDS,
+  EXT_WORDS,
   FLAG_FALLBACK,
   FLAG_WIDE,
   FLAG_WRAP,
@@ -40,16 +35,22 @@ import {
   type MouseReporting,
   nextGeneration,
   Row,
-  TRUE_COLOR,
   utf8Length,
 } from "./framebuffer.ts";
-import { MAX_OSC_LENGTH, packCollected, Parser, type ParserHandler } from "./parser.ts";
+import {
+  clipboardText,
+  codePointsToString,
+  hyperlink,
+  isClipboard,
+  isEvent,
+  titleCommand,
+} from "./osc.ts";
+import { packCollected, Parser, type ParserHandler } from "./parser.ts";
+import { Pen } from "./sgr.ts";
 import { charWidth } from "./wcwidth.ts";
 
 /** Largest accepted width or height. */
 export const MAX_DIMENSION = 65535;
-/** Window title and icon name keep at most this many code points of the OSC string (§9.3). */
-const TITLE_MAX = 256;
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -63,19 +64,12 @@ const SPACE = packCollected(" "); // DECSCUSR
 
 /** DEC private mode of synchronized output (beyond mosh, §9.3). */
 const SYNCHRONIZED_OUTPUT = 2026;
-/**
- * Most clipboard characters a C client keeps: its OSC limit less the `52;c;` it receives (§9.3).
- * Every OSC 52 form is stored as what `52;c;<data>` gives C's emulator.
- */
-export const CLIPBOARD_MAX = MAX_OSC_LENGTH - 5;
 
-/** Saved cursor of DECSC (and of DECSET 1049). */
+/** Saved cursor of DECSC (and of DECSET 1049): the pen is a copy nothing writes to. */
 interface SavedCursor {
   row: number;
   col: number;
-  fg: number;
-  bg: number;
-  attrs: number;
+  pen: Pen;
   autoWrap: boolean;
   originMode: boolean;
 }
@@ -84,9 +78,7 @@ interface SavedCursor {
 const HOME: SavedCursor = Object.freeze({
   row: 0,
   col: 0,
-  fg: 0,
-  bg: 0,
-  attrs: 0,
+  pen: new Pen(),
   autoWrap: true,
   originMode: false,
 });
@@ -137,9 +129,8 @@ export class Terminal implements ParserHandler {
   private defaultTabs = true;
   private top = 0;
   private bottom: number;
-  private fg = 0;
-  private bg = 0;
-  private attrs = 0;
+  /** Renditions: mosh's and the extended layer's (lib/sgr.ts). */
+  private pen = new Pen();
   private saved: SavedCursor = HOME;
   private originMode = false;
   private autoWrap = true;
@@ -315,7 +306,7 @@ export class Terminal implements ParserHandler {
 
   /** `rows` (of a screen `oldW` × `oldH`) fitted to the current size, as mosh resizes (§9.5). */
   private resizeRows(rows: Row[], oldW: number, oldH: number): Row[] {
-    const cols = this.w, height = this.h, bg = this.bg;
+    const cols = this.w, height = this.h, bg = this.pen.bg;
     const out = rows.slice(0, Math.min(oldH, height));
     if (cols !== oldW) {
       const words = cols * CELL_WORDS;
@@ -330,6 +321,11 @@ export class Terminal implements ParserHandler {
           if (bg !== 0) { for (let i = keep + 2; i < words; i += CELL_WORDS) data[i] = bg; }
         }
         const r = new Row(0, 0, old.gen, data);
+        if (old.ext !== null) {
+          r.ext = new Uint32Array(cols * EXT_WORDS);
+          r.ext.set(old.ext.subarray(0, Math.min(cols, oldW) * EXT_WORDS));
+          r.links = old.links === null ? null : old.links.slice();
+        }
         if (old.multi) {
           for (const [col, s] of old.multi) {
             if (col < cols) (r.multi ??= new Map()).set(col, s);
@@ -358,9 +354,9 @@ export class Terminal implements ParserHandler {
       cursorCol: this.cursorCol,
       cursorVisible: this.cursorVisible,
       reverseVideo: this.reverseVideo,
-      fg: this.fg,
-      bg: this.bg,
-      attrs: this.attrs,
+      fg: this.pen.fg,
+      bg: this.pen.bg,
+      attrs: this.pen.attrs,
       bracketedPaste: this.bracketedPaste,
       mouseReporting: this.mouseReporting,
       mouseFocus: this.mouseFocus,
@@ -386,6 +382,7 @@ export class Terminal implements ParserHandler {
     const t = Object.create(Terminal.prototype) as Terminal;
     Object.assign(t, this);
     t.scrollback = null;
+    t.pen = this.pen.copy();
     for (const r of this.rows) r.shared = true;
     t.rows = this.rows.slice();
     if (this.mainRows) {
@@ -443,7 +440,7 @@ export class Terminal implements ParserHandler {
   /** A blank row of the current background colour: reused storage when `r` is unshared. */
   private blankRow(r: Row | null): Row {
     if (r === null || r.shared || r.data.length !== this.w * CELL_WORDS) {
-      return new Row(this.w, this.bg);
+      return new Row(this.w, this.pen.bg);
     }
     this.resetRow(r);
     return r;
@@ -451,17 +448,19 @@ export class Terminal implements ParserHandler {
 
   /** Blanks every cell of an unshared row with the background colour and renews its gen. */
   private resetRow(r: Row): void {
-    const d = r.data, bg = this.bg;
+    const d = r.data, bg = this.pen.bg;
     d.fill(0);
     if (bg !== 0) { for (let i = 2; i < d.length; i += CELL_WORDS) d[i] = bg; }
     r.multi = null;
+    r.ext = null;
+    r.links = null;
     r.gen = nextGeneration();
   }
 
   /** Resets row `y` (EL 2, ED): blank cells, new generation. */
   private resetRowAt(y: number): void {
     const r = this.rows[y];
-    if (r.shared) this.rows[y] = new Row(this.w, this.bg);
+    if (r.shared) this.rows[y] = new Row(this.w, this.pen.bg);
     else this.resetRow(r);
   }
 
@@ -469,7 +468,8 @@ export class Terminal implements ParserHandler {
   private clearCells(y: number, from: number, to: number): void {
     if (from > to) return;
     const r = this.mutableRow(y);
-    const d = r.data, bg = this.bg;
+    const d = r.data, bg = this.pen.bg;
+    r.clearExt(from, to + 1);
     for (let x = from; x <= to; x++) {
       const o = x * CELL_WORDS;
       r.dropMulti(x);
@@ -533,6 +533,8 @@ export class Terminal implements ParserHandler {
     const d = r.data;
     d.copyWithin((col + count) * CELL_WORDS, col * CELL_WORDS, (w - count) * CELL_WORDS);
     if (r.multi) r.multi = shiftMulti(r.multi, col, count, w);
+    if (r.ext) r.ext.copyWithin((col + count) * EXT_WORDS, col * EXT_WORDS, (w - count) * EXT_WORDS);
+    r.clearExt(col, col + count);
     this.fillBlank(d, col, col + count);
   }
 
@@ -544,12 +546,14 @@ export class Terminal implements ParserHandler {
     const d = r.data;
     d.copyWithin(col * CELL_WORDS, (col + count) * CELL_WORDS, w * CELL_WORDS);
     if (r.multi) r.multi = shiftMulti(r.multi, col + count, -count, w);
+    if (r.ext) r.ext.copyWithin(col * EXT_WORDS, (col + count) * EXT_WORDS, w * EXT_WORDS);
+    r.clearExt(w - count, w);
     this.fillBlank(d, w - count, w);
   }
 
   /** Cells [from, to) of `d` become blank with the background colour (no multi bookkeeping). */
   private fillBlank(d: Uint32Array, from: number, to: number): void {
-    const bg = this.bg;
+    const bg = this.pen.bg;
     d.fill(0, from * CELL_WORDS, to * CELL_WORDS);
     if (bg !== 0) { for (let x = from; x < to; x++) d[x * CELL_WORDS + 2] = bg; }
   }
@@ -652,9 +656,7 @@ export class Terminal implements ParserHandler {
     return {
       row: this.cursorRow,
       col: this.cursorCol,
-      fg: this.fg,
-      bg: this.bg,
-      attrs: this.attrs,
+      pen: this.pen.copy(),
       autoWrap: this.autoWrap,
       originMode: this.originMode,
     };
@@ -665,9 +667,9 @@ export class Terminal implements ParserHandler {
     if (!s) return;
     this.cursorRow = s.row;
     this.cursorCol = s.col;
-    this.fg = s.fg;
-    this.bg = s.bg;
-    this.attrs = s.attrs;
+    const link = this.pen.link; // a hyperlink is not a rendition: DECRC keeps it
+    this.pen = s.pen.copy();
+    this.pen.link = link;
     this.autoWrap = s.autoWrap;
     this.originMode = s.originMode;
     this.snapCursor();
@@ -683,7 +685,8 @@ export class Terminal implements ParserHandler {
       for (let i = start; i < end; i++) this.print(data[i]);
       return;
     }
-    const w = this.w, fg = this.fg, bg = this.bg, attrs = this.attrs;
+    const pen = this.pen, w = this.w, fg = pen.fg, bg = pen.bg, attrs = pen.attrs;
+    const extended = pen.extended;
     let i = start;
     while (i < end) {
       if (this.wrapPending) {
@@ -706,6 +709,8 @@ export class Terminal implements ParserHandler {
         d[o + 2] = bg;
         d[o + 3] = attrs;
       }
+      if (extended) r.setExt(col, col + n, pen.xattrs, pen.ulColor, pen.link);
+      else if (r.ext !== null) r.clearExt(col, col + n);
       i += n;
       this.combRow = y;
       this.combCol = col + n - 1;
@@ -744,10 +749,13 @@ export class Terminal implements ParserHandler {
       const d = r.data;
       const o = col * CELL_WORDS;
       if (r.multi !== null) r.dropMulti(col);
+      const pen = this.pen;
       d[o] = cp;
-      d[o + 1] = this.fg;
-      d[o + 2] = this.bg;
-      d[o + 3] = this.attrs | (chw === 2 ? FLAG_WIDE : 0);
+      d[o + 1] = pen.fg;
+      d[o + 2] = pen.bg;
+      d[o + 3] = pen.attrs | (chw === 2 ? FLAG_WIDE : 0);
+      if (pen.extended) r.setExt(col, col + 1, pen.xattrs, pen.ulColor, pen.link);
+      else if (r.ext !== null) r.clearExt(col, col + 1);
       if (chw === 2 && col + 1 < this.w) this.clearCells(y, col + 1, col + 1);
       this.advance(chw);
     } else if (chw === 0) {
@@ -856,7 +864,7 @@ export class Terminal implements ParserHandler {
     if (collected === 0) {
       switch (final) {
         case 0x6d: // SGR keeps the pending wrap
-          this.sgr(count);
+          this.pen.sgr(params, count);
           return;
         case 0x49: // CHT
           this.tab(this.p(0, 1), true);
@@ -1017,7 +1025,7 @@ export class Terminal implements ParserHandler {
     this.appCursorKeys = false;
     this.top = 0;
     this.bottom = this.h - 1;
-    this.fg = this.bg = this.attrs = 0;
+    this.pen.reset();
     this.saved = HOME;
   }
 
@@ -1086,7 +1094,7 @@ export class Terminal implements ParserHandler {
       if (this.mainRows) return;
       this.mainRows = this.rows;
       this.rows = [];
-      for (let y = 0; y < this.h; y++) this.rows.push(new Row(this.w, this.bg));
+      for (let y = 0; y < this.h; y++) this.rows.push(new Row(this.w, this.pen.bg));
     } else {
       if (this.mainRows) {
         this.rows = this.mainRows;
@@ -1100,148 +1108,40 @@ export class Terminal implements ParserHandler {
     }
   }
 
-  /** SGR with mosh's colour storage (§9.3 "SGR"). */
-  private sgr(count: number): void {
-    for (let i = 0; i < count; i++) {
-      const v = this.p(i, 0);
-      if ((v === 38 || v === 48) && count - i >= 3 && this.p(i + 1, -1) === 5) {
-        const n = this.p(i + 2, 0);
-        if (n <= 255) {
-          if (v === 38) this.fg = 30 + n;
-          else this.bg = 40 + n;
-        }
-        i += 2;
-        continue;
-      }
-      if ((v === 38 || v === 48) && count - i >= 5 && this.p(i + 1, -1) === 2) {
-        const c =
-          (TRUE_COLOR | (this.p(i + 2, 0) << 16) | (this.p(i + 3, 0) << 8) | this.p(i + 4, 0)) &
-          0x1ffffff;
-        if (v === 38) this.fg = c;
-        else this.bg = c;
-        i += 4;
-        continue;
-      }
-      this.rendition(v);
-    }
-  }
-
-  /** Applies one SGR parameter that needs no following ones (attributes and 8/16 colours). */
-  private rendition(v: number): void {
-    if (v === 0) {
-      this.fg = this.bg = this.attrs = 0;
-    } else if (v === 39) {
-      this.fg = 0;
-    } else if (v === 49) {
-      this.bg = 0;
-    } else if (v >= 30 && v <= 37) {
-      this.fg = v;
-    } else if (v >= 40 && v <= 47) {
-      this.bg = v;
-    } else if (v >= 90 && v <= 97) {
-      this.fg = v - 90 + 38;
-    } else if (v >= 100 && v <= 107) {
-      this.bg = v - 100 + 48;
-    } else {
-      let bit = 0;
-      switch (v) {
-        case 1:
-        case 22:
-          bit = ATTR_BOLD;
-          break;
-        case 3:
-        case 23:
-          bit = ATTR_ITALIC;
-          break;
-        case 4:
-        case 24:
-          bit = ATTR_UNDERLINE;
-          break;
-        case 5:
-        case 25:
-          bit = ATTR_BLINK;
-          break;
-        case 7:
-        case 27:
-          bit = ATTR_INVERSE;
-          break;
-        case 8:
-        case 28:
-          bit = ATTR_INVISIBLE;
-          break;
-      }
-      if (v < 9) this.attrs |= bit;
-      else this.attrs &= ~bit;
-    }
+  /** @internal Parser handler: a control sequence with `:` (ignored by mosh; lib/sgr.ts). */
+  csiSubDispatch(
+    params: Int32Array,
+    sub: Uint8Array,
+    count: number,
+    collected: number,
+    final: number,
+  ): void {
+    if (collected === 0 && final === 0x6d) this.pen.subSgr(params, sub, count);
   }
 
   /**
-   * OSC 52 (`data` starts with `52;`): any selection parameter (`c`, `p`, `q`, `s`, `0`-`7`, several
-   * or none) is stored as the clipboard, which C clients receive as `52;c;` (§9.3), cut to what
-   * C's emulator keeps (CLIPBOARD_MAX); a query (`?`) is never stored, so never forwarded.
+   * @internal Parser handler: the end of an OSC string (lib/osc.ts): events, the clipboard (any
+   * OSC 52 form, stored as C clients receive it, `52;c;`; a query never stored, so never
+   * forwarded), OSC 8 hyperlinks (the extended layer only), window title and icon name.
    */
-  private clipboardCopy(data: Uint32Array, length: number): void {
-    let i = 3;
-    while (i < length && isSelection(data[i])) i++;
-    if (i >= length || data[i] !== 0x3b) return;
-    i++;
-    if (length - i === 1 && data[i] === Q) return;
-    this.clipboard = codePointsToString(data, i, Math.min(length, i + CLIPBOARD_MAX));
-  }
-
-  /** @internal Parser handler: the end of an OSC string (titles, clipboard). */
   oscEnd(data: Uint32Array, length: number): void {
     if (this.sink !== null && isEvent(data, length)) this.sink(codePointsToString(data, 0, length));
-    if (length >= 3 && data[0] === 0x35 && data[1] === 0x32 && data[2] === 0x3b) {
-      this.clipboardCopy(data, length);
+    if (isClipboard(data, length)) {
+      const text = clipboardText(data, length);
+      if (text !== null) this.clipboard = text;
       return;
     }
-    if (length < 1) return;
-    let cmd = -1, offset = 0;
-    if (data[0] === 0x3b) {
-      cmd = 0;
-      offset = 1;
-    } else if (length >= 2 && data[1] === 0x3b) {
-      cmd = data[0] - 0x30;
-      offset = 2;
+    const link = hyperlink(data, length);
+    if (link !== null) {
+      this.pen.link = link;
+      return;
     }
-    const icon = cmd === 0 || cmd === 1, title = cmd === 0 || cmd === 2;
-    if (!icon && !title) return;
+    const cmd = titleCommand(data, length);
+    if (cmd === null) return;
     this.titleInitialized = true;
-    const s = codePointsToString(data, offset, Math.min(length, TITLE_MAX));
-    if (icon) this.iconName = s;
-    if (title) this.windowTitle = s;
+    if (cmd.icon) this.iconName = cmd.text;
+    if (cmd.title) this.windowTitle = cmd.text;
   }
-}
-
-/** True for the selection characters of OSC 52: `c`, `p`, `q`, `s` and `0`-`7`. */
-function isSelection(cp: number): boolean {
-  return cp === 0x63 || cp === 0x70 || cp === 0x71 || cp === 0x73 || (cp >= 0x30 && cp <= 0x37);
-}
-
-/** True if `data[0..length)` starts with `prefix` (ASCII). */
-function startsWith(data: Uint32Array, length: number, prefix: string): boolean {
-  if (length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix.charCodeAt(i)) return false;
-  return true;
-}
-
-/** True for an OSC string that is an event: `9;`, `777;notify;`, or `52;` but not a query. */
-function isEvent(data: Uint32Array, length: number): boolean {
-  if (startsWith(data, length, "9;") || startsWith(data, length, "777;notify;")) return true;
-  if (!startsWith(data, length, "52;")) return false;
-  let i = 3;
-  while (i < length && isSelection(data[i])) i++;
-  return i < length && data[i] === 0x3b && !(length - i === 2 && data[i + 1] === Q);
-}
-
-/** The string of code points `data[from..to)`. */
-function codePointsToString(data: Uint32Array, from: number, to: number): string {
-  let s = "";
-  for (let i = from; i < to; i += 4096) {
-    s += String.fromCodePoint(...data.subarray(i, Math.min(to, i + 4096)));
-  }
-  return s;
 }
 
 /** Multi-cell map after moving the cells at columns >= `from` by `by`, within width `w`. */
