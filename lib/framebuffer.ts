@@ -160,6 +160,11 @@ export class Row {
     return index === 0 || this.links === null ? "" : this.links[index - 1] ?? "";
   }
 
+  /** True when cell `col` has an extended rendition. */
+  hasExt(col: number): boolean {
+    return this.ext !== null && (this.ext[col * EXT_WORDS] & XATTR_PRESENT) !== 0;
+  }
+
   /** Extended rendition of cell `col` (ext word 0 without the link), 0 when it has none. */
   xattrs(col: number): number {
     const ext = this.ext;
@@ -182,8 +187,8 @@ export class Row {
     const w = this.width;
     for (let x = 0; x < w; x++) {
       if (
-        this.xattrs(x) !== other.xattrs(x) || this.underlineColor(x) !== other.underlineColor(x) ||
-        this.link(x) !== other.link(x)
+        this.hasExt(x) !== other.hasExt(x) || this.xattrs(x) !== other.xattrs(x) ||
+        this.underlineColor(x) !== other.underlineColor(x) || this.link(x) !== other.link(x)
       ) return false;
     }
     return true;
