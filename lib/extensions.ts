@@ -53,6 +53,13 @@ export interface Capability {
 /** The scrollback capability (issue 14). */
 export const SCROLLBACK: Capability = Object.freeze({ name: "scrollback", version: 1 });
 
+/**
+ * The extended attributes capability (issue 15): the server's display diff carries faint,
+ * strikethrough, overline, underline styles and colour, and OSC 8 hyperlinks (lib/sgr.ts,
+ * lib/display_attributes.ts) inside `hostbytes`. No field of its own.
+ */
+export const ATTRIBUTES: Capability = Object.freeze({ name: "attributes", version: 1 });
+
 /** Longest capability name accepted from a peer, in bytes. */
 export const MAX_CAPABILITY_NAME = 64;
 /** Most capabilities accepted in one announcement. */
@@ -65,7 +72,7 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
   return false;
 }
 
-/** The capabilities a side announces, from its own switches. */
+/** The capabilities a side announces, from its own switches (extended attributes always). */
 export function ownCapabilities(scrollback: boolean): readonly Capability[] {
-  return Object.freeze(scrollback ? [SCROLLBACK] : []);
+  return Object.freeze(scrollback ? [SCROLLBACK, ATTRIBUTES] : [ATTRIBUTES]);
 }

@@ -5,14 +5,21 @@
  *
  * - `acceptCapabilities` when the connection's client announces its capabilities: our own go into
  *   that connection's state, and history starts there (with what the session's ring holds) when
- *   both sides announced scrollback.
+ *   both sides announced scrollback; the state's diffs carry the extended attributes when the
+ *   client announced them.
  * - `advanceHistory` before each `transport.tick`: moves that connection's history frontier by
  *   its budget past what its client acknowledged, sized so that history adds no fragment. The
  *   step costs a display diff and a deflate or two, so it is taken only when a send is due or
  *   nothing is in flight (then the step itself starts a send).
  */
 
-import { announces, type Capability, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import {
+  announces,
+  ATTRIBUTES,
+  type Capability,
+  ownCapabilities,
+  SCROLLBACK,
+} from "./extensions.ts";
 import { fragmentsFor } from "./fragment.ts";
 import type { HistoryRing } from "./history.ts";
 import type { TerminalState } from "./terminal_state.ts";
@@ -31,6 +38,7 @@ export function acceptCapabilities(
   if (state.caps !== null) return;
   state.caps = ownCapabilities(ring !== null);
   if (ring !== null && announces(caps, SCROLLBACK)) state.startHistory(ring);
+  state.attributes = announces(caps, ATTRIBUTES);
 }
 
 /**

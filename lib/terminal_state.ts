@@ -17,10 +17,13 @@
  * count of those that left it (`History.lost`), so it stays idempotent. `advanceHistory` moves the
  * frontier at most HISTORY_BUDGET bytes of lines past the frontier of the state the client
  * acknowledged. On the client the lines go into a shared `HistoryInbox` (lib/history_writer.ts),
- * and only once the server announced the scrollback capability.
+ * and only once the server announced the scrollback capability. A server state whose client
+ * announced the extended attributes (`attributes`) compares and diffs the emulator's extended
+ * layer too (lib/display_attributes.ts); a C client's diffs never look at it.
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
+import { ALL_ATTRIBUTES } from "./display_attributes.ts";
 import { announces, type Capability, SCROLLBACK } from "./extensions.ts";
 import type { HistoryRing } from "./history.ts";
 import type { HistoryInbox } from "./history_writer.ts";
@@ -77,6 +80,11 @@ export class TerminalState {
   historyBase = 0;
   /** Client: where received history lines go (null = this client wants no history). */
   inbox: HistoryInbox | null = null;
+  /**
+   * Server: this connection's client announced the extended attributes (lib/extensions.ts
+   * ATTRIBUTES): diffs carry them and equality compares them. False for a C client.
+   */
+  attributes = false;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -105,7 +113,7 @@ export class TerminalState {
   equals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck && this.frontier === other.frontier &&
       (this.caps === null) === (other.caps === null) &&
-      this.terminal.snapshot().equals(other.terminal.snapshot());
+      this.terminal.snapshot().equals(other.terminal.snapshot(), this.attributes);
   }
 
   /**
@@ -127,6 +135,7 @@ export class TerminalState {
     c.ring = this.ring;
     c.historyBase = this.historyBase;
     c.inbox = this.inbox;
+    c.attributes = this.attributes;
     return c;
   }
 
@@ -142,11 +151,11 @@ export class TerminalState {
     }
     if (existing.echoAck !== this.echoAck) events.push({ type: "echoack", num: this.echoAck });
     const a = existing.terminal.snapshot(), b = this.terminal.snapshot();
-    if (!a.equals(b)) {
+    if (!a.equals(b, this.attributes)) {
       if (a.width !== b.width || a.height !== b.height) {
         events.push({ type: "resize", width: b.width, height: b.height });
       }
-      const bytes = diffFrames(a, b);
+      const bytes = diffFrames(a, b, this.attributes ? { attributes: ALL_ATTRIBUTES } : undefined);
       if (bytes.length > 0) events.push({ type: "hostbytes", data: bytes });
     }
     const ring = this.ring;

@@ -3,6 +3,7 @@ import {
   announces,
   EXT_CAPABILITIES,
   EXT_HISTORY,
+  ATTRIBUTES,
   ownCapabilities,
   SCROLLBACK,
 } from "../lib/extensions.ts";
@@ -26,7 +27,9 @@ Deno.test("extensions: numbers are the contract's (100 capabilities, 101 history
   assert.ok(!announces([], SCROLLBACK));
   assert.ok(!announces(null, SCROLLBACK));
   assert.ok(!announces([{ name: "scrollback", version: 0 }], SCROLLBACK));
-  assert.deepEqual(ownCapabilities(false), []);
+  assert.deepEqual(ownCapabilities(false), [ATTRIBUTES]);
+  assert.deepEqual(ownCapabilities(true), [SCROLLBACK, ATTRIBUTES]);
+  assert.deepEqual(ATTRIBUTES, { name: "attributes", version: 1 });
 });
 
 Deno.test("extensions: capabilities instruction encoding, field 100 (key a2 06)", () => {
