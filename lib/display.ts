@@ -47,7 +47,7 @@ import {
   type Framebuffer,
   type Row,
 } from "./framebuffer.ts";
-import type { AttributeSupport } from "./display_attributes.ts";
+import { type AttributeSupport, writeLink } from "./display_attributes.ts";
 import { blankRow, Painter } from "./display_painter.ts";
 import { drawRow, Wrap, wrapBottom } from "./display_rows.ts";
 import { shiftRows } from "./display_scroll.ts";
@@ -123,6 +123,7 @@ export function diffFrames(
     if (n === m && wrap === Wrap.None) continue;
     wrap = drawRow(p, y, n, m, wrap, y > 0 ? rows[y - 1] : n);
   }
+  if (p.link !== "") writeLink(p, ""); // the link ends with its last cell
 
   p.moveTo(next.cursorRow, next.cursorCol, false);
   if (shown === null || p.shown !== next.cursorVisible) {

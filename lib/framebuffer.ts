@@ -201,7 +201,8 @@ export class Row {
    */
   setExt(from: number, to: number, xattrs: number, ulColor: number, link: string): void {
     const ext = this.ext ??= new Uint32Array(this.width * EXT_WORDS);
-    const w0 = xattrs | XATTR_PRESENT | (link === "" ? 0 : this.linkIndex(link) << XATTR_LINK_SHIFT);
+    const w0 = xattrs | XATTR_PRESENT |
+      (link === "" ? 0 : this.linkIndex(link) << XATTR_LINK_SHIFT);
     for (let o = from * EXT_WORDS, end = to * EXT_WORDS; o < end; o += EXT_WORDS) {
       ext[o] = w0;
       ext[o + 1] = ulColor;

@@ -79,7 +79,12 @@ export class Pen {
 
   /** SGR 0 on both parts; the hyperlink stays (it is not a rendition). */
   reset(): void {
-    this.fg = this.bg = this.attrs = this.xattrs = this.ulColor = 0;
+    this.fg =
+      this.bg =
+      this.attrs =
+      this.xattrs =
+      this.ulColor =
+        0;
   }
 
   /** `CSI params m` without sub-parameters: both parts, each with its own reading. */
@@ -148,7 +153,7 @@ export class Pen {
     for (let i = 0; i < count; i++) {
       const v = param(params, count, i, 0);
       let subs = 0;
-      if (sub !== null) while (i + subs + 1 < count && sub[i + subs + 1] === 1) subs++;
+      if (sub !== null) { while (i + subs + 1 < count && sub[i + subs + 1] === 1) subs++; }
       if (subs > 0) {
         if (v === 4) this.underline(param(params, count, i + 1, 0));
         else if (v === 58) this.underlineColorSub(params, count, i + 1, subs);
@@ -246,7 +251,8 @@ function param(params: Int32Array, count: number, i: number, def: number): numbe
 
 /** The true colour of parameters `at`, `at + 1`, `at + 2` as mosh stores it. */
 function trueColor(params: Int32Array, count: number, at: number): number {
-  return (TRUE_COLOR | (param(params, count, at, 0) << 16) | (param(params, count, at + 1, 0) << 8) |
+  return (TRUE_COLOR | (param(params, count, at, 0) << 16) |
+    (param(params, count, at + 1, 0) << 8) |
     param(params, count, at + 2, 0)) & 0x1ffffff;
 }
 

@@ -533,7 +533,9 @@ export class Terminal implements ParserHandler {
     const d = r.data;
     d.copyWithin((col + count) * CELL_WORDS, col * CELL_WORDS, (w - count) * CELL_WORDS);
     if (r.multi) r.multi = shiftMulti(r.multi, col, count, w);
-    if (r.ext) r.ext.copyWithin((col + count) * EXT_WORDS, col * EXT_WORDS, (w - count) * EXT_WORDS);
+    if (r.ext) {
+      r.ext.copyWithin((col + count) * EXT_WORDS, col * EXT_WORDS, (w - count) * EXT_WORDS);
+    }
     r.clearExt(col, col + count);
     this.fillBlank(d, col, col + count);
   }

@@ -82,14 +82,13 @@ const MAGIC_LEGACY = 0o432;
 const MAGIC_EXTENDED = 0o1036;
 
 /** The capabilities assumed when no terminfo entry is found: those of xterm. */
-export const XTERM_DEFAULTS: Readonly<Omit<TermCaps, "name" | "path" | "title" | "attributes">> =
-  {
-    colors: 8,
-    ech: true,
-    bce: true,
-    smcup: "\x1b[?1049h\x1b[22;0;0t",
-    rmcup: "\x1b[?1049l\x1b[23;0;0t",
-  };
+export const XTERM_DEFAULTS: Readonly<Omit<TermCaps, "name" | "path" | "title" | "attributes">> = {
+  colors: 8,
+  ech: true,
+  bce: true,
+  smcup: "\x1b[?1049h\x1b[22;0;0t",
+  rmcup: "\x1b[?1049l\x1b[23;0;0t",
+};
 
 const TITLE_PREFIXES = ["xterm", "rxvt", "kterm", "Eterm", "alacritty", "screen", "tmux"];
 

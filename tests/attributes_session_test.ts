@@ -161,9 +161,27 @@ function checkAttributes(t: Terminal, shows: Shows): void {
 }
 
 const RUNS: [string, Shows][] = [
-  ["tmux-256color", { faint: true, strike: true, overline: false, curly: true, underlineColor: false }],
-  ["xterm-256color", { faint: true, strike: true, overline: false, curly: false, underlineColor: false }],
-  ["tmux-attrs-test", { faint: true, strike: true, overline: true, curly: true, underlineColor: true }],
+  ["tmux-256color", {
+    faint: true,
+    strike: true,
+    overline: false,
+    curly: true,
+    underlineColor: false,
+  }],
+  ["xterm-256color", {
+    faint: true,
+    strike: true,
+    overline: false,
+    curly: false,
+    underlineColor: false,
+  }],
+  ["tmux-attrs-test", {
+    faint: true,
+    strike: true,
+    overline: true,
+    curly: true,
+    underlineColor: true,
+  }],
 ];
 
 Deno.test("attributes: a hyperlink around exactly its cells, also after Ctrl-L and a resize", async () => {

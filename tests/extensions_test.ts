@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import {
   announces,
+  ATTRIBUTES,
   EXT_CAPABILITIES,
   EXT_HISTORY,
-  ATTRIBUTES,
   ownCapabilities,
   SCROLLBACK,
 } from "../lib/extensions.ts";
