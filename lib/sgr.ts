@@ -89,8 +89,11 @@ export class Pen {
 
   /** `CSI params m` without sub-parameters: both parts, each with its own reading. */
   sgr(params: Int32Array, count: number): void {
+    const plain = this.xattrs === this.attrs && this.ulColor === 0;
     this.moshSgr(params, count);
-    this.extendedSgr(params, null, count);
+    // Fast path: from a plain pen, parameters that start no extended attribute are read alike.
+    if (plain && !startsExtended(params, count)) this.xattrs = this.attrs;
+    else this.extendedSgr(params, null, count);
   }
 
   /** `CSI params m` holding a `:`: the extended part only (C mosh ignores the sequence). */
@@ -241,6 +244,15 @@ export class Pen {
       this.ulColor = trueColor(params, count, at + 1);
     }
   }
+}
+
+/** True when a parameter may start an extended attribute (2, 9, 21, 53, 58): the slow path. */
+function startsExtended(params: Int32Array, count: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const v = params[i];
+    if (v === 2 || v === 9 || v === 21 || v === 53 || v === 58) return true;
+  }
+  return false;
 }
 
 /** Parameter `i`, or `def` if missing, empty, 0 or above 65535 (mosh's rule). */
