@@ -118,6 +118,7 @@ export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
 // Our protocol extensions (docs/EXTENSIONS.md): the numbers, and scrollback on both sides.
 export {
   announces,
+  ATTRIBUTES,
   type Capability,
   EXT_CAPABILITIES,
   EXT_HISTORY,
@@ -142,9 +143,17 @@ export {
   type MouseEncoding,
   type MouseReporting,
   Row,
+  UNDERLINE_PALETTE,
+  XATTR_FAINT,
+  XATTR_OVERLINE,
+  XATTR_STRIKE,
+  XATTR_UNDERLINE_MASK,
+  XATTR_UNDERLINE_SHIFT,
 } from "./lib/framebuffer.ts";
+export { Pen, UnderlineStyle } from "./lib/sgr.ts";
 export { charWidth, wcwidth } from "./lib/wcwidth.ts";
 export { diffFrames, type DiffOptions } from "./lib/display.ts";
+export { ALL_ATTRIBUTES, type AttributeSupport } from "./lib/display_attributes.ts";
 export { loadTerminfo, type TermCaps } from "./lib/terminfo.ts";
 
 // Client overlays (§8).

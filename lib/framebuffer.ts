@@ -59,6 +59,7 @@ export const XATTR_STRIKE = 0x200;
 export const XATTR_OVERLINE = 0x400;
 /** Underline style (`4:n`) in bits 11-13, meaningful with ATTR_UNDERLINE: 0 single, 2-5 below. */
 export const XATTR_UNDERLINE_SHIFT = 11;
+/** The underline style's bits (see XATTR_UNDERLINE_SHIFT). */
 export const XATTR_UNDERLINE_MASK = 0x3800;
 /** The cell's extended rendition is set (ext word 0). */
 export const XATTR_PRESENT = 0x4000;
