@@ -117,13 +117,14 @@ export class TerminalState {
   }
 
   /**
-   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored): what
+   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored; the
+   * extended layer too when this state's client announced it): what
    * a copy that applied this state's diffs must satisfy. (`equals` is stricter: a copy's rows
    * have their own generations.)
    */
   contentEquals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck &&
-      contentEqual(this.terminal.snapshot(), other.terminal.snapshot()) === null;
+      contentEqual(this.terminal.snapshot(), other.terminal.snapshot(), this.attributes) === null;
   }
 
   /** An independent copy (the terminal's rows are shared copy-on-write). */

@@ -8,6 +8,9 @@ import { contentEqual, diffFrames } from "../lib/display.ts";
 import { ALL_ATTRIBUTES, type AttributeSupport } from "../lib/display_attributes.ts";
 import { Framebuffer } from "../lib/framebuffer.ts";
 import { Terminal } from "../lib/terminal.ts";
+import { TerminalState } from "../lib/terminal_state.ts";
+import { acceptCapabilities } from "../lib/history_sender.ts";
+import { ownCapabilities, SCROLLBACK } from "../lib/extensions.ts";
 import { generateStream } from "./workload.ts";
 
 const EXTRAS = [
@@ -120,4 +123,24 @@ Deno.test("display attributes: OSC 8 around exactly the linked cells, closed bef
   client.write(diffFrames(null, before, { attributes: ALL_ATTRIBUTES }));
   client.write(erase);
   assert.equal(contentEqual(t.snapshot(), client.snapshot(), true), null);
+});
+
+Deno.test("display attributes: per connection, only for a client that announced them", () => {
+  const c = new TerminalState(20, 2), ours = new TerminalState(20, 2);
+  acceptCapabilities(c, [SCROLLBACK], null); // a client without the capability
+  acceptCapabilities(ours, ownCapabilities(true), null);
+  assert.deepEqual([c.attributes, ours.attributes], [false, true]);
+  for (const s of [c, ours]) s.terminal.write("plain link");
+  const sentC = c.clone(), sentOurs = ours.clone();
+  assert.equal(sentOurs.attributes, true, "clones keep it");
+  // A change in the extended layer alone: nothing for the C client, a diff for ours.
+  for (const s of [c, ours]) s.terminal.write("\r\x1b[6C\x1b]8;;http://x/\x07link\x1b]8;;\x07");
+  assert.ok(c.equals(sentC));
+  assert.equal(c.diffFrom(sentC).length, 0);
+  assert.ok(!ours.equals(sentOurs));
+  const client = new TerminalState(20, 2);
+  client.applyString(sentOurs.diffFrom(new TerminalState(20, 2)));
+  client.applyString(ours.diffFrom(sentOurs));
+  assert.equal(client.terminal.snapshot().rows[0].link(6), ";http://x/");
+  assert.ok(ours.contentEquals(client));
 });
