@@ -130,6 +130,7 @@ export { HistoryInbox, HistoryWriter, lostMarker } from "./lib/history_writer.ts
 
 // The terminal (§9, §10).
 export { type ScrollbackSink, Terminal } from "./lib/terminal.ts";
+export { type SavedCursor, Screen } from "./lib/screen.ts";
 export { type ParserHandler } from "./lib/parser.ts";
 export {
   ATTR_BLINK,
