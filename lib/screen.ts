@@ -231,7 +231,7 @@ export class Screen {
     if (from > to) return;
     const r = this.mutableRow(y);
     const d = r.data, bg = this.pen.bg;
-    r.clearExt(from, to + 1);
+    if (r.ext !== null) r.clearExt(from, to + 1);
     for (let x = from; x <= to; x++) {
       const o = x * CELL_WORDS;
       r.dropMulti(x);

@@ -90,9 +90,9 @@ export class Pen {
   /** `CSI params m` without sub-parameters: both parts, each with its own reading. */
   sgr(params: Int32Array, count: number): void {
     const plain = this.xattrs === this.attrs && this.ulColor === 0;
-    this.moshSgr(params, count);
+    const starts = this.moshSgr(params, count);
     // Fast path: from a plain pen, parameters that start no extended attribute are read alike.
-    if (plain && !startsExtended(params, count)) this.xattrs = this.attrs;
+    if (plain && !starts) this.xattrs = this.attrs;
     else this.extendedSgr(params, null, count);
   }
 
@@ -101,8 +101,12 @@ export class Pen {
     this.extendedSgr(params, sub, count);
   }
 
-  /** mosh's SGR with its colour storage (§9.3 "SGR"). */
-  private moshSgr(params: Int32Array, count: number): void {
+  /**
+   * mosh's SGR with its colour storage (§9.3 "SGR"). Returns true when a parameter it reads as
+   * an attribute may start an extended one (2, 9, 21, 53, 58): the extended reading must run.
+   */
+  private moshSgr(params: Int32Array, count: number): boolean {
+    let starts = false;
     for (let i = 0; i < count; i++) {
       const v = param(params, count, i, 0);
       if ((v === 38 || v === 48) && count - i >= 3 && param(params, count, i + 1, -1) === 5) {
@@ -121,8 +125,10 @@ export class Pen {
         i += 4;
         continue;
       }
+      if (v === 2 || v === 9 || v === 21 || v === 53 || v === 58) starts = true;
       this.rendition(v);
     }
+    return starts;
   }
 
   /** Applies one mosh SGR parameter that needs no following ones (attributes, 8/16 colours). */
@@ -244,15 +250,6 @@ export class Pen {
       this.ulColor = trueColor(params, count, at + 1);
     }
   }
-}
-
-/** True when a parameter may start an extended attribute (2, 9, 21, 53, 58): the slow path. */
-function startsExtended(params: Int32Array, count: number): boolean {
-  for (let i = 0; i < count; i++) {
-    const v = params[i];
-    if (v === 2 || v === 9 || v === 21 || v === 53 || v === 58) return true;
-  }
-  return false;
 }
 
 /** Parameter `i`, or `def` if missing, empty, 0 or above 65535 (mosh's rule). */
