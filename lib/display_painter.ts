@@ -242,7 +242,11 @@ export class Painter {
    * extended attributes, also without an extended rendition and with no hyperlink open.
    */
   pen(fg: number, bg: number, attrs: number): void {
-    if (this.attributes !== null) {
+    // A plain SGR makes the extended layer plain too: only a pen that is not needs more.
+    if (
+      this.attributes !== null &&
+      (this.xattrs !== this.attrs || this.ulColor !== 0 || this.link !== "")
+    ) {
       this.penExt(fg, bg, attrs, attrs, 0, "");
       return;
     }
