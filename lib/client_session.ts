@@ -183,6 +183,8 @@ class ClientSession {
   #lastFrontier = -1;
   /** The event frontier of the state painted last (ack promptly when it moves). */
   #lastEventFrontier = -1;
+  /** Duplicate server states received so far (a resend: our ack was lost). */
+  #duplicates = 0;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker(clock);
   readonly #heap = new HeapHygiene(clock());
@@ -401,6 +403,11 @@ class ClientSession {
     const now = clock();
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
+    if (transport.stats.duplicates !== this.#duplicates) {
+      this.#duplicates = transport.stats.duplicates;
+      // Our server resent a state we have: our ack was lost, and its events wait for it.
+      if (this.#featuresOn()) transport.ackAgain(now);
+    }
     if (latest.num !== this.#lastRemoteNum) {
       if (this.#lastRemoteNum === 0n && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
