@@ -1,40 +1,21 @@
 // The session host's test support (lib/host.ts): `server.ts` commands with a test's own control
 // directory (MOSH_DENO_DIR), the MOSH CONNECT line they print, and the host's end.
 import assert from "node:assert/strict";
-import { alive, cleanEnv, OUR_SERVER, PROMPT, waitGone } from "./harness.ts";
-
-const SERVER = OUR_SERVER.slice(1);
-const decoder = new TextDecoder();
-
-export interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { alive, cleanEnv, OUR_SERVER, PROMPT, type Ran, runCaptured, waitGone } from "./harness.ts";
 
 /** Runs `server.ts args…` with the control directory `dir`. */
-export async function server(
+export function server(
   dir: string,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<Ran> {
-  const out = await new Deno.Command(OUR_SERVER[0], {
-    args: [...SERVER, ...args],
-    env: cleanEnv({
-      MOSH_DENO_DIR: dir,
-      PS1: PROMPT,
-      HOME: "/tmp",
-      HISTFILE: "/dev/null",
-      ...env,
-    }),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  return runCaptured(
+    [...OUR_SERVER, ...args],
+    cleanEnv({ MOSH_DENO_DIR: dir, PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null", ...env }),
+  );
 }
 
+/** What a `new` or `attach` printed: the port and key to connect to, the host's pid. */
 export interface Connect {
   port: number;
   key: string;
