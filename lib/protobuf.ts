@@ -39,6 +39,7 @@ import {
   PIECE_OFFSET,
   PIECE_TEXT,
 } from "./extensions.ts";
+import type { EventSegment } from "./terminal_events.ts";
 
 export { ProtocolError };
 
@@ -98,17 +99,12 @@ export interface HistoryEvent {
  * (lib/terminal_features.ts): a new cursor shape, and the event stream from `events.start`.
  */
 export interface FeaturesEvent {
+  /** Field 120 of HostBuffers.Instruction. */
   type: "features";
+  /** The new cursor shape (DECSCUSR 0-6), when it changed. */
   shape?: number;
-  events?: {
-    readonly start: number;
-    readonly lost: number;
-    readonly pieces: readonly {
-      readonly offset: number;
-      readonly text: string;
-      readonly last: boolean;
-    }[];
-  };
+  /** The event stream between two frontiers (lib/terminal_events.ts `EventSegment`). */
+  events?: EventSegment;
 }
 
 /** Most event pieces accepted in one received diff. */

@@ -53,15 +53,21 @@ export interface TerminalEvent {
 
 /** Part of one event in a diff: `text` from `offset` within the event; `last` ends the event. */
 export interface EventPiece {
+  /** Where the piece starts within its event (UTF-16 code units). */
   readonly offset: number;
+  /** The piece of the event's string. */
   readonly text: string;
+  /** The piece ends its event. */
   readonly last: boolean;
 }
 
 /** The stream between two frontiers: `lost` characters that left the log, then the pieces. */
 export interface EventSegment {
+  /** The stream offset the segment starts from (the older state's frontier). */
   readonly start: number;
+  /** Characters after `start` that left the log before they were sent. */
   readonly lost: number;
+  /** The stream from `start + lost` on, cut at event boundaries. */
   readonly pieces: readonly EventPiece[];
 }
 
