@@ -118,8 +118,12 @@ export class NotificationEngine {
     this.#showQuitKeystroke = showQuit;
   }
 
-  /** Shows a notice from our server (lib/terminal_events.ts) for NOTICE_LIFETIME_MS. */
+  /**
+   * Shows a notice from our server (lib/terminal_events.ts) for NOTICE_LIFETIME_MS, unless a
+   * permanent message (shutting down, the escape key's help) is shown: that one stays.
+   */
   setNotice(message: string, now: number): void {
+    if (this.#message !== "" && this.#messageExpiration === Infinity) return;
     this.setNotificationString(message, now);
     this.#messageExpiration = now + NOTICE_LIFETIME_MS;
   }

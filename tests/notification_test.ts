@@ -65,6 +65,10 @@ Deno.test("notification: a server notice stays NOTICE_LIFETIME_MS", () => {
   assert.equal(n.waitTime(100), NOTICE_LIFETIME_MS);
   assert.notEqual(n.text(100 + NOTICE_LIFETIME_MS - 1), null);
   assert.equal(n.text(100 + NOTICE_LIFETIME_MS), null);
+  // A permanent message stays.
+  n.setNotificationString("Exiting on user request...", 9000, true);
+  n.setNotice("Another client attached.", 9100);
+  assert.equal(n.text(20000)?.startsWith("mosh: Exiting on user request..."), true);
 });
 
 Deno.test("notification: messages, their lifetime and the late form", () => {

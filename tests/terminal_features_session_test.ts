@@ -16,6 +16,8 @@ import type { Tmux } from "./tmux.ts";
 const SELECTIONS = ["c", "p", "q", "s", "0", "7", ""];
 const NOTE_9 = "\x1b]9;note-1\x07";
 const NOTE_777 = "\x1b]777;notify;Title;Body\x07";
+/** Notifications sent one by one after the others. */
+const SPREAD = 20;
 
 /** Occurrences of `needle` in `haystack`. */
 function count(haystack: string, needle: string): number {
@@ -40,8 +42,9 @@ async function waitBytes(file: string, done: (b: string) => boolean, ms: number)
 }
 
 /**
- * The program: waits for `go`, sets the bar cursor, notifies twice, copies once per selection form
- * and `copies` times the 100 KB text of `bigFile`, then prints FEATURES-DONE.
+ * The program: waits for `go`, sets the bar cursor, notifies twice, copies once per selection form,
+ * notifies SPREAD times more, copies `copies` times the 100 KB text of `bigFile`, then prints
+ * FEATURES-DONE.
  */
 function script(go: string, bigFile: string, copies: number): string {
   return [
@@ -52,6 +55,8 @@ function script(go: string, bigFile: string, copies: number): string {
     `for sel in ${SELECTIONS.map((s) => `'${s}'`).join(" ")}; do`,
     `  printf '\\033]52;%s;%s\\007' "$sel" "$(printf 'copy-%s' "$sel" | base64)"`,
     "done",
+    // Twenty more notifications, apart: enough datagrams that loss certainly hits some.
+    `for i in $(seq 1 ${SPREAD}); do printf '\\033]9;spread-%s\\007' "$i"; sleep 0.03; done`,
     `for i in $(seq 1 ${copies}); do`,
     `  printf '\\033]52;c;%s\\007' "$(cat ${bigFile})"; sleep 0.2`,
     "done",
@@ -87,7 +92,8 @@ async function scenario(loss: number, copies: number): Promise<void> {
     await t.waitFor(/^FEATURES-DONE$/m, 60000);
     const copy = `\x1b]52;c;${big}\x07`;
     const arrived = (b: string) =>
-      count(b, copy) >= copies && count(b, smallCopy("")) >= 1 && b.includes("\x1b[5 q");
+      count(b, copy) >= copies && b.includes(`\x1b]9;spread-${SPREAD}\x07`) &&
+      b.includes("\x1b[5 q");
     await waitBytes(out, arrived, 90000);
     const took = Date.now() - started;
     // The session ends (SIGTERM to the server): the client resets the cursor shape at exit.
@@ -100,6 +106,9 @@ async function scenario(loss: number, copies: number): Promise<void> {
     );
     assert.equal(count(bytes, NOTE_9), 1, "the OSC 9 notification, once");
     assert.equal(count(bytes, NOTE_777), 1, "the OSC 777 one, once");
+    for (let i = 1; i <= SPREAD; i++) {
+      assert.equal(count(bytes, `\x1b]9;spread-${i}\x07`), 1, `notification spread-${i}, once`);
+    }
     for (const sel of SELECTIONS) {
       assert.equal(count(bytes, smallCopy(sel)), 1, `the copy with selection "${sel}", once`);
     }
@@ -108,11 +117,11 @@ async function scenario(loss: number, copies: number): Promise<void> {
     const set = bytes.indexOf("\x1b[5 q"), reset = bytes.lastIndexOf("\x1b[0 q");
     assert.ok(set >= 0, "CSI 5 SP q reached the terminal");
     assert.ok(reset > set, "CSI 0 SP q written at exit");
-    if (loss > 0) {
-      const lost = relay.stats.toServer.lost + relay.stats.toClient.lost;
-      assert.ok(lost > 0, "the relay dropped datagrams");
-    }
-    console.log(`loss ${loss}: every event in ${took} ms (${copies} x 100 KB copies)`);
+    const lost = relay.stats.toServer.lost + relay.stats.toClient.lost;
+    if (loss > 0) assert.ok(lost > 0, "the relay dropped datagrams");
+    console.log(
+      `loss ${loss}: every event in ${took} ms (${copies} x 100 KB), ${lost} datagrams lost`,
+    );
   } finally {
     await t?.kill();
     await relay?.close();
@@ -140,7 +149,7 @@ Deno.test("terminal features: a client attaching later gets no old event; the fi
     [
       "echo READY",
       `while [ ! -e ${work}/go1 ]; do sleep 0.05; done`,
-      "printf '\\033]9;old-note\\007\\033]52;c;b2xk\\007\\033]777;notify;old;x\\007'",
+      "printf '\\033[3 q\\033]9;old-note\\007\\033]52;c;b2xk\\007\\033]777;notify;old;x\\007'",
       "echo EVENT-1",
       `while [ ! -e ${work}/go2 ]; do sleep 0.05; done`,
       "printf '\\033]9;new-note\\007'",
@@ -196,6 +205,8 @@ Deno.test("terminal features: a client attaching later gets no old event; the fi
       assert.equal(count(finalB, old), 0, `the attached client never gets ${JSON.stringify(old)}`);
     }
     assert.ok(!finalA.includes("notice;"), "a notice never reaches the terminal as an OSC");
+    // The cursor shape is state: the attached client gets the current one too.
+    assert.ok(finalA.includes("\x1b[3 q") && finalB.includes("\x1b[3 q"), "CSI 3 SP q on both");
   } finally {
     await a?.kill();
     await b?.kill();
