@@ -173,3 +173,12 @@ Deno.test("notices: the server's own events, shown in the bar, never written as 
   t.write("\x1b]notice;fake\x07\x1b]9;real\x07");
   assert.deepEqual(log.segment(0, log.end).pieces.map((p) => p.text), ["9;real"]);
 });
+
+Deno.test("event sink: a clone of the terminal reports nothing to the session's log", () => {
+  const { t, log } = withLog();
+  const copy = t.clone();
+  copy.write("\x1b]9;from-a-copy\x07");
+  assert.equal(log.count, 0);
+  t.write("\x1b]9;from-the-terminal\x07");
+  assert.equal(log.count, 1);
+});
