@@ -2,13 +2,22 @@
 // lib/terminal_events.ts, docs/EXTENSIONS.md "Terminal features"): the bytes our client writes to
 // its terminal (tmux `pipe-pane -O`) hold each notification (OSC 9, OSC 777) exactly once, each
 // OSC 52 copy with its own selection exactly once (a 100 KB one too, and twice when copied twice),
-// `CSI 5 SP q` once the application sets that cursor, and `CSI 0 SP q` when the client exits; the
+// `CSI 5 SP q` once the application sets that cursor, `CSI 0 SP q` when the client suspends (and
+// `CSI 5 SP q` again when it resumes) and when it exits; the
 // same through 20% loss both ways (tests/relay.ts); and in the session host, a client that attaches
 // later gets no old event while the first client's notification bar says that it attached.
 
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
-import { delay, type Server, startClient, startServer, stopServer } from "./harness.ts";
+import {
+  clientPid,
+  delay,
+  procFile,
+  type Server,
+  startClient,
+  startServer,
+  stopServer,
+} from "./harness.ts";
 import { connectOf, controlDir, server, stopHost } from "./host_harness.ts";
 import { Relay } from "./relay.ts";
 import type { Tmux } from "./tmux.ts";
@@ -96,6 +105,15 @@ async function scenario(loss: number, copies: number): Promise<void> {
       b.includes("\x1b[5 q");
     await waitBytes(out, arrived, 90000);
     const took = Date.now() - started;
+    if (loss === 0) {
+      // Ctrl-^ Ctrl-Z: the client resets the cursor shape, stops (with the pane's process group,
+      // which has no job control), and applies the shape again after SIGCONT.
+      await t.sendKeys("C-^", "C-z");
+      await t.waitFor("[mosh is suspended.]", 10000);
+      const pgid = Number(procFile(await clientPid(t), "stat").split(") ")[1].split(" ")[2]);
+      Deno.kill(-pgid, "SIGCONT");
+      await waitBytes(out, (b) => b.lastIndexOf("\x1b[5 q") > b.indexOf("\x1b[0 q"), 10000);
+    }
     // The session ends (SIGTERM to the server): the client resets the cursor shape at exit.
     Deno.kill(s.pid, "SIGTERM");
     await t.waitFor(/^CLIENT-EXIT=\d+$/m, 30000);
@@ -114,9 +132,9 @@ async function scenario(loss: number, copies: number): Promise<void> {
     }
     assert.equal(count(bytes, copy), copies, "the 100 KB copy, intact, as often as copied");
     assert.equal(count(bytes, "\x1b]52;c;"), copies + 1, "no copy again as the framebuffer's");
-    const set = bytes.indexOf("\x1b[5 q"), reset = bytes.lastIndexOf("\x1b[0 q");
-    assert.ok(set >= 0, "CSI 5 SP q reached the terminal");
-    assert.ok(reset > set, "CSI 0 SP q written at exit");
+    // The cursor shapes written, in order: set, (suspend: reset, resume: set again), exit: reset.
+    const shapes = [...bytes.matchAll(/\x1b\[(\d) q/g)].map((m) => m[1]).join(",");
+    assert.equal(shapes, loss === 0 ? "5,0,5,0" : "5,0", "CSI 5 SP q, and CSI 0 SP q at exit");
     const lost = relay.stats.toServer.lost + relay.stats.toClient.lost;
     if (loss > 0) assert.ok(lost > 0, "the relay dropped datagrams");
     console.log(
