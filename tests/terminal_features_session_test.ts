@@ -106,13 +106,15 @@ async function scenario(loss: number, copies: number): Promise<void> {
     await waitBytes(out, arrived, 90000);
     const took = Date.now() - started;
     if (loss === 0) {
-      // Ctrl-^ Ctrl-Z: the client resets the cursor shape, stops (with the pane's process group,
-      // which has no job control), and applies the shape again after SIGCONT.
+      // Ctrl-^ Ctrl-Z: the client resets the cursor shape and stops, with the pane's process
+      // group; tmux itself continues a stopped pane at once, and SIGCONT (a shell's `fg`) makes
+      // sure. After it, the client applies the shape again.
       await t.sendKeys("C-^", "C-z");
-      await t.waitFor("[mosh is suspended.]", 10000);
+      const stopped = "[mosh is suspended.]";
+      await waitBytes(out, (b) => b.includes(stopped), 10000);
       const pgid = Number(procFile(await clientPid(t), "stat").split(") ")[1].split(" ")[2]);
       Deno.kill(-pgid, "SIGCONT");
-      await waitBytes(out, (b) => b.lastIndexOf("\x1b[5 q") > b.indexOf("\x1b[0 q"), 10000);
+      await waitBytes(out, (b) => b.lastIndexOf("\x1b[5 q") > b.indexOf(stopped), 10000);
     }
     // The session ends (SIGTERM to the server): the client resets the cursor shape at exit.
     Deno.kill(s.pid, "SIGTERM");
