@@ -11,6 +11,7 @@ import { Terminal } from "../lib/terminal.ts";
 import { TerminalState } from "../lib/terminal_state.ts";
 import { acceptCapabilities } from "../lib/history_sender.ts";
 import { ownCapabilities, SCROLLBACK } from "../lib/extensions.ts";
+import { EventLog } from "../lib/terminal_events.ts";
 import { generateStream } from "./workload.ts";
 
 const EXTRAS = [
@@ -127,8 +128,8 @@ Deno.test("display attributes: OSC 8 around exactly the linked cells, closed bef
 
 Deno.test("display attributes: per connection, only for a client that announced them", () => {
   const c = new TerminalState(20, 2), ours = new TerminalState(20, 2);
-  acceptCapabilities(c, [SCROLLBACK], null); // a client without the capability
-  acceptCapabilities(ours, ownCapabilities(true), null);
+  acceptCapabilities(c, [SCROLLBACK], null, new EventLog()); // a client without the capability
+  acceptCapabilities(ours, ownCapabilities(true, true), null, new EventLog());
   assert.deepEqual([c.attributes, ours.attributes], [false, true]);
   for (const s of [c, ours]) s.terminal.write("plain link");
   const sentC = c.clone(), sentOurs = ours.clone();

@@ -6,6 +6,7 @@ import {
   EXT_HISTORY,
   ownCapabilities,
   SCROLLBACK,
+  TERMINAL_FEATURES,
 } from "../lib/extensions.ts";
 import {
   decodeHostMessage,
@@ -27,8 +28,8 @@ Deno.test("extensions: numbers are the contract's (100 capabilities, 101 history
   assert.ok(!announces([], SCROLLBACK));
   assert.ok(!announces(null, SCROLLBACK));
   assert.ok(!announces([{ name: "scrollback", version: 0 }], SCROLLBACK));
-  assert.deepEqual(ownCapabilities(false), [ATTRIBUTES]);
-  assert.deepEqual(ownCapabilities(true), [SCROLLBACK, ATTRIBUTES]);
+  assert.deepEqual(ownCapabilities(false, false), [ATTRIBUTES]);
+  assert.deepEqual(ownCapabilities(true, true), [SCROLLBACK, TERMINAL_FEATURES, ATTRIBUTES]);
   assert.deepEqual(ATTRIBUTES, { name: "attributes", version: 1 });
 });
 
