@@ -79,6 +79,7 @@ export {
   encodeHostMessage,
   encodeInstruction,
   encodeUserMessage,
+  type FeaturesEvent,
   type HistoryEvent,
   type HostEvent,
   type Instruction,
@@ -115,20 +116,34 @@ export {
 } from "./lib/transport.ts";
 export { UserStream } from "./lib/user_stream.ts";
 export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
-// Our protocol extensions (docs/EXTENSIONS.md): the numbers, and scrollback on both sides.
+// Our protocol extensions (docs/EXTENSIONS.md): the numbers, scrollback on both sides, and the
+// terminal features (cursor shape, notifications, clipboard copies as events).
 export {
   announces,
+  ATTRIBUTES,
   type Capability,
   EXT_CAPABILITIES,
   EXT_HISTORY,
+  EXT_TERMINAL_FEATURES,
   ownCapabilities,
   SCROLLBACK,
+  TERMINAL_FEATURES,
 } from "./lib/extensions.ts";
 export { DEFAULT_SCROLLBACK, HistoryRing, scrollbackFromEnv } from "./lib/history.ts";
 export { HistoryInbox, HistoryWriter, lostMarker } from "./lib/history_writer.ts";
+export { type FeaturesDiff, FeatureState } from "./lib/terminal_features.ts";
+export {
+  eventBytes,
+  EventInbox,
+  EventLog,
+  type EventPiece,
+  type EventSegment,
+  noticeText,
+} from "./lib/terminal_events.ts";
 
 // The terminal (§9, §10).
 export { type ScrollbackSink, Terminal } from "./lib/terminal.ts";
+export { type SavedCursor, Screen } from "./lib/screen.ts";
 export { type ParserHandler } from "./lib/parser.ts";
 export {
   ATTR_BLINK,
@@ -142,9 +157,17 @@ export {
   type MouseEncoding,
   type MouseReporting,
   Row,
+  UNDERLINE_PALETTE,
+  XATTR_FAINT,
+  XATTR_OVERLINE,
+  XATTR_STRIKE,
+  XATTR_UNDERLINE_MASK,
+  XATTR_UNDERLINE_SHIFT,
 } from "./lib/framebuffer.ts";
+export { Pen, UnderlineStyle } from "./lib/sgr.ts";
 export { charWidth, wcwidth } from "./lib/wcwidth.ts";
 export { diffFrames, type DiffOptions } from "./lib/display.ts";
+export { ALL_ATTRIBUTES, type AttributeSupport } from "./lib/display_attributes.ts";
 export { loadTerminfo, type TermCaps } from "./lib/terminfo.ts";
 
 // Client overlays (§8).

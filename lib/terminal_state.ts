@@ -17,11 +17,15 @@
  * count of those that left it (`History.lost`), so it stays idempotent. `advanceHistory` moves the
  * frontier at most HISTORY_BUDGET bytes of lines past the frontier of the state the client
  * acknowledged. On the client the lines go into a shared `HistoryInbox` (lib/history_writer.ts),
- * and only once the server announced the scrollback capability.
+ * and only once the server announced the scrollback capability. A server state whose client
+ * announced the extended attributes (`attributes`) compares and diffs the emulator's extended
+ * layer too (lib/display_attributes.ts); a C client's diffs never look at it.
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
-import { announces, type Capability, SCROLLBACK } from "./extensions.ts";
+import { ALL_ATTRIBUTES } from "./display_attributes.ts";
+import { announces, type Capability, SCROLLBACK, TERMINAL_FEATURES } from "./extensions.ts";
+import type { FeatureState } from "./terminal_features.ts";
 import type { HistoryRing } from "./history.ts";
 import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
@@ -77,6 +81,16 @@ export class TerminalState {
   historyBase = 0;
   /** Client: where received history lines go (null = this client wants no history). */
   inbox: HistoryInbox | null = null;
+  /**
+   * The terminal features' part (lib/terminal_features.ts): the server's once this connection
+   * agreed on them, the client's when it wants them; null = off.
+   */
+  features: FeatureState | null = null;
+  /**
+   * Server: this connection's client announced the extended attributes (lib/extensions.ts
+   * ATTRIBUTES): diffs carry them and equality compares them. False for a C client.
+   */
+  attributes = false;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -105,17 +119,21 @@ export class TerminalState {
   equals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck && this.frontier === other.frontier &&
       (this.caps === null) === (other.caps === null) &&
-      this.terminal.sameScreen(other.terminal.snapshot());
+      (this.features === null ||
+        (this.features.equals(other.features) &&
+          this.terminal.cursorShape === other.terminal.cursorShape)) &&
+      this.terminal.sameScreen(other.terminal.snapshot(), this.attributes);
   }
 
   /**
-   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored): what
+   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored; the
+   * extended layer too when this state's client announced it): what
    * a copy that applied this state's diffs must satisfy. (`equals` is stricter: a copy's rows
    * have their own generations.)
    */
   contentEquals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck &&
-      contentEqual(this.terminal.snapshot(), other.terminal.snapshot()) === null;
+      contentEqual(this.terminal.snapshot(), other.terminal.snapshot(), this.attributes) === null;
   }
 
   /** An independent copy (the terminal's rows are shared copy-on-write). */
@@ -127,6 +145,8 @@ export class TerminalState {
     c.ring = this.ring;
     c.historyBase = this.historyBase;
     c.inbox = this.inbox;
+    c.features = this.features?.clone() ?? null;
+    c.attributes = this.attributes;
     return c;
   }
 
@@ -142,11 +162,11 @@ export class TerminalState {
     }
     if (existing.echoAck !== this.echoAck) events.push({ type: "echoack", num: this.echoAck });
     const a = existing.terminal.snapshot(), b = this.terminal.snapshot();
-    if (!a.equals(b)) {
+    if (!a.equals(b, this.attributes)) {
       if (a.width !== b.width || a.height !== b.height) {
         events.push({ type: "resize", width: b.width, height: b.height });
       }
-      const bytes = diffFrames(a, b);
+      const bytes = diffFrames(a, b, this.attributes ? { attributes: ALL_ATTRIBUTES } : undefined);
       if (bytes.length > 0) events.push({ type: "hostbytes", data: bytes });
     }
     const ring = this.ring;
@@ -159,7 +179,50 @@ export class TerminalState {
         events.push({ type: "history", start, lost: first - start, lines });
       }
     }
+    if (this.features !== null) {
+      const part = this.features.diffFrom(existing.features, existing.terminal, this.terminal);
+      if (part !== null) events.push({ type: "features", ...part });
+    }
     return events.length === 0 ? EMPTY : encodeHostMessage(events);
+  }
+
+  /**
+   * Server: moves the terminal features' event frontier (lib/terminal_features.ts) at most
+   * EVENT_STEP characters past `acked`'s, and with `fragments`, as `advanceHistory` does, by less
+   * while the diff from `acked` would need more fragments than without the new events. Returns
+   * true when the frontier moved.
+   */
+  advanceFeatures(acked: TerminalState, fragments?: (diff: Uint8Array) => number): boolean {
+    const features = this.features;
+    if (features === null) return false;
+    const current = features.frontier;
+    if (!features.advance(acked.features)) return false;
+    let f = features.frontier;
+    if (fragments !== undefined) {
+      const from = acked.features === null || acked.features.frontier < 0
+        ? features.base
+        : acked.features.frontier;
+      let alone = -1; // the fragments without new events, computed only when more than one
+      for (;;) {
+        features.frontier = f;
+        const n = fragments(this.diffFrom(acked));
+        if (n <= 1) break;
+        if (alone < 0) {
+          features.frontier = from;
+          alone = fragments(this.diffFrom(acked));
+          features.frontier = f;
+        }
+        if (n <= alone) break;
+        const fewer = current + ((f - current) >> 1);
+        if (fewer <= current) {
+          features.frontier = current;
+          return false;
+        }
+        f = fewer;
+      }
+    }
+    features.frontier = f;
+    return true;
   }
 
   /** The diff from a blank state of the same size (mosh's `init_diff`). */
@@ -266,7 +329,12 @@ export class TerminalState {
       else if (ev.type === "resize") this.terminal.resize(ev.width, ev.height);
       else if (ev.type === "echoack") this.echoAck = ev.num;
       else if (ev.type === "capabilities") this.caps = ev.caps;
-      else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
+      else if (ev.type === "features") {
+        // Read only when this client wants them and the server announced them.
+        if (this.features !== null && announces(this.caps, TERMINAL_FEATURES)) {
+          this.features.apply(ev, this.terminal);
+        }
+      } else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
         this.inbox.receive(ev.start, ev.lost, ev.lines);
         this.frontier = ev.start + ev.lost + ev.lines.length;
       }

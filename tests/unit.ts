@@ -15,6 +15,7 @@
 import "./client_args_test.ts";
 import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
+import "./display_attributes_test.ts";
 import "./display_test.ts";
 import "./docs_test.ts";
 import "./escape_key_test.ts";
@@ -32,8 +33,10 @@ import "./prediction_test.ts";
 import "./protobuf_test.ts";
 import "./real_terminal_test.ts";
 import "./server_args_test.ts";
+import "./sgr_test.ts";
 import "./shell_plan_test.ts";
 import "./synchronized_output_test.ts";
+import "./terminal_attributes_test.ts";
 import "./terminal_events_test.ts";
 import "./terminal_features_test.ts";
 import "./terminal_fuzz_test.ts";
