@@ -119,9 +119,9 @@ export class Row {
   shared = false;
   /**
    * Every cell from this column on is all zero words (empty, default colours, no flags): an
-   * upper bound that lib/terminal.ts keeps tight on its printing path, so that blanking a row and
+   * upper bound that lib/screen.ts keeps tight on its printing path, so that blanking a row and
    * finding a scrolled-off row's last written cell (lib/history.ts) skip the blank tail. Every
-   * row starts with it at the width (clones too); only the terminal lowers it.
+   * row starts with it at the width (clones too); only the screen lowers it.
    */
   ink: number;
   /** The extended attributes layer (see the module comment), or null: no cell has one. */
@@ -141,7 +141,7 @@ export class Row {
     } else {
       this.data = new Uint32Array(width * CELL_WORDS);
       if (bg !== 0) { for (let i = 2; i < this.data.length; i += CELL_WORDS) this.data[i] = bg; }
-      this.ink = width; // whoever knows better (lib/terminal.ts) lowers it
+      this.ink = width; // whoever knows better (lib/screen.ts) lowers it
     }
     this.multi = null;
   }
