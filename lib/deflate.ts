@@ -6,7 +6,7 @@
  * Built for speed on what instructions are (a few hundred bytes to tens of KB of terminal diffs and
  * history lines), after zlib's fast levels:
  * 1. Greedy LZ77 over the last 32 KiB: each position's 3-byte hash heads a chain of earlier
- *    positions with the same hash; at most MAX_CHAIN of them are compared (fewer once a match of
+ *    positions with the same hash (bytes are read 4 at a time through a DataView); at most MAX_CHAIN of them are compared (fewer once a match of
  *    GOOD_LENGTH is in hand) and a match of NICE_LENGTH ends the search. The longest match found
  *    is taken at once (no lazy evaluation). Positions inside a match are added to the chains only
  *    when the match is short (MAX_INSERT); a long one adds just its last few.
@@ -453,11 +453,14 @@ export function deflate(input: Uint8Array): Uint8Array {
   let count = 0; // symbols in the current block
   let blockStart = 0;
   let i = 0;
-  const last = n - MIN_MATCH; // the last position with 3 bytes to hash
+  // Positions up to `last` have 4 bytes to read as one little-endian word: 3 to hash, and the
+  // first comparison of a candidate is of 3 bytes at once.
+  const last = n - 4;
+  const view = new DataView(input.buffer, input.byteOffset, n);
   while (i <= last) {
     // Insert position i into its chain and walk the chain from its previous head.
-    const h = Math.imul(input[i] | (input[i + 1] << 8) | (input[i + 2] << 16), 0x9e3779b1) >>>
-      (32 - HASH_BITS);
+    const word = view.getUint32(i, true) & 0xffffff;
+    const h = Math.imul(word, 0x9e3779b1) >>> (32 - HASH_BITS);
     let cand = head[h];
     head[h] = b + i;
     prev[(b + i) & WINDOW_MASK] = cand;
@@ -467,11 +470,13 @@ export function deflate(input: Uint8Array): Uint8Array {
     let best = MIN_MATCH - 1, bestDist = 0, chain = MAX_CHAIN;
     while (cand >= lowest && chain-- > 0) {
       const j = cand - b;
-      if (
-        input[j + best] === input[i + best] && input[j] === input[i] &&
-        input[j + 1] === input[i + 1] && input[j + 2] === input[i + 2]
-      ) {
+      if (input[j + best] === input[i + best] && (view.getUint32(j, true) & 0xffffff) === word) {
         let len = MIN_MATCH;
+        while (
+          len + 4 <= limit && view.getUint32(j + len, true) === view.getUint32(i + len, true)
+        ) {
+          len += 4;
+        }
         while (len < limit && input[j + len] === input[i + len]) len++;
         if (len > best) {
           best = len;
@@ -492,8 +497,7 @@ export function deflate(input: Uint8Array): Uint8Array {
       let k = best <= MAX_INSERT ? i + 1 : end - TAIL_INSERT;
       const stop = end <= last ? end : last + 1;
       for (; k < stop; k++) {
-        const hk = Math.imul(input[k] | (input[k + 1] << 8) | (input[k + 2] << 16), 0x9e3779b1) >>>
-          (32 - HASH_BITS);
+        const hk = Math.imul(view.getUint32(k, true) & 0xffffff, 0x9e3779b1) >>> (32 - HASH_BITS);
         prev[(b + k) & WINDOW_MASK] = head[hk];
         head[hk] = b + k;
       }
