@@ -22,7 +22,7 @@ import {
   parsePortRange,
   type PortRange,
   PortRangeError,
-} from "./connection.ts";
+} from "./address.ts";
 import { versionText } from "./version.ts";
 
 /** The usage line, exactly as mosh-server 1.4.0 prints it. */
