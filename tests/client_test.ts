@@ -4,27 +4,19 @@
 
 import assert from "node:assert/strict";
 import { clientMain, type Printer, USAGE_TEXT } from "../client.ts";
-import { OUR_CLIENT } from "./harness.ts";
+import { OUR_CLIENT, type Ran, runCaptured } from "./harness.ts";
 import { withEnv } from "./clean_env.ts";
 
 const GOOD_KEY = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /** Runs client.ts with `args` and exactly the environment `env` (plus PATH and HOME). */
-async function runClientProcess(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(OUR_CLIENT[0], {
-    args: [...OUR_CLIENT.slice(1), ...args],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: "/tmp", NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+function runClientProcess(args: string[], env: Record<string, string>): Promise<Ran> {
+  return runCaptured([...OUR_CLIENT, ...args], {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: "/tmp",
+    NO_COLOR: "1",
+    ...env,
   });
-  const out = await cmd.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 /** Captures what clientMain prints. */

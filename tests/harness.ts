@@ -80,6 +80,27 @@ export { cleanEnv };
 // ---------------------------------------------------------------------------------------------
 // A child's output
 
+/** What a finished process printed, decoded, and its exit code. */
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` with stdin from /dev/null and exactly the environment `env`; waits for its end. */
+export async function runCaptured(argv: string[], env: Record<string, string>): Promise<Ran> {
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
 /**
  * Collects a stream's text as it arrives. With `keep`, only about the newest `keep` characters
  * are kept (the counters below still see every line). It also follows a mosh-server -v log:

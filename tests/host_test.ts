@@ -4,38 +4,29 @@
 import assert from "node:assert/strict";
 import { U64_MAX } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, cleanEnv, delay, OUR_SERVER, PROMPT, startClient, waitGone } from "./harness.ts";
+import {
+  alive,
+  cleanEnv,
+  delay,
+  OUR_SERVER,
+  PROMPT,
+  type Ran,
+  runCaptured,
+  startClient,
+  waitGone,
+} from "./harness.ts";
 import { Probe } from "./probe.ts";
 import { Relay } from "./relay.ts";
 import type { Tmux } from "./tmux.ts";
 
-const SERVER = OUR_SERVER.slice(1);
-const decoder = new TextDecoder();
 const SHELL = ["bash", "--norc", "--noprofile"];
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `server.ts args…` with the control directory `dir`. */
-async function server(dir: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const out = await new Deno.Command(OUR_SERVER[0], {
-    args: [...SERVER, ...args],
-    env: cleanEnv({
-      MOSH_DENO_DIR: dir,
-      PS1: PROMPT,
-      HOME: "/tmp",
-      HISTFILE: "/dev/null",
-      ...env,
-    }),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+function server(dir: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  return runCaptured(
+    [...OUR_SERVER, ...args],
+    cleanEnv({ MOSH_DENO_DIR: dir, PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null", ...env }),
+  );
 }
 
 interface Connect {

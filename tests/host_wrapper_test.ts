@@ -10,12 +10,12 @@ import {
   OUR_CLIENT,
   PROMPT,
   REPO,
+  runCaptured,
   shellCommand,
   waitGone,
 } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 
-const decoder = new TextDecoder();
 const SHELL = "bash --norc --noprofile";
 
 async function controlDir(): Promise<string> {
@@ -84,21 +84,8 @@ Deno.test("host: our wrapper's --session and --list, and their refusal with C mo
   const client = shellCommand(OUR_CLIENT);
   const server = `--server=${REPO}/bin/mosh-server`;
   let t: Tmux | null = null;
-  const wrapper = async (args: string[]) => {
-    const out = await new Deno.Command(OUR_CLIENT[0], {
-      args: [...OUR_CLIENT.slice(1), ...args],
-      env: cleanEnv({ MOSH_DENO_DIR: dir }),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  };
+  const wrapper = (args: string[]) =>
+    runCaptured([...OUR_CLIENT, ...args], cleanEnv({ MOSH_DENO_DIR: dir }));
   try {
     t = await pane(dir, `${client} --local ${server} --session=mine 127.0.0.1 -- ${SHELL}`);
     await t.waitFor(/^prompt\$/m, 30000);

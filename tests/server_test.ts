@@ -9,7 +9,15 @@ import { Probe } from "./probe.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { Tmux } from "./tmux.ts";
 import { generateStream } from "./workload.ts";
-import { alive, cleanEnv, delay, OUR_SERVER, stopServer, waitGone } from "./harness.ts";
+import {
+  alive,
+  cleanEnv,
+  delay,
+  OUR_SERVER,
+  runCaptured,
+  stopServer,
+  waitGone,
+} from "./harness.ts";
 
 /** Our server's argv after the Deno executable. */
 const SERVER = OUR_SERVER.slice(1);
@@ -27,16 +35,8 @@ interface Started {
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<Started> {
   // These tests signal the server's pid: one process per session (not the user's session host).
   const standalone = args[0] === "new" ? ["new", "--standalone", ...args.slice(1)] : args;
-  const out = await new Deno.Command(OUR_SERVER[0], {
-    args: [...SERVER, ...standalone],
-    env: cleanEnv(env),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout);
-  const stderr = decoder.decode(out.stderr);
+  const out = await runCaptured([...OUR_SERVER, ...standalone], cleanEnv(env));
+  const { stdout, stderr } = out;
   assert.equal(out.code, 0, `server failed: ${stderr}`);
   const connect = /^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\n$/.exec(stdout);
   assert.ok(connect, `no MOSH CONNECT line in ${JSON.stringify(stdout)}`);
@@ -52,21 +52,7 @@ async function startServer(args: string[], env: Record<string, string> = {}): Pr
 }
 
 Deno.test("server: --help, --version and a bad port range", async () => {
-  const run = async (args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [...SERVER, ...args],
-      env: cleanEnv(),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  };
+  const run = (args: string[]) => runCaptured([...OUR_SERVER, ...args], cleanEnv());
   assert.deepEqual(await run(["--help"]), { code: 0, stdout: USAGE + "\n", stderr: "" });
   assert.deepEqual(await run(["new", "-h"]), { code: 0, stdout: USAGE + "\n", stderr: "" });
   const version = await run(["--version"]);
