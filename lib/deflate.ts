@@ -291,7 +291,11 @@ function codeLengthSymbols(nlit: number, ndist: number): number {
   return k;
 }
 
-/** Writes the block's symbols under the given codes, and the end-of-block code. */
+/**
+ * Writes the block's symbols under the given codes, and the end-of-block code. Whole bytes leave
+ * `buf` whenever 16 bits are pending, so with at most 15 pending, a code (<= 15 bits) or extra bits
+ * (<= 13) added at a time never overflow its 32 bits.
+ */
 function writeSymbols(
   count: number,
   lLengths: Uint8Array,
@@ -311,6 +315,12 @@ function writeSymbols(
       const lc = LENGTH_CODE[len];
       buf |= lCodes[257 + lc] << bits;
       bits += lLengths[257 + lc];
+      if (bits >= 16) {
+        o[at++] = buf & 0xff;
+        o[at++] = (buf >>> 8) & 0xff;
+        buf >>>= 16;
+        bits -= 16;
+      }
       const le = LENGTH_EXTRA[lc];
       if (le !== 0) {
         buf |= (len - LENGTH_BASE[lc]) << bits;
