@@ -54,7 +54,9 @@ import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
-import { announces, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { announces, ownCapabilities, SCROLLBACK, TERMINAL_FEATURES } from "./extensions.ts";
+import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
+import { FeatureState } from "./terminal_features.ts";
 import { END_SYNCHRONIZED_UPDATE, HistoryInbox, HistoryWriter } from "./history_writer.ts";
 import { Row } from "./framebuffer.ts";
 
@@ -78,6 +80,8 @@ export interface ClientOptions {
   noTermInit?: boolean;
   /** Keep scrollback in the real terminal when the server offers it (default true). */
   scrollback?: boolean;
+  /** Take our server's terminal features: cursor shape, notifications, copies (default true). */
+  features?: boolean;
   /** $TERM, for terminfo and title support. */
   term?: string;
   /** -v count: SSP log lines go to stderr. */
@@ -177,6 +181,10 @@ class ClientSession {
   #nextHistoryWrite = 0;
   /** The history frontier of the state painted last (ack promptly when it moves). */
   #lastFrontier = -1;
+  /** The event frontier of the state painted last (ack promptly when it moves). */
+  #lastEventFrontier = -1;
+  /** Duplicate server states received so far (a resend: our ack was lost). */
+  #duplicates = 0;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker(clock);
   readonly #heap = new HeapHygiene(clock());
@@ -238,6 +246,9 @@ class ClientSession {
       remote.inbox = new HistoryInbox();
       this.#history = new HistoryWriter(remote.inbox);
     }
+    // Terminal features (cursor shape, notifications, clipboard copies) unless turned off.
+    const features = opts.features ?? true;
+    if (features) remote.features = FeatureState.client(new EventInbox());
     this.#transport = new Transport<UserStream, TerminalState>({
       link: connection,
       initialState: new UserStream(),
@@ -247,7 +258,7 @@ class ClientSession {
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
     // Our capabilities go first, before the first resize (C's server skips them).
-    this.#transport.currentState.pushCapabilities(ownCapabilities(scrollback));
+    this.#transport.currentState.pushCapabilities(ownCapabilities(scrollback, features));
     this.#transport.currentState.pushResize(cols, rows);
     this.#prediction = new PredictionEngine({
       mode: opts.predictionMode ?? "adaptive",
@@ -392,6 +403,11 @@ class ClientSession {
     const now = clock();
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
+    if (transport.stats.duplicates !== this.#duplicates) {
+      this.#duplicates = transport.stats.duplicates;
+      // Our server resent a state we have: our ack was lost, and its events wait for it.
+      if (this.#featuresOn()) transport.ackAgain(now);
+    }
     if (latest.num !== this.#lastRemoteNum) {
       if (this.#lastRemoteNum === 0n && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
@@ -402,6 +418,12 @@ class ClientSession {
       if (latest.state.frontier !== this.#lastFrontier) {
         // History flows as fast as we acknowledge it.
         this.#lastFrontier = latest.state.frontier;
+        transport.ackSoon(now);
+      }
+      const eventFrontier = latest.state.features?.frontier ?? -1;
+      if (eventFrontier !== this.#lastEventFrontier) {
+        // Events (a big copy in steps) flow as fast as we acknowledge them.
+        this.#lastEventFrontier = eventFrontier;
         transport.ackSoon(now);
       }
       this.#lastRemoteNum = latest.num;
@@ -554,8 +576,13 @@ class ClientSession {
         this.#lastDrawn = last.with({ rows, cursorRow: 0, cursorCol: 0, fg: 0, bg: 0, attrs: 0 });
       }
     }
+    this.#writeFeatures(now);
     this.#prediction.cull(remote, now);
     let frame = this.#prediction.apply(remote);
+    if (this.#featuresOn()) {
+      // Copies arrive as events, whole and with their selection: not again as `52;c;`.
+      frame = frame.with({ clipboard: this.#lastDrawn?.clipboard ?? "" });
+    }
     frame = this.#notification.apply(frame, now);
     frame = this.#title.apply(frame);
     const last = this.#lastDrawn;
@@ -575,6 +602,31 @@ class ClientSession {
       this.#rt.write(out);
     }
     this.#lastDrawn = frame;
+  }
+
+  /**
+   * Our server's terminal features: the events received since the last paint, each written once,
+   * and the cursor shape (re-applied after a suspend, which reset it).
+   */
+  #featuresOn(): boolean {
+    const state = this.#transport.getLatestRemoteState().state;
+    return state.features !== null && announces(state.caps, TERMINAL_FEATURES);
+  }
+
+  #writeFeatures(now: number): void {
+    const state = this.#transport.getLatestRemoteState().state;
+    const inbox = state.features?.inbox;
+    if (!this.#featuresOn() || !inbox) return;
+    for (const event of inbox.take()) {
+      const notice = noticeText(event);
+      if (notice !== null) {
+        this.#notification.setNotice(notice, now);
+        continue;
+      }
+      const bytes = eventBytes(event);
+      if (bytes !== null) this.#rt.writeString(bytes);
+    }
+    this.#rt.setCursorShape(state.terminal.cursorShape);
   }
 
   /**

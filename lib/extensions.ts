@@ -16,6 +16,9 @@ export const EXT_CAPABILITIES = 100;
 /** Field 101 of `HostBuffers.Instruction`: a `History` message (scrollback lines). */
 export const EXT_HISTORY = 101;
 
+/** Field 120 of `HostBuffers.Instruction`: a `Features` message (cursor shape, events). */
+export const EXT_TERMINAL_FEATURES = 120;
+
 /** Lowest and highest field numbers of the scrollback extension (101-109). */
 export const EXT_SCROLLBACK_FIRST = 101;
 export const EXT_SCROLLBACK_LAST = 109;
@@ -39,6 +42,21 @@ export const HISTORY_LOST = 2;
 /** `History.line` (repeated bytes): one flags byte, then the line as UTF-8 text with SGR. */
 export const HISTORY_LINE = 3;
 
+/** `Features.cursor_shape` (uint32, present when it changed): DECSCUSR 0-6. */
+export const FEATURES_CURSOR_SHAPE = 1;
+/** `Features.events_start` (uint64): the event stream offset the diff starts from. */
+export const FEATURES_EVENTS_START = 2;
+/** `Features.events_lost` (uint64): characters after the start that left the server's log. */
+export const FEATURES_EVENTS_LOST = 3;
+/** `Features.piece` (repeated `EventPiece`): the stream, cut at event boundaries. */
+export const FEATURES_PIECE = 4;
+/** `EventPiece.offset` (uint32): where the piece starts within its event. */
+export const PIECE_OFFSET = 1;
+/** `EventPiece.text` (string): the piece. */
+export const PIECE_TEXT = 2;
+/** `EventPiece.last` (bool): the piece ends its event. */
+export const PIECE_LAST = 3;
+
 /** First byte of a history line: the line wrapped into the next one. */
 export const LINE_WRAPPED = 0x01;
 
@@ -53,6 +71,12 @@ export interface Capability {
 /** The scrollback capability (issue 14). */
 export const SCROLLBACK: Capability = Object.freeze({ name: "scrollback", version: 1 });
 
+/** The terminal features capability (issue 15): cursor shape, notifications, clipboard copies. */
+export const TERMINAL_FEATURES: Capability = Object.freeze({
+  name: "terminal-features",
+  version: 1,
+});
+
 /** Longest capability name accepted from a peer, in bytes. */
 export const MAX_CAPABILITY_NAME = 64;
 /** Most capabilities accepted in one announcement. */
@@ -66,6 +90,9 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
 }
 
 /** The capabilities a side announces, from its own switches. */
-export function ownCapabilities(scrollback: boolean): readonly Capability[] {
-  return Object.freeze(scrollback ? [SCROLLBACK] : []);
+export function ownCapabilities(scrollback: boolean, features: boolean): readonly Capability[] {
+  const caps: Capability[] = [];
+  if (scrollback) caps.push(SCROLLBACK);
+  if (features) caps.push(TERMINAL_FEATURES);
+  return Object.freeze(caps);
 }
