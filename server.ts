@@ -23,7 +23,7 @@
  */
 
 import { parseServerArgs, type ServerOptions, USAGE, VERSION_TEXT } from "./lib/server_args.ts";
-import { getWindowSize } from "./lib/pty.ts";
+import { getWindowSize } from "./lib/fds.ts";
 import { DAEMON_FLAG, runDaemon, settleLocale } from "./lib/server_session.ts";
 
 const encoder = new TextEncoder();

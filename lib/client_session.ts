@@ -17,6 +17,9 @@
  *   and SIGCONT repaint from scratch.
  * - Input: every byte read goes through the escape key (`Ctrl-^ .` quits, `Ctrl-^ Ctrl-Z`
  *   suspends) and the prediction engine, then into the UserStream. SIGWINCH pushes a Resize.
+ *   With MAX_UNACKED_INPUT (256 KiB) keystrokes unacknowledged, stdin is not read until the
+ *   server acknowledges some (the server in turn takes no new state while 1 MiB of input waits
+ *   for its shell), so a large paste is delivered in bounded steps.
  * - Ending: `Ctrl-^ .`, SIGTERM/SIGINT/SIGHUP, end of input or the connection timing out start
  *   the shutdown handshake (or end at once when the server was never reached); the server ending
  *   the session ends it too. Then the last frame, `Display::close()`, the terminal mode restored,
@@ -93,6 +96,12 @@ const CONNECTING_TIMEOUT = 15000;
 const REJECTION_REPORT_INTERVAL = 1000;
 /** Bytes read from stdin at once (C reads up to 16384). */
 const READ_SIZE = 16384;
+/**
+ * Most keystrokes (user-stream events) kept unacknowledged: beyond this stdin is not read until
+ * the server acknowledges, so a paste into a shell that reads nothing holds memory at both ends
+ * bounded, and no instruction comes near the fragment assembly's limit (C mosh has no bound).
+ */
+export const MAX_UNACKED_INPUT = 256 * 1024;
 
 /** The firewall hint printed when the server never answered (as mosh-client prints it). */
 export function firewallHint(ip: string, port: number): string {
@@ -187,6 +196,8 @@ class ClientSession {
   /** What the real terminal shows; null forces a full repaint. */
   #lastDrawn: Framebuffer | null = null;
   #input: Uint8Array[] = [];
+  /** Set while #readInput waits for acknowledgements (MAX_UNACKED_INPUT); the loop calls it. */
+  #resumeInput: (() => void) | null = null;
   /** Bytes to send from one read: at most two per byte read (escape key + byte). */
   readonly #keys = new Uint8Array(2 * READ_SIZE);
   #inputEnded = false;
@@ -335,6 +346,11 @@ class ClientSession {
     }
 
     transport.tick(now);
+    if (this.#resumeInput !== null && this.#unackedInput() < MAX_UNACKED_INPUT) {
+      const resume = this.#resumeInput;
+      this.#resumeInput = null;
+      resume();
+    }
     const sendError = this.#connection.sendError;
     if (sendError !== null) this.#notification.setNetworkError(sendError, now);
     else this.#notification.clearNetworkError(now);
@@ -417,6 +433,9 @@ class ClientSession {
   async #readInput(): Promise<void> {
     const buf = new Uint8Array(READ_SIZE);
     for (;;) {
+      while (this.#unackedInput() >= MAX_UNACKED_INPUT) {
+        await new Promise<void>((resolve) => this.#resumeInput = resolve);
+      }
       let n: number | null;
       try {
         n = await this.#rt.read(buf);
@@ -434,6 +453,13 @@ class ClientSession {
         this.#waker.wake();
       }
     }
+  }
+
+  /** Keystrokes read but not yet acknowledged by the server (queued, or in the user stream). */
+  #unackedInput(): number {
+    let queued = 0;
+    for (const chunk of this.#input) queued += chunk.length;
+    return queued + this.#transport.currentState.size;
   }
 
   /**

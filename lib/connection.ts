@@ -24,9 +24,10 @@
  * - Deno has no API for IP_TOS/ECN, IP_MTU_DISCOVER (DF), IP_RECVTOS or SO_RCVBUF: datagrams go
  *   out without ECT(0), DF follows the kernel default (Linux: "want", i.e. DF set), and ECN
  *   congestion marks are not seen (so the 500 ms CONGESTION_TIMESTAMP_PENALTY never applies).
- * - Deno silently truncates datagrams larger than the receive buffer, so the buffer is 64 KiB
- *   and a datagram that fills it is dropped and counted. Larger-than-2048-byte datagrams that fit
- *   are accepted (C rejects them; no mosh peer sends them).
+ * - As in C, a datagram longer than MAX_DATAGRAM_LENGTH (2,048 bytes; no mosh peer sends more)
+ *   is dropped before decryption and counted as `oversize`. Deno silently truncates datagrams
+ *   larger than the receive buffer, so the buffer holds one byte more than that limit: a
+ *   datagram that fills it was too long.
  * - Sends are asynchronous: `send()` seals at once (so timestamps and sequence numbers are
  *   exact) and resolves when the socket took the datagram; it never rejects. A failure is kept
  *   as `sendError` ("sendto: …") until the next successful send.
@@ -42,6 +43,7 @@ import {
   DEFAULT_SEND_MTU,
   IPV4_DATAGRAM_MTU,
   IPV6_DATAGRAM_MTU,
+  MAX_DATAGRAM_LENGTH,
   timestamp16,
   TIMESTAMP_NONE,
   TO_CLIENT,
@@ -62,8 +64,8 @@ export const MAX_PORTS_OPEN = 10;
 export const MAX_OLD_SOCKET_AGE = 60000;
 /** Datagrams sent back to back before the sender yields for 1 ms (see `#drainQueue`). */
 const SEND_BURST = 16;
-/** Receive buffer: anything that fills it may have been truncated by the kernel. */
-export const RECEIVE_BUFFER_SIZE = 65536;
+/** Receive buffer: anything that fills it is longer than MAX_DATAGRAM_LENGTH (or truncated). */
+export const RECEIVE_BUFFER_SIZE = MAX_DATAGRAM_LENGTH + 1;
 
 /** A UDP port or port range, inclusive. `{ low: 0, high: 0 }` lets the kernel choose. */
 export interface PortRange {
@@ -201,7 +203,7 @@ export interface ConnectionStats extends DatagramRejections {
   received: number;
   /** Authentic datagrams older than the newest seen (delivered, but not used for timing). */
   reordered: number;
-  /** Datagrams that filled the 64 KiB buffer and may have been truncated (dropped). */
+  /** Datagrams longer than MAX_DATAGRAM_LENGTH, dropped before decryption. */
   oversize: number;
   /** Errors from a socket's receive (other than closing it). */
   receiveErrors: number;
@@ -422,7 +424,7 @@ export class Connection {
   }
 
   #receive(data: Uint8Array, addr: Deno.NetAddr): void {
-    if (data.length >= RECEIVE_BUFFER_SIZE) {
+    if (data.length > MAX_DATAGRAM_LENGTH) {
       this.#stats.oversize++;
       return;
     }
@@ -620,13 +622,17 @@ export class Connection {
     return { ...this.#codec.rejected, ...this.#stats };
   }
 
-  /** Closes every socket and waits for pending sends and receive loops to finish. */
+  /**
+   * Closes every socket, waits for pending sends and receive loops to finish, then wipes the key
+   * material (the codec's `wipe`).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#draining;
     for (const socket of this.#sockets) closeSocket(socket);
     await Promise.all([...this.#loops]);
+    this.#codec.wipe();
   }
 }
 

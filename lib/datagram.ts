@@ -38,6 +38,11 @@ export const DATAGRAM_OVERHEAD = 28;
 export const IPV4_DATAGRAM_MTU = 1252;
 /** Datagram MTU for IPv6 peers: 1280 - 64 (IPv6 + two extension headers + UDP), §2.2. */
 export const IPV6_DATAGRAM_MTU = 1216;
+/**
+ * Longest datagram a receiver accepts (C's receive buffer, docs/PROTOCOL.md §1.3): anything longer is
+ * dropped unopened. Every MTU above is well below it.
+ */
+export const MAX_DATAGRAM_LENGTH = 2048;
 /** Datagram MTU before the address family is known, and after sendto fails with EMSGSIZE. */
 export const DEFAULT_SEND_MTU = 500;
 
@@ -84,6 +89,28 @@ export function timestamp16(nowMs: number = performance.now()): number {
   return t === TIMESTAMP_NONE ? 0 : t;
 }
 
+let sealAt: (
+  codec: DatagramCodec,
+  timestamp: number,
+  timestampReply: number,
+  payload: Uint8Array,
+  seq: bigint,
+) => Uint8Array;
+
+/**
+ * Seals with a chosen sequence number instead of the process-wide counter: for test vectors
+ * only, since reusing a sequence number reuses a nonce. Not part of the public API (mod.ts).
+ */
+export function sealWithSequence(
+  codec: DatagramCodec,
+  timestamp: number,
+  timestampReply: number,
+  payload: Uint8Array,
+  seq: bigint,
+): Uint8Array {
+  return sealAt(codec, timestamp, timestampReply, payload, seq);
+}
+
 /** Seals outgoing and opens incoming datagrams for one session key and one side. */
 export class DatagramCodec {
   /** The direction this side sends; incoming datagrams must carry the other one. */
@@ -114,10 +141,24 @@ export class DatagramCodec {
   }
 
   /**
-   * Builds one datagram carrying `payload`. The sequence number is taken from the process-wide
-   * counter; `seq` overrides it (for test vectors only: reusing a sequence number reuses a nonce).
+   * Builds one datagram carrying `payload`, with the next number of the process-wide sequence
+   * counter (so no two datagrams of this process ever share a nonce).
    */
-  seal(timestamp: number, timestampReply: number, payload: Uint8Array, seq?: bigint): Uint8Array {
+  seal(timestamp: number, timestampReply: number, payload: Uint8Array): Uint8Array {
+    return this.#seal(timestamp, timestampReply, payload, undefined);
+  }
+
+  static {
+    sealAt = (codec, timestamp, timestampReply, payload, seq) =>
+      codec.#seal(timestamp, timestampReply, payload, seq);
+  }
+
+  #seal(
+    timestamp: number,
+    timestampReply: number,
+    payload: Uint8Array,
+    seq: bigint | undefined,
+  ): Uint8Array {
     checkU16("timestamp", timestamp);
     checkU16("timestampReply", timestampReply);
     if (!(payload instanceof Uint8Array)) {
@@ -164,9 +205,19 @@ export class DatagramCodec {
   }
 
   /**
+   * Zeroes the key material and the plaintext buffer (when the connection ends); `seal` and
+   * `open` throw afterwards.
+   */
+  wipe(): void {
+    this.#cipher.wipe();
+    this.#plain.fill(0);
+  }
+
+  /**
    * Authenticates and decrypts one received datagram. Returns null, and counts the reason in
    * `rejected`, for a datagram that is too short, has this side's own direction bit, fails
-   * authentication, or holds fewer than 4 plaintext bytes. Never throws for any input bytes.
+   * authentication, or holds fewer than 4 plaintext bytes. Never throws for any input bytes (only
+   * after `wipe()`).
    */
   open(datagram: Uint8Array): OpenedDatagram | null {
     if (datagram.length < MIN_DATAGRAM_LENGTH) {

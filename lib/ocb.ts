@@ -14,6 +14,22 @@
  * The block cipher is @noble/ciphers' raw AES on four u32 words, little-endian, i.e. the words of
  * a Uint32Array view of the block bytes on a little-endian host (every Deno target is one).
  * The hot loop works on those words in a reused aligned buffer and allocates nothing per block.
+ * `wipe()` zeroes the expanded keys, the L table and every per-message buffer when a connection
+ * ends; the instance refuses to work after that.
+ *
+ * Timing (a deliberate trade-off): noble's AES, like every AES it offers, is table-based
+ * (T-tables indexed by key-dependent bytes), so a process on the same CPU that can watch the
+ * cache may learn key bits from its timing; C mosh's default build (OpenSSL with AES-NI) does not
+ * have that leak. The only constant-time AES within this project's dependency list is WebCrypto,
+ * which is asynchronous and has no ECB mode: OCB needs E_K of arbitrary blocks (P_i ^ Offset_i),
+ * CBC chains them and CTR takes only consecutive counters, so the best it allows is one call per
+ * block. Measured with `deno bench --allow-all bench/crypto_bench.ts` (group "aes
+ * alternatives", 2-core machine under load): the 90 block encryptions of a 1,400-byte datagram
+ * take about 1.5 ms through WebCrypto (about 650 datagrams/s, all calls in flight at once)
+ * against about 10 µs here (p75; about 100,000/s); the goal is 30,000 seals/s, and the SSP code
+ * is synchronous (seal and open happen inside the transport's tick and the receive callback).
+ * So the table-based AES stays; the exposure is to a local attacker who can share a core with
+ * the server or client process.
  *
  * https://www.rfc-editor.org/rfc/rfc7253
  */
@@ -41,6 +57,11 @@ export interface Ocb {
   decrypt(nonce: Uint8Array, ciphertext: Uint8Array, ad?: Uint8Array, out?: Uint8Array):
     | Uint8Array
     | null;
+  /**
+   * Overwrites the expanded key material and every buffer that held message data with zeros.
+   * Afterwards `encrypt` and `decrypt` throw an Error.
+   */
+  wipe(): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -205,7 +226,18 @@ export function ocb(key: Uint8Array): Ocb {
     tagWords[3] = r.s3 ^ state[11];
   }
 
+  let wiped = false;
+
+  function wipe(): void {
+    wiped = true;
+    topValid = false;
+    for (const a of [xk, xkd, table, topNonce, stretch, offsetBytes, state, tagWords, work]) {
+      a.fill(0);
+    }
+  }
+
   function checkNonce(nonce: Uint8Array): void {
+    if (wiped) throw new Error("ocb: the key was wiped");
     checkBytes("nonce", nonce);
     if (nonce.length !== OCB_NONCE_LENGTH) {
       throw new TypeError(`ocb: wrong nonce size: should be 12, got ${nonce.length}`);
@@ -320,5 +352,5 @@ export function ocb(key: Uint8Array): Ocb {
     return out;
   }
 
-  return { encrypt, decrypt };
+  return { encrypt, decrypt, wipe };
 }

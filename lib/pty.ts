@@ -8,7 +8,9 @@
  *      dup2'd from 0.
  *   2. SETSIGDEF (every signal) and SETSIGMASK (empty) undo Deno's dispositions (Rust ignores
  *      SIGPIPE), so `yes | head` behaves.
- *   3. `posix_spawn_file_actions_addchdir_np` (glibc 2.29+) sets the working directory.
+ *   3. `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+) closes every descriptor from 3 up,
+ *      so only the pty's 0, 1 and 2 reach the child.
+ *   4. `posix_spawn_file_actions_addchdir_np` (glibc 2.29+) sets the working directory.
  *
  * I/O never blocks the event loop: a `poll()` declared `nonblocking: true` waits on a worker thread
  * (together with a wake pipe that `close()` writes to), then the main thread reads the nonblocking
@@ -16,8 +18,12 @@
  * out at once when the kernel takes them; the rest is queued and flushed when poll says POLLOUT.
  *
  * The parent never opens the slave itself, so a detached (setsid) server process never acquires a
- * controlling terminal. Linux-only (x86_64 and aarch64 share every constant used here).
+ * controlling terminal. Linux-only (x86_64 and aarch64 share every constant used here). The C
+ * functions come from lib/libc.ts; descriptor and window-size helpers live in lib/fds.ts.
  */
+
+import { cString, cStringArray, errno, libc, LibcError } from "./libc.ts";
+import { LAST_STDIO_FD, setWindowSize } from "./fds.ts";
 
 const O_RDWR = 0x2;
 const O_NOCTTY = 0x100;
@@ -33,146 +39,31 @@ const EINTR = 4;
 const EIO = 5;
 const EAGAIN = 11;
 const ECHILD = 10;
-const TIOCGWINSZ = 0x5413;
-const TIOCSWINSZ = 0x5414;
 const TCSANOW = 0;
 const IUTF8 = 0x4000;
 const WNOHANG = 1;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
+/** Sizes of glibc's opaque spawn objects (posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t
+ * 336, sigset_t 128 on LP64), rounded up. */
+const FILE_ACTIONS_SIZE = 256;
+const SPAWNATTR_SIZE = 512;
+const SIGSET_SIZE = 128;
+/** struct termios is 60 bytes on Linux; c_iflag is its first field. */
+const TERMIOS_SIZE = 128;
 
 /** Bytes asked for per read(2) of the master. */
 const READ_CHUNK = 16384;
 /** Most bytes one `read()` call gathers before returning. */
 const READ_MAX = 65536;
 
-const SYMBOLS = {
-  posix_openpt: { parameters: ["i32"], result: "i32" },
-  grantpt: { parameters: ["i32"], result: "i32" },
-  unlockpt: { parameters: ["i32"], result: "i32" },
-  ptsname_r: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
-  tcgetattr: { parameters: ["i32", "buffer"], result: "i32" },
-  tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  close: { parameters: ["i32"], result: "i32" },
-  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
-  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  waitpid_blocking: {
-    name: "waitpid",
-    parameters: ["i32", "buffer", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
-  kill: { parameters: ["i32", "i32"], result: "i32" },
-  strerror: { parameters: ["i32"], result: "pointer" },
-  __errno_location: { parameters: [], result: "pointer" },
-  sigemptyset: { parameters: ["buffer"], result: "i32" },
-  sigfillset: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
-  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
-  posix_spawn_file_actions_addopen: {
-    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
-    result: "i32",
-  },
-  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
-  posix_spawn_file_actions_addchdir_np: {
-    parameters: ["buffer", "buffer"],
-    result: "i32",
-    optional: true,
-  },
-  posix_spawnp: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  dup2: { parameters: ["i32", "i32"], result: "i32" },
-  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
-  newlocale: { parameters: ["i32", "buffer", "pointer"], result: "pointer" },
-  nl_langinfo_l: { parameters: ["i32", "pointer"], result: "pointer" },
-  freelocale: { parameters: ["pointer"], result: "void" },
-  getuid: { parameters: [], result: "u32" },
-  getpwuid: { parameters: ["u32"], result: "pointer" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let libcCache: Libc | null = null;
-
-/** Absolute path of glibc's shared object, or the bare soname if none of the usual places has it. */
-export function libcPath(): string {
-  const candidates = [
-    "/lib/x86_64-linux-gnu/libc.so.6",
-    "/usr/lib/x86_64-linux-gnu/libc.so.6",
-    "/lib/aarch64-linux-gnu/libc.so.6",
-    "/usr/lib/aarch64-linux-gnu/libc.so.6",
-    "/lib64/libc.so.6",
-    "/usr/lib64/libc.so.6",
-    "/usr/lib/libc.so.6",
-    "/lib/libc.so.6",
-  ];
-  for (const path of candidates) {
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // not here; try the next place
-    }
-  }
-  return "libc.so.6";
-}
-
-function libc(): Libc {
-  if (libcCache === null) libcCache = Deno.dlopen(libcPath(), SYMBOLS).symbols;
-  return libcCache;
-}
-
-const encoder = new TextEncoder();
-
-/** NUL-terminated copy of a string for C. */
-function cString(s: string): Uint8Array<ArrayBuffer> {
-  const bytes = encoder.encode(s);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
-}
-
-/** A NULL-terminated `char *[]` over C strings; the strings must outlive the call. */
-function cStringArray(strings: Uint8Array<ArrayBuffer>[]): BigUint64Array<ArrayBuffer> {
-  const out = new BigUint64Array(strings.length + 1);
-  for (let i = 0; i < strings.length; i++) {
-    out[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(strings[i])));
-  }
-  return out;
-}
-
-function errno(): number {
-  const p = libc().__errno_location();
-  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
-}
-
-function strerror(code: number): string {
-  const p = libc().strerror(code);
-  return p === null ? `error ${code}` : Deno.UnsafePointerView.getCString(p);
-}
-
-/** An Error carrying the C errno, with the message `<what>: <strerror>`. */
-export class PtyError extends Error {
-  /** The errno value reported by libc. */
-  readonly code: number;
+/** An Error from a pty operation, carrying the C errno (`<what>: <strerror>`). */
+export class PtyError extends LibcError {
   /** Builds the error for `what` failing with `code`. */
   constructor(what: string, code: number) {
-    super(`${what}: ${strerror(code)}`);
+    super(what, code);
     this.name = "PtyError";
-    this.code = code;
   }
 }
 
@@ -252,7 +143,7 @@ export class Pty {
       if (flags < 0 || c.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         throw new PtyError("fcntl", errno());
       }
-      const termios = new Uint8Array(128);
+      const termios = new Uint8Array(TERMIOS_SIZE);
       if (c.tcgetattr(fd, termios) !== 0) throw new PtyError("tcgetattr", errno());
       const view = new DataView(termios.buffer);
       view.setUint32(0, view.getUint32(0, true) | IUTF8, true);
@@ -277,10 +168,10 @@ export class Pty {
     if (this.pid !== 0) throw new Error("pty: already spawned");
     if (options.argv.length === 0) throw new Error("pty: argv must not be empty");
     const c = libc();
-    const actions = new Uint8Array(256);
-    const attr = new Uint8Array(512);
-    const sigdef = new Uint8Array(128);
-    const sigmask = new Uint8Array(128);
+    const actions = new Uint8Array(FILE_ACTIONS_SIZE);
+    const attr = new Uint8Array(SPAWNATTR_SIZE);
+    const sigdef = new Uint8Array(SIGSET_SIZE);
+    const sigmask = new Uint8Array(SIGSET_SIZE);
     const check = (what: string, rc: number) => {
       if (rc !== 0) throw new PtyError(what, rc);
     };
@@ -294,6 +185,14 @@ export class Pty {
       );
       check("posix_spawn_file_actions_adddup2", c.posix_spawn_file_actions_adddup2(actions, 0, 1));
       check("posix_spawn_file_actions_adddup2", c.posix_spawn_file_actions_adddup2(actions, 0, 2));
+      // Nothing but 0, 1 and 2 reaches the child, whatever this process inherited or opened.
+      if (c.posix_spawn_file_actions_addclosefrom_np === null) {
+        throw new Error("pty: this libc lacks posix_spawn_file_actions_addclosefrom_np");
+      }
+      check(
+        "posix_spawn_file_actions_addclosefrom_np",
+        c.posix_spawn_file_actions_addclosefrom_np(actions, LAST_STDIO_FD + 1),
+      );
       const cwd = options.cwd === undefined ? null : cString(options.cwd);
       if (cwd !== null) {
         if (c.posix_spawn_file_actions_addchdir_np === null) {
@@ -547,82 +446,5 @@ export class Pty {
     c.close(this.#wakeRead);
     c.close(this.#wakeWrite);
     this.tryWait();
-  }
-}
-
-function setWindowSize(fd: number, cols: number, rows: number): void {
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1) {
-    throw new RangeError(`pty: bad window size ${cols}x${rows}`);
-  }
-  const ws = new Uint16Array([Math.min(rows, 0xffff), Math.min(cols, 0xffff), 0, 0]);
-  if (libc().ioctl(fd, BigInt(TIOCSWINSZ), ws) !== 0) throw new PtyError("TIOCSWINSZ", errno());
-}
-
-/** The window size of the terminal on `fd` (TIOCGWINSZ), or null if `fd` is not a terminal. */
-export function getWindowSize(fd: number): { cols: number; rows: number } | null {
-  const ws = new Uint16Array(4);
-  if (libc().ioctl(fd, BigInt(TIOCGWINSZ), ws) !== 0) return null;
-  if (ws[0] === 0 || ws[1] === 0) return null;
-  return { cols: ws[1], rows: ws[0] };
-}
-
-/** The current user's passwd entry (getpwuid(getuid()), so NSS sources count), if any. */
-export function passwdEntry(): { name: string; home: string; shell: string } | null {
-  const c = libc();
-  const p = c.getpwuid(c.getuid());
-  if (p === null) return null;
-  const view = new Deno.UnsafePointerView(p);
-  const str = (offset: number) => {
-    const s = view.getPointer(offset);
-    return s === null ? "" : Deno.UnsafePointerView.getCString(s);
-  };
-  // struct passwd on LP64: name@0, passwd@8, uid@16, gid@20, gecos@24, dir@32, shell@40
-  return { name: str(0), home: str(32), shell: str(40) };
-}
-
-/** Points `fd` at /dev/null (dup2), e.g. to detach stdio from a terminal or a finished pipe. */
-export function redirectToDevNull(fd: number): void {
-  const c = libc();
-  const nul = c.open(cString("/dev/null"), O_RDWR | O_CLOEXEC);
-  if (nul < 0) throw new PtyError("open /dev/null", errno());
-  const rc = c.dup2(nul, fd);
-  const e = errno();
-  c.close(nul);
-  if (rc < 0) throw new PtyError("dup2", e);
-}
-
-/**
- * What descriptor `fd` refers to, as /proc shows it ("pipe:[1234]", "/dev/null", ...), or null if
- * it is not open. Read through libc, because Deno's permission checks reserve /proc/self/fd for
- * --allow-all.
- */
-export function fdTarget(fd: number): string | null {
-  const buf = new Uint8Array(4096);
-  const n = Number(libc().readlink(cString(`/proc/self/fd/${fd}`), buf, BigInt(buf.length)));
-  return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
-}
-
-/** Makes `to` a copy of `from` (dup2), e.g. to send stdout where stderr goes. */
-export function duplicateFd(from: number, to: number): void {
-  if (libc().dup2(from, to) < 0) throw new PtyError("dup2", errno());
-}
-
-const LC_CTYPE_MASK = 1;
-const CODESET = 14;
-
-/**
- * The character set of the locale `name` as glibc sees it (nl_langinfo(CODESET), e.g. "UTF-8"
- * or "ANSI_X3.4-1968"), or null if the locale is not installed. "" and "C"/"POSIX" are the C
- * locale.
- */
-export function localeCodeset(name: string): string | null {
-  const c = libc();
-  const loc = c.newlocale(LC_CTYPE_MASK, cString(name === "" ? "C" : name), null);
-  if (loc === null) return null;
-  try {
-    const p = c.nl_langinfo_l(CODESET, loc);
-    return p === null ? null : Deno.UnsafePointerView.getCString(p);
-  } finally {
-    c.freelocale(loc);
   }
 }

@@ -31,15 +31,9 @@ import { fragmentsFor } from "./fragment.ts";
 import { announces, type Capability, ownCapabilities, SCROLLBACK } from "./extensions.ts";
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
 import { decodeUserMessage } from "./protobuf.ts";
-import {
-  duplicateFd,
-  fdTarget,
-  localeCodeset,
-  passwdEntry,
-  Pty,
-  PtyError,
-  redirectToDevNull,
-} from "./pty.ts";
+import { duplicateFd, fdTarget, redirectToDevNull } from "./fds.ts";
+import { Pty, PtyError } from "./pty.ts";
+import { localeCodeset, passwdEntry } from "./system_info.ts";
 import { parseServerArgs, type ServerOptions } from "./server_args.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { Transport } from "./transport.ts";
@@ -54,6 +48,8 @@ export const NO_CONNECTION_TIMEOUT = 60000;
 const IDLE_WAKE = 5000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
 const EXEC_FAILURE_LINGER = 3000;
+/** Above this many bytes of input queued for the shell, new client states are not taken. */
+export const PTY_INPUT_QUEUE_LIMIT = 1 << 20;
 /** Descriptors checked for Deno's private copies of stdout and stderr. */
 const MAX_FD_SCAN = 1024;
 
@@ -353,6 +349,8 @@ class ServerSession {
 
     this.#startTime = clock();
     this.#connection.listen((payload) => {
+      // Back-pressure: no new client state while the shell has not read what it got.
+      this.#transport.holdRemoteStates = this.#pty.pendingWrite > PTY_INPUT_QUEUE_LIMIT;
       this.#transport.recv(payload);
       this.#wake();
     });

@@ -94,6 +94,8 @@ export interface TransportStats {
   quenched: number;
   /** States that arrived out of order (inserted, not acknowledged). */
   outOfOrder: number;
+  /** New states dropped unacknowledged while `holdRemoteStates` was set (the peer resends). */
+  held: number;
 }
 
 /** Options of `new Transport()`. */
@@ -157,9 +159,17 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     badDiff: 0,
     quenched: 0,
     outOfOrder: 0,
+    held: 0,
   };
   /** SEND_MINDELAY in ms (may be changed at any time). */
   sendMinDelay: number;
+  /**
+   * While true, new remote states are dropped without being acknowledged (counted in
+   * `stats.held`); acknowledgements of our own states are still taken. The peer keeps resending
+   * them, so nothing is lost: this is back-pressure (the server sets it while its pty input
+   * queue is full).
+   */
+  holdRemoteStates = false;
 
   readonly #link: TransportLink;
   readonly #now: () => number;
@@ -526,6 +536,10 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     }
     if (reference === null) {
       this.stats.unknownOldNum++;
+      return;
+    }
+    if (this.holdRemoteStates) {
+      this.stats.held++;
       return;
     }
 

@@ -32,6 +32,7 @@ import {
 } from "./fake_proxy.ts";
 import {
   checkPortSpec,
+  checkUserHost,
   hostOf,
   localeSettings,
   parseBootstrapLine,
@@ -59,6 +60,8 @@ export const VERSION_TEXT = "mosh (mosh-deno) 1.4.0 [build mosh-deno, Deno " + D
 
 /** Exit status for a bad command line. */
 export const EXIT_USAGE = 255;
+/** Exit status for a refused host argument. */
+export const EXIT_BAD_HOST = 1;
 /** Exit status when ssh or the server did not give us a session. */
 export const EXIT_BOOTSTRAP = 10;
 
@@ -66,7 +69,8 @@ export const EXIT_BOOTSTRAP = 10;
 const PROXY_ERROR_PREFIX = "mosh: ";
 /** How long to wait for ssh to end after `MOSH CONNECT` before stopping it (ms). */
 const SSH_EXIT_WAIT = 5000;
-/** After ssh has ended, how long its pipes may still take to deliver their last lines (ms). */
+/** After ssh has ended, how long its pipes may still take to deliver their last lines; after
+ * MOSH CONNECT, how long the ProxyCommand's MOSH IP on stderr is still taken (ms). */
 const STDERR_DRAIN_WAIT = 1000;
 /** A line of ssh output held back (to quote it in a failure) is shown after this long (ms). */
 const HOLD_LINE_MS = 500;
@@ -322,15 +326,23 @@ export async function runBootstrap(
     if (held !== null) print.out(held + "\n");
     held = null;
   };
-  const onLine = (raw: string) => {
+  let connectAt = 0;
+  const onLine = (raw: string, from: "stdout" | "stderr") => {
     if (bad !== null) return; // keep draining
     const line = raw.replace(/\r$/, "");
     const parsed = parseBootstrapLine(line);
     if (connect !== null) {
-      // mosh reads one merged stream and stops at MOSH CONNECT. We read stdout and stderr
-      // apart, so the ProxyCommand's MOSH IP (stderr) may come in after the server's MOSH
-      // CONNECT (stdout) although it was written long before; take it, ignore the rest.
-      if (parsed.kind === "ip" && ip === null) ip = parsed.ip;
+      // mosh reads one merged stream and stops at MOSH CONNECT: nothing after it counts. We
+      // read stdout and stderr apart, so the ProxyCommand's MOSH IP (stderr), written before ssh
+      // even connected, may still be on its way when the server's MOSH CONNECT (stdout) has
+      // been read; take that one line from stderr within STDERR_DRAIN_WAIT, ignore the rest (a
+      // remote program must not choose the address the client goes to).
+      if (
+        parsed.kind === "ip" && ip === null && from === "stderr" &&
+        performance.now() - connectAt <= STDERR_DRAIN_WAIT
+      ) {
+        ip = parsed.ip;
+      }
       return;
     }
     switch (parsed.kind) {
@@ -343,6 +355,7 @@ export async function runBootstrap(
         break;
       case "connect":
         connect = parsed;
+        connectAt = performance.now();
         break;
       case "bad":
         bad = parsed.message;
@@ -365,8 +378,8 @@ export async function runBootstrap(
     if (connect !== null || bad !== null) settle();
   };
   const readers = Promise.all([
-    forEachLine(child.stdout, onLine),
-    forEachLine(child.stderr, onLine),
+    forEachLine(child.stdout, (line) => onLine(line, "stdout")),
+    forEachLine(child.stderr, (line) => onLine(line, "stderr")),
   ]);
   // Done at MOSH CONNECT (or a bad line), or when the output ends: the pipes close, or the
   // command exits and whatever it left running keeps them open a while longer.
@@ -385,7 +398,9 @@ export async function runBootstrap(
     }
     // ssh normally ends by itself once the server has detached; don't wait forever for it.
     await stop(child, SSH_EXIT_WAIT);
-    if (plan.ipSource === "proxy" && ip === null) await timeout(readers, STDERR_DRAIN_WAIT);
+    if (plan.ipSource === "proxy" && ip === null) {
+      await timeout(readers, Math.max(0, connectAt + STDERR_DRAIN_WAIT - performance.now()));
+    }
     const found: { port: number; key: string } = connect!;
     const address = plan.ipSource === "known" ? plan.ip : ip ?? sshIp;
     if (address === null) {
@@ -548,6 +563,11 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
   }
   const o = checked.options;
   const [userHost, ...command] = parsed.operands;
+  const refused = checkUserHost(userHost);
+  if (refused !== null) {
+    print.err(`mosh: refusing ${refused}.\n`);
+    return EXIT_BAD_HOST;
+  }
   const host = hostOf(userHost);
   if (o.local && !isNumericIp(host)) {
     print.err(`mosh: --local needs a numeric IPv4 or IPv6 address as the host, not "${host}".\n`);

@@ -10,6 +10,7 @@
  *   for a quote) and the ssh argv, including the ProxyCommand and the `-l NAME=VALUE` locale
  *   settings;
  * - `shellWords`: `--ssh=COMMAND` split like Perl's shellwords;
+ * - `checkUserHost`: the refusal of a host that starts with `-` or holds shell metacharacters;
  * - `parseBootstrapLine`: the `MOSH IP`, `MOSH SSH_CONNECTION` and `MOSH CONNECT` lines.
  */
 
@@ -364,6 +365,27 @@ export function localeSettings(env: Record<string, string | undefined>): string[
     if (value !== undefined) out.push(`${name}=${value}`);
   }
   return out;
+}
+
+/** Characters a `[user@]host` never needs that a shell would interpret (the ProxyCommand runs
+ * through a shell with the host in it): whitespace, quotes, `$`, backquote, `\\`, `;&|<>()`,
+ * globs, braces, `!`, `#`, `~` and control characters. IPv6 colons and `%zone` pass. */
+// deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+const SHELL_METACHARACTERS = /[\s\x00-\x1f\x7f'"`$\\;&|<>(){}*?[\]!#~]/;
+
+/**
+ * Null if `[user@]host` is acceptable, else the reason it is refused: it starts with `-` (ssh
+ * would take it for an option) or holds a shell metacharacter.
+ */
+export function checkUserHost(userHost: string): string | null {
+  if (userHost.startsWith("-")) return `host "${userHost}" starts with "-"`;
+  const bad = SHELL_METACHARACTERS.exec(userHost);
+  if (bad !== null) {
+    return `host ${JSON.stringify(userHost)} holds the shell metacharacter ${
+      JSON.stringify(bad[0])
+    }`;
+  }
+  return null;
 }
 
 /** The host part of `[user@]host` (after the last `@`). */

@@ -16,6 +16,7 @@ import {
 import {
   DatagramCodec,
   type OpenedDatagram,
+  sealWithSequence,
   timestamp16,
   TIMESTAMP_NONE,
   TO_CLIENT,
@@ -161,7 +162,9 @@ class RawPeer {
     seq?: bigint,
     hostname = "127.0.0.1",
   ) {
-    const datagram = this.codec.seal(ts, reply, payload, seq);
+    const datagram = seq === undefined
+      ? this.codec.seal(ts, reply, payload)
+      : sealWithSequence(this.codec, ts, reply, payload, seq);
     await this.sock.send(datagram, { transport: "udp", hostname, port: to });
   }
   async close() {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  DATAGRAM_OVERHEAD,
   DatagramCodec,
+  DEFAULT_SEND_MTU,
+  IPV4_DATAGRAM_MTU,
+  IPV6_DATAGRAM_MTU,
+  MAX_DATAGRAM_LENGTH,
+  sealWithSequence,
   timestamp16,
   TIMESTAMP_NONE,
   TO_CLIENT,
@@ -8,6 +14,7 @@ import {
 } from "../lib/datagram.ts";
 import { parseKey } from "../lib/key.ts";
 import { ocb } from "../lib/ocb.ts";
+import { Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 
 function hex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
@@ -27,7 +34,7 @@ const ZERO_KEY = parseKey("AAAAAAAAAAAAAAAAAAAAAA");
 
 Deno.test("datagram: reproduces the spec's two 68-byte worked vectors", () => {
   const client = new DatagramCodec(ZERO_KEY, TO_SERVER);
-  const toServer = client.seal(0x1234, 0xffff, FRAGMENT, 0n);
+  const toServer = sealWithSequence(client, 0x1234, 0xffff, FRAGMENT, 0n);
   assert.equal(toServer.length, 68);
   assert.equal(
     toHex(toServer),
@@ -36,7 +43,7 @@ Deno.test("datagram: reproduces the spec's two 68-byte worked vectors", () => {
       "04d5c431bf66c8e6acddd0e8c2a8e2ef",
   );
   const server = new DatagramCodec(ZERO_KEY, TO_CLIENT);
-  const toClient = server.seal(0x1234, 0xffff, FRAGMENT, 5n);
+  const toClient = sealWithSequence(server, 0x1234, 0xffff, FRAGMENT, 5n);
   assert.equal(
     toHex(toClient),
     "8000000000000005" +
@@ -76,18 +83,18 @@ Deno.test("datagram: large sequence numbers and the direction bit are on the wir
   const server = new DatagramCodec(key, TO_CLIENT);
   const client = new DatagramCodec(key, TO_SERVER);
   const seq = (1n << 63n) - 2n;
-  const d = server.seal(1, 2, new Uint8Array(0), seq);
+  const d = sealWithSequence(server, 1, 2, new Uint8Array(0), seq);
   assert.equal(toHex(d.subarray(0, 8)), "fffffffffffffffe");
   const opened = client.open(d);
   assert.ok(opened);
   assert.equal(opened.seq, seq);
   assert.equal(opened.payload.length, 0);
   assert.equal(
-    toHex(client.seal(0, 0, new Uint8Array(0), 0x123456789an).subarray(0, 8)),
+    toHex(sealWithSequence(client, 0, 0, new Uint8Array(0), 0x123456789an).subarray(0, 8)),
     "000000123456789a",
   );
-  assert.throws(() => client.seal(0, 0, new Uint8Array(0), 1n << 63n), RangeError);
-  assert.throws(() => client.seal(0, 0, new Uint8Array(0), -1n), RangeError);
+  assert.throws(() => sealWithSequence(client, 0, 0, new Uint8Array(0), 1n << 63n), RangeError);
+  assert.throws(() => sealWithSequence(client, 0, 0, new Uint8Array(0), -1n), RangeError);
   assert.throws(() => client.seal(65536, 0, new Uint8Array(0)), RangeError);
   assert.throws(() => client.seal(0, -1, new Uint8Array(0)), RangeError);
   assert.throws(() => new DatagramCodec(key, 2 as 0), TypeError);
@@ -149,4 +156,41 @@ Deno.test("datagram: timestamp16 is ms mod 65536 with 0xFFFF bumped to 0", () =>
   assert.equal(timestamp16(65534), 65534);
   const now = timestamp16();
   assert.ok(now >= 0 && now < 0xffff);
+});
+
+Deno.test("datagram: the public API has no sequence override (no nonce reuse)", async () => {
+  const mod = await import("../mod.ts");
+  assert.equal("sealWithSequence" in mod, false);
+  const codec = new mod.DatagramCodec(ZERO_KEY, TO_SERVER);
+  const seal = codec.seal as (...args: unknown[]) => Uint8Array;
+  // A fourth argument is ignored: every datagram takes the next sequence number.
+  const a = seal.call(codec, 0, 0, new Uint8Array(0), 0n);
+  const b = seal.call(codec, 0, 0, new Uint8Array(0), 0n);
+  assert.notEqual(toHex(a.subarray(0, 8)), toHex(b.subarray(0, 8)));
+});
+
+Deno.test("datagram: nothing we send is longer than a receiver accepts (2,048 bytes)", () => {
+  const key = crypto.getRandomValues(new Uint8Array(16));
+  const codec = new DatagramCodec(key, TO_SERVER);
+  for (const mtu of [IPV4_DATAGRAM_MTU, IPV6_DATAGRAM_MTU, DEFAULT_SEND_MTU]) {
+    assert.ok(mtu <= MAX_DATAGRAM_LENGTH);
+    // A large incompressible instruction, cut at this MTU: every sealed datagram fits it.
+    const fragments = new Fragmenter().makeFragments(
+      {
+        protocolVersion: 2,
+        oldNum: 0n,
+        newNum: 1n,
+        ackNum: 0n,
+        throwawayNum: 0n,
+        diff: crypto.getRandomValues(new Uint8Array(20000)),
+        chaff: new Uint8Array(16),
+      },
+      fragmentMtu(mtu),
+    );
+    for (const f of fragments) {
+      const d = codec.seal(0, 0, f);
+      assert.ok(d.length <= mtu, `${d.length} > ${mtu}`);
+      assert.equal(d.length, f.length + DATAGRAM_OVERHEAD);
+    }
+  }
 });

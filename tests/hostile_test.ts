@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { clientMain } from "../client.ts";
 import { Connection } from "../lib/connection.ts";
+import { DATAGRAM_OVERHEAD, DatagramCodec, TO_SERVER } from "../lib/datagram.ts";
 import { Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 import { generateKey, parseKey } from "../lib/key.ts";
 import {
@@ -439,6 +440,29 @@ Deno.test("hostile: a live server under replay, reflection, random and mutated f
         await check(tmux, "after-reflection");
       },
     );
+
+    await t.step("a 3,000-byte datagram is dropped before decryption (oversize)", async () => {
+      const field = (name: string) =>
+        Number(
+          new RegExp(`${name} (\\d+)`).exec(
+            server.err.text.slice(server.err.text.lastIndexOf("Rejected datagrams")),
+          )?.[1] ?? 0,
+        );
+      const before = server.err.rejected;
+      const [oversize0, integrity0, malformed0] = ["oversize", "integrity", "malformed"].map(field);
+      const dropsBefore = drops0();
+      const legitBefore = legit();
+      // Authentic (sealed with the session key): only its length can get it rejected.
+      const codec = new DatagramCodec(parseKey(server.key), TO_SERVER);
+      const big = codec.seal(0, 0, new Uint8Array(3000 - DATAGRAM_OVERHEAD).fill(0x41));
+      assert.equal(big.length, 3000);
+      await attacker.send(big, { transport: "udp", ...target });
+      await expectRejected(before, 1, dropsBefore, legitBefore);
+      assert.equal(field("oversize") - oversize0, server.err.rejected - before);
+      assert.equal(field("integrity"), integrity0, "nothing was decrypted");
+      assert.equal(field("malformed"), malformed0, "nothing was decoded");
+      await check(tmux, "after-oversize");
+    });
 
     await t.step("100,000 random datagrams at 20,000 a second", async () => {
       const pool = new Pool(new Prng(11));

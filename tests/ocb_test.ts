@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ocb } from "../lib/ocb.ts";
+import { DatagramCodec, TO_SERVER } from "../lib/datagram.ts";
 
 function hex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
@@ -207,4 +208,19 @@ Deno.test("ocb: wrong key or nonce sizes are clear TypeErrors", () => {
     () => cipher.encrypt(new Uint8Array(12), new Uint8Array(4), undefined, new Uint8Array(19)),
     { name: "TypeError", message: "ocb: output too small: need 20, got 19" },
   );
+});
+
+Deno.test("ocb: wipe() ends the key's use; DatagramCodec.wipe wipes its cipher", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(16));
+  const cipher = ocb(key);
+  const nonce = new Uint8Array(12);
+  const sealed = cipher.encrypt(nonce, new Uint8Array([1, 2, 3]));
+  cipher.wipe();
+  assert.throws(() => cipher.encrypt(nonce, new Uint8Array(3)), /the key was wiped/);
+  assert.throws(() => cipher.decrypt(nonce, sealed), /the key was wiped/);
+  assert.deepEqual(ocb(key).decrypt(nonce, sealed), new Uint8Array([1, 2, 3]), "key untouched");
+
+  const codec = new DatagramCodec(key, TO_SERVER);
+  codec.wipe();
+  assert.throws(() => codec.seal(0, 0, new Uint8Array(1)), /the key was wiped/);
 });

@@ -1,6 +1,10 @@
-// Tests for lib/pty.ts: a real child on a real pty (docs/PROTOCOL.md §12.1).
+// Tests for lib/pty.ts, lib/fds.ts and lib/system_info.ts: a real child on a real pty
+// (docs/PROTOCOL.md §12.1).
 import assert from "node:assert/strict";
-import { getWindowSize, passwdEntry, Pty, PtyError } from "../lib/pty.ts";
+import { duplicateFd, getWindowSize } from "../lib/fds.ts";
+import { Pty, PtyError } from "../lib/pty.ts";
+import { libc } from "../lib/libc.ts";
+import { passwdEntry } from "../lib/system_info.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -191,5 +195,33 @@ Deno.test("pty: helpers", async () => {
     assert.deepEqual(getWindowSize(pty.fd), { cols: 132, rows: 43 });
   } finally {
     await pty.close();
+  }
+});
+
+Deno.test("pty: only 0, 1 and 2 reach the child; duplicateFd copies are close-on-exec", async () => {
+  const F_GETFD = 1;
+  const FD_CLOEXEC = 1;
+  const inherited = 57; // a plain dup2 clears close-on-exec, as an inherited descriptor would be
+  const copy = 58;
+  assert.ok(libc().dup2(0, inherited) === inherited);
+  duplicateFd(0, copy);
+  const pty = Pty.open(80, 24);
+  try {
+    assert.equal(libc().fcntl(copy, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC);
+    assert.equal(libc().fcntl(inherited, F_GETFD, 0) & FD_CLOEXEC, 0);
+    const pid = pty.spawn({
+      file: "sh",
+      argv: ["sh", "-c", "echo up; exec sleep 30"],
+      env: baseEnv(),
+    });
+    await readUntil(pty, /up/);
+    const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].map((e) => Number(e.name));
+    assert.deepEqual(fds.sort((a, b) => a - b), [0, 1, 2]);
+    pty.kill(15);
+    await pty.wait();
+  } finally {
+    await pty.close();
+    libc().close(inherited);
+    libc().close(copy);
   }
 });

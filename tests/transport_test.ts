@@ -734,3 +734,24 @@ Deno.test("interop: Debian mosh-server acknowledges our shutdown", async () => {
     await s.stop();
   }
 });
+
+Deno.test("receiver: holdRemoteStates drops new states unacknowledged; they are taken once resent", () => {
+  const link = new FakeLink({ t: 0 });
+  const tr = new Transport({
+    link,
+    initialState: new ValueState(),
+    initialRemoteState: new ValueState(),
+    now: () => 0,
+  });
+  deliver(tr, { oldNum: 0n, newNum: 1n, diff: bytes("=one") });
+  tr.holdRemoteStates = true;
+  deliver(tr, { oldNum: 1n, newNum: 2n, diff: bytes("=two") });
+  assert.equal(tr.stats.held, 1);
+  assert.equal(tr.remoteStateNum, 1n);
+  tr.tick();
+  assert.equal(link.sent[link.sent.length - 1].inst.ackNum, 1n, "state 2 is not acknowledged");
+  tr.holdRemoteStates = false;
+  deliver(tr, { oldNum: 1n, newNum: 2n, diff: bytes("=two") });
+  assert.equal(tr.remoteStateNum, 2n);
+  assert.equal(tr.getLatestRemoteState().state.value, "two");
+});

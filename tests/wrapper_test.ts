@@ -11,6 +11,7 @@ import { Tmux } from "./tmux.ts";
 import { killTagged } from "./sshd.ts";
 import {
   checkPortSpec,
+  checkUserHost,
   defaultOptions,
   localeSettings,
   parseBootstrapLine,
@@ -763,6 +764,35 @@ Deno.test("client.ts: a bad port range is one line, exit status 255", async () =
   assert.equal(zero.code, 255);
 });
 
+Deno.test("checkUserHost: a host starting with - or holding shell metacharacters is refused", () => {
+  for (const ok of ["host", "user@host", "a.b-c_d.example", "::1", "fe80::1%eth0", "u@192.0.2.1"]) {
+    assert.equal(checkUserHost(ok), null, ok);
+  }
+  assert.equal(checkUserHost("-oProxyCommand=x"), 'host "-oProxyCommand=x" starts with "-"');
+  for (
+    const bad of ["h;id", "h|x", "h&", "$(id)", "`id`", "h x", "h'", 'h"', "h>f", "h\\n", "h\n"]
+  ) {
+    assert.ok(checkUserHost(bad)?.includes("shell metacharacter"), bad);
+  }
+});
+
+Deno.test("client.ts: a refused host is one line and exit status 1, before ssh runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ran = `${dir}/ran`;
+    await script(`${dir}/ssh`, `touch '${ran}'\n`);
+    for (const host of ["-oProxyCommand=touch /tmp/x", "host;touch /tmp/x", "u@$(id)"]) {
+      const r = await runWrapperProcess([`--ssh=${dir}/ssh`, "--", host]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^mosh: refusing host .*\.\n$/);
+      assert.equal(r.stderr.split("\n").length, 2, r.stderr);
+    }
+    await assert.rejects(Deno.stat(ran), "ssh never ran");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("client.ts: bad prediction modes name their source, then the usage", async () => {
   const r = await runWrapperProcess(["--predict=sometimes", "host"]);
   assert.equal(r.code, 255);
@@ -1161,6 +1191,27 @@ Deno.test("failure: malformed MOSH lines", async () => {
     const twice = await inTerminal([`--ssh=${dir}/ssh2`, "host"]);
     assert.equal(twice.status, 10, twice.screen);
     assert.match(twice.screen, /^mosh: detected attempt to redefine MOSH IP\.$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("failure: a MOSH IP after MOSH CONNECT is ignored (the remote side cannot pick it)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // No ProxyCommand MOSH IP; the "server" names an address after its MOSH CONNECT, on stdout
+    // and (later than a ProxyCommand's line could be) on stderr.
+    await script(
+      `${dir}/ssh`,
+      `printf 'MOSH CONNECT 60001 ${KEY}\\r\\n'\nsleep 0.3\necho "MOSH IP 127.0.0.2"\n` +
+        `sleep 1.5\necho "MOSH IP 127.0.0.3" >&2\n`,
+    );
+    const r = await inTerminal([`--ssh=${dir}/ssh`, "host"]);
+    assert.equal(r.status, 10, r.screen);
+    assert.match(
+      r.screen,
+      /^mosh: Did not find remote IP address \(is SSH ProxyCommand disabled\?\)\.$/m,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
