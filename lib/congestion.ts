@@ -1,0 +1,81 @@
+/**
+ * Congestion control for forwarded channel data (docs/EXTENSIONS.md "Forwarding"; the path and
+ * its round-trip time are those of docs/PROTOCOL.md §2.1): one controller per connection, shared
+ * by all its channels, so a session's channels together back off under loss.
+ *
+ * NewReno-like in bytes: slow start from 10 segments, additive increase of one segment per window
+ * acknowledged, halving at most once per round trip when a loss is detected, and back to two
+ * segments on a retransmission timeout (the timeout doubles on each expiry, up to 8 s, and resets
+ * on the next acknowledgement). The window never exceeds `cap` (the per-session cap).
+ */
+
+import { RttEstimator } from "./connection.ts";
+
+/** Longest retransmission timeout after backoff, ms. */
+export const MAX_CHANNEL_RTO = 8000;
+/** Initial congestion window, in segments. */
+export const INITIAL_WINDOW_SEGMENTS = 10;
+/** Smallest congestion window, in segments. */
+export const MIN_WINDOW_SEGMENTS = 2;
+
+/** The shared congestion state of one connection's channels. */
+export class Congestion {
+  /** Round-trip estimate from channel acknowledgements (Karn: first transmissions only). */
+  readonly rtt = new RttEstimator();
+  /** Congestion window, bytes. */
+  cwnd: number;
+  /** Slow-start threshold, bytes. */
+  ssthresh = Infinity;
+  /** Bytes sent, not acknowledged and not declared lost, over all channels. */
+  inflight = 0;
+  /** Losses counted (for `-v` and the benchmark). */
+  losses = 0;
+  /** Timeouts counted. */
+  timeouts = 0;
+  #backoff = 0;
+  #recoveryUntil = -Infinity;
+
+  /**
+   * @param mss the largest segment payload, bytes
+   * @param cap the most bytes in flight for the whole connection
+   */
+  constructor(readonly mss: number, readonly cap: number) {
+    this.cwnd = Math.min(INITIAL_WINDOW_SEGMENTS * mss, cap);
+  }
+
+  /** True when `bytes` more may be put in flight now. */
+  canSend(bytes: number): boolean {
+    return this.inflight + bytes <= this.cwnd || this.inflight === 0;
+  }
+
+  /** The current retransmission timeout, ms, with backoff. */
+  get rto(): number {
+    return Math.min(this.rtt.rto * (1 << this.#backoff), MAX_CHANNEL_RTO);
+  }
+
+  /** `bytes` were newly acknowledged. */
+  onAcked(bytes: number): void {
+    this.#backoff = 0;
+    if (this.cwnd < this.ssthresh) this.cwnd += bytes;
+    else this.cwnd += (this.mss * bytes) / this.cwnd;
+    if (this.cwnd > this.cap) this.cwnd = this.cap;
+  }
+
+  /** A loss was detected from acknowledgements at time `now`: halve, once per round trip. */
+  onLoss(now: number): void {
+    this.losses++;
+    if (now < this.#recoveryUntil) return;
+    this.ssthresh = Math.max(this.cwnd / 2, MIN_WINDOW_SEGMENTS * this.mss);
+    this.cwnd = this.ssthresh;
+    this.#recoveryUntil = now + this.rtt.srtt;
+  }
+
+  /** The retransmission timer expired at `now`. */
+  onTimeout(now: number): void {
+    this.timeouts++;
+    this.ssthresh = Math.max(this.cwnd / 2, MIN_WINDOW_SEGMENTS * this.mss);
+    this.cwnd = MIN_WINDOW_SEGMENTS * this.mss;
+    if (this.#backoff < 8) this.#backoff++;
+    this.#recoveryUntil = now + this.rtt.srtt;
+  }
+}
