@@ -1,0 +1,125 @@
+/**
+ * Channel control operations: what opens, refuses, resets and closes a forwarded channel
+ * (docs/EXTENSIONS.md "Forwarding"). They ride inside the synchronised states (extension field
+ * `EXT_CHANNEL_CONTROL` of lib/extensions.ts, docs/PROTOCOL.md §4.4, §13), so SSP delivers them
+ * reliably however many datagrams are lost; the bytes of a channel travel in segments instead
+ * (lib/channel_segment.ts).
+ *
+ * One control field holds a run of operations, each:
+ * ```
+ * kind u8 | channel u32 BE | body
+ *   OPEN    1  rule u16, port u16, host length u8, host (UTF-8; empty for -R and -A rules)
+ *   OPENED  2  (nothing)
+ *   REFUSED 3  reason length u8, reason (UTF-8)
+ *   RESET   4  (nothing)
+ *   CLOSE   5  (nothing)
+ * ```
+ */
+
+import { ProtocolError } from "./errors.ts";
+
+/** Operation kinds. */
+export const ControlKind = Object.freeze({ Open: 1, Opened: 2, Refused: 3, Reset: 4, Close: 5 });
+
+/** Longest host name or reason carried, bytes. */
+export const MAX_CONTROL_TEXT = 255;
+/** Most operations accepted in one control field. */
+export const MAX_CONTROL_OPS = 1024;
+
+/** One control operation. `host`/`port`/`rule` for OPEN, `reason` for REFUSED. */
+export interface ControlOp {
+  readonly kind: number;
+  readonly channel: number;
+  readonly rule?: number;
+  readonly host?: string;
+  readonly port?: number;
+  readonly reason?: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function text(s: string | undefined): Uint8Array {
+  const b = encoder.encode(s ?? "");
+  return b.length > MAX_CONTROL_TEXT ? b.subarray(0, MAX_CONTROL_TEXT) : b;
+}
+
+/** Encodes operations into one control field's bytes. */
+export function encodeControl(ops: readonly ControlOp[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (const op of ops) {
+    let body: Uint8Array;
+    if (op.kind === ControlKind.Open) {
+      const host = text(op.host);
+      body = new Uint8Array(5 + host.length);
+      const rule = op.rule ?? 0;
+      const port = op.port ?? 0;
+      body[0] = rule >> 8;
+      body[1] = rule & 0xff;
+      body[2] = port >> 8;
+      body[3] = port & 0xff;
+      body[4] = host.length;
+      body.set(host, 5);
+    } else if (op.kind === ControlKind.Refused) {
+      const reason = text(op.reason);
+      body = new Uint8Array(1 + reason.length);
+      body[0] = reason.length;
+      body.set(reason, 1);
+    } else body = new Uint8Array(0);
+    const head = new Uint8Array(5);
+    head[0] = op.kind;
+    new DataView(head.buffer).setUint32(1, op.channel);
+    parts.push(head, body);
+    n += 5 + body.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Decodes one control field; throws ProtocolError for anything malformed. */
+export function decodeControl(b: Uint8Array): ControlOp[] {
+  const ops: ControlOp[] = [];
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let at = 0;
+  const need = (n: number): void => {
+    if (at + n > b.length) throw new ProtocolError("channel control: truncated");
+  };
+  const str = (n: number): string => {
+    need(n);
+    try {
+      return decoder.decode(b.subarray(at, at + n));
+    } catch {
+      throw new ProtocolError("channel control: text is not UTF-8");
+    } finally {
+      at += n;
+    }
+  };
+  while (at < b.length) {
+    if (ops.length >= MAX_CONTROL_OPS) throw new ProtocolError("channel control: too many ops");
+    need(5);
+    const kind = b[at];
+    const channel = view.getUint32(at + 1);
+    at += 5;
+    if (kind === ControlKind.Open) {
+      need(5);
+      const rule = view.getUint16(at);
+      const port = view.getUint16(at + 2);
+      const len = b[at + 4];
+      at += 5;
+      ops.push({ kind, channel, rule, port, host: str(len) });
+    } else if (kind === ControlKind.Refused) {
+      need(1);
+      const len = b[at++];
+      ops.push({ kind, channel, reason: str(len) });
+    } else if (kind >= ControlKind.Opened && kind <= ControlKind.Close) {
+      ops.push({ kind, channel });
+    } else throw new ProtocolError(`channel control: unknown kind ${kind}`);
+  }
+  return ops;
+}
