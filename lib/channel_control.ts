@@ -123,3 +123,53 @@ export function decodeControl(b: Uint8Array): ControlOp[] {
   }
   return ops;
 }
+
+/** The operations one side has sent, numbered from 0 (the server's states share one per connection). */
+export class ControlLog {
+  readonly #ops: Uint8Array[] = [];
+
+  /** Operations sent so far. */
+  get count(): number {
+    return this.#ops.length;
+  }
+
+  /** Appends one operation; returns its number. */
+  push(op: ControlOp): number {
+    this.#ops.push(encodeControl([op]));
+    return this.#ops.length - 1;
+  }
+
+  /** The encoded operations numbered `from` up to (not including) `to`. */
+  encode(from: number, to: number): Uint8Array {
+    const parts = this.#ops.slice(from, to);
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+}
+
+/** The receiving end: hands each numbered operation on exactly once, in order. */
+export class ControlInbox {
+  /** Operations received so far. */
+  received = 0;
+
+  /**
+   * The operations of a control field numbered `start` on that were not seen before. Throws
+   * ProtocolError for a malformed field or one that leaves a gap.
+   */
+  receive(start: number, ops: Uint8Array): ControlOp[] {
+    const decoded = decodeControl(ops);
+    if (start > this.received) {
+      throw new ProtocolError(`channel control: operations from ${start}, held ${this.received}`);
+    }
+    const fresh = decoded.slice(this.received - start);
+    this.received = Math.max(this.received, start + decoded.length);
+    return fresh;
+  }
+}

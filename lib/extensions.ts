@@ -16,6 +16,9 @@ export const EXT_CAPABILITIES = 100;
 /** Field 101 of `HostBuffers.Instruction`: a `History` message (scrollback lines). */
 export const EXT_HISTORY = 101;
 
+/** Field 110 of both Instruction types: a `ChannelControl` message (forwarding, issue 16). */
+export const EXT_CHANNEL_CONTROL = 110;
+
 /** Lowest and highest field numbers of the scrollback extension (101-109). */
 export const EXT_SCROLLBACK_FIRST = 101;
 export const EXT_SCROLLBACK_LAST = 109;
@@ -39,6 +42,11 @@ export const HISTORY_LOST = 2;
 /** `History.line` (repeated bytes): one flags byte, then the line as UTF-8 text with SGR. */
 export const HISTORY_LINE = 3;
 
+/** `ChannelControl.start` (uint64): the number of the first operation in `ops`. */
+export const CONTROL_START = 1;
+/** `ChannelControl.ops` (bytes): operations as lib/channel_control.ts encodes them. */
+export const CONTROL_OPS = 2;
+
 /** First byte of a history line: the line wrapped into the next one. */
 export const LINE_WRAPPED = 0x01;
 
@@ -50,6 +58,9 @@ export interface Capability {
 
 /** The scrollback capability (issue 14). */
 export const SCROLLBACK: Capability = Object.freeze({ name: "scrollback", version: 1 });
+
+/** The forwarding capability (issue 16): channels, segments and their control. */
+export const FORWARDING: Capability = Object.freeze({ name: "forwarding", version: 1 });
 
 /** Longest capability name accepted from a peer, in bytes. */
 export const MAX_CAPABILITY_NAME = 64;
@@ -64,6 +75,9 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
 }
 
 /** The capabilities a side announces, from its own switches. */
-export function ownCapabilities(scrollback: boolean): readonly Capability[] {
-  return Object.freeze(scrollback ? [SCROLLBACK] : []);
+export function ownCapabilities(scrollback: boolean, forwarding = false): readonly Capability[] {
+  const caps: Capability[] = [];
+  if (scrollback) caps.push(SCROLLBACK);
+  if (forwarding) caps.push(FORWARDING);
+  return Object.freeze(caps);
 }

@@ -23,7 +23,10 @@ import {
   type Capability,
   CAPABILITY_NAME,
   CAPABILITY_VERSION,
+  CONTROL_OPS,
+  CONTROL_START,
   EXT_CAPABILITIES,
+  EXT_CHANNEL_CONTROL,
   EXT_HISTORY,
   HISTORY_LINE,
   HISTORY_LOST,
@@ -59,12 +62,23 @@ export interface Instruction {
 export type UserEvent =
   | { type: "keys"; keys: Uint8Array }
   | { type: "resize"; width: number; height: number }
-  | CapabilitiesEvent;
+  | CapabilitiesEvent
+  | ControlEvent;
 
 /** Our extension (both directions): the sender's capabilities. */
 export interface CapabilitiesEvent {
   type: "capabilities";
   caps: readonly Capability[];
+}
+
+/**
+ * Our extension (both directions, forwarding): channel control operations numbered from `start`
+ * (encoded by lib/channel_control.ts; opaque here).
+ */
+export interface ControlEvent {
+  type: "control";
+  start: number;
+  ops: Uint8Array;
 }
 
 /**
@@ -85,7 +99,8 @@ export type HostEvent =
   | { type: "resize"; width: number; height: number }
   | { type: "echoack"; num: bigint }
   | CapabilitiesEvent
-  | HistoryEvent;
+  | HistoryEvent
+  | ControlEvent;
 
 const U64_MAX = (1n << 64n) - 1n;
 const EMPTY = new Uint8Array(0);
@@ -266,6 +281,17 @@ function writeCapabilities(w: Writer, caps: readonly Capability[]): void {
   w.endNested(at);
 }
 
+function writeControl(w: Writer, ev: ControlEvent): void {
+  if (!Number.isSafeInteger(ev.start) || ev.start < 0) {
+    throw new RangeError(`protobuf: control start must be a safe integer >= 0, got ${ev.start}`);
+  }
+  const at = w.beginNested(EXT_CHANNEL_CONTROL);
+  w.tag(CONTROL_START, VARINT);
+  w.varint64(ev.start % 0x100000000, Math.floor(ev.start / 0x100000000));
+  w.bytes(CONTROL_OPS, ev.ops);
+  w.endNested(at);
+}
+
 function writeHistory(w: Writer, ev: HistoryEvent): void {
   for (const n of [ev.start, ev.lost]) {
     if (!Number.isSafeInteger(n) || n < 0) {
@@ -296,6 +322,8 @@ export function encodeUserMessage(events: readonly UserEvent[]): Uint8Array {
       writeResize(w, ev.width, ev.height);
     } else if (ev.type === "capabilities") {
       writeCapabilities(w, ev.caps);
+    } else if (ev.type === "control") {
+      writeControl(w, ev);
     } else {
       throw new TypeError(`protobuf: unknown user event type ${(ev as { type: unknown }).type}`);
     }
@@ -325,6 +353,8 @@ export function encodeHostMessage(events: readonly HostEvent[]): Uint8Array {
       writeCapabilities(w, ev.caps);
     } else if (ev.type === "history") {
       writeHistory(w, ev);
+    } else if (ev.type === "control") {
+      writeControl(w, ev);
     } else {
       throw new TypeError(`protobuf: unknown host event type ${(ev as { type: unknown }).type}`);
     }
@@ -595,6 +625,21 @@ function readHistory(r: Reader): HistoryEvent {
   return ev;
 }
 
+/** Reads a `ChannelControl` sub-message (our extension). `ops` is a view into the input. */
+function readControl(r: Reader): ControlEvent {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  const ev: ControlEvent = { type: "control", start: 0, ops: EMPTY };
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === CONTROL_START && m.wireType === VARINT) ev.start = safeU64(m);
+    else if (f === CONTROL_OPS && m.wireType === LENGTH) ev.ops = m.bytes();
+    else m.skip(f);
+  }
+  r.pos = end;
+  return ev;
+}
+
 /**
  * Parses a ClientBuffers.UserMessage into events, in order. Each Instruction yields its keystroke
  * and then its resize, if present, after our capabilities extension if present; Instructions with
@@ -606,15 +651,18 @@ export function decodeUserMessage(bytes: Uint8Array): UserEvent[] {
     let keys: Uint8Array | null = null;
     let resize: Resize | null = null;
     let caps: Capability[] | null = null;
+    let control: ControlEvent | null = null;
     while (r.pos < r.end) {
       const field = r.key();
       if (field === 2 && r.wireType === LENGTH) keys = mergeBytes(r, 4, keys ?? EMPTY);
       else if (field === 3 && r.wireType === LENGTH) {
         mergeResize(r, resize ??= { width: 0, height: 0 });
       } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
+      else if (field === EXT_CHANNEL_CONTROL && r.wireType === LENGTH) control = readControl(r);
       else r.skip(field);
     }
     if (caps !== null) events.push({ type: "capabilities", caps });
+    if (control !== null) events.push(control);
     if (keys !== null) events.push({ type: "keys", keys });
     if (resize !== null) {
       events.push({ type: "resize", width: resize.width, height: resize.height });
@@ -637,6 +685,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     let echoAck: bigint | null = null;
     let caps: Capability[] | null = null;
     let history: HistoryEvent | null = null;
+    let control: ControlEvent | null = null;
     while (r.pos < r.end) {
       const field = r.key();
       if (field === 2 && r.wireType === LENGTH) data = mergeBytes(r, 4, data ?? EMPTY);
@@ -654,6 +703,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
         r.pos = end;
       } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
       else if (field === EXT_HISTORY && r.wireType === LENGTH) history = readHistory(r);
+      else if (field === EXT_CHANNEL_CONTROL && r.wireType === LENGTH) control = readControl(r);
       else r.skip(field);
     }
     if (caps !== null) events.push({ type: "capabilities", caps });
@@ -663,6 +713,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     }
     if (echoAck !== null) events.push({ type: "echoack", num: echoAck });
     if (history !== null) events.push(history);
+    if (control !== null) events.push(control);
   });
   return events;
 }

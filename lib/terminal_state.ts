@@ -21,11 +21,18 @@
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
-import { announces, type Capability, SCROLLBACK } from "./extensions.ts";
+import { announces, type Capability, FORWARDING, SCROLLBACK } from "./extensions.ts";
+import type { ControlLog } from "./channel_control.ts";
 import type { HistoryRing } from "./history.ts";
 import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
-import { decodeHostMessage, encodeHostMessage, type HostEvent, ProtocolError } from "./protobuf.ts";
+import {
+  type ControlEvent,
+  decodeHostMessage,
+  encodeHostMessage,
+  type HostEvent,
+  ProtocolError,
+} from "./protobuf.ts";
 import { Terminal } from "./terminal.ts";
 
 /** Input older than this many milliseconds is assumed to have echoed (§6.3). */
@@ -76,6 +83,12 @@ export class TerminalState {
   historyBase = 0;
   /** Client: where received history lines go (null = this client wants no history). */
   inbox: HistoryInbox | null = null;
+  /** Server: this connection's outgoing channel control log (null = forwarding off). */
+  controlLog: ControlLog | null = null;
+  /** Channel control operations numbered below this are part of the state. */
+  controlCount = 0;
+  /** Client: where received channel control goes (null = forwarding off). */
+  controlSink: ((ev: ControlEvent) => void) | null = null;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -103,6 +116,7 @@ export class TerminalState {
   /** mosh's equality: equal framebuffers (§9.5, row generations included) and echo acks. */
   equals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck && this.frontier === other.frontier &&
+      this.controlCount === other.controlCount &&
       (this.caps === null) === (other.caps === null) &&
       this.terminal.snapshot().equals(other.terminal.snapshot());
   }
@@ -126,6 +140,9 @@ export class TerminalState {
     c.ring = this.ring;
     c.historyBase = this.historyBase;
     c.inbox = this.inbox;
+    c.controlLog = this.controlLog;
+    c.controlCount = this.controlCount;
+    c.controlSink = this.controlSink;
     return c;
   }
 
@@ -157,6 +174,11 @@ export class TerminalState {
         for (let n = first; n < this.frontier; n++) lines.push(ring.wireLine(n));
         events.push({ type: "history", start, lost: first - start, lines });
       }
+    }
+    const log = this.controlLog;
+    if (log !== null && this.controlCount > existing.controlCount) {
+      const start = existing.controlCount;
+      events.push({ type: "control", start, ops: log.encode(start, this.controlCount) });
     }
     return events.length === 0 ? EMPTY : encodeHostMessage(events);
   }
@@ -260,7 +282,10 @@ export class TerminalState {
       else if (ev.type === "resize") this.terminal.resize(ev.width, ev.height);
       else if (ev.type === "echoack") this.echoAck = ev.num;
       else if (ev.type === "capabilities") this.caps = ev.caps;
-      else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
+      else if (ev.type === "control") {
+        // Read only when this client forwards and the server announced it.
+        if (this.controlSink !== null && announces(this.caps, FORWARDING)) this.controlSink(ev);
+      } else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
         this.inbox.receive(ev.start, ev.lost, ev.lines);
         this.frontier = ev.start + ev.lost + ev.lines.length;
       }
