@@ -17,6 +17,7 @@
  */
 
 import { parseKey } from "./lib/key.ts";
+import { type ForwardRule, parseForwardSpec } from "./lib/forward_spec.ts";
 import { type ClientOptions, runClient } from "./lib/client_session.ts";
 import { isNumericIp } from "./lib/connection.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
@@ -31,7 +32,7 @@ export const VERSION_TEXT = "mosh-client (mosh-deno) 1.4.0 [build mosh-deno 1.4.
 
 /** mosh-client's usage text. */
 export const USAGE_TEXT =
-  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] IP PORT\n       mosh-client -c\n";
+  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] [-L [bind:]port:host:hostport] IP PORT\n       mosh-client -c\n";
 
 /** mosh-client's option that turns our scrollback extension off. */
 export const NO_SCROLLBACK = "--no-scrollback";
@@ -47,7 +48,11 @@ export function detectMode(args: readonly string[]): ArgMode {
   if (args.length > 0 && args[0] === "-c") return "client";
   if (args.some((a) => a.startsWith("-#"))) return "client";
   let i = 0;
-  while (i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK)) i++;
+  for (;;) {
+    if (i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK)) i++;
+    else if (args[i] === "-L" && i + 1 < args.length) i += 2;
+    else break;
+  }
   const rest = args.slice(i);
   if (rest.length === 2 && isNumericIp(rest[0]) && /^[0-9]+$/.test(rest[1])) return "client";
   return "wrapper";
@@ -58,7 +63,14 @@ export type ClientCommand =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "colors" }
-  | { kind: "run"; ip: string; port: number; verbose: number; scrollback: boolean }
+  | {
+    kind: "run";
+    ip: string;
+    port: number;
+    verbose: number;
+    scrollback: boolean;
+    forwards: ForwardRule[];
+  }
   | { kind: "error"; message: string };
 
 /**
@@ -69,11 +81,25 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
   if (args.includes("--help")) return { kind: "help" };
   if (args.includes("--version")) return { kind: "version" };
   let colors = false, verbose = 0, i = 0, scrollback = true;
+  const forwards: ForwardRule[] = [];
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "--") {
       i++;
       break;
+    }
+    if (a.startsWith("-L")) {
+      // Our extension: -L [bind:]port:host:hostport (docs/EXTENSIONS.md "Forwarding").
+      const spec = a.length > 2 ? a.slice(2) : args[++i];
+      if (spec === undefined) {
+        return { kind: "error", message: "mosh-client: option requires an argument -- 'L'" };
+      }
+      try {
+        forwards.push(parseForwardSpec("L", spec));
+      } catch (e) {
+        return { kind: "error", message: `mosh-client: ${errorText(e)}` };
+      }
+      continue;
     }
     if (a === NO_SCROLLBACK) {
       scrollback = false;
@@ -109,7 +135,7 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
       message: `mosh-client: Bad IP address (${ip}): must be a numeric IPv4 or IPv6 address`,
     };
   }
-  return { kind: "run", ip, port, verbose, scrollback };
+  return { kind: "run", ip, port, verbose, scrollback, forwards };
 }
 
 /**
@@ -208,6 +234,7 @@ export async function clientMain(
     term: Deno.env.get("TERM"),
     verbose: cmd.verbose,
     scrollback: cmd.scrollback && Deno.env.get("MOSH_NO_SCROLLBACK") === undefined,
+    forwards: cmd.forwards,
     printErr: print.err,
     printOut: print.out,
   };

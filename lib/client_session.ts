@@ -52,7 +52,10 @@ import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
-import { announces, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { announces, FORWARDING, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { encodeControl } from "./channel_control.ts";
+import { ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
+import type { ForwardRule } from "./forward_spec.ts";
 import { END_SYNCHRONIZED_UPDATE, HistoryInbox, HistoryWriter } from "./history_writer.ts";
 import { Row } from "./framebuffer.ts";
 
@@ -76,6 +79,8 @@ export interface ClientOptions {
   noTermInit?: boolean;
   /** Keep scrollback in the real terminal when the server offers it (default true). */
   scrollback?: boolean;
+  /** `-L` rules (our forwarding extension; docs/EXTENSIONS.md). */
+  forwards?: readonly ForwardRule[];
   /** $TERM, for terminfo and title support. */
   term?: string;
   /** -v count: SSP log lines go to stderr. */
@@ -140,14 +145,24 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
     return 1;
   }
+  let forwarding: ClientForwarding | null = null;
+  if (opts.forwards !== undefined && opts.forwards.length > 0) {
+    try {
+      forwarding = ClientForwarding.listen(opts.forwards);
+    } catch (e) {
+      printErr(`mosh-client: ${errorText(e)}\n`);
+      return 1;
+    }
+  }
   let connection: Connection;
   try {
     connection = Connection.client({ key, ip: opts.ip, port: opts.port, now: clock });
   } catch (e) {
+    forwarding?.close();
     printErr(`mosh-client: ${errorText(e)}\n`);
     return 1;
   }
-  const session = new ClientSession(opts, rt, connection, {
+  const session = new ClientSession(opts, rt, connection, forwarding, {
     ech: caps.ech,
     bce: caps.bce,
     title: caps.title,
@@ -218,17 +233,23 @@ class ClientSession {
   #rejectedReportedAt = -Infinity;
   #listeners: [Deno.Signal, () => void][] = [];
   readonly #connectingNotice: string;
+  /** `-L` listeners and channels; null without forwarding options. */
+  readonly #forwarding: ClientForwarding | null;
+  /** Channel control operations put into our state so far. */
+  #controlSent = 0;
 
   constructor(
     opts: ClientOptions,
     rt: RealTerminal,
     connection: Connection,
+    forwarding: ClientForwarding | null,
     paintOptions: DiffOptions,
     alternateScreen: { smcup: string; rmcup: string } = { smcup: "", rmcup: "" },
   ) {
     this.#opts = opts;
     this.#rt = rt;
     this.#connection = connection;
+    this.#forwarding = forwarding;
     this.#paintOptions = paintOptions;
     this.#alternateScreen = alternateScreen;
     this.#printErr = opts.printErr ?? ((s) => writeAllSync(Deno.stderr, s));
@@ -253,7 +274,22 @@ class ClientSession {
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
     // Our capabilities go first, before the first resize (C's server skips them).
-    this.#transport.currentState.pushCapabilities(ownCapabilities(scrollback));
+    this.#transport.currentState.pushCapabilities(
+      ownCapabilities(scrollback, forwarding !== null),
+    );
+    if (forwarding !== null) {
+      remote.controlSink = (ev) => forwarding.control(ev);
+      forwarding.attach({
+        path: connection,
+        sendControl: (op) => {
+          this.#transport.currentState.pushControl(this.#controlSent++, encodeControl([op]));
+          this.#waker.wake();
+        },
+        wake: () => this.#waker.wake(),
+        now: clock,
+        log: (line) => this.#notification.setNotificationString(line, clock()),
+      });
+    }
     this.#transport.currentState.pushResize(cols, rows);
     this.#prediction = new PredictionEngine({
       mode: opts.predictionMode ?? "adaptive",
@@ -307,6 +343,7 @@ class ClientSession {
       this.#transport.waitTime(now),
       this.#prediction.waitTime(),
       this.#notification.waitTime(now),
+      this.#forwarding?.waitTime() ?? Infinity,
     );
     return this.#connected() ? wait : Math.min(wait, CONNECTING_WAKE);
   }
@@ -346,6 +383,7 @@ class ClientSession {
     }
 
     transport.tick(now);
+    this.#forwarding?.pump();
     if (this.#resumeInput !== null && this.#unackedInput() < MAX_UNACKED_INPUT) {
       const resume = this.#resumeInput;
       this.#resumeInput = null;
@@ -392,6 +430,10 @@ class ClientSession {
   #onDatagram(payload: Uint8Array): void {
     const transport = this.#transport;
     const now = clock();
+    if (this.#forwarding?.datagram(payload)) {
+      this.#waker.wake();
+      return;
+    }
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
     if (latest.num !== this.#lastRemoteNum) {
@@ -400,6 +442,11 @@ class ClientSession {
       }
       if (this.#lastRemoteNum === 0n && !announces(latest.state.caps, SCROLLBACK)) {
         this.#withoutScrollback();
+      }
+      if (this.#lastRemoteNum === 0n && this.#forwarding !== null) {
+        const announced = announces(latest.state.caps, FORWARDING);
+        this.#forwarding.decide(announced);
+        if (!announced) this.#notification.setNotificationString(NO_FORWARDING_WARNING, now);
       }
       if (latest.state.frontier !== this.#lastFrontier) {
         // History flows as fast as we acknowledge it.
@@ -634,6 +681,7 @@ class ClientSession {
 
   async #finish(clean: boolean): Promise<number> {
     this.#removeSignals();
+    this.#forwarding?.close();
     const connected = this.#connected();
     await this.#connection.close();
     // The last frame: no notification, no title prefix.

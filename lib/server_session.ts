@@ -28,7 +28,10 @@ import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { fragmentsFor } from "./fragment.ts";
-import { announces, type Capability, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { announces, type Capability, FORWARDING, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import { ControlLog, type ControlOp } from "./channel_control.ts";
+import { forwardingRefusal } from "./forward_spec.ts";
+import { ForwardingLink } from "./forwarding_link.ts";
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import { duplicateFd, fdTarget, redirectToDevNull } from "./fds.ts";
@@ -251,6 +254,12 @@ class ServerSession {
   #terminal!: TerminalState;
   /** The session's scrollback history (MOSH_SCROLLBACK lines; null = off). */
   #history: HistoryRing | null = null;
+  /** Forwarding is allowed on this server (not refused by its environment or /etc). */
+  #forwardingAllowed = false;
+  /** This connection's forwarding (issue 16), once both sides announced it. */
+  #forwarding: ForwardingLink | null = null;
+  /** A control operation went into the state: publish it. */
+  #controlDirty = false;
   #pty!: Pty;
   #plan!: ShellPlan;
 
@@ -291,6 +300,7 @@ class ServerSession {
     const scrollback = scrollbackFromEnv(env.MOSH_SCROLLBACK);
     if (scrollback.warning !== null) log(`mosh-server: ${scrollback.warning}`);
     if (scrollback.lines > 0) this.#history = new HistoryRing(scrollback.lines);
+    this.#forwardingAllowed = forwardingRefusal(Deno.env) === null;
     this.#networkTimeout = network.ms;
     this.#signalTimeout = signal.ms;
 
@@ -351,6 +361,10 @@ class ServerSession {
     this.#connection.listen((payload) => {
       // Back-pressure: no new client state while the shell has not read what it got.
       this.#transport.holdRemoteStates = this.#pty.pendingWrite > PTY_INPUT_QUEUE_LIMIT;
+      if (this.#forwarding?.datagram(payload)) {
+        this.#wake();
+        return;
+      }
       this.#transport.recv(payload);
       this.#wake();
     });
@@ -371,6 +385,7 @@ class ServerSession {
       }
     } finally {
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
+      this.#forwarding?.close();
       await this.#pty.close();
       await this.#connection.close();
     }
@@ -386,6 +401,7 @@ class ServerSession {
   /** How long the loop may sleep (§7.3): the earliest of every timer. */
   #timeout(now: number): number {
     let t = Math.min(this.#transport.waitTime(now), this.#terminal.waitTime(now));
+    if (this.#forwarding !== null) t = Math.min(t, this.#forwarding.waitTime());
     if (this.#transport.remoteStateNum === 0n || this.#transport.shutdownInProgress) {
       t = Math.min(t, IDLE_WAKE);
     }
@@ -448,8 +464,34 @@ class ServerSession {
   #clientCapabilities(caps: readonly Capability[]): void {
     const state = this.#terminal;
     if (state.caps !== null) return;
-    state.caps = ownCapabilities(this.#history !== null);
+    state.caps = ownCapabilities(this.#history !== null, this.#forwardingAllowed);
     if (this.#history !== null && announces(caps, SCROLLBACK)) state.startHistory(this.#history);
+    if (this.#forwardingAllowed && announces(caps, FORWARDING)) this.#startForwarding();
+  }
+
+  /** Both sides announced forwarding: this connection's channels start (docs/EXTENSIONS.md). */
+  #startForwarding(): void {
+    const state = this.#terminal;
+    const controlLog = new ControlLog();
+    state.controlLog = controlLog;
+    this.#forwarding = new ForwardingLink({
+      side: "server",
+      path: this.#connection,
+      sendControl: (op: ControlOp) => {
+        controlLog.push(op);
+        state.controlCount = controlLog.count;
+        this.#controlDirty = true;
+        this.#wake();
+      },
+      // The client's OPEN names the target its own -L/-D options name; -R/-A are not built yet.
+      connect: (op: ControlOp) => {
+        if (!op.host || !op.port) return Promise.reject(new Error("no such forwarding rule"));
+        return Deno.connect({ hostname: op.host, port: op.port });
+      },
+      wake: this.#wake,
+      now: clock,
+      log: this.#verbose ? log : undefined,
+    });
   }
 
   #startShutdown(now: number): void {
@@ -470,6 +512,8 @@ class ServerSession {
         const ev = events[i];
         if (ev.type === "capabilities") {
           this.#clientCapabilities(ev.caps);
+        } else if (ev.type === "control") {
+          this.#forwarding?.control(ev);
         } else if (ev.type === "resize") {
           if (i + 1 < events.length && events[i + 1].type === "resize") continue;
           try {
@@ -580,7 +624,12 @@ class ServerSession {
     if (terminal.advanceHistory(transport.acknowledgedState, fragments) && !shuttingDown()) {
       transport.setCurrentState(terminal);
     }
+    if (this.#controlDirty && !shuttingDown()) {
+      this.#controlDirty = false;
+      transport.setCurrentState(terminal);
+    }
     transport.tick(now);
+    this.#forwarding?.pump();
     if (this.#verbose) this.#verboseChecks();
     this.#heap.tick(now);
   }

@@ -1,0 +1,139 @@
+/**
+ * The client's side of forwarding (docs/EXTENSIONS.md "Forwarding"): the `-L` listeners, opened
+ * before the session starts (a listen failure is the caller's one-line error), and the gate that
+ * holds their connections until the server's first state says whether it forwards. Against a
+ * server that did not announce the capability (C mosh, or forwarding refused there) the
+ * listeners close, held connections are closed and the session goes on without forwarding.
+ * Segments and control operations are sent only after both sides announced it (a C peer never
+ * receives one).
+ */
+
+import { type ForwardRule } from "./forward_spec.ts";
+import { ForwardingLink, type ForwardingLinkOptions } from "./forwarding_link.ts";
+import { formatAddress } from "./connection.ts";
+import type { ControlEvent } from "./protobuf.ts";
+
+/** The warning shown when the server does not forward. */
+export const NO_FORWARDING_WARNING =
+  "The server does not support forwarding (or refuses it); -L is off for this session.";
+
+/** What the session provides to the link. */
+export type LinkOptions = Omit<ForwardingLinkOptions, "side" | "connect">;
+
+interface Listening {
+  readonly rule: ForwardRule;
+  readonly listener: Deno.Listener;
+}
+
+/** The client's listeners and, once the server agreed, its ForwardingLink. */
+export class ClientForwarding {
+  readonly #listening: Listening[];
+  #link: ForwardingLink | null = null;
+  #decided = false;
+  #held: { conn: Deno.Conn; rule: ForwardRule }[] = [];
+  #linkOptions: LinkOptions | null = null;
+
+  private constructor(listening: Listening[]) {
+    this.#listening = listening;
+    for (const l of listening) void this.#accept(l);
+  }
+
+  /** The session's sending side; before the first server state. */
+  attach(linkOptions: LinkOptions): void {
+    this.#linkOptions = linkOptions;
+  }
+
+  /**
+   * Opens a listener for every `-L` rule; throws an Error with a one-line message when one
+   * cannot listen (the others are closed then).
+   */
+  static listen(rules: readonly ForwardRule[]): ClientForwarding {
+    const listening: Listening[] = [];
+    for (const rule of rules) {
+      if (rule.kind !== "L") continue;
+      try {
+        listening.push({ rule, listener: Deno.listen({ hostname: rule.bindHost, port: rule.bindPort }) });
+      } catch (e) {
+        for (const l of listening) l.listener.close();
+        const why = e instanceof Error ? e.message.replace(/ \(os error \d+\)$/, "") : String(e);
+        throw new Error(`cannot listen on ${formatAddress(rule.bindHost, rule.bindPort)} for -L: ${why}`);
+      }
+    }
+    return new ClientForwarding(listening);
+  }
+
+  /** The first server state arrived; `announced` = the server announced forwarding. */
+  decide(announced: boolean): void {
+    if (this.#decided) return;
+    this.#decided = true;
+    if (announced && this.#linkOptions !== null) {
+      this.#link = new ForwardingLink({
+        ...this.#linkOptions,
+        side: "client",
+        // The server never names a target to the client: no -R/-A rules yet.
+        connect: () => Promise.reject(new Error("no such forwarding rule")),
+      });
+      for (const h of this.#held) this.#open(h.conn, h.rule);
+    } else {
+      for (const h of this.#held) h.conn.close();
+      for (const l of this.#listening) l.listener.close();
+    }
+    this.#held = [];
+  }
+
+  /** True when this client asked for any forwarding (it then announces the capability). */
+  get wanted(): boolean {
+    return this.#listening.length > 0;
+  }
+
+  /** Takes a segment once forwarding is on; false for anything else. */
+  datagram(payload: Uint8Array): boolean {
+    return this.#link?.datagram(payload) ?? false;
+  }
+
+  /** A control field of the server's state. */
+  control(ev: ControlEvent): void {
+    this.#link?.control(ev);
+  }
+
+  pump(): void {
+    this.#link?.pump();
+  }
+
+  waitTime(): number {
+    return this.#link?.waitTime() ?? Infinity;
+  }
+
+  close(): void {
+    for (const l of this.#listening) {
+      try {
+        l.listener.close();
+      } catch {
+        // already closed
+      }
+    }
+    for (const h of this.#held) h.conn.close();
+    this.#held = [];
+    this.#link?.close();
+  }
+
+  async #accept(l: Listening): Promise<void> {
+    try {
+      for await (const conn of l.listener) {
+        if (!this.#decided) this.#held.push({ conn, rule: l.rule });
+        else if (this.#link === null) conn.close();
+        else this.#open(conn, l.rule);
+      }
+    } catch {
+      // The listener was closed.
+    }
+  }
+
+  #open(conn: Deno.Conn, rule: ForwardRule): void {
+    const link = this.#link!;
+    link.forwarder.open(conn, { host: rule.host, port: rule.hostPort }, {
+      refused: (reason) =>
+        this.#linkOptions?.log?.(`-L ${rule.bindPort}:${rule.host}:${rule.hostPort}: ${reason}`),
+    });
+  }
+}
