@@ -261,6 +261,8 @@ class ClientSession {
     const verbose = this.#verbose = (opts.verbose ?? 0) > 0;
     const scrollback = paintOptions.scrollback ?? false;
     const remote = new TerminalState(cols, rows);
+    // Before the transport copies the initial state.
+    if (forwarding !== null) remote.controlSink = (ev) => forwarding.control(ev);
     if (scrollback) {
       remote.inbox = new HistoryInbox();
       this.#history = new HistoryWriter(remote.inbox);
@@ -278,7 +280,6 @@ class ClientSession {
       ownCapabilities(scrollback, forwarding !== null),
     );
     if (forwarding !== null) {
-      remote.controlSink = (ev) => forwarding.control(ev);
       forwarding.attach({
         path: connection,
         sendControl: (op) => {

@@ -1,0 +1,132 @@
+// -L end to end (docs/EXTENSIONS.md "Forwarding"): our client in a tmux pane with `-L`, our
+// server, and tests/relay.ts between them (10% loss each way, reordering, duplication, a new
+// source address every 2 s). A Deno HTTP server in this test serves random bytes; the test fetches
+// them through the forwarded port and compares SHA-256. Also: a local listen failure is one line
+// and exit 1; against Debian's mosh-server `-L` is a one-line warning and the session works.
+//
+// FORWARD_MB sets the size (default 10).
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { requireDebianPackages } from "./deps.ts";
+import { Relay } from "./relay.ts";
+import { delay, type Server, startClient, startServer, stopServer } from "./harness.ts";
+import type { Tmux } from "./tmux.ts";
+
+const PROMPT_RE = /^prompt\$/m;
+const MB = Number(Deno.env.get("FORWARD_MB") ?? "10");
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+async function fetchThrough(port: number, ms: number): Promise<Uint8Array> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/data`, { signal: AbortSignal.timeout(ms) });
+      return new Uint8Array(await r.arrayBuffer());
+    } catch (e) {
+      // The listener exists from the start; the forwarding is on once the session is.
+      if (performance.now() > deadline) throw e;
+      await delay(500);
+    }
+  }
+}
+
+Deno.test({
+  name: `-L through a lossy, roaming relay: ${MB} MB from an HTTP server arrive with the same SHA-256`,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const data = new Uint8Array(MB * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+    const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
+      new Response(data, { headers: { "content-type": "application/octet-stream" } }));
+    let server: Server | null = null;
+    let relay: Relay | null = null;
+    let tmux: Tmux | null = null;
+    let roam: ReturnType<typeof setInterval> | undefined;
+    try {
+      server = await startServer("ours");
+      const bad = { loss: 0.1, delayMs: 5, jitterMs: 3, duplicate: 0.02, reorder: 0.05 };
+      relay = Relay.start({
+        target: { hostname: "127.0.0.1", port: server.port },
+        toServer: bad,
+        toClient: bad,
+        seed: 16,
+      });
+      const lport = freePort();
+      tmux = await startClient(relay.port, server.key, {
+        args: ["-L", `${lport}:127.0.0.1:${http.addr.port}`],
+      });
+      await tmux.waitFor(PROMPT_RE, 30000);
+      const hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.1"];
+      let n = 0;
+      roam = setInterval(() => relay!.changeSource({ hostname: hosts[n++ % hosts.length] }), 2000);
+      const t0 = performance.now();
+      const got = await fetchThrough(lport, 300_000);
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(`${MB} MB in ${seconds.toFixed(1)} s (${(MB / seconds).toFixed(2)} MB/s), ${n} address changes`);
+      assert.equal(got.length, data.length);
+      assert.equal(sha256(got), sha256(data));
+      assert.ok(n >= 1 || seconds < 2, "the source address changed during the transfer");
+      // The shell still answers.
+      await tmux.sendText("echo fwd-$((6*7))\r");
+      await tmux.waitFor(/^fwd-42$/m, 15000);
+    } finally {
+      clearInterval(roam);
+      await tmux?.kill();
+      await relay?.close();
+      await stopServer(server);
+      await http.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name: "-L on a port already in use: one line and exit status 1",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (busy.addr as Deno.NetAddr).port;
+    let tmux: Tmux | null = null;
+    try {
+      tmux = await startClient(9, "A".repeat(22), { args: ["-L", `${port}:127.0.0.1:80`] });
+      const screen = await tmux.waitFor(/CLIENT-EXIT=\d+/, 20000);
+      assert.match(screen, new RegExp(`mosh-client: cannot listen on 127\\.0\\.0\\.1:${port} for -L: .+\\n+CLIENT-EXIT=1`));
+    } finally {
+      await tmux?.kill();
+      busy.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "our client with -L against Debian's mosh-server: a one-line warning, and the session works",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await requireDebianPackages(["mosh", "tmux"]);
+    let server: Server | null = null;
+    let tmux: Tmux | null = null;
+    try {
+      server = await startServer("debian");
+      tmux = await startClient(server.port, server.key, { args: ["-L", `${freePort()}:127.0.0.1:80`] });
+      await tmux.waitFor(/does not support forwarding/, 20000);
+      await tmux.sendText("echo c-$((6*7))\r");
+      await tmux.waitFor(/^c-42$/m, 15000);
+    } finally {
+      await tmux?.kill();
+      await stopServer(server);
+    }
+  },
+});
