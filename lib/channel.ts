@@ -129,7 +129,10 @@ export class Channel {
     this.#unconsumed -= n;
     if (this.#unconsumed < 0) this.#unconsumed = 0;
     const window = this.#window();
-    if (window - this.#advertised >= CHANNEL_WINDOW / 4 || (this.#advertised < this.mss && window >= this.mss)) {
+    if (
+      window - this.#advertised >= CHANNEL_WINDOW / 4 ||
+      (this.#advertised < this.mss && window >= this.mss)
+    ) {
       this.#ackPending = true;
     }
   }
@@ -199,7 +202,9 @@ export class Channel {
 
   /** Drops everything in flight from the congestion accounting (reset or close). */
   release(): void {
-    for (const s of this.#sent) if (s.state === IN_FLIGHT) this.congestion.inflight -= s.bytes.length;
+    for (const s of this.#sent) {
+      if (s.state === IN_FLIGHT) this.congestion.inflight -= s.bytes.length;
+    }
     this.#sent = [];
     this.#pending.length = 0;
     this.#pendingBytes = 0;

@@ -52,11 +52,16 @@ export class ClientForwarding {
     for (const rule of rules) {
       if (rule.kind !== "L") continue;
       try {
-        listening.push({ rule, listener: Deno.listen({ hostname: rule.bindHost, port: rule.bindPort }) });
+        listening.push({
+          rule,
+          listener: Deno.listen({ hostname: rule.bindHost, port: rule.bindPort }),
+        });
       } catch (e) {
         for (const l of listening) l.listener.close();
         const why = e instanceof Error ? e.message.replace(/ \(os error \d+\)$/, "") : String(e);
-        throw new Error(`cannot listen on ${formatAddress(rule.bindHost, rule.bindPort)} for -L: ${why}`);
+        throw new Error(
+          `cannot listen on ${formatAddress(rule.bindHost, rule.bindPort)} for -L: ${why}`,
+        );
       }
     }
     return new ClientForwarding(listening);

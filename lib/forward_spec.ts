@@ -66,10 +66,22 @@ export function parseForwardSpec(kind: "L" | "R" | "D", spec: string): ForwardRu
     const f = fields(spec);
     if (kind === "D") {
       if (f.length === 1) {
-        return { kind, bindHost: DEFAULT_BIND_HOST, bindPort: port(f[0], "port", false), host: "", hostPort: 0 };
+        return {
+          kind,
+          bindHost: DEFAULT_BIND_HOST,
+          bindPort: port(f[0], "port", false),
+          host: "",
+          hostPort: 0,
+        };
       }
       if (f.length === 2) {
-        return { kind, bindHost: hostName(f[0], "bind address"), bindPort: port(f[1], "port", false), host: "", hostPort: 0 };
+        return {
+          kind,
+          bindHost: hostName(f[0], "bind address"),
+          bindPort: port(f[1], "port", false),
+          host: "",
+          hostPort: 0,
+        };
       }
       throw new ForwardSpecError("expected [bind_address:]port");
     }
@@ -98,7 +110,10 @@ export const NO_FORWARDING_FILE = "/etc/mosh-deno/no-forwarding";
  * Why this server refuses forwarding, or null when it allows it: `MOSH_SERVER_FORWARDING=0` in
  * its environment, or a root-owned NO_FORWARDING_FILE.
  */
-export function forwardingRefusal(env: { get(name: string): string | undefined }, file = NO_FORWARDING_FILE): string | null {
+export function forwardingRefusal(
+  env: { get(name: string): string | undefined },
+  file = NO_FORWARDING_FILE,
+): string | null {
   if (env.get("MOSH_SERVER_FORWARDING") === "0") return "forwarding is disabled on this server";
   try {
     const st = Deno.statSync(file);

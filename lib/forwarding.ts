@@ -22,7 +22,7 @@
  */
 
 import { Channel, CHANNEL_WINDOW } from "./channel.ts";
-import { type ControlOp, ControlKind } from "./channel_control.ts";
+import { ControlKind, type ControlOp } from "./channel_control.ts";
 import { decodeSegment, isSegment } from "./channel_segment.ts";
 import { Congestion } from "./congestion.ts";
 import { ProtocolError } from "./errors.ts";
@@ -114,7 +114,11 @@ export class Forwarder {
    * Opens a channel for a local connection (a `-L`/`-D` connection on the client, a `-R`/`-A`
    * connection on the server). Returns false (and closes `conn`) when too many are open.
    */
-  open(conn: Deno.Conn, target: Omit<ControlOp, "kind" | "channel">, cb: OpenCallbacks = {}): boolean {
+  open(
+    conn: Deno.Conn,
+    target: Omit<ControlOp, "kind" | "channel">,
+    cb: OpenCallbacks = {},
+  ): boolean {
     if (this.#closed || this.#entries.size >= MAX_CHANNELS) {
       closeQuietly(conn);
       return false;
@@ -139,7 +143,11 @@ export class Forwarder {
           return;
         }
         if (this.#entries.size >= MAX_CHANNELS) {
-          this.#opt.sendControl({ kind: ControlKind.Refused, channel: op.channel, reason: "too many channels" });
+          this.#opt.sendControl({
+            kind: ControlKind.Refused,
+            channel: op.channel,
+            reason: "too many channels",
+          });
           return;
         }
         const e = this.#add(op.channel, null, false, {});
@@ -234,7 +242,9 @@ export class Forwarder {
 
   /** True while some channel has data, acks or retransmissions waiting (or timers to run). */
   get busy(): boolean {
-    for (const e of this.#entries.values()) if (!e.channel.drained || e.channel.wantsToSend) return true;
+    for (const e of this.#entries.values()) {
+      if (!e.channel.drained || e.channel.wantsToSend) return true;
+    }
     return false;
   }
 
@@ -352,7 +362,9 @@ export class Forwarder {
 
   #reset(e: Entry, err: unknown): void {
     if (this.#entries.get(e.channel.id) !== e) return;
-    this.#opt.log?.(`forwarding: channel ${e.channel.id} reset: ${err instanceof Error ? err.message : err}`);
+    this.#opt.log?.(
+      `forwarding: channel ${e.channel.id} reset: ${err instanceof Error ? err.message : err}`,
+    );
     this.stats.resets++;
     this.#opt.sendControl({ kind: ControlKind.Reset, channel: e.channel.id });
     this.#drop(e);

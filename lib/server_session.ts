@@ -28,7 +28,13 @@ import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
 import { fragmentsFor } from "./fragment.ts";
-import { announces, type Capability, FORWARDING, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import {
+  announces,
+  type Capability,
+  FORWARDING,
+  ownCapabilities,
+  SCROLLBACK,
+} from "./extensions.ts";
 import { ControlLog, type ControlOp } from "./channel_control.ts";
 import { forwardingRefusal } from "./forward_spec.ts";
 import { ForwardingLink } from "./forwarding_link.ts";

@@ -122,7 +122,9 @@ export class UserStream implements SyncState<UserStream> {
 
   /** Appends channel control operations (forwarding; lib/channel_control.ts encodes `ops`). */
   pushControl(start: number, ops: Uint8Array): void {
-    this.#segments.push(Object.freeze({ control: { type: "control", start, ops } as ControlEvent }));
+    this.#segments.push(
+      Object.freeze({ control: { type: "control", start, ops } as ControlEvent }),
+    );
     this.#size++;
   }
 

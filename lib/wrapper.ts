@@ -656,6 +656,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
     titleNoPrefix: env.MOSH_TITLE_NOPREFIX !== undefined,
     noTermInit: !o.init || env.MOSH_NO_TERM_INIT !== undefined,
     scrollback: o.scrollback && env.MOSH_NO_SCROLLBACK === undefined,
+    forwards: o.forwards,
     term: env.TERM,
   });
 }

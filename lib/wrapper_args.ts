@@ -15,6 +15,7 @@
  */
 
 import { FAMILIES, type Family } from "./fake_proxy.ts";
+import { type ForwardRule, parseForwardSpec } from "./forward_spec.ts";
 import { PREDICTION_MODES, type PredictionMode } from "./prediction.ts";
 
 export { FAMILIES, type Family, PREDICTION_MODES, type PredictionMode };
@@ -80,6 +81,9 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
         --no-scrollback      keep no scrollback in the local terminal
                                 (with our mosh-server; the default keeps it)
 
+-L [bind:]port:host:hostport forward a local port to host:hostport from the
+                                server (with our mosh-server and client)
+
         --local              run mosh-server locally without using ssh
 
         --experimental-remote-ip=(local|remote|proxy)  select the method for
@@ -116,6 +120,8 @@ export interface WrapperOptions {
   init: boolean;
   /** False with `--no-scrollback` (our extension; MOSH_NO_SCROLLBACK=1 for the client). */
   scrollback: boolean;
+  /** `-L [bind:]port:host:hostport` rules, in order (our forwarding extension). */
+  forwards: ForwardRule[];
   /** `--local`: run the server here, without ssh. */
   local: boolean;
   /** `--experimental-remote-ip`. */
@@ -146,6 +152,7 @@ export function defaultOptions(): WrapperOptions {
     sshPty: true,
     init: true,
     scrollback: true,
+    forwards: [],
     local: false,
     remoteIp: "proxy",
     fakeProxy: false,
@@ -240,6 +247,19 @@ export function parseWrapperArgs(args: readonly string[]): WrapperArgs {
     }
     if (arg.length < 2 || arg[0] !== "-") {
       operands.push(arg);
+      continue;
+    }
+    if (arg.startsWith("-L")) {
+      // ssh's -L (case matters: Getopt's lower-case spellings would take it for --local).
+      const spec = arg.length > 2 ? arg.slice(2) : args[++i];
+      if (spec === undefined) {
+        return { kind: "usage-error", message: "Option L requires an argument" };
+      }
+      try {
+        o.forwards.push(parseForwardSpec("L", spec));
+      } catch (e) {
+        return { kind: "usage-error", message: e instanceof Error ? e.message : String(e) };
+      }
       continue;
     }
     const body = arg.startsWith("--") ? arg.slice(2) : arg.slice(1);

@@ -42,14 +42,19 @@ async function fetchThrough(port: number, ms: number): Promise<Uint8Array> {
 }
 
 Deno.test({
-  name: `-L through a lossy, roaming relay: ${MB} MB from an HTTP server arrive with the same SHA-256`,
+  name:
+    `-L through a lossy, roaming relay: ${MB} MB from an HTTP server arrive with the same SHA-256`,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     const data = new Uint8Array(MB * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
-    const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
-      new Response(data, { headers: { "content-type": "application/octet-stream" } }));
+    for (let at = 0; at < data.length; at += 65536) {
+      crypto.getRandomValues(data.subarray(at, at + 65536));
+    }
+    const http = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response(data, { headers: { "content-type": "application/octet-stream" } }),
+    );
     let server: Server | null = null;
     let relay: Relay | null = null;
     let tmux: Tmux | null = null;
@@ -74,7 +79,11 @@ Deno.test({
       const t0 = performance.now();
       const got = await fetchThrough(lport, 300_000);
       const seconds = (performance.now() - t0) / 1000;
-      console.log(`${MB} MB in ${seconds.toFixed(1)} s (${(MB / seconds).toFixed(2)} MB/s), ${n} address changes`);
+      console.log(
+        `${MB} MB in ${seconds.toFixed(1)} s (${
+          (MB / seconds).toFixed(2)
+        } MB/s), ${n} address changes`,
+      );
       assert.equal(got.length, data.length);
       assert.equal(sha256(got), sha256(data));
       assert.ok(n >= 1 || seconds < 2, "the source address changed during the transfer");
@@ -102,7 +111,12 @@ Deno.test({
     try {
       tmux = await startClient(9, "A".repeat(22), { args: ["-L", `${port}:127.0.0.1:80`] });
       const screen = await tmux.waitFor(/CLIENT-EXIT=\d+/, 20000);
-      assert.match(screen, new RegExp(`mosh-client: cannot listen on 127\\.0\\.0\\.1:${port} for -L: .+\\n+CLIENT-EXIT=1`));
+      assert.match(
+        screen,
+        new RegExp(
+          `mosh-client: cannot listen on 127\\.0\\.0\\.1:${port} for -L: .+\\n+CLIENT-EXIT=1`,
+        ),
+      );
     } finally {
       await tmux?.kill();
       busy.close();
@@ -111,7 +125,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "our client with -L against Debian's mosh-server: a one-line warning, and the session works",
+  name:
+    "our client with -L against Debian's mosh-server: a one-line warning, and the session works",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -120,7 +135,9 @@ Deno.test({
     let tmux: Tmux | null = null;
     try {
       server = await startServer("debian");
-      tmux = await startClient(server.port, server.key, { args: ["-L", `${freePort()}:127.0.0.1:80`] });
+      tmux = await startClient(server.port, server.key, {
+        args: ["-L", `${freePort()}:127.0.0.1:80`],
+      });
       await tmux.waitFor(/does not support forwarding/, 20000);
       await tmux.sendText("echo c-$((6*7))\r");
       await tmux.waitFor(/^c-42$/m, 15000);

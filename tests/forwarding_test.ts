@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Forwarder, type ForwarderOptions, MAX_CHANNELS } from "../lib/forwarding.ts";
-import { ControlKind, type ControlOp, decodeControl, encodeControl } from "../lib/channel_control.ts";
+import {
+  ControlKind,
+  type ControlOp,
+  decodeControl,
+  encodeControl,
+} from "../lib/channel_control.ts";
 import { segmentPayloadSize } from "../lib/channel_segment.ts";
 import { ProtocolError } from "../lib/errors.ts";
 
@@ -64,7 +69,11 @@ function pair(loss: number, connect: ForwarderOptions["connect"]) {
     timers.add(t);
   };
   const sides: Forwarder[] = [];
-  const make = (side: "client" | "server", other: () => Forwarder, conn: ForwarderOptions["connect"]) =>
+  const make = (
+    side: "client" | "server",
+    other: () => Forwarder,
+    conn: ForwarderOptions["connect"],
+  ) =>
     new Forwarder({
       side,
       mss,
@@ -123,7 +132,10 @@ Deno.test("forwarded connection: 2 MB each way through 10% segment loss, same SH
     conn.close();
     return got;
   })();
-  const { client, server, stop } = pair(0.1, (op) => Deno.connect({ hostname: op.host!, port: op.port! }));
+  const { client, server, stop } = pair(
+    0.1,
+    (op) => Deno.connect({ hostname: op.host!, port: op.port! }),
+  );
   const local = listenL(client, (target.addr as Deno.NetAddr).port);
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: local.port });
@@ -136,7 +148,9 @@ Deno.test("forwarded connection: 2 MB each way through 10% segment loss, same SH
     assert.equal(sha256(await targetGot), sha256(up));
     assert.ok(client.congestion.losses + server.congestion.losses > 0, "the link lost segments");
     // Both sides forget the channel once CLOSE went both ways.
-    for (let i = 0; i < 100 && (client.size > 0 || server.size > 0); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (client.size > 0 || server.size > 0); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.equal(client.size, 0);
     assert.equal(server.size, 0);
   } finally {
@@ -168,7 +182,10 @@ Deno.test("a refused target resets the local connection and says why", async () 
 });
 
 Deno.test("the server's policy is the server's: a refusing connect() refuses every OPEN", async () => {
-  const { client, server, stop } = pair(0, () => Promise.reject(new Error("forwarding is disabled on this server")));
+  const { client, server, stop } = pair(
+    0,
+    () => Promise.reject(new Error("forwarding is disabled on this server")),
+  );
   const local = listenL(client, 9);
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: local.port });
@@ -216,7 +233,11 @@ Deno.test("at most MAX_CHANNELS channels: further OPENs are refused", () => {
     server.control({ kind: ControlKind.Open, channel: 2 * (i + 1), host: "h", port: 1 });
   }
   assert.equal(server.size, MAX_CHANNELS);
-  assert.deepEqual(sent, [{ kind: ControlKind.Refused, channel: 2 * (MAX_CHANNELS + 1), reason: "too many channels" }]);
+  assert.deepEqual(sent, [{
+    kind: ControlKind.Refused,
+    channel: 2 * (MAX_CHANNELS + 1),
+    reason: "too many channels",
+  }]);
   server.close();
 });
 
@@ -231,6 +252,9 @@ Deno.test("control operations round trip; malformed ones are ProtocolErrors", ()
   ];
   assert.deepEqual(decodeControl(encodeControl(ops)), ops);
   assert.throws(() => decodeControl(new Uint8Array([9, 0, 0, 0, 1])), ProtocolError);
-  assert.throws(() => decodeControl(new Uint8Array([1, 0, 0, 0, 1, 0, 0, 0, 80, 5, 0x61])), ProtocolError);
+  assert.throws(
+    () => decodeControl(new Uint8Array([1, 0, 0, 0, 1, 0, 0, 0, 80, 5, 0x61])),
+    ProtocolError,
+  );
   assert.throws(() => decodeControl(new Uint8Array([3, 0, 0, 0, 1, 1, 0xff])), ProtocolError);
 });
