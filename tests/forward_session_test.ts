@@ -179,7 +179,8 @@ function median(xs: number[]): number {
 Deno.test({
   // The issue's goal is 20 ms; measured here +25-31 ms (loopback, 4-7 MB/s, 2 shared cores): the
   // bound asserted is what is met, the gap is reported (docs/EXTENSIONS.md "Scheduling").
-  name: "keystroke echo during a full-speed forwarded transfer stays within 50 ms of its median without",
+  name:
+    "keystroke echo during a full-speed forwarded transfer stays within 50 ms of its median without",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -187,15 +188,18 @@ Deno.test({
     crypto.getRandomValues(chunk.subarray(0, 65536));
     let serving = true;
     // An endless download: the transfer runs at full speed for as long as the test reads it.
-    const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
-      new Response(
-        new ReadableStream({
-          pull(c) {
-            if (serving) c.enqueue(chunk);
-            else c.close();
-          },
-        }),
-      ));
+    const http = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () =>
+        new Response(
+          new ReadableStream({
+            pull(c) {
+              if (serving) c.enqueue(chunk);
+              else c.close();
+            },
+          }),
+        ),
+    );
     let server: Server | null = null;
     let tmux: Tmux | null = null;
     try {
@@ -239,6 +243,94 @@ Deno.test({
       await tmux?.kill();
       await stopServer(server);
       await http.shutdown().catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a 20 s black hole in the middle of a forwarded transfer: it resumes and completes, same SHA-256",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const data = new Uint8Array(8 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 65536) {
+      crypto.getRandomValues(data.subarray(at, at + 65536));
+    }
+    const http = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response(data),
+    );
+    let server: Server | null = null;
+    let relay: Relay | null = null;
+    let tmux: Tmux | null = null;
+    try {
+      server = await startServer("ours");
+      relay = Relay.start({
+        target: { hostname: "127.0.0.1", port: server.port },
+        toServer: { delayMs: 5 },
+        toClient: { delayMs: 5 },
+      });
+      const lport = freePort();
+      tmux = await startClient(relay.port, server.key, {
+        args: ["-L", `${lport}:127.0.0.1:${http.addr.port}`],
+      });
+      await tmux.waitFor(PROMPT_RE, 30000);
+      const t0 = performance.now();
+      const r = await fetch(`http://127.0.0.1:${lport}/`);
+      const reader = r.body!.getReader();
+      const parts: Uint8Array[] = [];
+      let received = 0;
+      let holeAt = -1;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        received += value.length;
+        if (holeAt < 0 && received >= 1024 * 1024) {
+          holeAt = received;
+          relay.blackhole("both", 20_000);
+        }
+      }
+      const got = new Uint8Array(received);
+      let at = 0;
+      for (const p of parts) {
+        got.set(p, at);
+        at += p.length;
+      }
+      assert.ok(holeAt > 0 && holeAt < data.length, "the black hole started mid-transfer");
+      assert.equal(sha256(got), sha256(data));
+      assert.ok(relay.stats.toClient.blackholed > 0, "datagrams fell into the hole");
+      assert.ok(performance.now() - t0 >= 20_000, "the transfer waited out the outage");
+    } finally {
+      await tmux?.kill();
+      await relay?.close();
+      await stopServer(server);
+      await http.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a server with MOSH_SERVER_FORWARDING=0 offers no forwarding: the client warns, the session works",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    let server: Server | null = null;
+    let tmux: Tmux | null = null;
+    try {
+      server = await startServer("ours", { env: { MOSH_SERVER_FORWARDING: "0" } });
+      const lport = freePort();
+      tmux = await startClient(server.port, server.key, { args: ["-L", `${lport}:127.0.0.1:9`] });
+      await tmux.waitFor(/does not support forwarding/, 20000);
+      await tmux.sendText("echo r-$((6*7))\r");
+      await tmux.waitFor(/^r-42$/m, 15000);
+      // The listener is closed again.
+      await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: lport }));
+    } finally {
+      await tmux?.kill();
+      await stopServer(server);
     }
   },
 });
