@@ -72,12 +72,14 @@ export {
   TO_SERVER,
 } from "./lib/datagram.ts";
 export {
+  type CapabilitiesEvent,
   decodeHostMessage,
   decodeInstruction,
   decodeUserMessage,
   encodeHostMessage,
   encodeInstruction,
   encodeUserMessage,
+  type HistoryEvent,
   type HostEvent,
   type Instruction,
   PROTOCOL_VERSION,
@@ -112,10 +114,21 @@ export {
   U64_MAX,
 } from "./lib/transport.ts";
 export { UserStream } from "./lib/user_stream.ts";
-export { TerminalState } from "./lib/terminal_state.ts";
+export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
+// Our protocol extensions (docs/EXTENSIONS.md): the numbers, and scrollback on both sides.
+export {
+  announces,
+  type Capability,
+  EXT_CAPABILITIES,
+  EXT_HISTORY,
+  ownCapabilities,
+  SCROLLBACK,
+} from "./lib/extensions.ts";
+export { DEFAULT_SCROLLBACK, HistoryRing, scrollbackFromEnv } from "./lib/history.ts";
+export { HistoryInbox, HistoryWriter, lostMarker } from "./lib/history_writer.ts";
 
 // The terminal (§9, §10).
-export { Terminal } from "./lib/terminal.ts";
+export { type ScrollbackSink, Terminal } from "./lib/terminal.ts";
 export { type ParserHandler } from "./lib/parser.ts";
 export {
   ATTR_BLINK,

@@ -99,6 +99,12 @@ const CONNECTING_NOTICE_AFTER = 250;
 const CONNECTING_TIMEOUT = 15000;
 /** -v: at most one rejected-datagram line a second, ms. */
 const REJECTION_REPORT_INTERVAL = 1000;
+/**
+ * History is written into the real scrollback at most this often (ms): each write repaints the
+ * whole screen, so a flood of history is batched.
+ */
+const HISTORY_WRITE_INTERVAL = 50;
+const END_SYNC = new TextEncoder().encode(END_SYNCHRONIZED_UPDATE);
 /** Bytes read from stdin at once (C reads up to 16384). */
 const READ_SIZE = 16384;
 /**
@@ -196,6 +202,8 @@ class ClientSession {
   readonly #alternateScreen: { smcup: string; rmcup: string };
   /** Writes history into the real scrollback; null = scrollback off. */
   #history: HistoryWriter | null = null;
+  /** When history may next be written (ms on the loop's clock). */
+  #nextHistoryWrite = 0;
   /** The history frontier of the state painted last (ack promptly when it moves). */
   #lastFrontier = -1;
   readonly #transport: Transport<UserStream, TerminalState>;
@@ -340,12 +348,16 @@ class ClientSession {
 
   /** How long the loop may sleep: the earliest timer, at most 250 ms while connecting. */
   #waitTime(now: number): number {
-    const wait = Math.min(
+    let wait = Math.min(
       this.#transport.waitTime(now),
       this.#prediction.waitTime(),
       this.#notification.waitTime(now),
       this.#forwarding?.waitTime() ?? Infinity,
     );
+    const frontier = this.#transport.getLatestRemoteState().state.frontier;
+    if (this.#history?.pending(frontier)) {
+      wait = Math.min(wait, Math.max(0, Math.ceil(this.#nextHistoryWrite - now)));
+    }
     return this.#connected() ? wait : Math.min(wait, CONNECTING_WAKE);
   }
 
@@ -585,13 +597,18 @@ class ClientSession {
   #paint(): void {
     const now = clock();
     const remote = this.#remoteFrame();
-    // New history first: it passes through the screen into the scrollback, leaving it blank.
-    const history = this.#history?.take(
-      this.#transport.getLatestRemoteState().state.frontier,
-      this.#lastDrawn?.height ?? remote.height,
-    ) ?? null;
+    // New history first, at most every HISTORY_WRITE_INTERVAL: it passes through the screen into
+    // the scrollback and leaves the screen blank, so the frame is repainted in the same write.
+    let history: Uint8Array | null = null;
+    if (this.#history !== null && now >= this.#nextHistoryWrite) {
+      history = this.#history.take(
+        this.#transport.getLatestRemoteState().state.frontier,
+        // Enough line feeds for the real screen, whatever size it has now.
+        Math.max(this.#lastDrawn?.height ?? remote.height, this.#rt.size().rows),
+      );
+    }
     if (history !== null) {
-      this.#rt.write(history);
+      this.#nextHistoryWrite = now + HISTORY_WRITE_INTERVAL;
       const last = this.#lastDrawn;
       if (last !== null) {
         const rows: Row[] = [];
@@ -605,12 +622,20 @@ class ClientSession {
     frame = this.#title.apply(frame);
     const last = this.#lastDrawn;
     if (
-      last !== null && last.equals(frame) && last.iconName === frame.iconName &&
-      last.titleInitialized === frame.titleInitialized
+      history === null && last !== null && last.equals(frame) &&
+      last.iconName === frame.iconName && last.titleInitialized === frame.titleInitialized
     ) return;
     const bytes = diffFrames(last, frame, this.#paintOptions);
-    if (bytes.length > 0) this.#rt.write(bytes);
-    if (history !== null) this.#rt.writeString(END_SYNCHRONIZED_UPDATE);
+    if (history === null) {
+      if (bytes.length > 0) this.#rt.write(bytes);
+    } else {
+      // One write: the history, the repainted frame, the end of the synchronized update.
+      const out = new Uint8Array(history.length + bytes.length + END_SYNC.length);
+      out.set(history);
+      out.set(bytes, history.length);
+      out.set(END_SYNC, history.length + bytes.length);
+      this.#rt.write(out);
+    }
     this.#lastDrawn = frame;
   }
 

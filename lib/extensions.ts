@@ -52,7 +52,9 @@ export const LINE_WRAPPED = 0x01;
 
 /** One announced capability. */
 export interface Capability {
+  /** The feature's name, e.g. "scrollback". */
   readonly name: string;
+  /** The version of the feature the sender implements. */
   readonly version: number;
 }
 

@@ -7,11 +7,12 @@
  * into its real terminal: its text as UTF-8 with SGR sequences (`CSI 0 ; attrs ; fg ; bg m`, the
  * display diff's form) wherever the rendition changes, trailing blank cells dropped, and a flag
  * saying whether it wrapped into the next line (a wrapped row keeps every cell, so the client's
- * terminal wraps at the same column). Lines are kept as flat JavaScript strings in one array
- * plus a byte per line for the flags and a 32-bit word for the wire length: for plain 80-column
- * text 80 + 16 (string header) + 8 (slot) + 5 = about 110 bytes per line (measured: 112), so a
- * full ring of 10,000 such lines costs about 1.1 MB (tests/history_test.ts measures it). Every saved state shares the
- * one ring (lib/terminal_state.ts): states hold line numbers, never lines.
+ * terminal wraps at the same column). Lines are kept exactly as the wire carries them (a flags
+ * byte, then the text) in 64 KiB byte chunks, with three 32-bit words per line (chunk, offset,
+ * length); a chunk is dropped once no held line is in it. For plain 80-column text that is
+ * 81 + 12 bytes per line, so a full ring of 10,000 such lines costs about 1 MB
+ * (tests/history_test.ts measures it), and a diff takes its lines without copying. Every saved
+ * state shares the one ring (lib/terminal_state.ts): states hold line numbers, never lines.
  */
 
 import {
@@ -56,8 +57,9 @@ export function scrollbackFromEnv(value: string | undefined): {
   return { lines: Number(value), warning: null };
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Bytes per storage chunk (a longer line gets a chunk of its own). */
+const CHUNK_SIZE = 65536;
 const ESC = 0x1b;
 const SEMI = 0x3b;
 /** Trailing cells with any of these attributes are visible even when empty. */
@@ -65,10 +67,16 @@ const VISIBLE_EMPTY = ATTR_INVERSE | ATTR_UNDERLINE;
 
 /** The rows that left the screen, newest last; implements the terminal's `ScrollbackSink`. */
 export class HistoryRing implements ScrollbackSink {
+  /** The most lines held. */
   readonly capacity: number;
-  readonly #text: string[];
-  readonly #flags: Uint8Array;
+  /** Per slot: which chunk (an id that only grows), where in it, and how long (wire bytes). */
+  readonly #chunkOf: Int32Array;
+  readonly #offset: Int32Array;
   readonly #wireLength: Int32Array;
+  /** The byte chunks, oldest first; `#chunks[0]` has id `#firstChunk`. */
+  #chunks: Uint8Array[] = [new Uint8Array(CHUNK_SIZE)];
+  #firstChunk = 0;
+  #used = 0;
   #end = 0;
   #scratch = new Uint8Array(1024);
   #len = 0;
@@ -79,14 +87,21 @@ export class HistoryRing implements ScrollbackSink {
       throw new RangeError(`history: capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.#text = new Array<string>(capacity).fill("");
-    this.#flags = new Uint8Array(capacity);
+    this.#chunkOf = new Int32Array(capacity);
+    this.#offset = new Int32Array(capacity);
     this.#wireLength = new Int32Array(capacity);
   }
 
   /** The number the next line will get: every line ever pushed is numbered below it. */
   get end(): number {
     return this.#end;
+  }
+
+  /** Bytes of storage held: the chunks plus the per-line index words. */
+  get byteSize(): number {
+    let bytes = 3 * 4 * this.capacity;
+    for (const c of this.#chunks) bytes += c.length;
+    return bytes;
   }
 
   /** The oldest line still held. */
@@ -96,12 +111,13 @@ export class HistoryRing implements ScrollbackSink {
 
   /** Line `n` (start <= n < end) as the client writes it: text with SGR sequences. */
   text(n: number): string {
-    return this.#text[this.#slot(n)];
+    const wire = this.wireLine(n);
+    return decoder.decode(wire.subarray(1));
   }
 
   /** True if line `n` wrapped into line `n + 1`. */
   wrapped(n: number): boolean {
-    return (this.#flags[this.#slot(n)] & LINE_WRAPPED) !== 0;
+    return (this.wireLine(n)[0] & LINE_WRAPPED) !== 0;
   }
 
   /** Bytes of line `n` on the wire (flags byte plus UTF-8 text). */
@@ -109,13 +125,12 @@ export class HistoryRing implements ScrollbackSink {
     return this.#wireLength[this.#slot(n)];
   }
 
-  /** Line `n` as the wire carries it: the flags byte, then the UTF-8 text. */
+  /** Line `n` as the wire carries it: the flags byte, then the UTF-8 text (a view: read only). */
   wireLine(n: number): Uint8Array {
     const slot = this.#slot(n);
-    const out = new Uint8Array(this.#wireLength[slot]);
-    out[0] = this.#flags[slot];
-    encoder.encodeInto(this.#text[slot], out.subarray(1));
-    return out;
+    const chunk = this.#chunks[this.#chunkOf[slot] - this.#firstChunk];
+    const at = this.#offset[slot];
+    return chunk.subarray(at, at + this.#wireLength[slot]);
   }
 
   #slot(n: number): number {
@@ -167,21 +182,37 @@ export class HistoryRing implements ScrollbackSink {
       if (w3 & FLAG_WIDE) x++;
     }
     if (fg !== 0 || bg !== 0 || attrs !== 0) this.#ascii("\x1b[0m");
-    const slot = this.#end % this.capacity;
-    this.#text[slot] = this.#string();
-    this.#flags[slot] = wrapped ? LINE_WRAPPED : 0;
-    this.#wireLength[slot] = 1 + this.#len;
-    this.#end++;
+    this.#store(wrapped ? LINE_WRAPPED : 0);
   }
 
-  /** The scratch bytes as a flat string; pure ASCII (the common case) without a decoder call. */
-  #string(): string {
-    const b = this.#scratch, n = this.#len;
-    if (n === 0) return "";
-    let high = 0;
-    for (let i = 0; i < n; i++) high |= b[i];
-    if (high >= 0x80 || n > 4096) return decoder.decode(b.subarray(0, n));
-    return String.fromCharCode.apply(null, b.subarray(0, n) as unknown as number[]);
+  /** Appends the flags byte and the scratch bytes to the chunks as line `#end`. */
+  #store(flags: number): void {
+    const n = this.#len + 1;
+    let chunk = this.#chunks[this.#chunks.length - 1];
+    if (this.#used + n > chunk.length) {
+      // Chunks before the one holding the oldest line held are no longer needed.
+      if (this.#end > 0) {
+        const oldest = this.#chunkOf[this.start % this.capacity];
+        while (this.#firstChunk < oldest) {
+          this.#chunks.shift();
+          this.#firstChunk++;
+        }
+      }
+      chunk = new Uint8Array(Math.max(CHUNK_SIZE, n));
+      this.#chunks.push(chunk);
+      this.#used = 0;
+    }
+    const slot = this.#end % this.capacity;
+    const at = this.#used;
+    chunk[at] = flags;
+    const b = this.#scratch;
+    if (n <= 64) { for (let i = 1; i < n; i++) chunk[at + i] = b[i - 1]; }
+    else chunk.set(b.subarray(0, n - 1), at + 1);
+    this.#chunkOf[slot] = this.#firstChunk + this.#chunks.length - 1;
+    this.#offset[slot] = at;
+    this.#wireLength[slot] = n;
+    this.#used += n;
+    this.#end++;
   }
 
   #ensure(n: number): void {

@@ -81,6 +81,7 @@ export class HistoryWriter {
   readonly #inbox: HistoryInbox;
   #written = -1;
 
+  /** A writer of the lines `inbox` receives; nothing is written yet. */
   constructor(inbox: HistoryInbox) {
     this.#inbox = inbox;
   }
@@ -88,6 +89,23 @@ export class HistoryWriter {
   /** Lines numbered below this have been written. */
   get written(): number {
     return this.#written;
+  }
+
+  /** True when `take(frontier)` would write something. */
+  pending(frontier: number): boolean {
+    const from = this.#written < 0 ? this.#inbox.base : this.#written;
+    return from >= 0 && this.#writableEnd(from, frontier) > from;
+  }
+
+  /** Where writing from `from` must stop: before a wrapped chain whose end has not arrived. */
+  #writableEnd(from: number, frontier: number): number {
+    let end = frontier;
+    while (end > from) {
+      const prev = this.#inbox.get(end - 1);
+      if (prev === undefined || (prev[0] & LINE_WRAPPED) === 0) break;
+      end--;
+    }
+    return end;
   }
 
   /**
@@ -98,13 +116,7 @@ export class HistoryWriter {
     const inbox = this.#inbox;
     if (inbox.base < 0) return null;
     if (this.#written < 0) this.#written = inbox.base;
-    // Stop before a wrapped chain whose end has not arrived yet.
-    let end = frontier;
-    while (end > this.#written) {
-      const prev = inbox.get(end - 1);
-      if (prev === undefined || (prev[0] & LINE_WRAPPED) === 0) break;
-      end--;
-    }
+    const end = this.#writableEnd(this.#written, frontier);
     if (end <= this.#written) return null;
     const parts: Uint8Array[] = [];
     let size = 0;
@@ -121,7 +133,8 @@ export class HistoryWriter {
     let continued = false; // the previous line wrapped: no line break before this one
     for (let n = this.#written; n < end;) {
       const line = inbox.get(n);
-      if (!first && !continued) push(newline);
+      // A line break unless the previous line wrapped into this one (a marker always gets one).
+      if (!first && (!continued || line === undefined)) push(newline);
       first = false;
       if (line === undefined) {
         let k = n + 1;

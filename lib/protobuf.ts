@@ -67,7 +67,9 @@ export type UserEvent =
 
 /** Our extension (both directions): the sender's capabilities. */
 export interface CapabilitiesEvent {
+  /** The event kind. */
   type: "capabilities";
+  /** The announced (name, version) pairs. */
   caps: readonly Capability[];
 }
 
@@ -87,9 +89,13 @@ export interface ControlEvent {
  * by UTF-8 text with SGR sequences (lib/history.ts makes them).
  */
 export interface HistoryEvent {
+  /** The event kind. */
   type: "history";
+  /** The history frontier the diff starts from. */
   start: number;
+  /** Lines after `start` that left the ring before the client had them. */
   lost: number;
+  /** Lines `start + lost` onwards, each a flags byte and the text. */
   lines: Uint8Array[];
 }
 

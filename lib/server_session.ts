@@ -27,18 +27,11 @@ import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
-import { fragmentsFor } from "./fragment.ts";
-import {
-  announces,
-  type Capability,
-  FORWARDING,
-  ownCapabilities,
-  SCROLLBACK,
-} from "./extensions.ts";
-import { ControlLog, type ControlOp } from "./channel_control.ts";
+import { announces, FORWARDING } from "./extensions.ts";
 import { forwardingRefusal } from "./forward_spec.ts";
-import { ForwardingLink } from "./forwarding_link.ts";
+import { type ServerForwarding, startServerForwarding } from "./forwarding_server.ts";
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
+import { acceptCapabilities, advanceHistory } from "./history_sender.ts";
 import { decodeUserMessage } from "./protobuf.ts";
 import { duplicateFd, fdTarget, redirectToDevNull } from "./fds.ts";
 import { Pty, PtyError } from "./pty.ts";
@@ -263,9 +256,7 @@ class ServerSession {
   /** Forwarding is allowed on this server (not refused by its environment or /etc). */
   #forwardingAllowed = false;
   /** This connection's forwarding (issue 16), once both sides announced it. */
-  #forwarding: ForwardingLink | null = null;
-  /** A control operation went into the state: publish it. */
-  #controlDirty = false;
+  #forwarding: ServerForwarding | null = null;
   #pty!: Pty;
   #plan!: ShellPlan;
 
@@ -367,7 +358,7 @@ class ServerSession {
     this.#connection.listen((payload) => {
       // Back-pressure: no new client state while the shell has not read what it got.
       this.#transport.holdRemoteStates = this.#pty.pendingWrite > PTY_INPUT_QUEUE_LIMIT;
-      if (this.#forwarding?.datagram(payload)) {
+      if (this.#forwarding?.link.datagram(payload)) {
         this.#wake();
         return;
       }
@@ -391,7 +382,7 @@ class ServerSession {
       }
     } finally {
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
-      this.#forwarding?.close();
+      this.#forwarding?.link.close();
       await this.#pty.close();
       await this.#connection.close();
     }
@@ -407,7 +398,7 @@ class ServerSession {
   /** How long the loop may sleep (§7.3): the earliest of every timer. */
   #timeout(now: number): number {
     let t = Math.min(this.#transport.waitTime(now), this.#terminal.waitTime(now));
-    if (this.#forwarding !== null) t = Math.min(t, this.#forwarding.waitTime());
+    if (this.#forwarding !== null) t = Math.min(t, this.#forwarding.link.waitTime());
     if (this.#transport.remoteStateNum === 0n || this.#transport.shutdownInProgress) {
       t = Math.min(t, IDLE_WAKE);
     }
@@ -462,44 +453,6 @@ class ServerSession {
     }
   }
 
-  /**
-   * The client announced its capabilities (our extension): neither input nor a resize. Our own
-   * go into the state now (never before: a C client never sees them); scrollback is on when both
-   * announced it, starting with what the ring holds.
-   */
-  #clientCapabilities(caps: readonly Capability[]): void {
-    const state = this.#terminal;
-    if (state.caps !== null) return;
-    state.caps = ownCapabilities(this.#history !== null, this.#forwardingAllowed);
-    if (this.#history !== null && announces(caps, SCROLLBACK)) state.startHistory(this.#history);
-    if (this.#forwardingAllowed && announces(caps, FORWARDING)) this.#startForwarding();
-  }
-
-  /** Both sides announced forwarding: this connection's channels start (docs/EXTENSIONS.md). */
-  #startForwarding(): void {
-    const state = this.#terminal;
-    const controlLog = new ControlLog();
-    state.controlLog = controlLog;
-    this.#forwarding = new ForwardingLink({
-      side: "server",
-      path: this.#connection,
-      sendControl: (op: ControlOp) => {
-        controlLog.push(op);
-        state.controlCount = controlLog.count;
-        this.#controlDirty = true;
-        this.#wake();
-      },
-      // The client's OPEN names the target its own -L/-D options name; -R/-A are not built yet.
-      connect: (op: ControlOp) => {
-        if (!op.host || !op.port) return Promise.reject(new Error("no such forwarding rule"));
-        return Deno.connect({ hostname: op.host, port: op.port });
-      },
-      wake: this.#wake,
-      now: clock,
-      log: this.#verbose ? log : undefined,
-    });
-  }
-
   #startShutdown(now: number): void {
     if (!this.#transport.shutdownInProgress) this.#transport.startShutdown(now);
   }
@@ -517,9 +470,21 @@ class ServerSession {
       for (let i = 0; i < events.length; i++) {
         const ev = events[i];
         if (ev.type === "capabilities") {
-          this.#clientCapabilities(ev.caps);
+          // Our extension: neither input nor a resize (lib/history_sender.ts).
+          acceptCapabilities(terminal, ev.caps, this.#history, this.#forwardingAllowed);
+          if (
+            this.#forwardingAllowed && this.#forwarding === null && announces(ev.caps, FORWARDING)
+          ) {
+            this.#forwarding = startServerForwarding(
+              terminal,
+              this.#connection,
+              this.#wake,
+              clock,
+              this.#verbose ? log : undefined,
+            );
+          }
         } else if (ev.type === "control") {
-          this.#forwarding?.control(ev);
+          this.#forwarding?.link.control(ev);
         } else if (ev.type === "resize") {
           if (i + 1 < events.length && events[i + 1].type === "resize") continue;
           try {
@@ -625,17 +590,10 @@ class ServerSession {
     }
 
     // 9. Send what is due, with history up to its budget past what the client acknowledged.
-    const mtu = this.#connection.mtu;
-    const fragments = (diff: Uint8Array) => fragmentsFor(diff, mtu);
-    if (terminal.advanceHistory(transport.acknowledgedState, fragments) && !shuttingDown()) {
-      transport.setCurrentState(terminal);
-    }
-    if (this.#controlDirty && !shuttingDown()) {
-      this.#controlDirty = false;
-      transport.setCurrentState(terminal);
-    }
+    advanceHistory(terminal, transport, this.#connection.mtu, now);
+    this.#forwarding?.publish(transport);
     transport.tick(now);
-    this.#forwarding?.pump();
+    this.#forwarding?.link.pump();
     if (this.#verbose) this.#verboseChecks();
     this.#heap.tick(now);
   }

@@ -103,6 +103,12 @@ function checkDimension(name: string, v: number): void {
   }
 }
 
+/** Receives rows scrolling off the top of the primary screen (lib/history.ts implements it). */
+export interface ScrollbackSink {
+  /** Called with each row, top first, before the row leaves the screen; must not keep `row`. */
+  pushRow(row: Row): void;
+}
+
 /**
  * A terminal screen driven by host output. Every function of mosh 1.4.0's emulator (§9.3) with
  * its exact semantics, plus the alternate screen.
@@ -118,12 +124,6 @@ function checkDimension(name: string, v: number): void {
  * assert.equal(t.screenText().split("\n")[1].trimEnd(), "red");
  * ```
  */
-/** Receives rows scrolling off the top of the primary screen (lib/history.ts implements it). */
-export interface ScrollbackSink {
-  /** Called with each row, top first, before the row leaves the screen; must not keep `row`. */
-  pushRow(row: Row): void;
-}
-
 export class Terminal implements ParserHandler {
   /** Where scrolled-off rows go (the server's history); null = nowhere. Clones get null. */
   scrollback: ScrollbackSink | null = null;

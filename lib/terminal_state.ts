@@ -51,10 +51,12 @@ const EMPTY = new Uint8Array(0);
 /**
  * Most wire bytes of history lines (each line's flags and text plus 3 bytes of framing) a state
  * may hold beyond the frontier of the state its client acknowledged; a single longer line still
- * goes alone. About 1,000 bytes of text compress to a few hundred, so history fits in the room
- * the screen's own fragment leaves (docs/EXTENSIONS.md, "Budget").
+ * goes alone. The step is then cut (halved until it fits) so that history adds no fragment to the
+ * screen's instruction (`advanceHistory` with a fragment count; docs/EXTENSIONS.md, "Budget"):
+ * the budget bounds a diff, the fragment check decides what fits. 4,000 bytes of short lines
+ * compress to about one fragment; a smaller budget measured a third of the throughput.
  */
-export const HISTORY_BUDGET = 1000;
+export const HISTORY_BUDGET = 4000;
 /** Framing bytes counted per history line (field key, length, flags byte). */
 const LINE_FRAMING = 3;
 /** Most history lines accepted in one received diff. */
@@ -76,7 +78,7 @@ export class TerminalState {
   /** Capabilities announced in this state: the server's own (null = none announced yet). */
   caps: readonly Capability[] | null = null;
   /** History lines numbered below this are part of the state; -1 = no history yet. */
-  frontier = -1;
+  frontier: number = -1;
   /** Server: the shared ring (null = scrollback off or not agreed with this client). */
   ring: HistoryRing | null = null;
   /** Server: where this connection's history starts (what the ring held when it began). */
@@ -198,6 +200,11 @@ export class TerminalState {
     this.frontier = ring.start;
   }
 
+  /** Server: true when this state holds history lines that `acked` does not. */
+  historyInFlight(acked: TerminalState): boolean {
+    return this.frontier > (acked.frontier < 0 ? this.historyBase : acked.frontier);
+  }
+
   /**
    * Server: moves the frontier forward, at most HISTORY_BUDGET bytes of lines past the frontier
    * of `acked` (the newest state the client acknowledged), never backward. Lines that left the
@@ -222,11 +229,17 @@ export class TerminalState {
     }
     if (f <= current) return false;
     if (fragments !== undefined) {
-      this.frontier = from;
-      const alone = fragments(this.diffFrom(acked));
+      let alone = -1; // the fragments without history, computed only when more than one
       for (;;) {
         this.frontier = f;
-        if (fragments(this.diffFrom(acked)) <= alone) break;
+        const n = fragments(this.diffFrom(acked));
+        if (n <= 1) break;
+        if (alone < 0) {
+          this.frontier = from;
+          alone = fragments(this.diffFrom(acked));
+          this.frontier = f;
+        }
+        if (n <= alone) break;
         const fewer = current + ((f - current) >> 1);
         if (fewer <= current) {
           this.frontier = current;

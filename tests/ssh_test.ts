@@ -37,13 +37,14 @@ function reportingExit(command: string): string {
 }
 
 /**
- * In a pane running a mosh session: wait for the client's screen (alternate screen on, some
- * text on it), check the shell's parent is `serverComm` (the shell runs under the mosh server,
+ * In a pane running a mosh session: wait for the client's screen (application cursor keys on, as
+ * mosh-client's open sequence sets them, or the alternate screen on; our client keeps the primary
+ * screen when it keeps scrollback; then some text on it), check the shell's parent is `serverComm` (the shell runs under the mosh server,
  * not under ssh), then `exit` and expect a clean shutdown with status 0.
  */
 async function driveSession(t: Tmux, serverComm: string): Promise<void> {
   const deadline = Date.now() + 40000;
-  while ((await t.display("#{alternate_on}")) !== "1") {
+  while ((await t.display("#{alternate_on}#{keypad_cursor_flag}")) === "00") {
     const screen = await t.capture();
     if (/^\[exit \d+\]$/m.test(screen) || Date.now() > deadline) {
       throw new Error(`mosh did not start; screen:\n${screen}`);

@@ -243,3 +243,28 @@ Deno.test("history state: the budget adds no fragment to a frame's instruction",
     });
   }
 });
+
+Deno.test("history state: a client arriving later first receives what the ring holds", () => {
+  const ring = new HistoryRing(50);
+  const session = new TerminalState(20, 4);
+  session.terminal.scrollback = ring;
+  for (let i = 1; i <= 80; i++) session.terminal.write(`${i}\r\n`);
+  assert.equal(ring.start, 27);
+  // A new connection's state starts its history at the oldest line held: no marker for what
+  // left the ring before it came.
+  session.caps = ownCapabilities(true);
+  session.startHistory(ring);
+  const c = client();
+  c.state.caps = null;
+  const writer = new HistoryWriter(c.inbox);
+  const out: string[] = [];
+  let acked = new TerminalState(20, 4);
+  for (let round = 0; round < 10; round++) {
+    session.advanceHistory(acked);
+    const next = session.clone();
+    c.state.applyString(next.diffFrom(acked));
+    acked = next;
+    out.push(...writtenLines(writer, c.state.frontier));
+  }
+  assert.deepEqual(out, Array.from({ length: 50 }, (_, i) => String(28 + i)));
+});

@@ -91,6 +91,8 @@ Deno.test("parseWrapperArgs: flags, negations and synonyms", () => {
   assert.equal(run(["--no-ssh", "h"]).sshPty, false); // abbreviation of --no-ssh-pty
   assert.equal(run(["--no-ssh-pty", "--ssh-pty", "h"]).sshPty, true);
   assert.equal(run(["--no-init", "h"]).init, false);
+  assert.equal(run(["--no-scrollback", "h"]).scrollback, false);
+  assert.equal(run(["h"]).scrollback, true);
   assert.equal(run(["--local", "h"]).local, true);
   assert.equal(run(["--fake-proxy", "--", "h", "22"]).fakeProxy, true);
 });
