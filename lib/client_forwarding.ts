@@ -11,11 +11,12 @@
 import { type ForwardRule } from "./forward_spec.ts";
 import { ForwardingLink, type ForwardingLinkOptions } from "./forwarding_link.ts";
 import { formatAddress } from "./connection.ts";
+import { socksHandshake, SocksReply, socksReply } from "./socks.ts";
 import type { ControlEvent } from "./protobuf.ts";
 
 /** The warning shown when the server does not forward. */
 export const NO_FORWARDING_WARNING =
-  "The server does not support forwarding (or refuses it); -L is off for this session.";
+  "The server does not support forwarding (or refuses it); -L/-D are off for this session.";
 
 /** What the session provides to the link. */
 export type LinkOptions = Omit<ForwardingLinkOptions, "side" | "connect">;
@@ -50,7 +51,7 @@ export class ClientForwarding {
   static listen(rules: readonly ForwardRule[]): ClientForwarding {
     const listening: Listening[] = [];
     for (const rule of rules) {
-      if (rule.kind !== "L") continue;
+      if (rule.kind !== "L" && rule.kind !== "D") continue;
       try {
         listening.push({
           rule,
@@ -122,6 +123,27 @@ export class ClientForwarding {
     this.#link?.close();
   }
 
+  /** `-D`: the SOCKS5 request names the target; the server resolves a name. */
+  async #openSocks(conn: Deno.Conn): Promise<void> {
+    const target = await socksHandshake(conn);
+    const link = this.#link;
+    if (target === null || link === null) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+      return;
+    }
+    link.forwarder.open(conn, { host: target.host, port: target.port }, {
+      opened: () => void socksReply(conn, SocksReply.Succeeded).catch(() => {}),
+      refused: (reason) => {
+        this.#linkOptions?.log?.(`-D ${target.host}:${target.port}: ${reason}`);
+        void socksReply(conn, SocksReply.HostUnreachable).catch(() => {});
+      },
+    });
+  }
+
   async #accept(l: Listening): Promise<void> {
     try {
       for await (const conn of l.listener) {
@@ -135,6 +157,10 @@ export class ClientForwarding {
   }
 
   #open(conn: Deno.Conn, rule: ForwardRule): void {
+    if (rule.kind === "D") {
+      void this.#openSocks(conn);
+      return;
+    }
     const link = this.#link!;
     link.forwarder.open(conn, { host: rule.host, port: rule.hostPort }, {
       refused: (reason) =>

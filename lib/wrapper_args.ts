@@ -83,6 +83,8 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
 
 -L [bind:]port:host:hostport forward a local port to host:hostport from the
                                 server (with our mosh-server and client)
+-D [bind:]port               a local SOCKS5 proxy whose connections leave
+                                from the server (names resolved there)
 
         --local              run mosh-server locally without using ssh
 
@@ -249,14 +251,15 @@ export function parseWrapperArgs(args: readonly string[]): WrapperArgs {
       operands.push(arg);
       continue;
     }
-    if (arg.startsWith("-L")) {
-      // ssh's -L (case matters: Getopt's lower-case spellings would take it for --local).
+    if (arg.startsWith("-L") || arg.startsWith("-D")) {
+      // ssh's -L and -D (case matters: Getopt's lower-case spellings would take -L for --local).
+      const kind = arg[1] as "L" | "D";
       const spec = arg.length > 2 ? arg.slice(2) : args[++i];
       if (spec === undefined) {
-        return { kind: "usage-error", message: "Option L requires an argument" };
+        return { kind: "usage-error", message: `Option ${kind} requires an argument` };
       }
       try {
-        o.forwards.push(parseForwardSpec("L", spec));
+        o.forwards.push(parseForwardSpec(kind, spec));
       } catch (e) {
         return { kind: "usage-error", message: e instanceof Error ? e.message : String(e) };
       }

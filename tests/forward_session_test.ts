@@ -334,3 +334,79 @@ Deno.test({
     }
   },
 });
+
+/** A SOCKS5 client (RFC 1928): CONNECT to `host`:`port` by name through the proxy at `proxy`. */
+async function socksConnect(proxy: number, host: string, port: number): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: proxy });
+  const read = async (n: number) => {
+    const b = new Uint8Array(n);
+    for (let at = 0; at < n;) {
+      const k = await conn.read(b.subarray(at));
+      if (k === null) throw new Error("SOCKS proxy closed the connection");
+      at += k;
+    }
+    return b;
+  };
+  await conn.write(new Uint8Array([5, 1, 0]));
+  assert.deepEqual([...await read(2)], [5, 0]);
+  const name = new TextEncoder().encode(host);
+  await conn.write(new Uint8Array([5, 1, 0, 3, name.length, ...name, port >> 8, port & 0xff]));
+  const reply = await read(10);
+  if (reply[1] !== 0) {
+    conn.close();
+    throw new Error(`SOCKS reply ${reply[1]}`);
+  }
+  return conn;
+}
+
+Deno.test({
+  name: "-D: a SOCKS5 CONNECT by name (resolved on the server side) carries an HTTP exchange whole",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const data = new Uint8Array(1024 * 1024);
+    crypto.getRandomValues(data.subarray(0, 65536));
+    data.set(data.subarray(0, 65536), 65536 * 8);
+    const http = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response(data, { headers: { connection: "close" } }),
+    );
+    let server: Server | null = null;
+    let tmux: Tmux | null = null;
+    try {
+      server = await startServer("ours");
+      const dport = freePort();
+      tmux = await startClient(server.port, server.key, { args: ["-D", String(dport)] });
+      await tmux.waitFor(PROMPT_RE, 30000);
+      const conn = await socksConnect(dport, "localhost", http.addr.port);
+      await conn.write(
+        new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      );
+      const parts: Uint8Array[] = [];
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const k = await conn.read(buf);
+        if (k === null) break;
+        parts.push(buf.slice(0, k));
+      }
+      conn.close();
+      const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      const text = new TextDecoder("latin1").decode(all.subarray(0, 200));
+      assert.match(text, /^HTTP\/1\.1 200/);
+      const body = all.subarray(all.length - data.length);
+      assert.equal(sha256(body), sha256(data));
+      // A target that refuses: the SOCKS client gets a failure reply (or the connection closes).
+      const dead = freePort();
+      await assert.rejects(socksConnect(dport, "127.0.0.1", dead));
+    } finally {
+      await tmux?.kill();
+      await stopServer(server);
+      await http.shutdown();
+    }
+  },
+});

@@ -57,6 +57,14 @@ Deno.test("mosh-client mode takes -L before IP PORT; the wrapper takes -L too", 
     assert.equal(w.options.local, true);
   }
   assert.equal(parseWrapperArgs(["-L", "bad", "host"]).kind, "usage-error");
+  const d = parseClientArgs(["-D", "1080", "127.0.0.1", "60001"]);
+  assert.equal(d.kind, "run");
+  if (d.kind === "run") {
+    assert.deepEqual(d.forwards.map((f) => [f.kind, f.bindPort]), [["D", 1080]]);
+  }
+  assert.equal(detectMode(["-D", "1080", "127.0.0.1", "60001"]), "client");
+  const wd = parseWrapperArgs(["-D1080", "host"]);
+  assert.ok(wd.kind === "run" && wd.options.forwards[0].kind === "D");
 });
 
 Deno.test("the server refuses forwarding with MOSH_SERVER_FORWARDING=0 or a root-owned file", () => {
