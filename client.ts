@@ -32,7 +32,9 @@ export const VERSION_TEXT = "mosh-client (mosh-deno) 1.4.0 [build mosh-deno 1.4.
 
 /** mosh-client's usage text. */
 export const USAGE_TEXT =
-  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] [-L [bind:]port:host:hostport] [-D [bind:]port]\n                   IP PORT\n       mosh-client -c\n";
+  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] [-L [bind:]port:host:hostport]\n" +
+  "                   [-R [bind:]port:host:hostport] [-D [bind:]port] IP PORT\n" +
+  "       mosh-client -c\n";
 
 /** mosh-client's option that turns our scrollback extension off. */
 export const NO_SCROLLBACK = "--no-scrollback";
@@ -50,7 +52,7 @@ export function detectMode(args: readonly string[]): ArgMode {
   let i = 0;
   for (;;) {
     if (i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK)) i++;
-    else if ((args[i] === "-L" || args[i] === "-D") && i + 1 < args.length) i += 2;
+    else if (/^-[LRD]$/.test(args[i]) && i + 1 < args.length) i += 2;
     else break;
   }
   const rest = args.slice(i);
@@ -88,9 +90,9 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
       i++;
       break;
     }
-    if (a.startsWith("-L") || a.startsWith("-D")) {
-      // Our extension: -L [bind:]port:host:hostport, -D [bind:]port (docs/EXTENSIONS.md).
-      const kind = a[1] as "L" | "D";
+    if (/^-[LRD]/.test(a)) {
+      // Our extension: -L/-R [bind:]port:host:hostport, -D [bind:]port (docs/EXTENSIONS.md).
+      const kind = a[1] as "L" | "R" | "D";
       const spec = a.length > 2 ? a.slice(2) : args[++i];
       if (spec === undefined) {
         return { kind: "error", message: `mosh-client: option requires an argument -- '${kind}'` };

@@ -13,13 +13,25 @@
  *   REFUSED 3  reason length u8, reason (UTF-8)
  *   RESET   4  (nothing)
  *   CLOSE   5  (nothing)
+ *   LISTEN  6  as OPEN (the -R rule's number, bind port and bind address; channel 0)
+ *   LISTEN_FAILED 7  rule u16, reason length u8, reason (channel 0)
  * ```
  */
 
 import { ProtocolError } from "./errors.ts";
 
 /** Operation kinds. */
-export const ControlKind = Object.freeze({ Open: 1, Opened: 2, Refused: 3, Reset: 4, Close: 5 });
+export const ControlKind = Object.freeze({
+  Open: 1,
+  Opened: 2,
+  Refused: 3,
+  Reset: 4,
+  Close: 5,
+  /** Client to server: listen for `-R` rule `rule` on host:port (channel unused, 0). */
+  Listen: 6,
+  /** Server to client: the listen for `rule` failed, with `reason`. */
+  ListenFailed: 7,
+});
 
 /** Longest host name or reason carried, bytes. */
 export const MAX_CONTROL_TEXT = 255;
@@ -50,7 +62,15 @@ export function encodeControl(ops: readonly ControlOp[]): Uint8Array {
   let n = 0;
   for (const op of ops) {
     let body: Uint8Array;
-    if (op.kind === ControlKind.Open) {
+    if (op.kind === ControlKind.ListenFailed) {
+      const reason = text(op.reason);
+      const rule = op.rule ?? 0;
+      body = new Uint8Array(3 + reason.length);
+      body[0] = rule >> 8;
+      body[1] = rule & 0xff;
+      body[2] = reason.length;
+      body.set(reason, 3);
+    } else if (op.kind === ControlKind.Open || op.kind === ControlKind.Listen) {
       const host = text(op.host);
       body = new Uint8Array(5 + host.length);
       const rule = op.rule ?? 0;
@@ -106,7 +126,13 @@ export function decodeControl(b: Uint8Array): ControlOp[] {
     const kind = b[at];
     const channel = view.getUint32(at + 1);
     at += 5;
-    if (kind === ControlKind.Open) {
+    if (kind === ControlKind.ListenFailed) {
+      need(3);
+      const rule = view.getUint16(at);
+      const len = b[at + 2];
+      at += 3;
+      ops.push({ kind, channel, rule, reason: str(len) });
+    } else if (kind === ControlKind.Open || kind === ControlKind.Listen) {
       need(5);
       const rule = view.getUint16(at);
       const port = view.getUint16(at + 2);

@@ -9,6 +9,7 @@
  */
 
 import { type ForwardRule } from "./forward_spec.ts";
+import { ControlKind } from "./channel_control.ts";
 import { ForwardingLink, type ForwardingLinkOptions } from "./forwarding_link.ts";
 import { formatAddress } from "./connection.ts";
 import { socksHandshake, SocksReply, socksReply } from "./socks.ts";
@@ -29,13 +30,16 @@ interface Listening {
 /** The client's listeners and, once the server agreed, its ForwardingLink. */
 export class ClientForwarding {
   readonly #listening: Listening[];
+  /** Every rule, in order: a rule's number is its index (LISTEN and the server's OPEN use it). */
+  readonly #rules: readonly ForwardRule[];
   #link: ForwardingLink | null = null;
   #decided = false;
   #held: { conn: Deno.Conn; rule: ForwardRule }[] = [];
   #linkOptions: LinkOptions | null = null;
 
-  private constructor(listening: Listening[]) {
+  private constructor(listening: Listening[], rules: readonly ForwardRule[]) {
     this.#listening = listening;
+    this.#rules = rules;
     for (const l of listening) void this.#accept(l);
   }
 
@@ -65,7 +69,7 @@ export class ClientForwarding {
         );
       }
     }
-    return new ClientForwarding(listening);
+    return new ClientForwarding(listening, rules);
   }
 
   /** The first server state arrived; `announced` = the server announced forwarding. */
@@ -76,8 +80,27 @@ export class ClientForwarding {
       this.#link = new ForwardingLink({
         ...this.#linkOptions,
         side: "client",
-        // The server never names a target to the client: no -R/-A rules yet.
-        connect: () => Promise.reject(new Error("no such forwarding rule")),
+        // The server names only a rule number; the target is our own -R rule's.
+        connect: (op) => {
+          const rule = this.#rules[op.rule ?? -1];
+          if (rule === undefined || rule.kind !== "R") {
+            return Promise.reject(new Error("no such forwarding rule"));
+          }
+          return Deno.connect({ hostname: rule.host, port: rule.hostPort });
+        },
+        listenOp: (op) => {
+          if (op.kind === ControlKind.ListenFailed) this.#linkOptions?.log?.(op.reason ?? "");
+        },
+      });
+      this.#rules.forEach((rule, i) => {
+        if (rule.kind !== "R") return;
+        this.#linkOptions!.sendControl({
+          kind: ControlKind.Listen,
+          channel: 0,
+          rule: i,
+          host: rule.bindHost,
+          port: rule.bindPort,
+        });
       });
       for (const h of this.#held) this.#open(h.conn, h.rule);
     } else {
@@ -89,7 +112,7 @@ export class ClientForwarding {
 
   /** True when this client asked for any forwarding (it then announces the capability). */
   get wanted(): boolean {
-    return this.#listening.length > 0;
+    return this.#rules.length > 0;
   }
 
   /** Takes a segment once forwarding is on; false for anything else. */

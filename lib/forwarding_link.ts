@@ -11,7 +11,7 @@
  * calls `datagram(payload)` first; it returns false for anything that is not a segment.
  */
 
-import { ControlInbox, type ControlOp } from "./channel_control.ts";
+import { ControlInbox, ControlKind, type ControlOp } from "./channel_control.ts";
 import { isSegment, segmentPayloadSize } from "./channel_segment.ts";
 import { IPV6_DATAGRAM_MTU } from "./datagram.ts";
 import { Forwarder } from "./forwarding.ts";
@@ -39,6 +39,8 @@ export interface ForwardingLinkOptions {
   sendControl(op: ControlOp): void;
   /** Connects to the target of the peer's OPEN (the policy lives here). */
   connect(op: ControlOp): Promise<Deno.Conn>;
+  /** LISTEN and LISTEN_FAILED (`-R`), which concern no channel; ignored when absent. */
+  listenOp?(op: ControlOp): void;
   wake(): void;
   now(): number;
   log?(line: string): void;
@@ -48,6 +50,7 @@ export interface ForwardingLinkOptions {
 export class ForwardingLink {
   readonly forwarder: Forwarder;
   readonly #path: SegmentPath;
+  readonly #listenOp: ((op: ControlOp) => void) | undefined;
   readonly #inbox = new ControlInbox();
   #blocked = false;
   /** Malformed control fields received. */
@@ -55,6 +58,7 @@ export class ForwardingLink {
 
   constructor(opt: ForwardingLinkOptions) {
     this.#path = opt.path;
+    this.#listenOp = opt.listenOp;
     this.forwarder = new Forwarder({
       side: opt.side,
       // Every segment fits the smaller (IPv6) datagram MTU whatever the address family.
@@ -84,7 +88,11 @@ export class ForwardingLink {
       this.malformedControl++;
       return;
     }
-    for (const op of ops) this.forwarder.control(op);
+    for (const op of ops) {
+      if (op.kind === ControlKind.Listen || op.kind === ControlKind.ListenFailed) {
+        this.#listenOp?.(op);
+      } else this.forwarder.control(op);
+    }
   }
 
   /** Sends segments while the connection's queue is short. */

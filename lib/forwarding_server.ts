@@ -8,20 +8,29 @@
  *   allows it: the connection's state gets a control log, and the returned ServerForwarding
  *   routes segments and control.
  * - `publish(transport)` before `transport.tick`: a control operation went into the state.
- * - Then `link.pump()` after the tick, `link.waitTime()` for the sleep, `link.close()` at the end.
+ * - Then `link.pump()` after the tick, `link.waitTime()` for the sleep, `close()` at the end.
+ * - `-R`: the client's LISTEN makes the server listen (on 127.0.0.1 unless the rule names an
+ *   address); each accepted connection opens a channel naming only the rule's number, and the
+ *   client connects to its own rule's target. A listen failure goes back as LISTEN_FAILED.
  */
 
-import { ControlLog, type ControlOp } from "./channel_control.ts";
+import { ControlKind, ControlLog, type ControlOp } from "./channel_control.ts";
+import { formatAddress } from "./connection.ts";
 import { ForwardingLink, type SegmentPath } from "./forwarding_link.ts";
 import type { TerminalState } from "./terminal_state.ts";
 import type { Transport } from "./transport.ts";
 import type { UserStream } from "./user_stream.ts";
+
+/** Most `-R` listeners one connection may ask for. */
+export const MAX_REMOTE_LISTENERS = 16;
 
 /** One connection's forwarding on the server. */
 export interface ServerForwarding {
   readonly link: ForwardingLink;
   /** Publishes the state when a control operation went into it since the last call. */
   publish(transport: Transport<TerminalState, UserStream>): void;
+  /** Resets every channel and closes the `-R` listeners. */
+  close(): void;
 }
 
 /**
@@ -39,15 +48,39 @@ export function startServerForwarding(
   const controlLog = new ControlLog();
   state.controlLog = controlLog;
   let dirty = false;
+  const listeners: Deno.Listener[] = [];
+  const sendControl = (op: ControlOp) => {
+    controlLog.push(op);
+    state.controlCount = controlLog.count;
+    dirty = true;
+    wake();
+  };
+  const listen = (op: ControlOp) => {
+    if (op.kind !== ControlKind.Listen) return;
+    const host = op.host || "127.0.0.1";
+    const rule = op.rule ?? 0;
+    let listener: Deno.Listener;
+    try {
+      if (listeners.length >= MAX_REMOTE_LISTENERS) throw new Error("too many -R listeners");
+      listener = Deno.listen({ hostname: host, port: op.port ?? 0 });
+    } catch (e) {
+      const why = e instanceof Error ? e.message.replace(/ \(os error \d+\)$/, "") : String(e);
+      const reason = `-R: cannot listen on ${
+        formatAddress(host, op.port ?? 0)
+      } on the server: ${why}`;
+      sendControl({ kind: ControlKind.ListenFailed, channel: 0, rule, reason });
+      return;
+    }
+    listeners.push(listener);
+    (async () => {
+      for await (const conn of listener) link.forwarder.open(conn, { rule, host: "", port: 0 });
+    })().catch(() => {});
+  };
   const link = new ForwardingLink({
     side: "server",
     path,
-    sendControl: (op: ControlOp) => {
-      controlLog.push(op);
-      state.controlCount = controlLog.count;
-      dirty = true;
-      wake();
-    },
+    sendControl,
+    listenOp: listen,
     connect: (op: ControlOp) => {
       if (!op.host || !op.port) return Promise.reject(new Error("no such forwarding rule"));
       return Deno.connect({ hostname: op.host, port: op.port });
@@ -62,6 +95,16 @@ export function startServerForwarding(
       if (!dirty || transport.shutdownInProgress) return;
       dirty = false;
       transport.setCurrentState(state);
+    },
+    close() {
+      for (const l of listeners) {
+        try {
+          l.close();
+        } catch {
+          // already closed
+        }
+      }
+      link.close();
     },
   };
 }

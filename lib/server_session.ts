@@ -382,7 +382,7 @@ class ServerSession {
       }
     } finally {
       for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
-      this.#forwarding?.link.close();
+      this.#forwarding?.close();
       await this.#pty.close();
       await this.#connection.close();
     }

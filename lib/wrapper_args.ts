@@ -83,6 +83,8 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
 
 -L [bind:]port:host:hostport forward a local port to host:hostport from the
                                 server (with our mosh-server and client)
+-R [bind:]port:host:hostport forward a port on the server to host:hostport from
+                                this machine
 -D [bind:]port               a local SOCKS5 proxy whose connections leave
                                 from the server (names resolved there)
 
@@ -251,9 +253,9 @@ export function parseWrapperArgs(args: readonly string[]): WrapperArgs {
       operands.push(arg);
       continue;
     }
-    if (arg.startsWith("-L") || arg.startsWith("-D")) {
-      // ssh's -L and -D (case matters: Getopt's lower-case spellings would take -L for --local).
-      const kind = arg[1] as "L" | "D";
+    if (/^-[LRD]/.test(arg)) {
+      // ssh's -L, -R, -D (case matters: Getopt's lower-case spellings would take -L for --local).
+      const kind = arg[1] as "L" | "R" | "D";
       const spec = arg.length > 2 ? arg.slice(2) : args[++i];
       if (spec === undefined) {
         return { kind: "usage-error", message: `Option ${kind} requires an argument` };

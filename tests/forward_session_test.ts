@@ -410,3 +410,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "-R: a port on the server side reaches a target the client names; a failed listen is one line",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const data = new Uint8Array(2 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 65536) {
+      crypto.getRandomValues(data.subarray(at, at + 65536));
+    }
+    const http = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response(data),
+    );
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const busyPort = (busy.addr as Deno.NetAddr).port;
+    let server: Server | null = null;
+    let tmux: Tmux | null = null;
+    try {
+      server = await startServer("ours");
+      const rport = freePort();
+      tmux = await startClient(server.port, server.key, {
+        args: ["-R", `${rport}:127.0.0.1:${http.addr.port}`, "-R", `${busyPort}:127.0.0.1:9`],
+      });
+      await tmux.waitFor(PROMPT_RE, 30000);
+      // The second rule's port is taken on the "server side": one line in the notification bar.
+      await tmux.waitFor(
+        new RegExp(`-R: cannot listen on 127\\.0\\.0\\.1:${busyPort} on the server`),
+        15000,
+      );
+      // The server (this machine too) listens on rport; this test plays the remote program.
+      const got = await fetchThrough(rport, 60_000);
+      assert.equal(sha256(got), sha256(data));
+      await tmux.sendText("echo rr-$((6*7))\r");
+      await tmux.waitFor(/^rr-42$/m, 15000);
+    } finally {
+      await tmux?.kill();
+      await stopServer(server);
+      await http.shutdown();
+      busy.close();
+    }
+  },
+});

@@ -249,6 +249,8 @@ Deno.test("control operations round trip; malformed ones are ProtocolErrors", ()
     { kind: ControlKind.Refused, channel: 4, reason: "Connection refused" },
     { kind: ControlKind.Reset, channel: 0xffffffff },
     { kind: ControlKind.Close, channel: 5 },
+    { kind: ControlKind.Listen, channel: 0, rule: 3, port: 2222, host: "0.0.0.0" },
+    { kind: ControlKind.ListenFailed, channel: 0, rule: 3, reason: "Address in use" },
   ];
   assert.deepEqual(decodeControl(encodeControl(ops)), ops);
   assert.throws(() => decodeControl(new Uint8Array([9, 0, 0, 0, 1])), ProtocolError);
