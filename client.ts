@@ -33,7 +33,7 @@ export const VERSION_TEXT = "mosh-client (mosh-deno) 1.4.0 [build mosh-deno 1.4.
 /** mosh-client's usage text. */
 export const USAGE_TEXT =
   "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] [-L [bind:]port:host:hostport]\n" +
-  "                   [-R [bind:]port:host:hostport] [-D [bind:]port] IP PORT\n" +
+  "                   [-R [bind:]port:host:hostport] [-D [bind:]port] [-A]\n                   IP PORT\n" +
   "       mosh-client -c\n";
 
 /** mosh-client's option that turns our scrollback extension off. */
@@ -51,7 +51,9 @@ export function detectMode(args: readonly string[]): ArgMode {
   if (args.some((a) => a.startsWith("-#"))) return "client";
   let i = 0;
   for (;;) {
-    if (i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK)) i++;
+    if (
+      i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK || args[i] === "-A")
+    ) i++;
     else if (/^-[LRD]$/.test(args[i]) && i + 1 < args.length) i += 2;
     else break;
   }
@@ -72,6 +74,7 @@ export type ClientCommand =
     verbose: number;
     scrollback: boolean;
     forwards: ForwardRule[];
+    agent: boolean;
   }
   | { kind: "error"; message: string };
 
@@ -84,11 +87,16 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
   if (args.includes("--version")) return { kind: "version" };
   let colors = false, verbose = 0, i = 0, scrollback = true;
   const forwards: ForwardRule[] = [];
+  let agent = false;
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "--") {
       i++;
       break;
+    }
+    if (a === "-A") {
+      agent = true; // our extension: agent forwarding
+      continue;
     }
     if (/^-[LRD]/.test(a)) {
       // Our extension: -L/-R [bind:]port:host:hostport, -D [bind:]port (docs/EXTENSIONS.md).
@@ -138,7 +146,7 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
       message: `mosh-client: Bad IP address (${ip}): must be a numeric IPv4 or IPv6 address`,
     };
   }
-  return { kind: "run", ip, port, verbose, scrollback, forwards };
+  return { kind: "run", ip, port, verbose, scrollback, forwards, agent };
 }
 
 /**
@@ -238,6 +246,7 @@ export async function clientMain(
     verbose: cmd.verbose,
     scrollback: cmd.scrollback && Deno.env.get("MOSH_NO_SCROLLBACK") === undefined,
     forwards: cmd.forwards,
+    agentSocket: cmd.agent ? Deno.env.get("SSH_AUTH_SOCK") || undefined : undefined,
     printErr: print.err,
     printOut: print.out,
   };

@@ -48,6 +48,9 @@ function daemonCommand(cols: number, rows: number, args: string[]): string[] {
     // run without a config file (imports then need to be resolvable without it)
   }
   flags.push("--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env");
+  // Writes only in the temporary directory: -A's agent socket in a 0700 directory there
+  // (lib/forwarding_server.ts).
+  flags.push(`--allow-write=${Deno.env.get("TMPDIR") || "/tmp"}`);
   // A young generation capped at 2 MB keeps the long-running daemon's resident memory flat (V8
   // otherwise grows it up to 64 MB over the first minutes of heavy output); no throughput cost.
   // `gc` is exposed for lib/heap_hygiene.ts (one full collection a minute).

@@ -10,6 +10,7 @@
 
 import { type ForwardRule } from "./forward_spec.ts";
 import { ControlKind } from "./channel_control.ts";
+import { AGENT_RULE } from "./extensions.ts";
 import { ForwardingLink, type ForwardingLinkOptions } from "./forwarding_link.ts";
 import { formatAddress } from "./connection.ts";
 import { socksHandshake, SocksReply, socksReply } from "./socks.ts";
@@ -37,9 +38,17 @@ export class ClientForwarding {
   #held: { conn: Deno.Conn; rule: ForwardRule }[] = [];
   #linkOptions: LinkOptions | null = null;
 
-  private constructor(listening: Listening[], rules: readonly ForwardRule[]) {
+  /** `-A`: the local agent's socket (SSH_AUTH_SOCK), or null. */
+  readonly agentSocket: string | null;
+
+  private constructor(
+    listening: Listening[],
+    rules: readonly ForwardRule[],
+    agentSocket: string | null,
+  ) {
     this.#listening = listening;
     this.#rules = rules;
+    this.agentSocket = agentSocket;
     for (const l of listening) void this.#accept(l);
   }
 
@@ -52,7 +61,10 @@ export class ClientForwarding {
    * Opens a listener for every `-L` rule; throws an Error with a one-line message when one
    * cannot listen (the others are closed then).
    */
-  static listen(rules: readonly ForwardRule[]): ClientForwarding {
+  static listen(
+    rules: readonly ForwardRule[],
+    agentSocket: string | null = null,
+  ): ClientForwarding {
     const listening: Listening[] = [];
     for (const rule of rules) {
       if (rule.kind !== "L" && rule.kind !== "D") continue;
@@ -69,7 +81,7 @@ export class ClientForwarding {
         );
       }
     }
-    return new ClientForwarding(listening, rules);
+    return new ClientForwarding(listening, rules, agentSocket);
   }
 
   /** The first server state arrived; `announced` = the server announced forwarding. */
@@ -82,6 +94,10 @@ export class ClientForwarding {
         side: "client",
         // The server names only a rule number; the target is our own -R rule's.
         connect: (op) => {
+          if (op.rule === AGENT_RULE && this.agentSocket !== null) {
+            const path = this.agentSocket;
+            return Deno.connect({ transport: "unix", path }) as unknown as Promise<Deno.Conn>;
+          }
           const rule = this.#rules[op.rule ?? -1];
           if (rule === undefined || rule.kind !== "R") {
             return Promise.reject(new Error("no such forwarding rule"));
@@ -112,7 +128,7 @@ export class ClientForwarding {
 
   /** True when this client asked for any forwarding (it then announces the capability). */
   get wanted(): boolean {
-    return this.#rules.length > 0;
+    return this.#rules.length > 0 || this.agentSocket !== null;
   }
 
   /** Takes a segment once forwarding is on; false for anything else. */

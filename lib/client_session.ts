@@ -52,7 +52,13 @@ import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
-import { announces, FORWARDING, ownCapabilities, SCROLLBACK } from "./extensions.ts";
+import {
+  AGENT_FORWARDING,
+  announces,
+  FORWARDING,
+  ownCapabilities,
+  SCROLLBACK,
+} from "./extensions.ts";
 import { encodeControl } from "./channel_control.ts";
 import { ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
 import type { ForwardRule } from "./forward_spec.ts";
@@ -79,8 +85,10 @@ export interface ClientOptions {
   noTermInit?: boolean;
   /** Keep scrollback in the real terminal when the server offers it (default true). */
   scrollback?: boolean;
-  /** `-L` rules (our forwarding extension; docs/EXTENSIONS.md). */
+  /** `-L`/`-R`/`-D` rules (our forwarding extension; docs/EXTENSIONS.md). */
   forwards?: readonly ForwardRule[];
+  /** `-A`: the local agent's socket (SSH_AUTH_SOCK) to forward, or undefined. */
+  agentSocket?: string;
   /** $TERM, for terminfo and title support. */
   term?: string;
   /** -v count: SSP log lines go to stderr. */
@@ -152,9 +160,9 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     return 1;
   }
   let forwarding: ClientForwarding | null = null;
-  if (opts.forwards !== undefined && opts.forwards.length > 0) {
+  if ((opts.forwards !== undefined && opts.forwards.length > 0) || opts.agentSocket !== undefined) {
     try {
-      forwarding = ClientForwarding.listen(opts.forwards);
+      forwarding = ClientForwarding.listen(opts.forwards ?? [], opts.agentSocket ?? null);
     } catch (e) {
       printErr(`mosh-client: ${errorText(e)}\n`);
       return 1;
@@ -284,8 +292,9 @@ class ClientSession {
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
     // Our capabilities go first, before the first resize (C's server skips them).
+    const caps = ownCapabilities(scrollback, forwarding !== null);
     this.#transport.currentState.pushCapabilities(
-      ownCapabilities(scrollback, forwarding !== null),
+      forwarding?.agentSocket ? [...caps, AGENT_FORWARDING] : caps,
     );
     if (forwarding !== null) {
       forwarding.attach({

@@ -64,6 +64,12 @@ export const SCROLLBACK: Capability = Object.freeze({ name: "scrollback", versio
 /** The forwarding capability (issue 16): channels, segments and their control. */
 export const FORWARDING: Capability = Object.freeze({ name: "forwarding", version: 1 });
 
+/** Agent forwarding (`-A`, issue 16): the client asks for it in its announcement, so the server
+ * can put SSH_AUTH_SOCK into the shell's environment before it starts. */
+export const AGENT_FORWARDING: Capability = Object.freeze({ name: "agent-forwarding", version: 1 });
+/** The rule number of agent channels in an OPEN (`-A`; `-R` rules are numbered from 0). */
+export const AGENT_RULE = 0xffff;
+
 /** Longest capability name accepted from a peer, in bytes. */
 export const MAX_CAPABILITY_NAME = 64;
 /** Most capabilities accepted in one announcement. */

@@ -16,6 +16,7 @@
 
 import { ControlKind, ControlLog, type ControlOp } from "./channel_control.ts";
 import { formatAddress } from "./connection.ts";
+import { AGENT_RULE } from "./extensions.ts";
 import { ForwardingLink, type SegmentPath } from "./forwarding_link.ts";
 import type { TerminalState } from "./terminal_state.ts";
 import type { Transport } from "./transport.ts";
@@ -29,7 +30,12 @@ export interface ServerForwarding {
   readonly link: ForwardingLink;
   /** Publishes the state when a control operation went into it since the last call. */
   publish(transport: Transport<TerminalState, UserStream>): void;
-  /** Resets every channel and closes the `-R` listeners. */
+  /**
+   * `-A`: makes a socket in a new 0700 directory whose connections open agent channels; returns
+   * its path (for SSH_AUTH_SOCK), or null when that failed (the reason goes to `log`).
+   */
+  startAgent(): string | null;
+  /** Resets every channel and closes the `-R` listeners and the agent socket. */
   close(): void;
 }
 
@@ -48,7 +54,8 @@ export function startServerForwarding(
   const controlLog = new ControlLog();
   state.controlLog = controlLog;
   let dirty = false;
-  const listeners: Deno.Listener[] = [];
+  const listeners: Deno.Listener<Deno.Conn | Deno.UnixConn>[] = [];
+  let agentDir: string | null = null;
   const sendControl = (op: ControlOp) => {
     controlLog.push(op);
     state.controlCount = controlLog.count;
@@ -96,7 +103,38 @@ export function startServerForwarding(
       dirty = false;
       transport.setCurrentState(state);
     },
+    startAgent() {
+      try {
+        const dir = Deno.makeTempDirSync({ prefix: "mosh-agent-" });
+        Deno.chmodSync(dir, 0o700);
+        agentDir = dir;
+        const path = `${dir}/agent.sock`;
+        const listener = Deno.listen({ transport: "unix", path });
+        Deno.chmodSync(path, 0o600);
+        listeners.push(listener);
+        (async () => {
+          for await (const conn of listener) {
+            link.forwarder.open(conn as unknown as Deno.Conn, {
+              rule: AGENT_RULE,
+              host: "",
+              port: 0,
+            });
+          }
+        })().catch(() => {});
+        return path;
+      } catch (e) {
+        log?.(`mosh-server: agent forwarding: ${e instanceof Error ? e.message : String(e)}`);
+        return null;
+      }
+    },
     close() {
+      if (agentDir !== null) {
+        try {
+          Deno.removeSync(agentDir, { recursive: true });
+        } catch {
+          // already gone
+        }
+      }
       for (const l of listeners) {
         try {
           l.close();

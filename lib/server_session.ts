@@ -27,7 +27,7 @@ import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { generateKey } from "./key.ts";
-import { announces, FORWARDING } from "./extensions.ts";
+import { AGENT_FORWARDING, announces, FORWARDING } from "./extensions.ts";
 import { forwardingRefusal } from "./forward_spec.ts";
 import { type ServerForwarding, startServerForwarding } from "./forwarding_server.ts";
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
@@ -482,6 +482,11 @@ class ServerSession {
               clock,
               this.#verbose ? log : undefined,
             );
+            // -A: in place before the shell starts (it starts later in this pass).
+            if (announces(ev.caps, AGENT_FORWARDING) && !this.#childReleased) {
+              const path = this.#forwarding.startAgent();
+              if (path !== null) this.#plan.env.SSH_AUTH_SOCK = path;
+            }
           }
         } else if (ev.type === "control") {
           this.#forwarding?.link.control(ev);

@@ -657,6 +657,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
     noTermInit: !o.init || env.MOSH_NO_TERM_INIT !== undefined,
     scrollback: o.scrollback && env.MOSH_NO_SCROLLBACK === undefined,
     forwards: o.forwards,
+    agentSocket: o.agent ? env.SSH_AUTH_SOCK || undefined : undefined,
     term: env.TERM,
   });
 }

@@ -85,6 +85,7 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
                                 server (with our mosh-server and client)
 -R [bind:]port:host:hostport forward a port on the server to host:hostport from
                                 this machine
+-A                           forward the local ssh agent (SSH_AUTH_SOCK)
 -D [bind:]port               a local SOCKS5 proxy whose connections leave
                                 from the server (names resolved there)
 
@@ -124,8 +125,10 @@ export interface WrapperOptions {
   init: boolean;
   /** False with `--no-scrollback` (our extension; MOSH_NO_SCROLLBACK=1 for the client). */
   scrollback: boolean;
-  /** `-L [bind:]port:host:hostport` rules, in order (our forwarding extension). */
+  /** `-L`/`-R`/`-D` rules, in order (our forwarding extension). */
   forwards: ForwardRule[];
+  /** `-A`: forward the local ssh agent (our forwarding extension). */
+  agent: boolean;
   /** `--local`: run the server here, without ssh. */
   local: boolean;
   /** `--experimental-remote-ip`. */
@@ -157,6 +160,7 @@ export function defaultOptions(): WrapperOptions {
     init: true,
     scrollback: true,
     forwards: [],
+    agent: false,
     local: false,
     remoteIp: "proxy",
     fakeProxy: false,
@@ -251,6 +255,10 @@ export function parseWrapperArgs(args: readonly string[]): WrapperArgs {
     }
     if (arg.length < 2 || arg[0] !== "-") {
       operands.push(arg);
+      continue;
+    }
+    if (arg === "-A") {
+      o.agent = true;
       continue;
     }
     if (/^-[LRD]/.test(arg)) {

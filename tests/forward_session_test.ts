@@ -454,3 +454,65 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "-A: inside the session ssh-add -l lists the client's agent key, through a socket in a 0700 directory",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "mosh-agent-test-" });
+    const sock = `${dir}/client-agent.sock`;
+    const agent = new Deno.Command("ssh-agent", {
+      args: ["-D", "-a", sock],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let server: Server | null = null;
+    let tmux: Tmux | null = null;
+    try {
+      const keygen = await new Deno.Command("ssh-keygen", {
+        args: ["-q", "-t", "ed25519", "-N", "", "-C", "mosh-fwd-test-key", "-f", `${dir}/id`],
+      }).output();
+      assert.equal(keygen.code, 0);
+      for (let i = 0; i < 50; i++) {
+        try {
+          await Deno.stat(sock);
+          break;
+        } catch {
+          await delay(100);
+        }
+      }
+      const add = await new Deno.Command("ssh-add", {
+        args: [`${dir}/id`],
+        env: { SSH_AUTH_SOCK: sock },
+        stderr: "null",
+      })
+        .output();
+      assert.equal(add.code, 0);
+      server = await startServer("ours");
+      // Through the launcher: it grants write access to SSH_AUTH_SOCK only (a unix connect needs it).
+      tmux = await startClient(server.port, server.key, {
+        client: "launcher",
+        args: ["-A"],
+        env: { SSH_AUTH_SOCK: sock },
+      });
+      await tmux.waitFor(PROMPT_RE, 30000);
+      await tmux.sendText('clear; ssh-add -l; stat -c "mode=%a" "$(dirname "$SSH_AUTH_SOCK")"\r');
+      const screen = await tmux.waitFor(/mode=\d+/, 15000);
+      assert.match(screen, /^256 SHA256:\S+ mosh-fwd-test-key /m);
+      assert.match(screen, /mode=700/);
+      assert.ok(!screen.includes(sock), "the shell's SSH_AUTH_SOCK is the server's socket");
+    } finally {
+      await tmux?.kill();
+      await stopServer(server);
+      try {
+        agent.kill();
+      } catch {
+        // gone
+      }
+      await agent.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
