@@ -74,6 +74,7 @@ Deno.test("parseClientArgs: --no-scrollback (our extension's switch)", () => {
     verbose: 0,
     scrollback: false,
     forwards: [],
+    agent: false,
   });
   assert.equal(detectMode(["--no-scrollback", "127.0.0.1", "60001"]), "client");
 });
@@ -86,6 +87,7 @@ Deno.test("parseClientArgs: getopt-style options", () => {
     verbose: 0,
     scrollback: true,
     forwards: [],
+    agent: false,
   });
   assert.deepEqual(parseClientArgs(["-# mosh host |", "-vv", "::1", "5"]), {
     kind: "run",
@@ -94,6 +96,7 @@ Deno.test("parseClientArgs: getopt-style options", () => {
     verbose: 2,
     scrollback: true,
     forwards: [],
+    agent: false,
   });
   assert.deepEqual(parseClientArgs(["-#", "a b", "-v", "10.0.0.1", "65535"]), {
     kind: "run",
@@ -102,6 +105,7 @@ Deno.test("parseClientArgs: getopt-style options", () => {
     verbose: 1,
     scrollback: true,
     forwards: [],
+    agent: false,
   });
   assert.deepEqual(parseClientArgs(["-vc"]), { kind: "colors" });
   assert.deepEqual(parseClientArgs(["-c", "1", "2", "3"]), { kind: "colors" });
