@@ -21,14 +21,16 @@ import { type ForwardRule, parseForwardSpec } from "./lib/forward_spec.ts";
 import { type ClientOptions, runClient } from "./lib/client_session.ts";
 import { isNumericIp } from "./lib/connection.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
-import { loadTerminfo } from "./lib/terminfo.ts";
-import { runWrapper } from "./lib/wrapper.ts";
+import { colorsFor } from "./lib/terminfo.ts";
+import { nonUtf8Locale } from "./lib/wrapper_args.ts";
+import { errorText } from "./lib/errors.ts";
+import { type Printer, stdio } from "./lib/write_all.ts";
+import { versionText } from "./lib/version.ts";
 
-/** The version line printed by `--version` and `--help`. */
-export const VERSION_TEXT = "mosh-client (mosh-deno) 1.4.0 [build mosh-deno 1.4.0]\n" +
-  "A TypeScript/Deno reimplementation of mosh 1.4.0 (https://mosh.org), wire-compatible with it.\n" +
-  "mosh is Copyright 2012 Keith Winstein <mosh-devel@mit.edu>.\n" +
-  "There is NO WARRANTY, to the extent permitted by law.\n";
+export type { Printer };
+
+/** The version block printed by `--version` and `--help`. */
+const VERSION_TEXT = versionText("mosh-client") + "\n";
 
 /** mosh-client's usage text. */
 export const USAGE_TEXT =
@@ -149,47 +151,6 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
   return { kind: "run", ip, port, verbose, scrollback, forwards, agent };
 }
 
-/**
- * The colour count `-c` prints: terminfo `colors` of `term`, -1 when the entry lacks it (as
- * mosh-client), 0 when `term` is unset or unknown (mosh-client fails there; its wrapper turns
- * the failure into 0 anyway).
- */
-export function terminalColors(term: string | undefined): number {
-  const caps = loadTerminfo(term);
-  return caps.path === null ? 0 : caps.colors;
-}
-
-/** True if the locale environment names a non-UTF-8 character set (unset counts as UTF-8). */
-function localeIsNotUtf8(): boolean {
-  const lc = Deno.env.get("LC_ALL") || Deno.env.get("LC_CTYPE") || Deno.env.get("LANG") || "";
-  return lc !== "" && !/utf-?8/i.test(lc);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Where clientMain prints: stdout and stderr by default. */
-export interface Printer {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdio: Printer = {
-  out: (s) => writeAll(Deno.stdout, s),
-  err: (s) => writeAll(Deno.stderr, s),
-};
-
-function writeAll(f: { writeSync(b: Uint8Array): number }, s: string): void {
-  const b = new TextEncoder().encode(s);
-  let off = 0;
-  try {
-    while (off < b.length) off += f.writeSync(b.subarray(off));
-  } catch {
-    // Nowhere left to report to.
-  }
-}
-
 /** Runs mosh-client with `args`; returns the exit status. */
 export async function clientMain(
   args: readonly string[],
@@ -204,13 +165,17 @@ export async function clientMain(
       print.out(VERSION_TEXT);
       return 0;
     case "colors":
-      print.out(`${terminalColors(Deno.env.get("TERM"))}\n`);
+      print.out(`${colorsFor(Deno.env.get("TERM"))}\n`);
       return 0;
     case "error":
       print.err((cmd.message ? cmd.message + "\n\n" : "") + USAGE_TEXT);
       return 1;
   }
-  if (localeIsNotUtf8()) {
+  const locale = { LC_ALL: "", LC_CTYPE: "", LANG: "" };
+  for (const name of ["LC_ALL", "LC_CTYPE", "LANG"] as const) {
+    locale[name] = Deno.env.get(name) ?? "";
+  }
+  if (nonUtf8Locale(locale) !== null) {
     print.err("mosh-client needs a UTF-8 native locale to run.\n");
     return 1;
   }
@@ -256,7 +221,10 @@ export async function clientMain(
 /** Entry point: picks the mode and returns the exit status. */
 export async function main(args: readonly string[]): Promise<number> {
   try {
-    return detectMode(args) === "client" ? await clientMain(args) : await runWrapper([...args]);
+    if (detectMode(args) === "client") return await clientMain(args);
+    // Loaded only in wrapper mode: mosh-client never needs the ssh bootstrap's modules.
+    const { runWrapper } = await import("./lib/wrapper.ts");
+    return await runWrapper([...args]);
   } catch (e) {
     stdio.err(`mosh: ${errorText(e)}\n`);
     return 1;

@@ -83,6 +83,7 @@ export {
   type HostEvent,
   type Instruction,
   PROTOCOL_VERSION,
+  U64_MAX,
   type UserEvent,
 } from "./lib/protobuf.ts";
 export {
@@ -111,7 +112,6 @@ export {
   type TransportLink,
   type TransportOptions,
   type TransportStats,
-  U64_MAX,
 } from "./lib/transport.ts";
 export { UserStream } from "./lib/user_stream.ts";
 export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";

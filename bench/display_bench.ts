@@ -23,7 +23,7 @@ import {
   FRAMEDIFF_SMALL,
   generateFrameDiff,
   parseFrameDiff,
-} from "./workload.ts";
+} from "../tests/workload.ts";
 
 /** One benchmark pair. */
 export interface FramePair {

@@ -6,7 +6,7 @@
  *   deno run -A bench/latency.ts [--server=debian|ours|both] [--rtt=0,100,500]
  *     [--targets=shell,vi] [--chars=300] [--interval=60]
  *
- * How it measures: each client runs on a pty this script owns (lib/pty.ts), 80x24, TERM
+ * How it measures: each client runs on a pty this script owns (tests/pty_client.ts), 80x24, TERM
  * xterm-256color, prediction in its default (adaptive) mode. Every byte the client writes is
  * fed, as it arrives, to a terminal emulator (lib/terminal.ts); a key is written to the pty at
  * t0, and its latency is the time until the character it types first shows in its cell of the
@@ -22,27 +22,18 @@
  * first keys of a line show only after a round trip in both clients (a new line is a new
  * prediction epoch, §8.4), so the median shows the predicted keys and p90 the others.
  *
- * The relay delays each direction by RTT/2. Output: a table, then one JSON line.
+ * The relay delays each direction by RTT/2. Output: a table; for each server and target measured
+ * at RTT 0, issue 12's goal (our median within 0.3 ms of C mosh's from the same run) with PASS or
+ * FAIL; then one JSON line with the goals and every row of the table.
  */
 
 import { Prng, Relay } from "../tests/relay.ts";
-import { Pty } from "../lib/pty.ts";
-import { Terminal } from "../lib/terminal.ts";
-import { CELL_WORDS } from "../lib/framebuffer.ts";
-import {
-  cleanEnv,
-  delay,
-  type Kind,
-  OUR_CLIENT,
-  PROMPT,
-  startServer,
-  stopServer,
-} from "../tests/harness.ts";
+import { delay, type Kind, PROMPT, startServer, stopServer } from "../tests/harness.ts";
+import { PtyClient } from "../tests/pty_client.ts";
 
 const COLS = 80;
 const ROWS = 24;
 const LINE = 50;
-const SIGKILL = 9;
 
 type Target = "shell" | "vi";
 
@@ -98,128 +89,6 @@ function parseOptions(args: string[]): Options {
   return o;
 }
 
-/** A key waiting to show: where, which code point, when it was typed. */
-interface Pending {
-  row: number;
-  col: number;
-  cp: number;
-  t0: number;
-}
-
-/** A client on a pty, its output fed to an emulator, with the pending keys checked per read. */
-class Session {
-  readonly pty: Pty;
-  readonly term = new Terminal(COLS, ROWS);
-  readonly latencies: number[] = [];
-  pending: Pending[] = [];
-  #reader: Promise<void>;
-  #changed: (() => void) | null = null;
-
-  constructor(kind: Kind, port: number, key: string) {
-    this.pty = Pty.open(COLS, ROWS);
-    const argv = kind === "ours" ? [...OUR_CLIENT, "127.0.0.1", String(port)] : [
-      "mosh-client",
-      "127.0.0.1",
-      String(port),
-    ];
-    this.pty.spawn({
-      file: argv[0],
-      argv,
-      env: cleanEnv({ MOSH_KEY: key, TERM: "xterm-256color" }),
-    });
-    this.#reader = this.#read();
-  }
-
-  async #read(): Promise<void> {
-    for (;;) {
-      const chunk = await this.pty.read();
-      if (chunk === null) return;
-      const now = performance.now();
-      this.term.write(chunk);
-      if (this.pending.length > 0) {
-        const fb = this.term.snapshot();
-        this.pending = this.pending.filter((p) => {
-          if (fb.rows[p.row].data[p.col * CELL_WORDS] !== p.cp) return true;
-          this.latencies.push(now - p.t0);
-          return false;
-        });
-      }
-      const wake = this.#changed;
-      this.#changed = null;
-      wake?.();
-    }
-  }
-
-  /** Types one key; if `cp` is given, waits for that code point at (row, col). */
-  key(byte: number, at?: { row: number; col: number }): void {
-    const t0 = performance.now();
-    if (at !== undefined) this.pending.push({ ...at, cp: byte, t0 });
-    this.pty.write(new Uint8Array([byte]));
-  }
-
-  /** Types text without measuring it. */
-  type(text: string): void {
-    this.pty.write(new TextEncoder().encode(text));
-  }
-
-  /** Resolves after the next read from the client (or after `ms`). */
-  async changed(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.#changed = resolve;
-      timer = setTimeout(resolve, ms);
-    });
-    clearTimeout(timer);
-  }
-
-  /** Waits until `test()` holds; throws with the screen after `ms`. */
-  async until(what: string, test: () => boolean, ms = 20000): Promise<void> {
-    const deadline = performance.now() + ms;
-    while (!test()) {
-      if (performance.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; screen:\n${this.term.screenText()}`);
-      }
-      await this.changed(100);
-    }
-  }
-
-  /** Waits until nothing has been written for `quietMs`. */
-  async quiet(quietMs: number): Promise<void> {
-    for (;;) {
-      const start = performance.now();
-      await this.changed(quietMs);
-      if (performance.now() - start >= quietMs - 1) return;
-    }
-  }
-
-  /** The screen's row `r` as text. */
-  rowText(r: number): string {
-    const row = this.term.snapshot().rows[r];
-    let s = "";
-    for (let c = 0; c < COLS; c++) {
-      const cp = row.data[c * CELL_WORDS];
-      s += cp === 0 ? " " : String.fromCodePoint(cp);
-    }
-    return s.trimEnd();
-  }
-
-  cursor(): { row: number; col: number } {
-    const fb = this.term.snapshot();
-    return { row: fb.cursorRow, col: fb.cursorCol };
-  }
-
-  async close(): Promise<void> {
-    try {
-      this.pty.kill(SIGKILL);
-    } catch {
-      // already gone
-    }
-    await this.pty.wait().catch(() => {});
-    await this.pty.close();
-    await this.#reader.catch(() => {});
-  }
-}
-
 /** One measured run: what was typed where, and the latencies. */
 interface RunResult {
   server: Kind;
@@ -246,7 +115,7 @@ async function run(
     toServer: { delayMs: rtt / 2 },
     toClient: { delayMs: rtt / 2 },
   });
-  const s = new Session(client, relay.port, srv.key);
+  const s = new PtyClient(client, relay.port, srv.key, { cols: COLS, rows: ROWS });
   const file = `/tmp/mosh-latency-bench-${Deno.pid}-${client}-${rtt}`;
   let missing = 0;
   try {
@@ -316,7 +185,7 @@ interface Summary {
 
 function summarize(r: RunResult): Summary {
   const sorted = [...r.latencies].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 10) / 10;
+  const round = (x: number) => Math.round(x * 100) / 100;
   return {
     server: r.server,
     client: r.client,
@@ -327,7 +196,7 @@ function summarize(r: RunResult): Summary {
     missing: r.missing,
     medianMs: round(percentile(sorted, 0.5)),
     p90Ms: round(percentile(sorted, 0.9)),
-    under50: round(sorted.filter((x) => x < 50).length / Math.max(1, r.typed) * 100) / 100,
+    under50: Math.round(sorted.filter((x) => x < 50).length / Math.max(1, r.typed) * 1000) / 1000,
   };
 }
 
@@ -351,7 +220,7 @@ async function main(): Promise<void> {
               sum.client.padEnd(7),
               String(sum.typed).padStart(6),
               String(sum.shown).padStart(6),
-              sum.medianMs.toFixed(1).padStart(11),
+              sum.medianMs.toFixed(2).padStart(11),
               sum.p90Ms.toFixed(1).padStart(8),
               `${Math.round(sum.under50 * 100)}%`.padStart(6),
             ].join("  "),
@@ -360,7 +229,52 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(JSON.stringify({ bench: "latency", results: summaries }));
+  const goals = goalChecks(summaries);
+  for (const g of goals) {
+    console.log(
+      `goal: keystroke to screen at RTT 0, median within ${GOAL_GAP_MS} ms of C mosh's ` +
+        `(${g.server} server, ${g.target}): ours ${g.oursMedianMs.toFixed(2)} ms, C ` +
+        `${g.cMedianMs.toFixed(2)} ms, gap ${g.gapMs >= 0 ? "+" : ""}${g.gapMs.toFixed(2)} ms: ` +
+        (g.pass ? "PASS" : "FAIL"),
+    );
+  }
+  if (goals.length === 0) console.log("goal: keystroke to screen at RTT 0: not measured (--rtt)");
+  console.log(JSON.stringify({ bench: "latency", goals, results: summaries }));
+}
+
+/** Issue 12's goal: at RTT 0 our median may exceed C mosh's from the same run by this (ms). */
+const GOAL_GAP_MS = 0.3;
+
+/** The goal, checked for each server and target measured at RTT 0. */
+interface GoalCheck {
+  server: Kind;
+  target: Target;
+  oursMedianMs: number;
+  cMedianMs: number;
+  gapMs: number;
+  pass: boolean;
+}
+
+function goalChecks(summaries: Summary[]): GoalCheck[] {
+  const out: GoalCheck[] = [];
+  for (const ours of summaries) {
+    if (ours.client !== "ours" || ours.rttMs !== 0) continue;
+    const c = summaries.find((s) =>
+      s.client === "debian" && s.rttMs === 0 && s.server === ours.server &&
+      s.target === ours.target
+    );
+    if (c === undefined) continue;
+    const gap = Math.round((ours.medianMs - c.medianMs) * 100) / 100;
+    out.push({
+      server: ours.server,
+      target: ours.target,
+      oursMedianMs: ours.medianMs,
+      cMedianMs: c.medianMs,
+      gapMs: gap,
+      pass: gap <= GOAL_GAP_MS,
+    });
+  }
+  return out;
 }
 
 if (import.meta.main) await main();

@@ -6,8 +6,8 @@
  */
 
 import { Terminal } from "../lib/terminal.ts";
-import { feedAndHash, seqCrlf } from "./terminal_run.ts";
-import { generateStream } from "./workload.ts";
+import { feedAndHash, seqCrlf } from "../tests/screen_hash.ts";
+import { generateStream } from "../tests/workload.ts";
 
 const stream = generateStream();
 const seq = seqCrlf(2000000);

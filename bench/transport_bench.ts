@@ -5,31 +5,11 @@
 import { Connection } from "../lib/connection.ts";
 import { Transport } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
+import { pump as pumpFor, wakeAll } from "../tests/transport_pump.ts";
 
-const wakers = new Set<() => void>();
-const wakeAll = () => [...wakers].forEach((w) => w());
-
-/** Runs the transports' timers and receive paths until `done()`. */
-async function pump(transports: Transport<UserStream, UserStream>[], done: () => boolean) {
-  const deadline = performance.now() + 60000;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error("pump: timed out");
-    for (const tr of transports) tr.tick();
-    const wait = Math.min(20, ...transports.map((tr) => tr.waitTime()));
-    await new Promise<void>((resolve) => {
-      const id = setTimeout(() => {
-        wakers.delete(wake);
-        resolve();
-      }, wait);
-      const wake = () => {
-        clearTimeout(id);
-        wakers.delete(wake);
-        resolve();
-      };
-      wakers.add(wake);
-    });
-  }
-}
+/** Runs the transports until `done()` (a minute at most). */
+const pump = (transports: Transport<UserStream, UserStream>[], done: () => boolean) =>
+  pumpFor(transports, done, 60000);
 
 /**
  * A client and a server transport, both synchronising UserStreams, on loopback. With `echo`, the

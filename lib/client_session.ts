@@ -40,6 +40,8 @@
 import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
 import { parseKey } from "./key.ts";
+import { errorText } from "./errors.ts";
+import { printTo } from "./write_all.ts";
 import { Connection, rejectionReport } from "./connection.ts";
 import { SEND_MINDELAY_CLIENT, Transport } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
@@ -137,11 +139,9 @@ export const UNCLEAN_SHUTDOWN_NOTE = "\nmosh did not shut down cleanly. Please n
 /** The line that ends every session. */
 export const EXITING_LINE = "[mosh is exiting.]\n";
 
-const encoder = new TextEncoder();
-
 /** Runs a mosh-client session to its end; returns the exit status (0 = clean shutdown). */
 export async function runClient(opts: ClientOptions): Promise<number> {
-  const printErr = opts.printErr ?? ((s: string) => writeAllSync(Deno.stderr, s));
+  const printErr = opts.printErr ?? ((s: string) => printTo(Deno.stderr, s));
   let key: Uint8Array;
   try {
     key = parseKey(opts.key);
@@ -184,20 +184,6 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     scrollback,
   }, { smcup, rmcup });
   return await session.run();
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function writeAllSync(f: { writeSync(b: Uint8Array): number }, s: string): void {
-  const b = encoder.encode(s);
-  let off = 0;
-  try {
-    while (off < b.length) off += f.writeSync(b.subarray(off));
-  } catch {
-    // Nowhere left to report to.
-  }
 }
 
 /** The state of one client session. */
@@ -268,8 +254,8 @@ class ClientSession {
     this.#forwarding = forwarding;
     this.#paintOptions = paintOptions;
     this.#alternateScreen = alternateScreen;
-    this.#printErr = opts.printErr ?? ((s) => writeAllSync(Deno.stderr, s));
-    this.#printOut = opts.printOut ?? ((s) => writeAllSync(Deno.stdout, s));
+    this.#printErr = opts.printErr ?? ((s) => printTo(Deno.stderr, s));
+    this.#printOut = opts.printOut ?? ((s) => printTo(Deno.stdout, s));
     const now = clock();
     this.#startTime = now;
     this.#connectingNotice = `Nothing received from server on UDP port ${opts.port}.`;
@@ -674,7 +660,7 @@ class ClientSession {
   /** Ctrl-^ Ctrl-Z: restore the terminal, stop the process group, and come back. */
   #suspend(): void {
     this.#rt.close();
-    writeAllSync(Deno.stdout, SUSPEND_MESSAGE);
+    printTo(Deno.stdout, SUSPEND_MESSAGE);
     try {
       Deno.kill(0, "SIGSTOP");
     } catch (e) {

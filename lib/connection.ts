@@ -37,6 +37,7 @@
  *   the transport to hold new instructions until the queue has drained.
  */
 
+import { errorText } from "./errors.ts";
 import {
   DatagramCodec,
   type DatagramRejections,
@@ -266,6 +267,8 @@ interface Socket {
   conn: Deno.DatagramConn;
   closed: boolean;
   listening: boolean;
+  /** False for a shared socket (lib/udp_port.ts): its owner reads and closes it. */
+  owned: boolean;
 }
 
 /** One side's UDP endpoint: the server's socket, or the client's socket list. */
@@ -304,6 +307,7 @@ export class Connection {
   #mtuFallback = false;
   #boundFamily: 4 | 6 = 4;
   #handler: ((payload: Uint8Array) => void) | null = null;
+  #onClose: (() => void) | null = null;
   #closed = false;
 
   private constructor(server: boolean, options: ConnectionOptions) {
@@ -319,27 +323,25 @@ export class Connection {
    * nor the wildcard can be bound, and `PortRangeError` for a bad `-p` string.
    */
   static server(options: ServerConnectionOptions): Connection {
-    const range = typeof options.port === "string"
-      ? parsePortRange(options.port)
-      : options.port ?? DEFAULT_PORT_RANGE;
     const c = new Connection(true, options);
-    let conn: Deno.DatagramConn | null = null;
-    if (options.ip !== undefined) {
-      try {
-        conn = c.#bindRange(normalizeAddress(options.ip), range);
-      } catch (e) {
-        c.#log(`Error binding to IP ${options.ip}: ${errorText(e)}`);
-      }
-    }
-    if (conn === null) {
-      try {
-        conn = c.#bindRange("::", range);
-      } catch {
-        conn = c.#bindRange("0.0.0.0", range); // throws "bind: …" when this fails too
-      }
-    }
+    const conn = bindServerSocket(options, c.#log);
     c.#boundFamily = (conn.addr as Deno.NetAddr).hostname.includes(":") ? 6 : 4;
-    c.#sockets.push({ conn, closed: false, listening: false });
+    c.#sockets.push({ conn, closed: false, listening: false, owned: true });
+    return c;
+  }
+
+  /**
+   * A server connection on a socket that something else owns and reads (lib/udp_port.ts: one
+   * port shared by several connections, each with its own key). Datagrams arrive through
+   * `deliver()`; `close()` leaves the socket open and calls `onClose`.
+   */
+  static onSharedSocket(
+    options: ConnectionOptions & { conn: Deno.DatagramConn; onClose: () => void },
+  ): Connection {
+    const c = new Connection(true, options);
+    c.#boundFamily = (options.conn.addr as Deno.NetAddr).hostname.includes(":") ? 6 : 4;
+    c.#sockets.push({ conn: options.conn, closed: false, listening: true, owned: false });
+    c.#onClose = options.onClose;
     return c;
   }
 
@@ -358,32 +360,13 @@ export class Connection {
     return c;
   }
 
-  #bindRange(host: string, range: PortRange): Deno.DatagramConn {
-    if (!isNumericIp(host)) throw new Error(`Bad IP address (${host})`);
-    let last: unknown = null;
-    let port = range.low;
-    for (; port <= range.high; port++) {
-      try {
-        return Deno.listenDatagram({ transport: "udp", hostname: host, port });
-      } catch (e) {
-        last = e;
-        // Busy or privileged ports: try the next one. Anything else concerns the address.
-        if (!(e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.PermissionDenied)) {
-          break;
-        }
-      }
-    }
-    this.#log(`Failed binding to ${formatAddress(host, Math.min(port, range.high))}`);
-    throw new Error(`bind: ${errorText(last)}`);
-  }
-
   #openClientSocket(): void {
     const conn = Deno.listenDatagram({
       transport: "udp",
       hostname: this.#boundFamily === 6 ? "::" : "0.0.0.0",
       port: 0,
     });
-    const socket: Socket = { conn, closed: false, listening: false };
+    const socket: Socket = { conn, closed: false, listening: false, owned: true };
     this.#sockets.push(socket);
     if (this.#handler !== null) this.#startReceiving(socket);
   }
@@ -423,13 +406,22 @@ export class Connection {
     }
   }
 
-  #receive(data: Uint8Array, addr: Deno.NetAddr): void {
+  /**
+   * Hands this connection a datagram read from a shared socket (see `onSharedSocket`); returns
+   * true when it was authentic (opened with this connection's key).
+   */
+  deliver(data: Uint8Array, addr: Deno.NetAddr): boolean {
+    if (this.#closed) return false;
+    return this.#receive(data, addr);
+  }
+
+  #receive(data: Uint8Array, addr: Deno.NetAddr): boolean {
     if (data.length > MAX_DATAGRAM_LENGTH) {
       this.#stats.oversize++;
-      return;
+      return false;
     }
     const opened = this.#codec.open(data);
-    if (opened === null) return;
+    if (opened === null) return false;
     const now = this.#now();
     this.#stats.received++;
     if (opened.seq >= this.#expectedReceiverSeq) {
@@ -462,6 +454,7 @@ export class Connection {
       this.#stats.handlerErrors++;
       this.#log(`Error handling a datagram: ${e instanceof Error ? e.stack : String(e)}`);
     }
+    return true;
   }
 
   /**
@@ -633,21 +626,61 @@ export class Connection {
     for (const socket of this.#sockets) closeSocket(socket);
     await Promise.all([...this.#loops]);
     this.#codec.wipe();
+    this.#onClose?.();
   }
 }
 
+/**
+ * Binds a server socket (§2.4): the requested IP first, each port of the range in ascending
+ * order, then the wildcard ("::" dual stack, else "0.0.0.0"). Throws an Error ("bind: …") when
+ * nothing can be bound, and `PortRangeError` for a bad `-p` string.
+ */
+export function bindServerSocket(
+  options: { ip?: string; port?: PortRange | string },
+  log: (line: string) => void,
+): Deno.DatagramConn {
+  const range = typeof options.port === "string"
+    ? parsePortRange(options.port)
+    : options.port ?? DEFAULT_PORT_RANGE;
+  if (options.ip !== undefined) {
+    try {
+      return bindRange(normalizeAddress(options.ip), range, log);
+    } catch (e) {
+      log(`Error binding to IP ${options.ip}: ${errorText(e)}`);
+    }
+  }
+  try {
+    return bindRange("::", range, log);
+  } catch {
+    return bindRange("0.0.0.0", range, log); // throws "bind: …" when this fails too
+  }
+}
+
+function bindRange(host: string, range: PortRange, log: (line: string) => void): Deno.DatagramConn {
+  if (!isNumericIp(host)) throw new Error(`Bad IP address (${host})`);
+  let last: unknown = null;
+  let port = range.low;
+  for (; port <= range.high; port++) {
+    try {
+      return Deno.listenDatagram({ transport: "udp", hostname: host, port });
+    } catch (e) {
+      last = e;
+      // Busy or privileged ports: try the next one. Anything else concerns the address.
+      if (!(e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.PermissionDenied)) {
+        break;
+      }
+    }
+  }
+  log(`Failed binding to ${formatAddress(host, Math.min(port, range.high))}`);
+  throw new Error(`bind: ${errorText(last)}`);
+}
+
 function closeSocket(socket: Socket): void {
-  if (socket.closed) return;
+  if (socket.closed || !socket.owned) return;
   socket.closed = true;
   try {
     socket.conn.close();
   } catch {
     // already closed
   }
-}
-
-/** An error's message without Deno's " (os error N)" suffix, like strerror. */
-function errorText(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.replace(/ \(os error \d+\)$/, "");
 }

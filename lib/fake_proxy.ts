@@ -12,7 +12,8 @@
  * `auto` uses a host's addresses only if they are all of one family.
  */
 
-import { lookup } from "node:dns/promises";
+import { errorText } from "./errors.ts";
+import { stdio, writeAll } from "./write_all.ts";
 
 /** Address-family policies of `--family` (§8.5). */
 export const FAMILIES = ["inet", "inet6", "auto", "all", "prefer-inet", "prefer-inet6"] as const;
@@ -86,36 +87,19 @@ const RESOLVER_ERRORS: Record<string, string> = {
 export async function resolveHost(host: string, family: Family): Promise<string[]> {
   let addrs: ResolvedAddress[];
   try {
+    // Deno has no getaddrinfo of its own (Deno.resolveDns skips /etc/hosts). node:dns is imported
+    // here, not at the top: the client imports FAMILIES from this module, and a static import
+    // would load Deno's Node compatibility layer (~7 MB resident) into every client.
+    const { lookup } = await import("node:dns/promises");
     addrs = await lookup(host, { all: true, verbatim: true });
   } catch (e) {
     const code = (e as { code?: string }).code ?? "";
-    const why = RESOLVER_ERRORS[code] ?? (e instanceof Error ? e.message : String(e));
+    const why = RESOLVER_ERRORS[code] ?? errorText(e);
     throw new Error(`could not resolve ${host}: ${why}`);
   }
   const ordered = orderAddresses(host, addrs, family);
   if ("error" in ordered) throw new Error(ordered.error);
   return ordered.addresses;
-}
-
-/** An OS error message without Deno's "(os error N)" suffix. */
-function osMessage(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.replace(/\s*\(os error \d+\)$/, "");
-}
-
-async function writeAll(w: { write(b: Uint8Array): Promise<number> }, b: Uint8Array) {
-  let off = 0;
-  while (off < b.length) off += await w.write(b.subarray(off));
-}
-
-function printErr(text: string): void {
-  const b = new TextEncoder().encode(text);
-  let off = 0;
-  try {
-    while (off < b.length) off += Deno.stderr.writeSync(b.subarray(off));
-  } catch {
-    // stderr is gone: nothing to report to.
-  }
 }
 
 /**
@@ -125,14 +109,14 @@ function printErr(text: string): void {
  */
 export async function runFakeProxy(host: string, port: string, family: Family): Promise<number> {
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
-    printErr(`mosh: --fake-proxy: bad port "${port}"\n`);
+    stdio.err(`mosh: --fake-proxy: bad port "${port}"\n`);
     return 1;
   }
   let addresses: string[];
   try {
     addresses = await resolveHost(host, family);
   } catch (e) {
-    printErr(`mosh: ${osMessage(e)}\n`);
+    stdio.err(`mosh: ${errorText(e)}\n`);
     return 1;
   }
   let conn: Deno.TcpConn | null = null;
@@ -144,14 +128,14 @@ export async function runFakeProxy(host: string, port: string, family: Family): 
       conn = await Deno.connect({ hostname: address, port: Number(port), transport: "tcp" });
       break;
     } catch (e) {
-      lastError = osMessage(e);
+      lastError = errorText(e);
     }
   }
   if (conn === null) {
-    printErr(`mosh: Could not connect to ${host}, last tried ${lastTried}: ${lastError}\n`);
+    stdio.err(`mosh: Could not connect to ${host}, last tried ${lastTried}: ${lastError}\n`);
     return 1;
   }
-  printErr(`MOSH IP ${lastTried}\n`);
+  stdio.err(`MOSH IP ${lastTried}\n`);
   const tcp = conn;
   // stdin -> TCP; at end of input, half-close so the server sees EOF and finishes.
   (async () => {
@@ -215,7 +199,7 @@ export function parseFakeProxyArgs(
 if (import.meta.main) {
   const parsed = parseFakeProxyArgs(Deno.args);
   if ("error" in parsed) {
-    printErr(`mosh --fake-proxy: ${parsed.error}\n`);
+    stdio.err(`mosh --fake-proxy: ${parsed.error}\n`);
     Deno.exit(1);
   }
   Deno.exit(await runFakeProxy(parsed.host, parsed.port, parsed.family));

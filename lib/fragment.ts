@@ -1,8 +1,10 @@
 /**
  * Fragmentation, reassembly and compression of SSP instructions (docs/PROTOCOL.md §3, §2.2).
  *
- * An Instruction is serialized (protobuf.ts), compressed as a zlib stream (RFC 1950, default
- * level, the same bytes as C's compress()) and cut into fragments, each
+ * An Instruction is serialized (protobuf.ts), compressed as a zlib stream (RFC 1950; node:zlib's
+ * deflate at the default level, as C's compress(): lib/deflate.ts makes the same streams but is
+ * about 3x slower, which delayed the screen behind scrollback history; inflate.ts reads any zlib
+ * stream into a bounded output) and cut into fragments, each
  *
  *   u64 BE instruction id ‖ u16 BE (final << 15 | fragment number) ‖ chunk
  *
@@ -19,7 +21,8 @@
  * allocate more. Malformed input throws a ProtocolError for the caller to drop and count.
  */
 
-import { deflateSync, inflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
+import { inflate } from "./inflate.ts";
 import {
   DATAGRAM_OVERHEAD,
   DEFAULT_SEND_MTU,
@@ -28,7 +31,7 @@ import {
 } from "./datagram.ts";
 
 export { DEFAULT_SEND_MTU, IPV4_DATAGRAM_MTU, IPV6_DATAGRAM_MTU };
-import { ProtocolError } from "./errors.ts";
+import { InflateLimitError, ProtocolError } from "./errors.ts";
 import { decodeInstruction, encodeInstruction, type Instruction } from "./protobuf.ts";
 
 /** Bytes of fragment header: id and final/number. */
@@ -235,18 +238,15 @@ export class FragmentAssembly {
     for (let i = 0, at = 0; i < total; at += chunks[i]!.length, i++) compressed.set(chunks[i]!, at);
     let inflated: Uint8Array;
     try {
-      inflated = inflateSync(compressed, { maxOutputLength: MAX_INSTRUCTION_SIZE });
+      inflated = inflate(compressed, MAX_INSTRUCTION_SIZE);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === "ERR_BUFFER_TOO_LARGE") {
+      if (!(e instanceof ProtocolError)) throw e;
+      if (e instanceof InflateLimitError) {
         throw new ProtocolError("fragment: instruction inflates to more than 4 MiB");
       }
-      throw new ProtocolError(`fragment: zlib: ${(e as Error).message}`);
+      throw new ProtocolError(`fragment: ${e.message}`);
     }
-    // A plain Uint8Array view, so decoded fields are not node Buffers.
-    return decodeInstruction(
-      new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength),
-    );
+    return decodeInstruction(inflated);
   }
 
   /** Discards any partial assembly. */

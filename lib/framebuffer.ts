@@ -11,8 +11,9 @@
  *   word 2  background colour: 0 default, 40+i palette index i, or true colour
  *   word 3  bits 0-7 attributes (ATTR_*), bits 8-11 flags (FLAG_*)
  *
- * A cell holding more than one code point (a base plus combining marks) has
- * FLAG_MULTI set and its whole contents string in `row.multi`. As in C mosh the
+ * A cell holding more than one code point (a base plus combining marks) keeps
+ * its first code point in word 0 and its whole contents string in `row.multi`,
+ * which is the one record of such cells. As in C mosh the
  * row's wrap flag lives in its last cell, so ICH/DCH/erase treat it exactly as
  * C mosh does.
  *
@@ -41,7 +42,24 @@ export const ATTR_MASK = 0xff;
 export const FLAG_WIDE = 0x100;
 export const FLAG_FALLBACK = 0x200;
 export const FLAG_WRAP = 0x400;
-export const FLAG_MULTI = 0x800;
+
+/** A cell's contents stop growing once they reach this many UTF-8 bytes (§9.4). */
+export const CELL_MAX_BYTES = 32;
+
+/** UTF-8 byte length of a string. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
 
 /** Colour value of a true-colour entry: `TRUE_COLOR | r << 16 | g << 8 | b`. */
 export const TRUE_COLOR = 0x1000000;
@@ -59,7 +77,10 @@ export class Row {
   gen: number;
   /** Four words per cell; see the module comment. */
   data: Uint32Array;
-  /** Full contents of cells with FLAG_MULTI, by column. */
+  /**
+   * Full contents of the cells that hold more than one code point, by column; null when there
+   * are none. A column is in the map exactly when its cell holds several code points.
+   */
   multi: Map<number, string> | null;
   /** True once a snapshot references this row; writers must clone it first. */
   shared = false;
@@ -91,6 +112,12 @@ export class Row {
     return r;
   }
 
+  /** Cell `col` no longer holds several code points (it is being overwritten or erased). */
+  dropMulti(col: number): void {
+    const m = this.multi;
+    if (m !== null && m.delete(col) && m.size === 0) this.multi = null;
+  }
+
   /** True if the row's last cell carries the wrap flag. */
   get wrap(): boolean {
     return (this.data[this.data.length - 1] & FLAG_WRAP) !== 0;
@@ -98,8 +125,8 @@ export class Row {
 
   /** Contents of cell `col` as a string ("" when empty). */
   contents(col: number): string {
-    const w3 = this.data[col * CELL_WORDS + 3];
-    if (w3 & FLAG_MULTI) return this.multi!.get(col)!;
+    const text = this.multi?.get(col);
+    if (text !== undefined) return text;
     const cp = this.data[col * CELL_WORDS];
     return cp === 0 ? "" : String.fromCodePoint(cp);
   }
@@ -111,13 +138,9 @@ export class Row {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     const ma = this.multi, mb = other.multi;
     if (ma === mb) return true;
-    // FLAG_MULTI bits are equal, so only the strings of flagged cells can differ.
-    for (let i = 3; i < a.length; i += CELL_WORDS) {
-      if (a[i] & FLAG_MULTI) {
-        const col = (i - 3) / CELL_WORDS;
-        if (ma!.get(col) !== mb!.get(col)) return false;
-      }
-    }
+    if ((ma?.size ?? 0) !== (mb?.size ?? 0)) return false;
+    if (ma === null || mb === null) return true; // both without such cells
+    for (const [col, text] of ma) if (mb.get(col) !== text) return false;
     return true;
   }
 
@@ -132,7 +155,7 @@ export type MouseReporting = 0 | 9 | 1000 | 1001 | 1002 | 1003;
 /** Mouse encodings (DECSET 1005/1006/1015); 0 = default. */
 export type MouseEncoding = 0 | 1005 | 1006 | 1015;
 
-/** The data fields of a Framebuffer (what `Framebuffer.with` can replace). */
+/** The data fields of a Framebuffer: what `new Framebuffer` takes and `Framebuffer.with` replaces. */
 export type FramebufferFields = {
   // deno-lint-ignore ban-types
   [K in keyof Framebuffer as Framebuffer[K] extends Function ? never : K]: Framebuffer[K];
@@ -144,61 +167,80 @@ export type FramebufferFields = {
  * through the display diff.
  */
 export class Framebuffer {
-  /** Every field, as `Terminal.snapshot()` takes them; use `with()` to derive a changed copy. */
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    readonly rows: readonly Row[],
-    readonly cursorRow: number,
-    readonly cursorCol: number,
-    readonly cursorVisible: boolean,
-    readonly reverseVideo: boolean,
-    /** Current drawing renditions: fg, bg and attribute bits. */
-    readonly fg: number,
-    readonly bg: number,
-    readonly attrs: number,
-    readonly bracketedPaste: boolean,
-    readonly mouseReporting: MouseReporting,
-    readonly mouseFocus: boolean,
-    readonly mouseAlternateScroll: boolean,
-    readonly mouseEncoding: MouseEncoding,
-    readonly applicationCursorKeys: boolean,
-    readonly windowTitle: string,
-    readonly iconName: string,
-    readonly titleInitialized: boolean,
-    readonly clipboard: string,
-    readonly bellCount: number,
-  ) {}
+  /** Columns. */
+  readonly width: number;
+  /** Rows. */
+  readonly height: number;
+  /** The rows, top first (shared copy-on-write with the terminal; never mutate). */
+  readonly rows: readonly Row[];
+  /** Cursor row, 0-based. */
+  readonly cursorRow: number;
+  /** Cursor column, 0-based. */
+  readonly cursorCol: number;
+  /** DECTCEM: the cursor is shown. */
+  readonly cursorVisible: boolean;
+  /** DECSCNM: the whole screen in reverse video. */
+  readonly reverseVideo: boolean;
+  /** Current drawing foreground, in cell word 1's form. */
+  readonly fg: number;
+  /** Current drawing background, in cell word 2's form. */
+  readonly bg: number;
+  /** Current drawing attribute bits (ATTR_*). */
+  readonly attrs: number;
+  /** Bracketed paste mode (DECSET 2004). */
+  readonly bracketedPaste: boolean;
+  /** Mouse reporting mode (0 = none). */
+  readonly mouseReporting: MouseReporting;
+  /** Focus events (DECSET 1004). */
+  readonly mouseFocus: boolean;
+  /** Alternate scroll (DECSET 1007); mosh never forwards it. */
+  readonly mouseAlternateScroll: boolean;
+  /** Mouse encoding (0 = default). */
+  readonly mouseEncoding: MouseEncoding;
+  /** DECCKM: cursor keys send application sequences. */
+  readonly applicationCursorKeys: boolean;
+  /** Window title (OSC 0/2). */
+  readonly windowTitle: string;
+  /** Icon name (OSC 0/1). */
+  readonly iconName: string;
+  /** A title or icon name was ever set. */
+  readonly titleInitialized: boolean;
+  /** Clipboard contents set by OSC 52. */
+  readonly clipboard: string;
+  /** Bells rung so far: a change means a bell. */
+  readonly bellCount: number;
+
+  /** A screen with the given fields (rows are taken as they are, not copied). */
+  constructor(f: FramebufferFields) {
+    this.width = f.width;
+    this.height = f.height;
+    this.rows = f.rows;
+    this.cursorRow = f.cursorRow;
+    this.cursorCol = f.cursorCol;
+    this.cursorVisible = f.cursorVisible;
+    this.reverseVideo = f.reverseVideo;
+    this.fg = f.fg;
+    this.bg = f.bg;
+    this.attrs = f.attrs;
+    this.bracketedPaste = f.bracketedPaste;
+    this.mouseReporting = f.mouseReporting;
+    this.mouseFocus = f.mouseFocus;
+    this.mouseAlternateScroll = f.mouseAlternateScroll;
+    this.mouseEncoding = f.mouseEncoding;
+    this.applicationCursorKeys = f.applicationCursorKeys;
+    this.windowTitle = f.windowTitle;
+    this.iconName = f.iconName;
+    this.titleInitialized = f.titleInitialized;
+    this.clipboard = f.clipboard;
+    this.bellCount = f.bellCount;
+  }
 
   /**
    * A copy with some fields replaced (rows, cursor, title…): how overlays such as the
    * notification bar and prediction draw on a screen without changing it.
    */
   with(changes: Partial<FramebufferFields>): Framebuffer {
-    const f = { ...this, ...changes };
-    return new Framebuffer(
-      f.width,
-      f.height,
-      f.rows,
-      f.cursorRow,
-      f.cursorCol,
-      f.cursorVisible,
-      f.reverseVideo,
-      f.fg,
-      f.bg,
-      f.attrs,
-      f.bracketedPaste,
-      f.mouseReporting,
-      f.mouseFocus,
-      f.mouseAlternateScroll,
-      f.mouseEncoding,
-      f.applicationCursorKeys,
-      f.windowTitle,
-      f.iconName,
-      f.titleInitialized,
-      f.clipboard,
-      f.bellCount,
-    );
+    return new Framebuffer({ ...this, ...changes });
   }
 
   /** Equality of docs/PROTOCOL.md §9.5 (rows by generation and cells). */
@@ -236,8 +278,7 @@ export class Framebuffer {
         const cp = d[x * CELL_WORDS];
         if (w3 & FLAG_FALLBACK) line += "\u00a0";
         if (cp === 0) line += " ";
-        else if (w3 & FLAG_MULTI) line += row.multi!.get(x)!;
-        else line += String.fromCodePoint(cp);
+        else line += row.multi?.get(x) ?? String.fromCodePoint(cp);
         if (w3 & FLAG_WIDE) x++;
       }
       out += line + "\n";

@@ -24,7 +24,6 @@ import {
   ATTR_UNDERLINE,
   CELL_WORDS,
   FLAG_FALLBACK,
-  FLAG_MULTI,
   FLAG_WIDE,
   FLAG_WRAP,
   type Row,
@@ -167,16 +166,16 @@ export class HistoryRing implements ScrollbackSink {
         this.#ensure((last - x) * 7 + 8);
       }
       const cp = d[o];
-      if ((w3 & (FLAG_FALLBACK | FLAG_MULTI | FLAG_WIDE)) === 0 && cp < 0x80) {
+      const multi = row.multi?.get(x);
+      if ((w3 & (FLAG_FALLBACK | FLAG_WIDE)) === 0 && cp < 0x80 && multi === undefined) {
         this.#scratch[this.#len++] = cp === 0 ? 0x20 : cp; // the fast path: one ASCII cell
         continue;
       }
       if (w3 & FLAG_FALLBACK) this.#codePoint(0xa0);
       if (cp === 0) this.#byte(0x20);
-      else if (w3 & FLAG_MULTI) {
-        const s = row.multi!.get(x)!;
-        this.#ensure(s.length * 3);
-        for (const ch of s) this.#codePoint(ch.codePointAt(0)!);
+      else if (multi !== undefined) {
+        this.#ensure(multi.length * 3);
+        for (const ch of multi) this.#codePoint(ch.codePointAt(0)!);
         this.#ensure((last - x) * 7 + 8);
       } else this.#codePoint(cp);
       if (w3 & FLAG_WIDE) x++;

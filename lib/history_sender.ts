@@ -36,19 +36,17 @@ export function acceptCapabilities(
 }
 
 /**
- * Before `transport.tick(now)`: advances `state`'s history frontier when useful and publishes
- * the state if it moved. `datagramMtu` is the connection's MTU.
+ * Before `transport.tick(now)`: advances `state`'s history frontier when useful; returns true
+ * when it moved (the caller then publishes the state). `datagramMtu` is the connection's MTU.
  */
 export function advanceHistory(
   state: TerminalState,
   transport: Transport<TerminalState, UserStream>,
   datagramMtu: number,
   now: number,
-): void {
-  if (state.ring === null || transport.shutdownInProgress) return;
+): boolean {
+  if (state.ring === null || transport.shutdownInProgress) return false;
   const acked = transport.acknowledgedState;
-  if (state.historyInFlight(acked) && transport.waitTime(now) !== 0) return;
-  if (state.advanceHistory(acked, (diff) => fragmentsFor(diff, datagramMtu))) {
-    transport.setCurrentState(state);
-  }
+  if (state.historyInFlight(acked) && transport.waitTime(now) !== 0) return false;
+  return state.advanceHistory(acked, (diff) => fragmentsFor(diff, datagramMtu));
 }

@@ -66,6 +66,7 @@ const SYMBOLS = {
   freelocale: { parameters: ["pointer"], result: "void" },
   getuid: { parameters: [], result: "u32" },
   getpwuid: { parameters: ["u32"], result: "pointer" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
 
 /** The C functions, typed from the table above. */

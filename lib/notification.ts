@@ -19,11 +19,12 @@
 
 import {
   ATTR_BOLD,
+  CELL_MAX_BYTES,
   CELL_WORDS,
-  FLAG_MULTI,
   FLAG_WIDE,
   type Framebuffer,
   type Row,
+  utf8Length,
 } from "./framebuffer.ts";
 import { charWidth } from "./wcwidth.ts";
 
@@ -44,8 +45,6 @@ export const SLOW_COUNTUP_AFTER_MS = 60000;
 
 /** mosh formats into a 128-wchar buffer: the text is at most 127 code points. */
 const MAX_TEXT = 127;
-/** Cell contents are capped at 32 bytes of UTF-8 (§9.4). */
-const MAX_CELL_BYTES = 32;
 
 /** Foreground 7 and background 4 in mosh's colour storage (30+i / 40+i). */
 const BAR_FG = 30 + 7;
@@ -225,26 +224,19 @@ function drawBar(real: Row, width: number, text: string): Row {
       const at = col * CELL_WORDS;
       d[at] = cp;
       d[at + 3] = ATTR_BOLD | (w === 2 ? FLAG_WIDE : 0);
-      row.multi?.delete(col);
+      row.dropMulti(col);
       combining = col;
-      combiningBytes = utf8Length(cp);
+      combiningBytes = utf8Length(ch);
       col += w;
     } else if (w === 0) {
       // Combining marks join the last character (at first the bar's space in column 0).
-      const bytes = utf8Length(cp);
-      if (combiningBytes + bytes > MAX_CELL_BYTES) continue;
+      const bytes = utf8Length(ch);
+      if (combiningBytes + bytes > CELL_MAX_BYTES) continue;
       const at = combining * CELL_WORDS;
-      const base = d[at + 3] & FLAG_MULTI
-        ? row.multi!.get(combining)!
-        : String.fromCodePoint(d[at]);
-      d[at + 3] |= FLAG_MULTI;
+      const base = row.multi?.get(combining) ?? String.fromCodePoint(d[at]);
       (row.multi ??= new Map()).set(combining, base + ch);
       combiningBytes += bytes;
     }
   }
   return row;
-}
-
-function utf8Length(cp: number): number {
-  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }

@@ -19,7 +19,7 @@
  * decimal, and an empty field or a value above 65535 is reported as -1 ("default"). A `:` or a
  * private marker after a parameter sends the sequence to CSI ignore. DCS, SOS, PM and APC
  * contents are parsed and discarded. OSC keeps characters 0x20-0x7F and code points from 0xA0
- * up, at most 16384 of them, and ends on BEL, ST (U+009C), or any transition out of the OSC
+ * up, at most OSC_BUFFER_LENGTH of them (C keeps 16384; the emulator cuts), and ends on BEL, ST (U+009C), or any transition out of the OSC
  * state (so `ESC \` ends it, and the `\` is an ignored escape sequence).
  *
  * The parser knows nothing about screens: it calls a `ParserHandler`, like alacritty's `vte`.
@@ -67,8 +67,14 @@ export const enum State {
 export const MAX_PARAM_CHARS = 100;
 /** Largest parameter value; anything above is "default". */
 export const MAX_PARAM_VALUE = 65535;
-/** Maximum number of code points kept from an OSC string. */
+/** C mosh's limit on an OSC string, in code points: what a C peer keeps of one (§9.2). */
 export const MAX_OSC_LENGTH = 16384;
+/**
+ * Code points collected from one OSC string here (beyond mosh): room for a 192 KiB clipboard copy
+ * for our own client (lib/terminal_events.ts). Every C-visible use of an OSC string cuts it to
+ * what C keeps (titles to 256, the clipboard to MAX_OSC_LENGTH - 5), so a C peer sees no change.
+ */
+export const OSC_BUFFER_LENGTH = 1 << 18;
 /** `collected` value of a sequence with more than three collected characters. */
 export const COLLECTED_OVERFLOW = 0xffffff;
 
@@ -220,7 +226,7 @@ export class Parser {
   private paramChars = 0;
   private collected = 0;
   private collectedCount = 0;
-  private osc = new Uint32Array(64); // grows up to MAX_OSC_LENGTH as needed
+  private osc = new Uint32Array(64); // grows up to OSC_BUFFER_LENGTH as needed
   private oscLength = 0;
   // UTF-8 sequence in progress: continuation bytes still needed, value so far, smallest value.
   private utf8Need = 0;
@@ -359,12 +365,12 @@ export class Parser {
         break;
       }
       case Action.OscPut:
-        if (this.oscLength === this.osc.length && this.oscLength < MAX_OSC_LENGTH) {
-          const bigger = new Uint32Array(Math.min(this.osc.length * 4, MAX_OSC_LENGTH));
+        if (this.oscLength === this.osc.length && this.oscLength < OSC_BUFFER_LENGTH) {
+          const bigger = new Uint32Array(Math.min(this.osc.length * 4, OSC_BUFFER_LENGTH));
           bigger.set(this.osc);
           this.osc = bigger;
         }
-        if (this.oscLength < MAX_OSC_LENGTH) this.osc[this.oscLength++] = cp;
+        if (this.oscLength < OSC_BUFFER_LENGTH) this.osc[this.oscLength++] = cp;
         break;
     }
     if (transition) {

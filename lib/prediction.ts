@@ -13,7 +13,14 @@
  *   column. So after a CR nothing is drawn until the server has echoed one character of the new
  *   line as predicted, and a password prompt never shows the password: the wrong guesses of an
  *   unconfirmed epoch are silently dropped ("kill epoch"). A wrong guess of a confirmed epoch
- *   resets every prediction.
+ *   resets every prediction. Beyond C mosh: before killing an unconfirmed epoch, the engine
+ *   checks whether the server's screen shows the text typed in it just left of its cursor
+ *   (lib/typed_echo.ts); if so the epoch is confirmed and its misplaced guesses are dropped.
+ *   That happens when text is typed before the client has the server's first frames: without
+ *   it the first letter typed afterwards would wait a round trip.
+ *
+ * User input goes through the terminal's own parser (lib/parser.ts: UTF-8 and the DEC/ANSI
+ * state machine, §9.1-§9.2), so a character split across reads is predicted only once whole.
  *
  * Whether predictions are drawn at all depends on the display mode and on timing triggers: in
  * `adaptive` mode they appear while the send interval (about SRTT/2) is above 30 ms or while a
@@ -36,12 +43,22 @@ import {
   ATTR_MASK,
   ATTR_UNDERLINE,
   CELL_WORDS,
-  FLAG_MULTI,
   FLAG_WRAP,
   Framebuffer,
   type Row,
 } from "./framebuffer.ts";
+import {
+  CellPrediction,
+  contentsMatch,
+  type CursorPrediction,
+  isBlankCodePoint,
+  normalise,
+  rowCellKey,
+  sameCell,
+} from "./predicted_cell.ts";
 import { charWidth } from "./wcwidth.ts";
+import { Parser, State } from "./parser.ts";
+import { TypedEcho } from "./typed_echo.ts";
 
 /** When predictions are drawn (MOSH_PREDICTION_DISPLAY). */
 export type PredictionMode = "adaptive" | "always" | "never" | "experimental";
@@ -93,119 +110,11 @@ export interface PredictionOptions {
   overwrite?: boolean;
 }
 
-/** A predicted cell: the replacement in framebuffer words, plus its judging state. */
-class CellPrediction {
-  active = false;
-  /** The cell's future is unknown (shifted past the line end): drawn as it is, underlined. */
-  unknown = false;
-  epoch = 0;
-  expiry = 0n;
-  time = 0;
-  /** Replacement cell: code point, foreground, background, attributes and flags. */
-  w0 = 0;
-  w1 = 0;
-  w2 = 0;
-  w3 = 0;
-  /** Contents of a replacement holding several code points (FLAG_MULTI). */
-  multi: string | null = null;
-  /** Blank-normalised contents the cell showed before; echoing one of them earns no credit. */
-  originals: string[] = [];
-
-  clear(): void {
-    this.active = false;
-    this.unknown = false;
-    this.originals.length = 0;
-  }
-
-  /** Drops the prediction but remembers its replacement as one more original content. */
-  clearKeepingOriginal(): void {
-    if (!this.active || this.unknown) {
-      this.clear();
-      return;
-    }
-    this.originals.push(normalise(this.w0, this.w3, this.multi));
-    this.active = false;
-  }
-
-  copyFrom(o: CellPrediction): void {
-    this.w0 = o.w0;
-    this.w1 = o.w1;
-    this.w2 = o.w2;
-    this.w3 = o.w3;
-    this.multi = o.multi;
-  }
-
-  copyFromRow(row: Row, col: number): void {
-    const d = row.data, at = col * CELL_WORDS;
-    this.w0 = d[at];
-    this.w1 = d[at + 1];
-    this.w2 = d[at + 2];
-    this.w3 = d[at + 3] & ~FLAG_WRAP;
-    this.multi = this.w3 & FLAG_MULTI ? row.multi!.get(col)! : null;
-  }
-
-  get blank(): boolean {
-    return (this.w3 & FLAG_MULTI) === 0 && isBlankCodePoint(this.w0);
-  }
-}
-
-interface CursorPrediction {
-  row: number;
-  col: number;
-  epoch: number;
-  expiry: bigint;
-  time: number;
-}
-
 const enum Validity {
   Pending,
   Correct,
   CorrectNoCredit,
   IncorrectOrExpired,
-}
-
-const enum ParseState {
-  Ground,
-  Escape,
-  EscapeIntermediate,
-  Csi,
-  String,
-}
-
-function isBlankCodePoint(cp: number): boolean {
-  return cp === 0 || cp === 0x20 || cp === 0xa0;
-}
-
-/** Cell contents for comparison: every blank (empty, space, U+00A0) is " ". */
-function normalise(w0: number, w3: number, multi: string | null): string {
-  if (w3 & FLAG_MULTI) return multi!;
-  return isBlankCodePoint(w0) ? " " : String.fromCodePoint(w0);
-}
-
-function rowCellKey(row: Row, col: number): string {
-  const at = col * CELL_WORDS;
-  return normalise(row.data[at], row.data[at + 3], row.multi?.get(col) ?? null);
-}
-
-/** mosh's contents match: both blank, or the same contents. */
-function contentsMatch(row: Row, col: number, p: CellPrediction): boolean {
-  const at = col * CELL_WORDS;
-  const w0 = row.data[at], w3 = row.data[at + 3];
-  const realMulti = (w3 & FLAG_MULTI) !== 0, predMulti = (p.w3 & FLAG_MULTI) !== 0;
-  if (!realMulti && !predMulti) {
-    return w0 === p.w0 || (isBlankCodePoint(w0) && isBlankCodePoint(p.w0));
-  }
-  return realMulti && predMulti && row.multi!.get(col) === p.multi;
-}
-
-/** The real cell equals the replacement (the wrap flag, a row property, is ignored). */
-function sameCell(row: Row, col: number, p: CellPrediction): boolean {
-  const d = row.data, at = col * CELL_WORDS;
-  if (
-    d[at] !== p.w0 || d[at + 1] !== p.w1 || d[at + 2] !== p.w2 ||
-    (d[at + 3] & ~FLAG_WRAP) !== p.w3
-  ) return false;
-  return (p.w3 & FLAG_MULTI) === 0 || row.multi!.get(col) === p.multi;
 }
 
 /**
@@ -237,14 +146,30 @@ export class PredictionEngine {
   #lastWidth = -1;
   #lastHeight = -1;
 
-  // The private input parser: UTF-8 decoder, then a reduced DEC/ANSI state machine.
-  #utf8Need = 0;
-  #utf8Cp = 0;
-  #utf8Lo = 0x80;
-  #utf8Hi = 0xbf;
-  #state = ParseState.Ground;
-  #csiPlain = true;
+  /**
+   * User input goes through the terminal's own parser (UTF-8 and the DEC/ANSI state machine of
+   * §9.1-§9.2), one byte at a time; its handler makes the predictions. `#fb` and `#now` are the
+   * screen and time of the byte being parsed.
+   */
+  readonly #parser = new Parser({
+    print: (cp) => this.#printed(cp),
+    printAscii: (data, start, end) => {
+      for (let i = start; i < end; i++) this.#printed(data[i]);
+    },
+    execute: (code) => this.#executed(code),
+    csiDispatch: (params, count, collected, final) => this.#csi(params, count, collected, final),
+    escDispatch: () => this.#sequenceEnded(),
+    oscEnd: () => this.#sequenceEnded(),
+  });
+  readonly #byte = new Uint8Array(1);
+  #fb: Framebuffer | null = null;
+  #now = 0;
+  /** A sequence has begun and has neither been dispatched nor made the engine tentative. */
+  #sequenceOpen = false;
   #lastByte = -1;
+
+  /** The text typed in the current epoch: the evidence of its echo (lib/typed_echo.ts). */
+  readonly #typed = new TypedEcho();
 
   /**
    * An engine with no predictions yet.
@@ -368,6 +293,8 @@ export class PredictionEngine {
           case Validity.IncorrectOrExpired:
             if (this.mode === "experimental") {
               cell.clear();
+            } else if (this.#echoedUnconfirmed(fb, cell.epoch)) {
+              this.#confirmByEcho(cell.epoch);
             } else if (cell.epoch > this.#confirmedEpoch) {
               this.#killEpoch(cell.epoch, fb, now);
             } else {
@@ -414,14 +341,19 @@ export class PredictionEngine {
       }
     }
 
-    const cursors = this.#cursors;
-    if (cursors.length > 0) {
-      if (this.#cursorValidity(fb, cursors[cursors.length - 1]) === Validity.IncorrectOrExpired) {
-        if (this.mode === "experimental") cursors.length = 0;
-        else this.reset();
-        return;
+    if (this.#cursors.length > 0) {
+      const last = this.#cursors[this.#cursors.length - 1];
+      if (this.#cursorValidity(fb, last) === Validity.IncorrectOrExpired) {
+        if (this.mode === "experimental") {
+          this.#cursors.length = 0;
+        } else if (this.#echoedUnconfirmed(fb, last.epoch)) {
+          this.#confirmByEcho(last.epoch);
+        } else {
+          this.reset();
+          return;
+        }
       }
-      this.#cursors = cursors.filter((c) => this.#cursorValidity(fb, c) === Validity.Pending);
+      this.#cursors = this.#cursors.filter((c) => this.#cursorValidity(fb, c) === Validity.Pending);
     }
   }
 
@@ -453,7 +385,7 @@ export class PredictionEngine {
         if (!p.active || p.epoch > confirmed) continue;
         const at = col * CELL_WORDS;
         let flag = this.#flagging;
-        if (p.blank && isBlankCodePoint(real.data[at]) && (real.data[at + 3] & FLAG_MULTI) === 0) {
+        if (p.blank && isBlankCodePoint(real.data[at]) && !real.multi?.has(col)) {
           flag = false;
         }
         if (p.unknown) {
@@ -470,8 +402,8 @@ export class PredictionEngine {
         d[at + 1] = p.w1;
         d[at + 2] = p.w2;
         d[at + 3] = p.w3 | (d[at + 3] & FLAG_WRAP) | (flag ? ATTR_UNDERLINE : 0);
-        if (p.w3 & FLAG_MULTI) (out.multi ??= new Map()).set(col, p.multi!);
-        else out.multi?.delete(col);
+        if (p.multi !== null) (out.multi ??= new Map()).set(col, p.multi);
+        else out.dropMulti(col);
       }
       if (out) {
         rows ??= fb.rows.slice();
@@ -508,7 +440,7 @@ export class PredictionEngine {
     // A blank guess is too easily "right" to count as a confirmation.
     if (p.unknown || p.blank) return Validity.CorrectNoCredit;
     if (!contentsMatch(row, col, p)) return Validity.IncorrectOrExpired;
-    const key = normalise(p.w0, p.w3, p.multi);
+    const key = normalise(p.w0, p.multi);
     return p.originals.includes(key) ? Validity.CorrectNoCredit : Validity.Correct;
   }
 
@@ -518,6 +450,24 @@ export class PredictionEngine {
     return fb.cursorRow === c.row && fb.cursorCol === c.col
       ? Validity.Correct
       : Validity.IncorrectOrExpired;
+  }
+
+  /** `epoch` is unconfirmed and `fb` shows the echo of the text typed in it (lib/typed_echo.ts). */
+  #echoedUnconfirmed(fb: Framebuffer, epoch: number): boolean {
+    return epoch > this.#confirmedEpoch && this.#typed.echoed(fb, epoch, this.#localFrameLateAcked);
+  }
+
+  /**
+   * The server echoed what was typed in `epoch` (see lib/typed_echo.ts): the epoch is confirmed, and its
+   * predictions, judged by the screen they were made for, are dropped without a reset.
+   */
+  #confirmByEcho(epoch: number): void {
+    if (epoch > this.#confirmedEpoch) this.#confirmedEpoch = epoch;
+    for (const cells of this.#rows.values()) {
+      for (const c of cells) if (c.active && c.epoch === epoch) c.clear();
+    }
+    this.#cursors = this.#cursors.filter((c) => c.epoch !== epoch);
+    this.#typed.interrupt(epoch);
   }
 
   /** A wrong guess in an unconfirmed epoch: forget that epoch and everything after it. */
@@ -577,8 +527,8 @@ export class PredictionEngine {
   }
 
   #resetParser(): void {
-    this.#utf8Need = 0;
-    this.#state = ParseState.Ground;
+    this.#parser.reset();
+    this.#sequenceOpen = false;
     this.#lastByte = -1;
   }
 
@@ -591,128 +541,71 @@ export class PredictionEngine {
     if (this.#lastByte === 0x1b && b === 0x4f) b = 0x5b;
     this.#lastByte = b;
 
-    if (this.#utf8Need > 0) {
-      if (b >= this.#utf8Lo && b <= this.#utf8Hi) {
-        this.#utf8Cp = (this.#utf8Cp << 6) | (b & 0x3f);
-        this.#utf8Lo = 0x80;
-        this.#utf8Hi = 0xbf;
-        if (--this.#utf8Need === 0) this.#codePoint(this.#utf8Cp, fb, now);
-        return;
-      }
-      // A broken sequence: predict nothing for it, then read this byte afresh.
-      this.#utf8Need = 0;
-      this.#invalid(fb, now);
-    }
-    if (b < 0x80) {
-      this.#codePoint(b, fb, now);
-      return;
-    }
-    this.#utf8Lo = 0x80;
-    this.#utf8Hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) {
-      this.#utf8Need = 1;
-      this.#utf8Cp = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      this.#utf8Need = 2;
-      this.#utf8Cp = b & 0x0f;
-      if (b === 0xe0) this.#utf8Lo = 0xa0; // overlong
-      if (b === 0xed) this.#utf8Hi = 0x9f; // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      this.#utf8Need = 3;
-      this.#utf8Cp = b & 0x07;
-      if (b === 0xf0) this.#utf8Lo = 0x90; // overlong
-      if (b === 0xf4) this.#utf8Hi = 0x8f; // above U+10FFFF
-    } else {
-      this.#invalid(fb, now);
+    this.#fb = fb;
+    this.#now = now;
+    this.#byte[0] = b;
+    this.#parser.parse(this.#byte);
+    this.#fb = null;
+    if (this.#parser.state !== State.Ground) {
+      this.#sequenceOpen = true;
+    } else if (this.#sequenceOpen) {
+      // A sequence that ended without a dispatch (CSI ignore, DCS, SOS, PM, APC).
+      this.#sequenceOpen = false;
+      this.#becomeTentative();
     }
   }
 
-  /** Undecodable input: the terminal would show U+FFFD; don't guess, start a new epoch. */
-  #invalid(fb: Framebuffer, now: number): void {
-    if (this.#state === ParseState.Ground) {
+  /** A printable code point (DEL included) from the parser. */
+  #printed(cp: number): void {
+    const fb = this.#fb!, now = this.#now;
+    if (cp === 0x7f) {
+      this.#notTyped();
+      this.#backspace(fb, now);
+    } else if (cp === 0xfffd) {
+      // Undecodable input (or a typed U+FFFD): the terminal shows U+FFFD; don't guess, start a
+      // new epoch.
+      this.#notTyped();
       this.#cursor(fb, now);
       this.#becomeTentative();
-    }
-  }
-
-  /** One decoded code point through the escape-sequence state machine. */
-  #codePoint(cp: number, fb: Framebuffer, now: number): void {
-    if (cp === 0x1b) {
-      this.#state = ParseState.Escape;
-      return;
-    }
-    if (cp >= 0x80 && cp <= 0x9f) {
-      this.#c1(cp);
-      return;
-    }
-    if (cp === 0x18 || cp === 0x1a) {
-      // CAN and SUB abort any sequence.
-      this.#state = ParseState.Ground;
-      this.#becomeTentative();
-      return;
-    }
-    switch (this.#state) {
-      case ParseState.Ground:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp === 0x7f) this.#backspace(fb, now);
-        else this.#print(cp, fb, now);
-        return;
-      case ParseState.Escape:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp < 0x30) this.#state = ParseState.EscapeIntermediate;
-        else if (cp === 0x5b) {
-          this.#state = ParseState.Csi;
-          this.#csiPlain = true;
-        } else if (cp === 0x5d || cp === 0x50 || cp === 0x58 || cp === 0x5e || cp === 0x5f) {
-          this.#state = ParseState.String;
-        } else if (cp !== 0x7f) this.#endSequence();
-        return;
-      case ParseState.EscapeIntermediate:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp >= 0x30 && cp !== 0x7f) this.#endSequence();
-        return;
-      case ParseState.Csi:
-        if (cp < 0x20) this.#execute(cp, fb, now);
-        else if (cp < 0x40) this.#csiPlain = false;
-        else if (cp < 0x7f) {
-          this.#state = ParseState.Ground;
-          if (this.#csiPlain && cp === 0x43) this.#cursorRight(fb, now);
-          else if (this.#csiPlain && cp === 0x44) this.#cursorLeft(fb, now);
-          else this.#becomeTentative();
-        } else if (cp > 0x7f) this.#endSequence();
-        return;
-      case ParseState.String:
-        if (cp === 0x07) this.#endSequence();
-        return;
-    }
-  }
-
-  /** C1 controls as code points (U+0080-U+009F). */
-  #c1(cp: number): void {
-    if (cp === 0x9b) {
-      this.#state = ParseState.Csi;
-      this.#csiPlain = true;
-    } else if (cp === 0x90 || cp === 0x98 || cp === 0x9d || cp === 0x9e || cp === 0x9f) {
-      this.#state = ParseState.String;
     } else {
-      this.#endSequence();
+      this.#print(cp, fb, now);
     }
   }
 
-  /** Any sequence or control other than the arrows: the next guesses are tentative. */
-  #endSequence(): void {
-    this.#state = ParseState.Ground;
+  /** A C0 or C1 control: the next guesses are tentative; CR moves the predicted cursor. */
+  #executed(code: number): void {
+    this.#notTyped();
+    this.#sequenceOpen = false;
+    this.#becomeTentative();
+    if (code === 0x0d) this.#newlineCarriageReturn(this.#fb!, this.#now);
+  }
+
+  /** A control sequence: plain CSI C and CSI D are the arrow keys; anything else is risky. */
+  #csi(params: Int32Array, count: number, collected: number, final: number): void {
+    this.#notTyped();
+    this.#sequenceOpen = false;
+    const plain = count === 1 && params[0] === -1 && collected === 0;
+    if (plain && final === 0x43) this.#cursorRight(this.#fb!, this.#now);
+    else if (plain && final === 0x44) this.#cursorLeft(this.#fb!, this.#now);
+    else this.#becomeTentative();
+  }
+
+  /** An escape sequence or an OSC string: the next guesses are tentative. */
+  #sequenceEnded(): void {
+    this.#notTyped();
+    this.#sequenceOpen = false;
     this.#becomeTentative();
   }
 
-  #execute(cp: number, fb: Framebuffer, now: number): void {
-    this.#becomeTentative();
-    if (cp === 0x0d) this.#newlineCarriageReturn(fb, now);
+  /** Input other than a printable character: the current epoch's typed text is no evidence. */
+  #notTyped(): void {
+    this.#typed.interrupt(this.#predictionEpoch);
   }
 
   #print(cp: number, fb: Framebuffer, now: number): void {
     const cursor = this.#cursor(fb, now);
     if (charWidth(cp) !== 1) {
+      this.#notTyped();
       this.#becomeTentative();
       return;
     }
@@ -765,6 +658,7 @@ export class PredictionEngine {
     c.w3 = attrs;
     c.multi = null;
     c.originals.push(rowCellKey(real, cursor.col));
+    this.#typed.record(cp, this.#predictionEpoch, this.#localFrameSent + 1n, fb);
 
     this.#expire(cursor, now);
     if (cursor.col < width - 1) {

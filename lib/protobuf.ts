@@ -108,7 +108,23 @@ export type HostEvent =
   | HistoryEvent
   | ControlEvent;
 
-const U64_MAX = (1n << 64n) - 1n;
+/** The largest uint64; also SSP's shutdown state number, u64(-1) (§5). */
+export const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/** Largest width or height a resize from the peer may ask for. */
+export const MAX_RESIZE_SIDE = 4096;
+/** Largest width × height a resize from the peer may ask for. */
+export const MAX_RESIZE_CELLS = 1 << 20;
+
+/**
+ * Whether a peer's resize is within the bounds both sides apply: a hostile peer's 65535x65535
+ * would otherwise take minutes and gigabytes to allocate.
+ */
+export function validResize(width: number, height: number): boolean {
+  return Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1 &&
+    width <= MAX_RESIZE_SIDE && height <= MAX_RESIZE_SIDE && width * height <= MAX_RESIZE_CELLS;
+}
+
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -6,7 +6,8 @@
  * `open()` puts the tty in raw mode and writes mosh's `Display::open()` sequence: terminfo
  * `smcup` (unless MOSH_NO_TERM_INIT) followed by `\e[?1h`, so the terminal stays in application
  * cursor mode and arrow keys arrive as `ESC O x` (§9.6). `close()` writes `Display::close()`
- * (modes reset, then `rmcup`) and restores the saved mode.
+ * (modes reset, then `rmcup`) and restores the saved mode. Beyond mosh, a cursor shape applied for
+ * our server (`setCursorShape`, lib/cursor_shape.ts) is reset first, at exit as at suspend.
  *
  * Deno's `setRaw(true)` is cfmakeraw without clearing OPOST, so a `\n` written here still
  * becomes `\r\n`. The display diff (§10) only writes `\n` with the cursor in column 0, where the
@@ -48,6 +49,8 @@ export interface RealTerminalOptions {
   io?: TerminalIo;
 }
 
+import { CursorShape } from "./cursor_shape.ts";
+
 const encoder = new TextEncoder();
 
 /** Errors that mean "the terminal is gone": treat as end of input. */
@@ -65,6 +68,7 @@ export class RealTerminal {
   private smcup: string;
   private rmcup: string;
   private raw = false;
+  private readonly cursorShape = new CursorShape();
 
   constructor(opts: RealTerminalOptions = {}) {
     this.io = opts.io ?? {
@@ -86,9 +90,17 @@ export class RealTerminal {
     return this.smcup + OPEN_MODES;
   }
 
-  /** The `Display::close()` bytes: mode resets then rmcup. */
+  /** The `Display::close()` bytes: mode resets then rmcup (after a cursor shape reset, if any). */
   closeSequence(): string {
-    return CLOSE_MODES + this.rmcup;
+    return this.cursorShape.reset() + CLOSE_MODES + this.rmcup;
+  }
+
+  /**
+   * Gives the terminal the DECSCUSR cursor shape `shape` (0-6) if it does not have it already. After
+   * a close (exit, suspend) the terminal has its default again, and the next call applies it anew.
+   */
+  setCursorShape(shape: number): boolean {
+    return this.writeString(this.cursorShape.update(shape));
   }
 
   /**

@@ -23,18 +23,19 @@ import {
   type PortRange,
   PortRangeError,
 } from "./connection.ts";
+import { versionText } from "./version.ts";
 
 /** The usage line, exactly as mosh-server 1.4.0 prints it. */
 export const USAGE =
   "Usage: mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] [-- COMMAND...]";
 
 /** The version block (printed by `--version`, and on stderr when the server detaches). */
-export const VERSION_TEXT = [
-  "mosh-server (mosh-deno) 1.4.0 [build mosh-deno 1.4.0]",
-  "A TypeScript/Deno reimplementation of mosh 1.4.0 (https://mosh.org), wire-compatible with it.",
-  "mosh is Copyright 2012 Keith Winstein <mosh-devel@mit.edu>.",
-  "There is NO WARRANTY, to the extent permitted by law.",
-].join("\n");
+export const VERSION_TEXT = versionText("mosh-server");
+
+/** The hidden first argument that makes server.ts run as the standalone background server. */
+export const DAEMON_FLAG = "--mosh-deno-daemon";
+/** The hidden first argument that makes server.ts run as the session host (lib/host.ts). */
+export const HOST_FLAG = "--mosh-deno-host";
 
 /** What the server should do, from its command line. */
 export interface ServerOptions {

@@ -30,9 +30,9 @@ import {
   ATTR_INVISIBLE,
   ATTR_ITALIC,
   ATTR_UNDERLINE,
+  CELL_MAX_BYTES,
   CELL_WORDS,
   FLAG_FALLBACK,
-  FLAG_MULTI,
   FLAG_WIDE,
   FLAG_WRAP,
   Framebuffer,
@@ -41,14 +41,13 @@ import {
   nextGeneration,
   Row,
   TRUE_COLOR,
+  utf8Length,
 } from "./framebuffer.ts";
-import { Parser, type ParserHandler } from "./parser.ts";
+import { MAX_OSC_LENGTH, packCollected, Parser, type ParserHandler } from "./parser.ts";
 import { charWidth } from "./wcwidth.ts";
 
 /** Largest accepted width or height. */
 export const MAX_DIMENSION = 65535;
-/** Cell contents stop growing once they reach this many UTF-8 bytes (§9.4). */
-const CELL_MAX_BYTES = 32;
 /** Window title and icon name keep at most this many code points of the OSC string (§9.3). */
 const TITLE_MAX = 256;
 
@@ -59,6 +58,16 @@ const Q = 0x3f; // '?'
 const GT = 0x3e; // '>'
 const BANG = 0x21; // '!'
 const HASH = 0x23; // '#'
+const Q_DOLLAR = packCollected("?$"); // DECRQM for DEC private modes
+const SPACE = packCollected(" "); // DECSCUSR
+
+/** DEC private mode of synchronized output (beyond mosh, §9.3). */
+const SYNCHRONIZED_OUTPUT = 2026;
+/**
+ * Most clipboard characters a C client keeps: its OSC limit less the `52;c;` it receives (§9.3).
+ * Every OSC 52 form is stored as what `52;c;<data>` gives C's emulator.
+ */
+export const CLIPBOARD_MAX = MAX_OSC_LENGTH - 5;
 
 /** Saved cursor of DECSC (and of DECSET 1049). */
 interface SavedCursor {
@@ -81,21 +90,6 @@ const HOME: SavedCursor = Object.freeze({
   autoWrap: true,
   originMode: false,
 });
-
-/** UTF-8 byte length of a string. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 function checkDimension(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION) {
@@ -170,6 +164,12 @@ export class Terminal implements ParserHandler {
   private mainRows: Row[] | null = null;
   private altSaved: SavedCursor | null = null;
 
+  // Synchronized output (DECSET 2026, beyond mosh): a frozen copy taken when the update began.
+  private syncHeld: Terminal | null = null;
+  // Beyond mosh, never part of the framebuffer a C peer gets: DECSCUSR and the event sink.
+  private cursorStyle = 0;
+  private sink: ((osc: string) => void) | null = null;
+
   private reply = "";
   private params: Int32Array = new Int32Array(0);
   private paramCount = 0;
@@ -235,6 +235,34 @@ export class Terminal implements ParserHandler {
     return this.mainRows !== null;
   }
 
+  /**
+   * While the application holds a synchronized update (DECSET 2026 until DECRST 2026, RIS or
+   * `endSynchronizedUpdate`), a frozen copy of the terminal as it was when the update began; else
+   * null. The copy is never written to; a resize resizes a fresh copy of it.
+   */
+  get synchronizedUpdate(): Terminal | null {
+    return this.syncHeld;
+  }
+
+  /** Ends a synchronized update as if the application had reset mode 2026 (the server's bound). */
+  endSynchronizedUpdate(): void {
+    this.syncHeld = null;
+  }
+
+  /** The cursor style of DECSCUSR (`CSI Ps SP q`), 0-6; 0 is the terminal's default. */
+  get cursorShape(): number {
+    return this.cursorStyle;
+  }
+
+  /**
+   * Where notifications and clipboard copies go as events (OSC 9, OSC 777 `notify`, OSC 52 except
+   * queries), as their OSC string without the introducer and terminator; null for none. The
+   * server sets it for a client that takes events (lib/terminal_events.ts); RIS keeps it.
+   */
+  set eventSink(sink: ((osc: string) => void) | null) {
+    this.sink = sink;
+  }
+
   /** Scrolling region as [top, bottom], 0-based and inclusive. */
   get scrollingRegion(): [number, number] {
     return [this.top, this.bottom];
@@ -278,6 +306,11 @@ export class Terminal implements ParserHandler {
     if (this.combCol >= cols || this.combRow >= rows) this.combCol = this.combRow = -1;
     this.rows = this.resizeRows(this.rows, oldW, oldH);
     if (this.mainRows) this.mainRows = this.resizeRows(this.mainRows, oldW, oldH);
+    if (this.syncHeld) {
+      const held = this.syncHeld.clone(); // clones share the frozen copy: never resize it in place
+      held.resize(cols, rows);
+      this.syncHeld = held;
+    }
   }
 
   /** `rows` (of a screen `oldW` × `oldH`) fitted to the current size, as mosh resizes (§9.5). */
@@ -317,29 +350,29 @@ export class Terminal implements ParserHandler {
     if (this.snap) return this.snap;
     const rows = this.rows;
     for (let y = 0; y < rows.length; y++) rows[y].shared = true;
-    this.snap = new Framebuffer(
-      this.w,
-      this.h,
-      rows.slice(),
-      this.cursorRow,
-      this.cursorCol,
-      this.cursorVisible,
-      this.reverseVideo,
-      this.fg,
-      this.bg,
-      this.attrs,
-      this.bracketedPaste,
-      this.mouseReporting,
-      this.mouseFocus,
-      this.mouseAlternateScroll,
-      this.mouseEncoding,
-      this.appCursorKeys,
-      this.windowTitle,
-      this.iconName,
-      this.titleInitialized,
-      this.clipboard,
-      this.bells,
-    );
+    this.snap = new Framebuffer({
+      width: this.w,
+      height: this.h,
+      rows: rows.slice(),
+      cursorRow: this.cursorRow,
+      cursorCol: this.cursorCol,
+      cursorVisible: this.cursorVisible,
+      reverseVideo: this.reverseVideo,
+      fg: this.fg,
+      bg: this.bg,
+      attrs: this.attrs,
+      bracketedPaste: this.bracketedPaste,
+      mouseReporting: this.mouseReporting,
+      mouseFocus: this.mouseFocus,
+      mouseAlternateScroll: this.mouseAlternateScroll,
+      mouseEncoding: this.mouseEncoding,
+      applicationCursorKeys: this.appCursorKeys,
+      windowTitle: this.windowTitle,
+      iconName: this.iconName,
+      titleInitialized: this.titleInitialized,
+      clipboard: this.clipboard,
+      bellCount: this.bells,
+    });
     return this.snap;
   }
 
@@ -439,7 +472,7 @@ export class Terminal implements ParserHandler {
     const d = r.data, bg = this.bg;
     for (let x = from; x <= to; x++) {
       const o = x * CELL_WORDS;
-      if (d[o + 3] & FLAG_MULTI) r.multi!.delete(x);
+      r.dropMulti(x);
       d[o] = 0;
       d[o + 1] = 0;
       d[o + 2] = bg;
@@ -663,11 +696,11 @@ export class Terminal implements ParserHandler {
       }
       const y = this.cursorRow, col = this.cursorCol;
       const r = this.mutableRow(y);
-      const d = r.data, multi = r.multi;
+      const d = r.data;
       const n = Math.min(end - i, w - col);
+      if (r.multi !== null) { for (let k = 0; k < n; k++) r.dropMulti(col + k); }
       let o = col * CELL_WORDS;
       for (let k = 0; k < n; k++, o += CELL_WORDS) {
-        if (multi !== null && d[o + 3] & FLAG_MULTI) multi.delete(col + k);
         d[o] = data[i + k];
         d[o + 1] = fg;
         d[o + 2] = bg;
@@ -710,7 +743,7 @@ export class Terminal implements ParserHandler {
       const r = this.mutableRow(y);
       const d = r.data;
       const o = col * CELL_WORDS;
-      if (d[o + 3] & FLAG_MULTI) r.multi!.delete(col);
+      if (r.multi !== null) r.dropMulti(col);
       d[o] = cp;
       d[o + 1] = this.fg;
       d[o + 2] = this.bg;
@@ -729,10 +762,9 @@ export class Terminal implements ParserHandler {
         d[o] = cp;
         return;
       }
-      const cur = d[o + 3] & FLAG_MULTI ? r.multi!.get(x)! : String.fromCodePoint(d[o]);
+      const cur = r.multi?.get(x) ?? String.fromCodePoint(d[o]);
       if (utf8Length(cur) >= CELL_MAX_BYTES) return;
       (r.multi ??= new Map()).set(x, cur + String.fromCodePoint(cp));
-      d[o + 3] |= FLAG_MULTI;
     }
     // Width -1 (unprintable): ignored.
   }
@@ -797,8 +829,9 @@ export class Terminal implements ParserHandler {
   private fullReset(): void {
     const keep = { bells: this.bells, iconName: this.iconName, title: this.titleInitialized };
     const fresh = new Terminal(this.w, this.h);
-    const parser = this.parser, reply = this.reply, inputState = this.inputState;
+    const parser = this.parser, reply = this.reply, inputState = this.inputState, sink = this.sink;
     Object.assign(this, fresh);
+    this.sink = sink;
     this.parser = parser;
     this.reply = reply;
     this.inputState = inputState;
@@ -921,7 +954,14 @@ export class Terminal implements ParserHandler {
       return;
     }
     this.wrapPending = false;
-    if (collected === GT && final === 0x63) {
+    if (collected === Q_DOLLAR && final === 0x70) {
+      // DECRQM, answered for synchronized output only (C answers none): 1 set, 2 reset.
+      if (this.p(0, 0) === SYNCHRONIZED_OUTPUT) {
+        this.reply += `\x1b[?${SYNCHRONIZED_OUTPUT};${this.syncHeld ? 1 : 2}$y`;
+      }
+    } else if (collected === SPACE && final === 0x71) {
+      if (this.paramCount <= 1 && this.p(0, 0) <= 6) this.cursorStyle = this.p(0, 0); // DECSCUSR
+    } else if (collected === GT && final === 0x63) {
       this.reply += "\x1b[>1;10;0c"; // secondary DA
     } else if (collected === BANG && final === 0x70) {
       this.softReset();
@@ -1027,6 +1067,10 @@ export class Terminal implements ParserHandler {
       case 2004:
         this.bracketedPaste = on;
         break;
+      case SYNCHRONIZED_OUTPUT:
+        if (on && !this.syncHeld) this.syncHeld = this.clone();
+        else if (!on) this.syncHeld = null;
+        break;
       case 47:
       case 1047:
       case 1049:
@@ -1131,13 +1175,25 @@ export class Terminal implements ParserHandler {
     }
   }
 
+  /**
+   * OSC 52 (`data` starts with `52;`): any selection parameter (`c`, `p`, `q`, `s`, `0`-`7`, several
+   * or none) is stored as the clipboard, which C clients receive as `52;c;` (§9.3), cut to what
+   * C's emulator keeps (CLIPBOARD_MAX); a query (`?`) is never stored, so never forwarded.
+   */
+  private clipboardCopy(data: Uint32Array, length: number): void {
+    let i = 3;
+    while (i < length && isSelection(data[i])) i++;
+    if (i >= length || data[i] !== 0x3b) return;
+    i++;
+    if (length - i === 1 && data[i] === Q) return;
+    this.clipboard = codePointsToString(data, i, Math.min(length, i + CLIPBOARD_MAX));
+  }
+
   /** @internal Parser handler: the end of an OSC string (titles, clipboard). */
   oscEnd(data: Uint32Array, length: number): void {
-    if (
-      length >= 5 && data[0] === 0x35 && data[1] === 0x32 && data[2] === 0x3b &&
-      data[3] === 0x63 && data[4] === 0x3b
-    ) {
-      this.clipboard = codePointsToString(data, 5, length);
+    if (this.sink !== null && isEvent(data, length)) this.sink(codePointsToString(data, 0, length));
+    if (length >= 3 && data[0] === 0x35 && data[1] === 0x32 && data[2] === 0x3b) {
+      this.clipboardCopy(data, length);
       return;
     }
     if (length < 1) return;
@@ -1156,6 +1212,27 @@ export class Terminal implements ParserHandler {
     if (icon) this.iconName = s;
     if (title) this.windowTitle = s;
   }
+}
+
+/** True for the selection characters of OSC 52: `c`, `p`, `q`, `s` and `0`-`7`. */
+function isSelection(cp: number): boolean {
+  return cp === 0x63 || cp === 0x70 || cp === 0x71 || cp === 0x73 || (cp >= 0x30 && cp <= 0x37);
+}
+
+/** True if `data[0..length)` starts with `prefix` (ASCII). */
+function startsWith(data: Uint32Array, length: number, prefix: string): boolean {
+  if (length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+/** True for an OSC string that is an event: `9;`, `777;notify;`, or `52;` but not a query. */
+function isEvent(data: Uint32Array, length: number): boolean {
+  if (startsWith(data, length, "9;") || startsWith(data, length, "777;notify;")) return true;
+  if (!startsWith(data, length, "52;")) return false;
+  let i = 3;
+  while (i < length && isSelection(data[i])) i++;
+  return i < length && data[i] === 0x3b && !(length - i === 2 && data[i + 1] === Q);
 }
 
 /** The string of code points `data[from..to)`. */

@@ -32,19 +32,13 @@ import {
   encodeHostMessage,
   type HostEvent,
   ProtocolError,
+  validResize,
 } from "./protobuf.ts";
+import { WAIT_FOREVER } from "./transport.ts";
 import { Terminal } from "./terminal.ts";
 
 /** Input older than this many milliseconds is assumed to have echoed (§6.3). */
 export const ECHO_TIMEOUT = 50;
-
-/** `waitTime` when there is nothing to wait for (C's INT_MAX; a valid setTimeout delay). */
-export const NO_WAIT = 2147483647;
-
-/** Largest width or height a received resize may ask for (as for client resizes). */
-const MAX_RESIZE_SIDE = 4096;
-/** Largest width × height a received resize may ask for. */
-const MAX_RESIZE_CELLS = 1 << 20;
 
 const EMPTY = new Uint8Array(0);
 
@@ -280,14 +274,8 @@ export class TerminalState {
         }
       }
       if (ev.type !== "resize") continue;
-      // The bounds a server applies to client resizes (user_stream.ts): a hostile peer's
-      // 65535x65535 would otherwise take minutes and gigabytes to allocate.
-      const { width: w, height: h } = ev;
-      if (
-        !Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1 ||
-        w > MAX_RESIZE_SIDE || h > MAX_RESIZE_SIDE || w * h > MAX_RESIZE_CELLS
-      ) {
-        throw new ProtocolError(`terminal state: bad resize ${w}x${h}`);
+      if (!validResize(ev.width, ev.height)) {
+        throw new ProtocolError(`terminal state: bad resize ${ev.width}x${ev.height}`);
       }
     }
     for (const ev of events) {
@@ -326,9 +314,9 @@ export class TerminalState {
     return changed;
   }
 
-  /** Server: ms until `setEchoAck` can next change something, or NO_WAIT (§6.3). */
+  /** Server: ms until `setEchoAck` can next change something, or WAIT_FOREVER (§6.3). */
   waitTime(now: number): number {
-    if (this.history.length < 2) return NO_WAIT;
+    if (this.history.length < 2) return WAIT_FOREVER;
     return Math.max(0, this.history[1].time + ECHO_TIMEOUT - now);
   }
 }

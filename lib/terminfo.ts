@@ -231,10 +231,15 @@ export function loadTerminfo(
   };
 }
 
-/** The terminfo `colors` value for `term`, as `mosh-client -c` prints it (-1 when absent). */
+/**
+ * The colour count `mosh-client -c` prints for `term`: terminfo `colors`, -1 when the entry lacks
+ * it (as mosh-client), 0 when `term` is unset or has no entry (mosh-client fails there; its
+ * wrapper turns the failure into 0 anyway). The wrapper passes the same count to the server.
+ */
 export function colorsFor(
   term: string | undefined,
   env: (name: string) => string | undefined = readEnv,
 ): number {
-  return loadTerminfo(term, env).colors;
+  const caps = loadTerminfo(term, env);
+  return caps.path === null ? 0 : caps.colors;
 }

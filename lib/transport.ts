@@ -27,7 +27,7 @@
  */
 
 import { FragmentAssembly, Fragmenter, fragmentMtu } from "./fragment.ts";
-import { type Instruction, PROTOCOL_VERSION } from "./protobuf.ts";
+import { type Instruction, PROTOCOL_VERSION, U64_MAX } from "./protobuf.ts";
 
 /** A state that SSP can synchronise (mosh's state-object contract, §5, §6). */
 export interface SyncState<T> {
@@ -114,8 +114,6 @@ export interface TransportOptions<L, R> {
   log?: (line: string) => void;
 }
 
-/** The shutdown state number, u64(-1). */
-export const U64_MAX = 0xffff_ffff_ffff_ffffn;
 /** Lower bound on the time between frames, ms. */
 export const SEND_INTERVAL_MIN = 20;
 /** Upper bound on the time between frames, ms. */

@@ -25,13 +25,9 @@ import {
   decodeUserMessage,
   encodeUserMessage,
   type UserEvent,
+  validResize,
 } from "./protobuf.ts";
 import type { SyncState } from "./transport.ts";
-
-/** Largest accepted terminal width or height when applying a diff. */
-export const MAX_RESIZE_SIDE = 4096;
-/** Largest accepted width × height when applying a diff. */
-export const MAX_RESIZE_CELLS = 1 << 20;
 
 /** Byte chunks smaller than this are merged with the next push, to keep the chunk list short. */
 const SMALL_CHUNK = 1024;
@@ -265,7 +261,7 @@ export class UserStream implements SyncState<UserStream> {
       if (event.type === "keys") this.pushBytes(event.keys);
       else if (event.type === "capabilities") this.pushCapabilities(event.caps);
       else if (event.type === "control") this.pushControl(event.start, event.ops);
-      else if (validSize(event.width, event.height)) this.pushResize(event.width, event.height);
+      else if (validResize(event.width, event.height)) this.pushResize(event.width, event.height);
       else this.#rejected++;
     }
   }
@@ -290,11 +286,6 @@ export class UserStream implements SyncState<UserStream> {
     }
     segments.splice(0, drop);
   }
-}
-
-function validSize(width: number, height: number): boolean {
-  return width >= 1 && width <= MAX_RESIZE_SIDE && height >= 1 && height <= MAX_RESIZE_SIDE &&
-    width * height <= MAX_RESIZE_CELLS;
 }
 
 function sameCapabilities(a: readonly Capability[], b: readonly Capability[]): boolean {

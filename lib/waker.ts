@@ -2,19 +2,17 @@
  * Waker: the main loops' one-shot wake-up, precise to the millisecond. Events call `wake()`, the
  * loop awaits `sleep(ms)` (mosh's select() timeout, §5.3 and §7.3 timers).
  *
- * C mosh sleeps in select() with millisecond precision; Deno's `setTimeout(f, n)` fires after a
- * median n + 1.1 ms (n + 2.1 ms for 0 and 1), which would turn the client's 1 ms SEND_MINDELAY
- * into 3 ms and add ~1.8 ms to every server echo. So a wait of at most 2 ms re-checks the clock on
- * every event-loop turn with `setImmediate` (I/O is still polled in between), and a wait of up to
- * 25 ms sleeps on a timer until 2 ms before its deadline (which, firing ~1.1 ms late, leaves about
- * 1 ms to spin). Each spinning turn first naps up to 0.25 ms in `Atomics.wait` (a CPU-free block
- * of this thread, precise to ~0.07 ms): a pure spin took a whole core for that millisecond, and on
- * a 2-core machine that slowed the terminal painting our output (predicted echo 1.2-1.5 ms median
- * instead of 0.5-0.7 ms in bench/latency.ts). Longer waits, and every wait after 8 sleeps in a row
- * that no event ended, use a plain timer, so an idle process never spins.
+ * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): C mosh sleeps in select() with millisecond precision,
+ * but Deno's timers fire a millisecond or two late, which would stretch the client's 1 ms
+ * SEND_MINDELAY and delay every server echo. So a short wait is finished by spinning on
+ * event-loop turns (`setImmediate`, Deno's global: importing node:timers would load the Node
+ * compatibility layer) (I/O is still polled in between), each turn first napping in a CPU-free
+ * `Atomics.wait`; a wait of up to PRECISE_WAIT ms sleeps on a timer until SPIN_WAIT ms before its
+ * deadline; longer waits, and every wait after MAX_EXPIRED_IN_A_ROW sleeps that no event ended,
+ * use a plain timer, so an idle process never spins. The measurements behind these choices are
+ * in bench/README.md ("Deno runtime tuning").
  */
 
-import { clearImmediate, setImmediate } from "node:timers";
 import { WAIT_FOREVER } from "./transport.ts";
 
 /** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */

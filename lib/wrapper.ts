@@ -19,10 +19,12 @@
  * shutdown).
  */
 
-import { fileURLToPath } from "node:url";
 import { runClient } from "./client_session.ts";
 import { isNumericIp } from "./connection.ts";
-import { loadTerminfo } from "./terminfo.ts";
+import { colorsFor } from "./terminfo.ts";
+import { errorText } from "./errors.ts";
+import { type Printer, stdio } from "./write_all.ts";
+import { versionText } from "./version.ts";
 import {
   FAMILIES,
   type Family,
@@ -34,7 +36,10 @@ import {
   checkPortSpec,
   checkUserHost,
   hostOf,
+  ifMoshDeno,
   localeSettings,
+  nonUtf8Locale,
+  NOT_MOSH_DENO,
   parseBootstrapLine,
   parseWrapperArgs,
   type PredictionMode,
@@ -49,14 +54,6 @@ import {
   withHost,
   type WrapperOptions,
 } from "./wrapper_args.ts";
-
-/** Printed by `--version`. */
-export const VERSION_TEXT = "mosh (mosh-deno) 1.4.0 [build mosh-deno, Deno " + Deno.version.deno +
-  "]\n" +
-  "Wire-compatible with mosh 1.4.0 (Copyright 2012 Keith Winstein <mosh-devel@mit.edu>).\n" +
-  "License GPLv3+: GNU GPL version 3 or later <http://gnu.org/licenses/gpl.html>.\n" +
-  "This is free software: you are free to change and redistribute it.\n" +
-  "There is NO WARRANTY, to the extent permitted by law.\n";
 
 /** Exit status for a bad command line. */
 export const EXIT_USAGE = 255;
@@ -174,6 +171,7 @@ export function planBootstrap(o: CheckedOptions, p: PlanInputs): BootstrapPlan {
     locales: localeSettings(p.env),
     command: p.command,
     reportSshConnection: !o.local && o.remoteIp === "remote",
+    session: o.session,
   });
   if (o.local) {
     return {
@@ -216,7 +214,7 @@ export function fakeProxyProgram(): string[] {
     "--no-prompt",
     "--no-config",
     "--allow-net",
-    fileURLToPath(new URL("./fake_proxy.ts", import.meta.url)),
+    `${import.meta.dirname}/fake_proxy.ts`,
   ];
 }
 
@@ -225,35 +223,6 @@ export interface Announced {
   ip: string;
   port: number;
   key: string;
-}
-
-/** Where the wrapper prints: `out` for ssh's other lines (as mosh), `err` for its own. */
-interface Printer {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const encoder = new TextEncoder();
-
-function writeAllSync(f: { writeSync(b: Uint8Array): number }, text: string): void {
-  const b = encoder.encode(text);
-  let off = 0;
-  try {
-    while (off < b.length) off += f.writeSync(b.subarray(off));
-  } catch {
-    // Nowhere left to report to.
-  }
-}
-
-const stdio: Printer = {
-  out: (s) => writeAllSync(Deno.stdout, s),
-  err: (s) => writeAllSync(Deno.stderr, s),
-};
-
-/** An error's message without Deno's "Failed to spawn 'x': " prefix and "(os error N)". */
-function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.replace(/^Failed to spawn '[^']*': /, "").replace(/\s*\(os error \d+\)$/, "");
 }
 
 /** Reads `stream` as lines (without `\n`); a last unterminated line counts too. */
@@ -464,12 +433,6 @@ export function usesJumpHost(words: readonly string[]): boolean {
   );
 }
 
-/** The locale check of mosh-client, for the built-in client (unset counts as UTF-8). */
-function nonUtf8Locale(env: Record<string, string | undefined>): string | null {
-  const lc = env.LC_ALL || env.LC_CTYPE || env.LANG || "";
-  return lc !== "" && !/utf-?8/i.test(lc) ? lc : null;
-}
-
 /** `<client> -c`: the colour count, 0 when it prints no number. */
 async function clientColors(client: string): Promise<number> {
   const out = await new Deno.Command(client, {
@@ -480,12 +443,6 @@ async function clientColors(client: string): Promise<number> {
   }).output();
   const n = parseInt(new TextDecoder().decode(out.stdout).trim(), 10);
   return Number.isNaN(n) ? 0 : n;
-}
-
-/** The colour count the built-in client would print for `-c`. */
-function builtinColors(term: string | undefined): number {
-  const caps = loadTerminfo(term);
-  return caps.path === null ? 0 : caps.colors;
 }
 
 /** Runs `--client=PATH` as mosh execs it; returns its exit status. */
@@ -526,6 +483,37 @@ async function runExternalClient(
 }
 
 /**
+ * `--list`: runs `<server> list` where the session would have started (over ssh, or here with
+ * `--local`), after the same `--version` check as `--session`, and prints its lines.
+ */
+async function runList(plan: BootstrapPlan, o: CheckedOptions, print: Printer): Promise<number> {
+  let server = o.server;
+  const local = plan.argv[0] === "sh";
+  if (local && /^\.\.?\//.test(server)) {
+    server = shellQuote(Deno.cwd().replace(/\/*$/, "/")) + server;
+  }
+  const line = ifMoshDeno(server, ["list"]);
+  const argv = local ? ["sh", "-c", line] : [...plan.argv.slice(0, -1), line];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(plan.env)) if (v !== null) env[k] = v;
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    cwd: plan.cwd ?? undefined,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).replaceAll("\r\n", "\n");
+  if (text.split("\n").some((l) => l.trimEnd() === NOT_MOSH_DENO)) {
+    print.err("mosh: the remote mosh-server is not mosh-deno's: --session and --list need it\n");
+    return 1;
+  }
+  print.out(text);
+  return out.code;
+}
+
+/**
  * Runs the `mosh` wrapper with `args` (client.ts's arguments in wrapper mode) and returns the
  * exit status. The built-in client may leave a read of stdin pending, so the caller should end
  * the process with `Deno.exit(status)`.
@@ -537,7 +525,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
       print.out(USAGE);
       return 0;
     case "version":
-      print.out(VERSION_TEXT);
+      print.out(versionText("mosh") + "\n");
       return 0;
     case "usage-error":
       print.err(`${parsed.message}\n${USAGE}`);
@@ -588,6 +576,18 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
     return EXIT_USAGE;
   }
 
+  if (o.list) {
+    const plan = planBootstrap(o, {
+      userHost,
+      command: [],
+      colors: 8,
+      env,
+      proxyProgram: fakeProxyProgram(),
+      cwd: Deno.cwd(),
+    });
+    return await runList(plan, o, print);
+  }
+
   // The built-in client needs this terminal; say so before anything starts on the server.
   if (o.client === null) {
     if (!Deno.stdin.isTerminal()) {
@@ -610,7 +610,7 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
       return EXIT_USAGE;
     }
   } else {
-    colors = builtinColors(env.TERM);
+    colors = colorsFor(env.TERM);
   }
   Deno.env.set("MOSH_CLIENT_PID", String(Deno.pid));
 

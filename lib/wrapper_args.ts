@@ -91,6 +91,10 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
 
         --local              run mosh-server locally without using ssh
 
+        --session=NAME       attach to the session NAME, or create it
+                             (needs this program's mosh-server)
+        --list               list the remote user's sessions and exit
+
         --experimental-remote-ip=(local|remote|proxy)  select the method for
                              discovering the remote IP address to use for mosh
                              (default: "proxy")
@@ -135,6 +139,10 @@ export interface WrapperOptions {
   remoteIp: string;
   /** `--fake-proxy`: act as ssh's ProxyCommand (internal). */
   fakeProxy: boolean;
+  /** `--session=NAME`: attach to the named session, or create it (mosh-deno servers only). */
+  session: string | null;
+  /** `--list`: print the remote user's sessions (mosh-deno servers only). */
+  list: boolean;
 }
 
 /** The outcome of parsing the wrapper's arguments. */
@@ -164,6 +172,8 @@ export function defaultOptions(): WrapperOptions {
     local: false,
     remoteIp: "proxy",
     fakeProxy: false,
+    session: null,
+    list: false,
   };
 }
 
@@ -204,6 +214,8 @@ const OPTIONS: OptionSpec[] = [
     set: (o, v) => o.remoteIp = v as string,
   },
   { names: ["fake-proxy"], kind: "negatable", set: (o, v) => o.fakeProxy = v as boolean },
+  { names: ["session"], kind: "value", set: (o, v) => o.session = v as string },
+  { names: ["list"], kind: "flag", set: (o) => o.list = true },
   { names: ["help"], kind: "flag", set: (o) => o.help = true },
   { names: ["version"], kind: "flag", set: (o) => o.version = true },
 ];
@@ -400,6 +412,15 @@ export function localeSettings(env: Record<string, string | undefined>): string[
   return out;
 }
 
+/**
+ * The locale name when it names a character set other than UTF-8, as mosh-client checks it
+ * (LC_ALL, then LC_CTYPE, then LANG; unset counts as UTF-8); null when it is UTF-8.
+ */
+export function nonUtf8Locale(env: Record<string, string | undefined>): string | null {
+  const lc = env.LC_ALL || env.LC_CTYPE || env.LANG || "";
+  return lc !== "" && !/utf-?8/i.test(lc) ? lc : null;
+}
+
 /** Characters a `[user@]host` never needs that a shell would interpret (the ProxyCommand runs
  * through a shell with the host in it): whitespace, quotes, `$`, backquote, `\\`, `;&|<>()`,
  * globs, braces, `!`, `#`, `~` and control characters. IPv6 colons and `%zone` pass. */
@@ -451,6 +472,21 @@ export interface ServerCommandParts {
   command: string[];
   /** `--experimental-remote-ip=remote`: report SSH_CONNECTION first. */
   reportSshConnection: boolean;
+  /** `--session=NAME`, or null. */
+  session?: string | null;
+}
+
+/** The line the remote side prints when its server is not mosh-deno's (C mosh's, say). */
+export const NOT_MOSH_DENO = "MOSH NOT-MOSH-DENO";
+
+/**
+ * Runs `serverArgs` with `server` only if `server --version` says mosh-deno (one ssh command:
+ * the check and the command); otherwise prints NOT_MOSH_DENO and fails.
+ */
+export function ifMoshDeno(server: string, serverArgs: string[]): string {
+  return `v=$(${server} --version 2>&1); case "$v" in *mosh-deno*) ${server} ${
+    serverArgs.map(shellQuote).join(" ")
+  };; *) printf '\\n${NOT_MOSH_DENO}\\n'; exit 1;; esac`;
 }
 
 /** The `sh -c` prefix that makes the remote side print its SSH_CONNECTION (remote mode). */
@@ -476,7 +512,9 @@ export function serverCommandLine(p: ServerCommandParts): string {
   if (p.port !== null) args.push("-p", p.port);
   for (const setting of p.locales) args.push("-l", setting);
   if (p.command.length > 0) args.push("--", ...p.command);
-  const line = `${p.server} ${args.map(shellQuote).join(" ")}`;
+  const line = p.session
+    ? ifMoshDeno(p.server, [`--session=${p.session}`, ...args])
+    : `${p.server} ${args.map(shellQuote).join(" ")}`;
   return p.reportSshConnection ? SSH_CONNECTION_REPORTER + line : line;
 }
 
@@ -551,6 +589,12 @@ export function parseBootstrapLine(line: string): BootstrapLine {
     const words = line.trim().split(/\s+/);
     if (words.length === 6) return { kind: "ssh-connection", ip: words[4] };
     return { kind: "bad", message: `Bad MOSH SSH_CONNECTION string: ${shown}` };
+  }
+  if (line.trimEnd() === NOT_MOSH_DENO) {
+    return {
+      kind: "bad",
+      message: "the remote mosh-server is not mosh-deno's: --session and --list need it",
+    };
   }
   if (line.startsWith("MOSH CONNECT ")) {
     m = /^MOSH CONNECT (\d+) ([A-Za-z0-9/+]{22})\s*$/.exec(line);

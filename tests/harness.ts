@@ -22,6 +22,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../lib/wrapper_args.ts";
 import { Tmux } from "./tmux.ts";
+import { cleanEnv } from "./clean_env.ts";
+import { V8_FLAGS } from "../lib/heap_hygiene.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Command lines
@@ -43,6 +45,7 @@ export const DENO_RUN = [
 export const OUR_SERVER = [
   ...DENO_RUN,
   ...["--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env", "--allow-run"],
+  ...["--allow-write", "--allow-sys=uid"],
   `${REPO}/server.ts`,
 ];
 
@@ -50,7 +53,7 @@ export const OUR_SERVER = [
 export const OUR_CLIENT = [
   ...DENO_RUN,
   ...["--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run"],
-  "--v8-flags=--max-semi-space-size=2,--expose-gc", // as bin/mosh-client: flat resident memory
+  `--v8-flags=${V8_FLAGS}`, // as bin/mosh-client: flat resident memory
   `${REPO}/client.ts`,
 ];
 
@@ -71,20 +74,32 @@ export function shellCommand(argv: string[]): string {
   return argv.map(shellQuote).join(" ");
 }
 
-/**
- * This process's environment without anything that changes mosh's behaviour (MOSH_*, TMUX*,
- * RUST_BACKTRACE), with LANG=C.UTF-8 and NO_COLOR=1, then `extra`. For `clearEnv: true`.
- */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const k of Object.keys(env)) {
-    if (k.startsWith("MOSH_") || k === "RUST_BACKTRACE" || k.startsWith("TMUX")) delete env[k];
-  }
-  return { ...env, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
-}
+/** The environment of every process a test starts (its owner is clean_env.ts). */
+export { cleanEnv };
 
 // ---------------------------------------------------------------------------------------------
 // A child's output
+
+/** What a finished process printed, decoded, and its exit code. */
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` with stdin from /dev/null and exactly the environment `env`; waits for its end. */
+export async function runCaptured(argv: string[], env: Record<string, string>): Promise<Ran> {
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
 
 /**
  * Collects a stream's text as it arrives. With `keep`, only about the newest `keep` characters
@@ -316,6 +331,8 @@ export interface ServerOptions {
   launcher?: boolean;
   /** Keep only about this many of the newest characters of the output (for long -v logs). */
   keep?: number;
+  /** Ours only: through the session host (set MOSH_DENO_DIR in `env`), not --standalone. */
+  host?: boolean;
 }
 
 /**
@@ -329,7 +346,10 @@ export async function startServer(kind: Kind, opts: ServerOptions = {}): Promise
     : opts.launcher
     ? [`${REPO}/bin/mosh-server`]
     : OUR_SERVER;
-  const args = [...argv.slice(1), "new", ...(opts.verbose ? ["-v"] : []), "-p", "0", "-i"];
+  // Tests signal the server's pid: ours runs one process per session (--standalone), unless a
+  // test asks for the session host (then with its own MOSH_DENO_DIR in `env`).
+  const mode = kind === "ours" && !opts.host ? ["--standalone"] : [];
+  const args = [...argv.slice(1), "new", ...mode, ...(opts.verbose ? ["-v"] : []), "-p", "0", "-i"];
   args.push(opts.ip ?? "127.0.0.1", "--", ...(opts.command ?? SHELL));
   const child = new Deno.Command(argv[0], {
     args,
@@ -491,6 +511,56 @@ export async function clientPid(t: Tmux, ms = 15000): Promise<number> {
       throw new Error(`no client process under pane pid ${pane}`);
     }
     await delay(50);
+  }
+}
+
+/** Runs `body` with a new temporary directory, and removes the directory however it ended. */
+export async function withTempDir<T>(
+  body: (dir: string) => Promise<T>,
+  prefix = "mosh-test-",
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/** Options of `withSession`. */
+export interface SessionOptions {
+  /** Which server. Default ours, started through bin/mosh-server as the mosh wrapper does. */
+  server?: Kind;
+  /** Which client. Default ours through bin/mosh-client. */
+  client?: ClientKind;
+  /** The address the server binds and the client talks to. Default 127.0.0.1. */
+  ip?: string;
+  /** Starts the pane another way (the default is `startClient`). */
+  pane?: (server: Server) => Promise<Tmux>;
+}
+
+/**
+ * Starts a server and, in a tmux pane, a client connected to it; runs `body` with both; then
+ * ends the pane and the server, however `body` ended.
+ */
+export async function withSession<T>(
+  opts: SessionOptions,
+  body: (server: Server, pane: Tmux) => Promise<T>,
+): Promise<T> {
+  const ip = opts.ip ?? "127.0.0.1";
+  const server = await startServer(opts.server ?? "ours", { ip, launcher: true });
+  let pane: Tmux | null = null;
+  try {
+    pane = opts.pane
+      ? await opts.pane(server)
+      : await startClient(server.port, server.key, { client: opts.client ?? "launcher", ip });
+    return await body(server, pane);
+  } finally {
+    await pane?.kill();
+    await stopServer(server);
   }
 }
 

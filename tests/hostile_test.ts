@@ -48,6 +48,7 @@ import {
   waitGone,
 } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
+import { withEnv } from "./clean_env.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Harness (tests/harness.ts): our server with -v, our client in a tmux pane.
@@ -864,11 +865,10 @@ Deno.test("keys: never in a process's argv, the shell's environment or the serve
 
 Deno.test("keys: the client removes MOSH_KEY at start; a bad key is a one-line error", async () => {
   // In this process: clientMain reads and removes MOSH_KEY before anything else can fail.
-  const saved = Deno.env.get("MOSH_KEY");
   const printed: string[] = [];
   const print = { out: (s: string) => printed.push(s), err: (s: string) => printed.push(s) };
-  try {
-    Deno.env.set("MOSH_KEY", "not-a-key");
+  const vars = { MOSH_KEY: "not-a-key", MOSH_PREDICTION_DISPLAY: undefined, LC_ALL: "C.UTF-8" };
+  await withEnv(vars, async () => {
     assert.equal(await clientMain(["127.0.0.1", "60001"], print), 1);
     assert.equal(Deno.env.get("MOSH_KEY"), undefined, "MOSH_KEY is still in the environment");
     assert.deepEqual(printed, ["Bad MOSH_KEY: Key must be 22 letters long.\n"]);
@@ -883,11 +883,7 @@ Deno.test("keys: the client removes MOSH_KEY at start; a bad key is a one-line e
     assert.equal(await clientMain(["127.0.0.1", "60001"], print), 1);
     assert.equal(Deno.env.get("MOSH_KEY"), undefined);
     assert.deepEqual(printed, ["Unknown prediction mode bogus.\n"]);
-  } finally {
-    Deno.env.delete("MOSH_PREDICTION_DISPLAY");
-    if (saved === undefined) Deno.env.delete("MOSH_KEY");
-    else Deno.env.set("MOSH_KEY", saved);
-  }
+  });
 
   // The real program: one line on stderr, status 1, at once.
   const cases: [string | undefined, string][] = [

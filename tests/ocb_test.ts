@@ -210,7 +210,7 @@ Deno.test("ocb: wrong key or nonce sizes are clear TypeErrors", () => {
   );
 });
 
-Deno.test("ocb: wipe() ends the key's use; DatagramCodec.wipe wipes its cipher", async () => {
+Deno.test("ocb: wipe() ends the key's use; DatagramCodec.wipe wipes its cipher", () => {
   const key = crypto.getRandomValues(new Uint8Array(16));
   const cipher = ocb(key);
   const nonce = new Uint8Array(12);

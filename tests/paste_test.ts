@@ -20,6 +20,7 @@ import {
   startServer,
   stopServer,
 } from "./harness.ts";
+import { tmux as runTmux } from "./tmux.ts";
 
 /** The shell's pause before it starts reading (ms); the stall is observed inside it. */
 const STALL_MS = 5000;
@@ -65,14 +66,8 @@ async function pasteIntoSleepingShell(size: number): Promise<void> {
     const read0 = rchar(client);
     // tmux turns each LF of a pasted buffer into CR; the tty's ICRNL turns it back.
     await Deno.writeTextFile(`${dir}/buffer`, text);
-    for (const args of [["load-buffer", `${dir}/buffer`], ["paste-buffer", "-t", "main"]]) {
-      const out = await new Deno.Command("tmux", {
-        args: ["-u", "-f", "/dev/null", "-L", tmux.socket, ...args],
-        env: { TMUX: "" },
-        stdin: "null",
-      }).output();
-      assert.ok(out.success, `tmux ${args[0]}`);
-    }
+    await runTmux(tmux.socket, ["load-buffer", `${dir}/buffer`]);
+    await runTmux(tmux.socket, ["paste-buffer", "-t", "main"]);
     await tmux.sendKeys("C-d"); // cat's end of input, after the paste
     const pastedAt = performance.now();
     // Inside the stall: what the client read, and both programs' memory.

@@ -235,6 +235,47 @@ Deno.test("prediction: a wrong guess in an unconfirmed epoch kills only that epo
   assert.equal(s.line(), "$ xZ");
 });
 
+Deno.test("prediction: text typed before the first frame is confirmed by its echo", () => {
+  // The client's screen before any frame from the server: blank, cursor at the top left.
+  const s = new Session("always", { prompt: "" });
+  s.type("echo ");
+  assert.equal(s.line(), "");
+  // The server's screen: the prompt, then the echo where the server's cursor was, not where it
+  // was guessed. The text left of the server's cursor is the echo: the epoch is confirmed.
+  s.term.write("$ echo ");
+  s.ack(s.sent);
+  assert.equal(s.line(), "$ echo");
+  assert.equal(s.engine.confirmedEpoch, 1);
+  assert.equal(s.engine.predictionEpoch, 1);
+  assert.equal(s.engine.active, false);
+  // So the next letter shows at once, at the server's cursor.
+  s.type("a");
+  assert.equal(s.line(), "$ echo a");
+  assert.deepEqual(cursor(s.frame()), [0, 8]);
+});
+
+Deno.test("prediction: text typed before the first frame and not echoed earns nothing", () => {
+  const s = new Session("always", { prompt: "" });
+  s.type("hunter2");
+  s.term.write("Password: ");
+  s.ack(s.sent);
+  assert.equal(s.line(), "Password:");
+  assert.equal(s.engine.confirmedEpoch, 0);
+  assert.equal(s.engine.predictionEpoch, 2); // the wrong guesses killed their epoch
+  s.type("x");
+  assert.equal(s.line(), "Password:");
+  // Text that was already left of a cursor that did not move is no echo either.
+  const t = new Session("always", { prompt: "$ ab" });
+  t.type("\x01"); // tentative
+  t.type("ab");
+  t.term.write("\x1b[2D\x1b[2C"); // the application redraws nothing new
+  t.ack(t.sent);
+  assert.equal(t.line(), "$ ab");
+  assert.equal(t.engine.confirmedEpoch, 0);
+  t.type("c");
+  assert.equal(t.line(), "$ ab");
+});
+
 Deno.test("prediction: a wrong guess in a confirmed epoch resets everything", () => {
   const s = new Session();
   s.confirmOne("x");

@@ -2,22 +2,26 @@
 // it, driven by a minimal client built from the wire modules, and by Debian's mosh-client in tmux
 // (docs/PROTOCOL.md §7, §6.3, §9.6, §5.6).
 import assert from "node:assert/strict";
-import { Connection } from "../lib/connection.ts";
-import { parseKey } from "../lib/key.ts";
 import { USAGE, VERSION_TEXT } from "../lib/server_args.ts";
-import { motdText, planShell, settleLocale, timeoutFromEnv } from "../lib/server_session.ts";
-import { TerminalState } from "../lib/terminal_state.ts";
-import { Transport, U64_MAX } from "../lib/transport.ts";
-import { UserStream } from "../lib/user_stream.ts";
+import { motdText, settleLocale } from "../lib/shell_plan.ts";
+import { U64_MAX } from "../lib/protobuf.ts";
+import { Probe } from "./probe.ts";
 import { requireDebianPackages } from "./deps.ts";
 import { Tmux } from "./tmux.ts";
-import { generateStream } from "../bench/workload.ts";
-import { alive, cleanEnv, delay, OUR_SERVER, stopServer, waitGone } from "./harness.ts";
+import { generateStream } from "./workload.ts";
+import {
+  alive,
+  cleanEnv,
+  delay,
+  OUR_SERVER,
+  runCaptured,
+  stopServer,
+  waitGone,
+} from "./harness.ts";
 
 /** Our server's argv after the Deno executable. */
 const SERVER = OUR_SERVER.slice(1);
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 interface Started {
   port: number;
@@ -29,16 +33,10 @@ interface Started {
 
 /** Runs the foreground server; returns what it printed and the background server's pid. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const out = await new Deno.Command(OUR_SERVER[0], {
-    args: [...SERVER, ...args],
-    env: cleanEnv(env),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(out.stdout);
-  const stderr = decoder.decode(out.stderr);
+  // These tests signal the server's pid: one process per session (not the user's session host).
+  const standalone = args[0] === "new" ? ["new", "--standalone", ...args.slice(1)] : args;
+  const out = await runCaptured([...OUR_SERVER, ...standalone], cleanEnv(env));
+  const { stdout, stderr } = out;
   assert.equal(out.code, 0, `server failed: ${stderr}`);
   const connect = /^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\n$/.exec(stdout);
   assert.ok(connect, `no MOSH CONNECT line in ${JSON.stringify(stdout)}`);
@@ -53,87 +51,8 @@ async function startServer(args: string[], env: Record<string, string> = {}): Pr
   };
 }
 
-/** The minimal mosh client: UserStream out, TerminalState in, over a real UDP connection. */
-class Probe {
-  readonly connection: Connection;
-  readonly transport: Transport<UserStream, TerminalState>;
-
-  constructor(port: number, key: string, cols = 80, rows = 24) {
-    this.connection = Connection.client({ key: parseKey(key), ip: "127.0.0.1", port });
-    this.transport = new Transport<UserStream, TerminalState>({
-      link: this.connection,
-      initialState: new UserStream(),
-      initialRemoteState: new TerminalState(cols, rows),
-      sendMinDelay: 1,
-    });
-    this.connection.listen((payload) => this.transport.recv(payload));
-  }
-
-  /** The newest server state. */
-  get remote(): TerminalState {
-    return this.transport.getLatestRemoteState().state;
-  }
-
-  /** The server's screen rows as text (trailing blanks removed). */
-  get lines(): string[] {
-    const text = this.remote.terminal.screenText();
-    const rows = text.slice(0, text.lastIndexOf("cursor ")).split("\n").slice(0, -1);
-    return rows.map((row) => row.trimEnd());
-  }
-
-  type(text: string | Uint8Array): void {
-    this.transport.currentState.pushBytes(typeof text === "string" ? encoder.encode(text) : text);
-  }
-
-  resize(cols: number, rows: number): void {
-    this.transport.currentState.pushResize(cols, rows);
-  }
-
-  /** Runs the client (send, receive) until `done()` holds; fails with the screen on timeout. */
-  async until(what: string, done: () => boolean, ms = 5000): Promise<void> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      this.transport.tick();
-      if (done()) return;
-      if (performance.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; screen:\n${this.lines.join("\n")}`);
-      }
-      await delay(Math.max(1, Math.min(this.transport.waitTime(), 10)));
-    }
-  }
-
-  /** Runs the client for `ms` milliseconds. */
-  async run(ms: number): Promise<void> {
-    const end = performance.now() + ms;
-    await this.until(`${ms} ms`, () => performance.now() >= end, ms + 1000);
-  }
-
-  /** Waits for `pattern` on the server's screen. */
-  async waitFor(pattern: RegExp, ms = 5000): Promise<void> {
-    await this.until(String(pattern), () => pattern.test(this.lines.join("\n")), ms);
-  }
-
-  async close(): Promise<void> {
-    await this.connection.close();
-  }
-}
-
 Deno.test("server: --help, --version and a bad port range", async () => {
-  const run = async (args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [...SERVER, ...args],
-      env: cleanEnv(),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  };
+  const run = (args: string[]) => runCaptured([...OUR_SERVER, ...args], cleanEnv());
   assert.deepEqual(await run(["--help"]), { code: 0, stdout: USAGE + "\n", stderr: "" });
   assert.deepEqual(await run(["new", "-h"]), { code: 0, stdout: USAGE + "\n", stderr: "" });
   const version = await run(["--version"]);
@@ -157,7 +76,7 @@ Deno.test("server: --help, --version and a bad port range", async () => {
   const blocker = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
   try {
     const port = (blocker.addr as Deno.NetAddr).port;
-    const failed = await run(["new", "-p", String(port), "-i", "127.0.0.1"]);
+    const failed = await run(["new", "--standalone", "-p", String(port), "-i", "127.0.0.1"]);
     assert.equal(failed.code, 1);
     assert.equal(failed.stdout, "");
     assert.match(failed.stderr, /^Network exception: bind: Address already in use$/m);
@@ -468,53 +387,7 @@ Deno.test("server: Debian's mosh-client works against our server (in tmux)", asy
   }
 });
 
-Deno.test("server helpers: shell plan, motd, timeouts, locale", async () => {
-  const options = {
-    command: null,
-    bindIp: null,
-    portRange: { low: 0, high: 0 },
-    colors: 8,
-    verbose: 0,
-    locales: [],
-  };
-  const home = await Deno.makeTempDir();
-  try {
-    const plan = planShell(options, { HOME: home, SHELL: "/usr/bin/zsh", STY: "x" }, null);
-    assert.equal(plan.file, "/usr/bin/zsh");
-    assert.deepEqual(plan.argv, ["-zsh"]);
-    assert.equal(plan.login, true);
-    assert.equal(plan.cwd, home);
-    assert.equal(plan.env.PWD, home);
-    assert.equal(plan.env.TERM, "xterm");
-    assert.equal(plan.env.NCURSES_NO_UTF8_ACS, "1");
-    assert.equal(plan.env.STY, undefined);
-    const fromPasswd = planShell(options, { HOME: "/nonexistent-dir" }, {
-      home: "/",
-      shell: "/bin/dash",
-    });
-    assert.deepEqual(fromPasswd.argv, ["-dash"]);
-    assert.equal(fromPasswd.cwd, undefined);
-    assert.equal(planShell(options, {}, null).file, "/bin/sh");
-    const cmd = planShell({ ...options, colors: 256, command: ["ls", "-l"] }, {}, null);
-    assert.deepEqual([cmd.file, cmd.argv, cmd.login, cmd.env.TERM], [
-      "ls",
-      ["ls", "-l"],
-      false,
-      "xterm-256color",
-    ]);
-    await Deno.writeTextFile(`${home}/.hushlogin`, "");
-    assert.equal(motdText(home), "");
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-  assert.deepEqual(timeoutFromEnv("X", undefined), { ms: 0, warning: null });
-  assert.deepEqual(timeoutFromEnv("X", "7"), { ms: 7000, warning: null });
-  assert.deepEqual(timeoutFromEnv("X", "1.5"), {
-    ms: 0,
-    warning: "X not a valid integer, ignoring",
-  });
-  assert.deepEqual(timeoutFromEnv("X", "-1"), { ms: 0, warning: "X is negative, ignoring" });
-
+Deno.test("server helpers: the locale fallback, as libc sees the locales", () => {
   assert.deepEqual(settleLocale({ LANG: "C.UTF-8", A: "b" }, []), {
     env: { LANG: "C.UTF-8", A: "b" },
     warning: null,

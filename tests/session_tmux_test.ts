@@ -16,16 +16,11 @@ import {
   REPO,
   type Server,
   startClient,
-  startServer,
   stopServer,
   waitGone,
+  withSession,
 } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
-
-/** Starts a server as mosh's wrapper would (ours through bin/mosh-server) on `ip`. */
-function startServerOn(kind: Kind, ip: string): Promise<Server> {
-  return startServer(kind, { ip, launcher: true });
-}
 
 /**
  * Waits until the pane's client has ended and returns the last screen. Every pane command ends
@@ -116,23 +111,11 @@ async function useSession(t: Tmux, server: Server): Promise<void> {
   assert.ok(await waitGone(server.pid, 5000), "the server exited");
 }
 
-/** A client in a pane: ours (bin/mosh-client) or Debian's mosh-client, talking to `server`. */
-function startClientOn(kind: Kind, server: Server, ip: string): Promise<Tmux> {
-  return startClient(server.port, server.key, { client: kind === "ours" ? "launcher" : kind, ip });
-}
-
+/** The user's script with `client` and `server` (ours through the bin/ launchers) on `ip`. */
 async function runPair(client: Kind, server: Kind, ip: string) {
   await requireDebianPackages(["mosh", "tmux"]);
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServerOn(server, ip);
-    t = await startClientOn(client, s, ip);
-    await useSession(t, s);
-  } finally {
-    await t?.kill();
-    await stopServer(s);
-  }
+  const clientKind = client === "ours" ? "launcher" : client;
+  await withSession({ server, client: clientKind, ip }, (s, t) => useSession(t, s));
 }
 
 Deno.test("session: our client with our server (IPv4)", async () => {
@@ -173,11 +156,7 @@ Deno.test("session: Debian's mosh wrapper drives our bin/mosh-client and bin/mos
 
 Deno.test("session: Ctrl-^ . quits a live session cleanly", async () => {
   await requireDebianPackages(["mosh", "tmux"]);
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServerOn("ours", "127.0.0.1");
-    t = await startClientOn("ours", s, "127.0.0.1");
+  await withSession({}, async (s, t) => {
     await t.waitFor(/^prompt\$/m, 15000);
     await t.sendKeys("C-^");
     await t.waitFor('Commands: Ctrl-Z suspends, "." quits, "^" gives literal Ctrl-^');
@@ -185,10 +164,7 @@ Deno.test("session: Ctrl-^ . quits a live session cleanly", async () => {
     const last = await waitPaneDead(t, 15000);
     assert.match(last, /\[mosh is exiting\.\]\nCLIENT-EXIT=0$/m, last);
     assert.ok(await waitGone(s.pid, 5000), "the server exited");
-  } finally {
-    await t?.kill();
-    await stopServer(s);
-  }
+  });
 });
 
 Deno.test("session: no server: notice, Ctrl-^ . quits at once, firewall hint", async () => {
@@ -224,14 +200,9 @@ Deno.test("session: no server: notice, Ctrl-^ . quits at once, firewall hint", a
 
 Deno.test("session: Ctrl-^ Ctrl-Z suspends to the shell, fg resumes with a full repaint", async () => {
   await requireDebianPackages(["mosh", "tmux"]);
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServerOn("ours", "127.0.0.1");
-    t = await Tmux.start({
-      command: "bash --norc --noprofile",
-      ...clientPaneEnv(s.key),
-    });
+  const pane = (s: Server) =>
+    Tmux.start({ command: "bash --norc --noprofile", ...clientPaneEnv(s.key) });
+  await withSession({ pane }, async (s, t) => {
     await t.sendText(`PS1='outer$ '; ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}\r`);
     await t.waitFor(/^prompt\$/m, 15000);
     await t.sendText("echo inner-one\r");
@@ -249,43 +220,34 @@ Deno.test("session: Ctrl-^ Ctrl-Z suspends to the shell, fg resumes with a full 
     const last = await t.waitFor(/\[mosh is exiting\.\]\nouter\$/);
     assert.ok(!last.includes("did not shut down cleanly"), last);
     assert.ok(await waitGone(s.pid, 5000), "the server exited");
-  } finally {
-    await t?.kill();
-    await stopServer(s);
-  }
+  });
 });
 
 Deno.test("session: SIGTERM to the client shuts the session down cleanly", async () => {
   await requireDebianPackages(["mosh", "tmux"]);
   const dir = await Deno.makeTempDir();
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServerOn("ours", "127.0.0.1");
-    t = await Tmux.start({
+  const pane = (s: Server) =>
+    Tmux.start({
       command: `sh -c 'echo $$ > ${dir}/pid; exec ${REPO}/bin/mosh-client 127.0.0.1 ${s.port}'; ` +
         "echo CLIENT-EXIT=$?; exec sleep 600",
       ...clientPaneEnv(s.key),
     });
-    await t.waitFor(/^prompt\$/m, 15000);
-    Deno.kill(Number(await Deno.readTextFile(`${dir}/pid`)), "SIGTERM");
-    const last = await waitPaneDead(t, 15000);
-    assert.match(last, /\[mosh is exiting\.\]\nCLIENT-EXIT=0$/m, last);
-    assert.ok(await waitGone(s.pid, 5000), "the server exited");
+  try {
+    await withSession({ pane }, async (s, t) => {
+      await t.waitFor(/^prompt\$/m, 15000);
+      Deno.kill(Number(await Deno.readTextFile(`${dir}/pid`)), "SIGTERM");
+      const last = await waitPaneDead(t, 15000);
+      assert.match(last, /\[mosh is exiting\.\]\nCLIENT-EXIT=0$/m, last);
+      assert.ok(await waitGone(s.pid, 5000), "the server exited");
+    });
   } finally {
-    await t?.kill();
-    await stopServer(s);
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("session: a silent server shows 'Last contact', which goes once it is back", async () => {
   await requireDebianPackages(["mosh", "tmux"]);
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServerOn("ours", "127.0.0.1");
-    t = await startClientOn("ours", s, "127.0.0.1");
+  await withSession({}, async (s, t) => {
     await t.waitFor(/^prompt\$/m, 15000);
     Deno.kill(s.pid, "SIGSTOP");
     try {
@@ -298,19 +260,12 @@ Deno.test("session: a silent server shows 'Last contact', which goes once it is 
     await t.waitFor((screen) => !screen.includes("Last contact"), 3000);
     await t.sendText("exit\r");
     assert.match(await waitPaneDead(t, 15000), /^CLIENT-EXIT=0$/m);
-  } finally {
-    await t?.kill();
-    await stopServer(s);
-  }
+  });
 });
 
 Deno.test("session: quitting after the server died says it did not shut down cleanly", async () => {
   await requireDebianPackages(["mosh", "tmux"]);
-  let s: Server | null = null;
-  let t: Tmux | null = null;
-  try {
-    s = await startServerOn("ours", "127.0.0.1");
-    t = await startClientOn("ours", s, "127.0.0.1");
+  await withSession({}, async (s, t) => {
     await t.waitFor(/^prompt\$/m, 15000);
     await stopServer(s);
     await t.sendKeys("C-^");
@@ -324,8 +279,5 @@ Deno.test("session: quitting after the server died says it did not shut down cle
       ),
       last,
     );
-  } finally {
-    await t?.kill();
-    await stopServer(s);
-  }
+  });
 });

@@ -23,18 +23,15 @@ import {
   FLAG_WIDE,
   type Framebuffer,
 } from "../lib/framebuffer.ts";
-import { DatagramCodec, timestamp16, TIMESTAMP_NONE, TO_SERVER } from "../lib/datagram.ts";
-import { DEFAULT_SEND_MTU, FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 import {
   decodeHostMessage,
   encodeUserMessage,
   type HostEvent,
-  type Instruction,
   PROTOCOL_VERSION,
 } from "../lib/protobuf.ts";
-import { parseKey } from "../lib/key.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, delay } from "./harness.ts";
+import { alive, delay, type Server, startServer, stopServer } from "./harness.ts";
+import { RawClient } from "./raw_client.ts";
 import { onlcr, VT_CORPUS, type VtScript } from "./vt_corpus.ts";
 
 const COLS = 80, ROWS = 24;
@@ -58,50 +55,26 @@ async function renderWithMoshServer(
 ): Promise<HostEvent[]> {
   const file = await Deno.makeTempFile({ prefix: "mosh-ts-vt-" });
   await Deno.writeFile(file, script);
-  let pid = 0;
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  let receiving: Promise<void> | null = null;
+  let server: Server | null = null;
+  let client: RawClient | null = null;
   try {
-    const out = await new Deno.Command("mosh-server", {
-      args: [
-        "new",
-        "-p",
-        "0",
-        "-i",
-        "127.0.0.1",
-        "--",
-        "sh",
-        "-c",
-        'cat "$0"; exec sleep 30',
-        file,
-      ],
-      env: { LANG: "C.UTF-8", LC_ALL: "C.UTF-8" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    pid = Number(/\[mosh-server detached, pid = (\d+)\]/.exec(stderr)?.[1] ?? 0);
-    const connect = /MOSH CONNECT (\d+) (\S{22})/.exec(stdout);
-    if (!connect || !pid) throw new Error(`mosh-server did not start: ${stdout}${stderr}`);
-    const server = { transport: "udp" as const, hostname: "127.0.0.1", port: Number(connect[1]) };
-    const codec = new DatagramCodec(parseKey(connect[2]), TO_SERVER);
-    const fragmenter = new Fragmenter();
-    const assembly = new FragmentAssembly();
+    server = await startServer("debian", {
+      command: ["sh", "-c", 'cat "$0"; exec sleep 30', file],
+    });
+    const pid = server.pid;
+    const raw = client = new RawClient(server.port, server.key);
 
     // Received states: number -> the host events from state 0 to it.
     const logs = new Map<bigint, HostEvent[]>([[0n, []]]);
     let newest = 0n;
     let lastChange = 0;
     let serverAcked = false, ackedAt = 0;
-    let serverTs = -1, serverTsAt = 0;
     // Our state: 1 = resize to COLS x ROWS; 2 = that and then the resize to `resizeTo`.
     let clientNum = 1n;
     let clientDiff = encodeUserMessage([{ type: "resize", width: COLS, height: ROWS }]);
 
-    const send = async () => {
-      const inst: Instruction = {
+    const send = () =>
+      raw.send({
         protocolVersion: PROTOCOL_VERSION,
         oldNum: 0n,
         newNum: clientNum,
@@ -109,48 +82,25 @@ async function renderWithMoshServer(
         throwawayNum: 0n,
         diff: clientDiff,
         chaff: new Uint8Array(0),
-      };
-      const reply = serverTs >= 0 && performance.now() - serverTsAt < 1000
-        ? (serverTs + Math.floor(performance.now() - serverTsAt)) % 65536
-        : TIMESTAMP_NONE;
-      for (const frag of fragmenter.makeFragments(inst, fragmentMtu(DEFAULT_SEND_MTU))) {
-        await socket.send(codec.seal(timestamp16(), reply, frag), server);
-      }
-    };
+      });
 
-    receiving = (async () => {
-      for (;;) {
-        let datagram: Uint8Array;
-        try {
-          [datagram] = await socket.receive();
-        } catch {
-          return; // socket closed
-        }
-        const opened = codec.open(datagram);
-        if (!opened) continue;
-        if (opened.timestamp !== TIMESTAMP_NONE) {
-          serverTs = opened.timestamp;
-          serverTsAt = performance.now();
-        }
-        const inst = assembly.add(opened.payload);
-        if (!inst) continue;
-        if (inst.ackNum >= clientNum && !serverAcked) {
-          serverAcked = true;
-          ackedAt = performance.now();
-        }
-        const base = logs.get(inst.oldNum);
-        if (logs.has(inst.newNum) || !base) continue;
-        const events = inst.diff.length ? decodeHostMessage(inst.diff) : [];
-        logs.set(inst.newNum, base.concat(events));
-        if (inst.newNum > newest) {
-          newest = inst.newNum;
-          if (events.some((e) => e.type !== "echoack")) lastChange = performance.now();
-        }
-        for (const num of logs.keys()) {
-          if (num < inst.throwawayNum && num !== newest) logs.delete(num);
-        }
+    raw.listen((inst) => {
+      if (inst.ackNum >= clientNum && !serverAcked) {
+        serverAcked = true;
+        ackedAt = performance.now();
       }
-    })();
+      const base = logs.get(inst.oldNum);
+      if (logs.has(inst.newNum) || !base) return;
+      const events = inst.diff.length ? decodeHostMessage(inst.diff) : [];
+      logs.set(inst.newNum, base.concat(events));
+      if (inst.newNum > newest) {
+        newest = inst.newNum;
+        if (events.some((e) => e.type !== "echoack")) lastChange = performance.now();
+      }
+      for (const num of logs.keys()) {
+        if (num < inst.throwawayNum && num !== newest) logs.delete(num);
+      }
+    });
 
     const start = performance.now();
     for (;;) {
@@ -185,9 +135,8 @@ async function renderWithMoshServer(
     if (newest !== U64_MAX && alive(pid)) throw new Error("mosh-server did not shut down");
     return result;
   } finally {
-    if (pid && alive(pid)) Deno.kill(pid, "SIGKILL");
-    socket.close();
-    await receiving;
+    await client?.close();
+    await stopServer(server);
     await Deno.remove(file);
   }
 }

@@ -4,8 +4,8 @@
 // consistent (size, multi-code-point cells) whatever the host sends.
 import assert from "node:assert/strict";
 import { Terminal } from "../lib/terminal.ts";
-import { CELL_WORDS, FLAG_MULTI, type Framebuffer } from "../lib/framebuffer.ts";
-import { generateStream } from "../bench/workload.ts";
+import { CELL_WORDS, type Framebuffer } from "../lib/framebuffer.ts";
+import { generateStream } from "./workload.ts";
 
 /** xorshift32: small, fast, deterministic. */
 function rng(seed: number) {
@@ -90,14 +90,17 @@ function check(t: Terminal, where: string): Framebuffer {
   assert.equal(f.rows.length, t.height, where);
   for (const row of f.rows) {
     assert.equal(row.data.length, t.width * CELL_WORDS, where);
-    let multis = 0;
-    for (let x = 0; x < t.width; x++) {
-      if (row.data[x * CELL_WORDS + 3] & FLAG_MULTI) {
-        multis++;
-        assert.ok(typeof row.multi?.get(x) === "string", `${where}: multi cell ${x} has text`);
-      }
+    // Every multi-code-point entry belongs to a cell that starts with its first code point.
+    assert.notEqual(row.multi?.size, 0, `${where}: empty multi map`);
+    for (const [x, text] of row.multi ?? []) {
+      assert.ok(x >= 0 && x < t.width, `${where}: multi entry at column ${x}`);
+      assert.equal(
+        row.data[x * CELL_WORDS],
+        text.codePointAt(0),
+        `${where}: stale multi entry ${x}`,
+      );
+      assert.ok([...text].length > 1, `${where}: multi entry ${x} holds one code point`);
     }
-    assert.equal(row.multi?.size ?? 0, multis, `${where}: stale multi entries`);
   }
   return f;
 }

@@ -1,10 +1,10 @@
 // Exactness of the emulator (lib/terminal.ts) on the stream workload: FNV-1a-64 hashes of
 // screenText() after the first 1 MiB and 4 MiB, fed in 16 KiB chunks at 80x24. The full-length
-// checks are in bench/terminal_run.ts.
+// checks are in bench/terminal_run.ts; the hashing is tests/screen_hash.ts.
 import assert from "node:assert/strict";
 import { Terminal } from "../lib/terminal.ts";
-import { feedAndHash, fnv1a64, STREAM_80X24_HASHES } from "../bench/terminal_run.ts";
-import { generateStream } from "../bench/workload.ts";
+import { feedAndHash, fnv1a64, STREAM_80X24_HASHES } from "./screen_hash.ts";
+import { generateStream } from "./workload.ts";
 
 Deno.test("fnv1a64 test vectors", () => {
   const enc = new TextEncoder();

@@ -8,7 +8,8 @@ import {
   type HostEvent,
   ProtocolError,
 } from "../lib/protobuf.ts";
-import { ECHO_TIMEOUT, NO_WAIT, TerminalState } from "../lib/terminal_state.ts";
+import { ECHO_TIMEOUT, TerminalState } from "../lib/terminal_state.ts";
+import { WAIT_FOREVER } from "../lib/transport.ts";
 import { Terminal } from "../lib/terminal.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -132,10 +133,10 @@ Deno.test("TerminalState: clone is independent", () => {
 Deno.test("TerminalState: echo ack after ECHO_TIMEOUT (§6.3)", () => {
   const s = new TerminalState(80, 24);
   assert.equal(ECHO_TIMEOUT, 50);
-  assert.equal(s.waitTime(0), NO_WAIT);
+  assert.equal(s.waitTime(0), WAIT_FOREVER);
   assert.equal(s.setEchoAck(1000), false);
   s.registerInputFrame(1n, 1000);
-  assert.equal(s.waitTime(1000), NO_WAIT, "one entry: nothing to wake up for");
+  assert.equal(s.waitTime(1000), WAIT_FOREVER, "one entry: nothing to wake up for");
   assert.equal(s.setEchoAck(1049), false);
   assert.equal(s.echoAck, 0n);
   assert.equal(s.setEchoAck(1050), true);
@@ -151,7 +152,7 @@ Deno.test("TerminalState: echo ack after ECHO_TIMEOUT (§6.3)", () => {
   assert.equal(s.waitTime(1200), 0);
   assert.equal(s.setEchoAck(1200), true);
   assert.equal(s.echoAck, 3n);
-  assert.equal(s.waitTime(1200), NO_WAIT);
+  assert.equal(s.waitTime(1200), WAIT_FOREVER);
   // The ack travels in the next diff.
   const client = new TerminalState(80, 24);
   client.applyString(s.diffFrom(new TerminalState(80, 24)));

@@ -3,7 +3,7 @@
 // Debian's mosh-server (its screen replayed through the display diff, as in
 // tests/terminal_cmosh_test.ts).
 import assert from "node:assert/strict";
-import { Terminal } from "../lib/terminal.ts";
+import { CLIPBOARD_MAX, Terminal } from "../lib/terminal.ts";
 import {
   ATTR_BLINK,
   ATTR_BOLD,
@@ -13,7 +13,6 @@ import {
   ATTR_UNDERLINE,
   CELL_WORDS,
   FLAG_FALLBACK,
-  FLAG_MULTI,
   FLAG_WIDE,
   FLAG_WRAP,
   TRUE_COLOR,
@@ -166,7 +165,8 @@ Deno.test("insert mode (SM/RM 4) inserts blank cells before printing", () => {
 Deno.test("combining characters: appended, fallback on an empty cell, 32-byte cap", () => {
   const t = term("e\u0301x");
   assert.equal(cell(t, 0, 0).text, "e\u0301");
-  assert.equal(cell(t, 0, 0).flags, FLAG_MULTI);
+  assert.equal(cell(t, 0, 0).flags, 0);
+  assert.equal(t.snapshot().rows[0].multi?.get(0), "e\u0301");
   assert.equal(row(t, 0), "e\u0301x");
   // At an empty cell the cell gets the fallback flag and the cursor advances. (C mosh)
   const u = term("\x1b[5;3H\u0301x");
@@ -543,16 +543,26 @@ Deno.test("OSC titles: 0, 1, 2, bare ';', 256-code-point cap with prefix, initia
   assert.deepEqual([f.windowTitle, f.titleInitialized], ["", true]);
 });
 
-Deno.test("OSC 52: only selection c, stored verbatim", () => {
+Deno.test("OSC 52: every selection form stored as the clipboard (sent as c), queries dropped", () => {
   const t = term("\x1b]52;c;aGVsbG8=\x07");
   assert.equal(t.snapshot().clipboard, "aGVsbG8=");
-  t.write("\x1b]52;p;bad\x07\x1b]52;;bad\x07");
-  assert.equal(t.snapshot().clipboard, "aGVsbG8=");
+  for (const sel of ["p", "q", "s", "0", "7", "", "pc", "s0"]) {
+    t.write(`\x1b]52;${sel};${btoa(sel + "!")}\x07`);
+    assert.equal(t.snapshot().clipboard, btoa(sel + "!"), `selection "${sel}"`);
+  }
+  // A query is never stored, so never forwarded; bad selections and a missing `;` are ignored.
+  t.write("\x1b]52;c;?\x07\x1b]52;;?\x07\x1b]52;x;Yg==\x07\x1b]52;c\x07\x1b]52;8;Yg==\x07");
+  assert.equal(t.snapshot().clipboard, btoa("s0!"));
   t.write("\x1b]52;c;\x07");
   assert.equal(t.snapshot().clipboard, "");
+  // What C's client keeps of `52;c;<data>`: its OSC limit less `52;c;`, whatever the form.
   const big = "A".repeat(20000);
   t.write(`\x1b]52;c;${big}\x07`);
   assert.equal(t.snapshot().clipboard, big.slice(0, 16384 - 5));
+  t.write("\x1b]52;c;\x07");
+  t.write(`\x1b]52;;${big}\x07`);
+  assert.equal(t.snapshot().clipboard.length, CLIPBOARD_MAX);
+  assert.equal(CLIPBOARD_MAX, 16384 - 5);
 });
 
 Deno.test("BEL counts; C0 controls without a function do nothing", () => {

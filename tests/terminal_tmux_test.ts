@@ -9,6 +9,7 @@ import { Terminal } from "../lib/terminal.ts";
 import { CELL_WORDS, type Framebuffer, TRUE_COLOR } from "../lib/framebuffer.ts";
 import { wcwidth } from "../lib/wcwidth.ts";
 import { requireDebianPackages } from "./deps.ts";
+import { tmux } from "./tmux.ts";
 import { onlcr, VT_CORPUS, type VtScript } from "./vt_corpus.ts";
 
 const COLS = 80, ROWS = 24;
@@ -18,19 +19,6 @@ interface TmuxScreen {
   escaped: string[];
   cursorRow: number;
   cursorCol: number;
-}
-
-async function tmux(socket: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-u", "-f", "/dev/null", "-L", socket, ...args],
-    env: { LANG: "C.UTF-8", LC_ALL: "C.UTF-8", TMUX: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  if (!out.success) throw new Error(`tmux ${args[0]}: ${dec.decode(out.stderr).trim()}`);
-  return dec.decode(out.stdout);
 }
 
 /** Renders every script in its own window of one private tmux server. */

@@ -107,7 +107,8 @@ Deno.test("terminfo: unknown or unusable names give the xterm defaults", () => {
     assert.equal(caps.smcup, XTERM_DEFAULTS.smcup);
     assert.equal(caps.rmcup, XTERM_DEFAULTS.rmcup);
   }
-  assert.equal(colorsFor("no-such-terminal-xyz", systemEnv), 8);
+  // mosh-client -c has no count for a terminal without an entry: 0, as the wrapper uses it.
+  assert.equal(colorsFor("no-such-terminal-xyz", systemEnv), 0);
 });
 
 Deno.test("terminfo: $TERMINFO, ~/.terminfo, TERMINFO_DIRS and the hex layout", async () => {

@@ -3,7 +3,8 @@
  * type into it, resize it and read the screen back, as a person would.
  *
  * Every session gets its own tmux server on a private socket (`tmux -L <unique name>`), started
- * with no configuration file (`-f /dev/null`), in UTF-8 mode (`-u`), with `LANG=C.UTF-8` and
+ * with no configuration file (`-f /dev/null`), in UTF-8 mode (`-u`), in the clean environment of
+ * clean_env.ts (no locale but `LANG=C.UTF-8`, whatever the caller's environment holds), with
  * `remain-on-exit on` so the last screen can still be read after the program ends. `kill()` (or
  * `await using`) stops that server and everything running in it.
  *
@@ -14,6 +15,8 @@
  * await t.waitFor(/^hi$/m);
  * ```
  */
+
+import { cleanEnv } from "./clean_env.ts";
 
 /** Options for `Tmux.start`. */
 export interface TmuxStartOptions {
@@ -47,11 +50,15 @@ export interface CaptureOptions {
 
 let counter = 0;
 
-/** Runs `tmux -L <socket> <args>` and returns its stdout; throws with stderr on failure. */
-async function tmux(socket: string, args: string[], env?: Record<string, string>): Promise<string> {
+/**
+ * Runs `tmux -u -f /dev/null -L <socket> <args>` in the clean environment and returns its stdout;
+ * throws with stderr on failure. For tests that drive a tmux server of their own (many windows).
+ */
+export async function tmux(socket: string, args: string[]): Promise<string> {
   const cmd = new Deno.Command("tmux", {
     args: ["-u", "-f", "/dev/null", "-L", socket, ...args],
-    env: { LANG: "C.UTF-8", TMUX: "", ...env },
+    env: cleanEnv(),
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

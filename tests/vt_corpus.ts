@@ -30,7 +30,7 @@ export interface VtScript {
   resize?: readonly [number, number];
 }
 
-import { generateStream } from "../bench/workload.ts";
+import { generateStream } from "./workload.ts";
 
 const E = "\x1b";
 const C = "\x1b[";
@@ -406,7 +406,7 @@ const scripts: [string, string | Uint8Array, Partial<VtScript>?][] = [
   ["stream-mix", lines(30) + C + "1;1H" + C + "2J" + "cleared, then text\n" + lines(5, "row ")],
 ];
 
-// Slices of the benchmark's random stream (bench/workload.ts): everything at once, from arbitrary
+// Slices of the benchmark's random stream (tests/workload.ts): everything at once, from arbitrary
 // starting points (possibly mid-sequence, which both sides see alike).
 const stream = generateStream(20240601, (1 << 20) + (1 << 18));
 for (const [at, len] of [[0, 1 << 16], [300000, 1 << 16], [1 << 20, 1 << 18]]) {

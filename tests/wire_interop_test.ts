@@ -19,7 +19,6 @@ import {
   IPV4_DATAGRAM_MTU,
   IPV6_DATAGRAM_MTU,
 } from "../lib/fragment.ts";
-import { parseKey } from "../lib/key.ts";
 import {
   decodeHostMessage,
   encodeUserMessage,
@@ -29,50 +28,32 @@ import {
   ProtocolError,
 } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, delay, kill, waitGone } from "./harness.ts";
+import { alive, delay, startServer, stopServer } from "./harness.ts";
+import { RawClient } from "./raw_client.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
 
 Deno.test("wire interop: drive Debian's mosh-server through a session and its shutdown", async () => {
   await requireDebianPackages(["mosh"]);
   const token = `interop-${crypto.randomUUID().slice(0, 8)}`;
-  const server = await new Deno.Command("mosh-server", {
-    args: ["new", "-p", "0", "-i", "127.0.0.1", "--", "sh", "-c", `echo ${token}; sleep 1`],
-    env: { LANG: "C.UTF-8" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(server.stdout);
-  const stderr = new TextDecoder().decode(server.stderr);
-  const connect = stdout.match(/^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\s*$/m);
-  const detached = stderr.match(/\[mosh-server detached, pid = (\d+)\]/);
-  assert.ok(connect, `no MOSH CONNECT line in: ${stdout}`);
-  assert.ok(detached, `no detached pid in: ${stderr}`);
-  const port = Number(connect[1]);
-  const pid = Number(detached[1]);
+  const server = await startServer("debian", {
+    command: ["sh", "-c", `echo ${token}; sleep 1`],
+  });
+  const { pid } = server;
 
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const codec = new DatagramCodec(parseKey(connect[2]), TO_SERVER);
-  const fragmenter = new Fragmenter();
-  const assembly = new FragmentAssembly();
-  const mtu = fragmentMtu(IPV4_DATAGRAM_MTU);
-  const peer = { transport: "udp" as const, hostname: "127.0.0.1", port };
+  const client = new RawClient(server.port, server.key, IPV4_DATAGRAM_MTU);
 
   // Server states we hold (SSP receiver, §5.5), the newest in-order one, and what they said.
   const held = new Set<bigint>([0n]);
   let ackNum = 0n;
   const events: HostEvent[] = [];
-  const rtts: number[] = [];
   let instructions = 0;
-  let lastTimestamp = TIMESTAMP_NONE;
-  let lastTimestampAt = 0;
 
   // Our states: 1 = a resize to 80x24 (sent as 0 -> 1), then 2 = that plus the keystroke "x"
   // (sent as 1 -> 2). The current one is resent with a fresh ack_num whenever the server moves on.
   let ourNum = 1n;
-  const send = async () => {
-    const inst: Instruction = {
+  const send = () =>
+    client.send({
       protocolVersion: PROTOCOL_VERSION,
       oldNum: ourNum - 1n,
       newNum: ourNum,
@@ -82,44 +63,16 @@ Deno.test("wire interop: drive Debian's mosh-server through a session and its sh
         ? encodeUserMessage([{ type: "resize", width: 80, height: 24 }])
         : encodeUserMessage([{ type: "keys", keys: new TextEncoder().encode("x") }]),
       chaff: new Uint8Array(0),
-    };
-    let reply = TIMESTAMP_NONE;
-    if (lastTimestamp !== TIMESTAMP_NONE && performance.now() - lastTimestampAt < 1000) {
-      reply = (lastTimestamp + Math.floor(performance.now() - lastTimestampAt)) & 0xffff;
-      lastTimestamp = TIMESTAMP_NONE;
-    }
-    for (const frag of fragmenter.makeFragments(inst, mtu)) {
-      await socket.send(codec.seal(timestamp16(), reply, frag), peer);
-    }
-  };
+    });
 
-  const receiving = (async () => {
-    while (true) {
-      let datagram: Uint8Array;
-      try {
-        [datagram] = await socket.receive();
-      } catch {
-        return; // socket closed
-      }
-      const opened = codec.open(datagram);
-      assert.ok(opened, "mosh-server's datagram failed to open");
-      if (opened.timestamp !== TIMESTAMP_NONE) {
-        lastTimestamp = opened.timestamp;
-        lastTimestampAt = performance.now();
-      }
-      if (opened.timestampReply !== TIMESTAMP_NONE) {
-        rtts.push((timestamp16() - opened.timestampReply + 65536) % 65536);
-      }
-      const inst = assembly.add(opened.payload);
-      if (inst === null) continue;
-      instructions++;
-      assert.equal(inst.protocolVersion, 2);
-      if (held.has(inst.newNum) || !held.has(inst.oldNum)) continue;
-      held.add(inst.newNum);
-      if (inst.newNum > ackNum) ackNum = inst.newNum;
-      events.push(...decodeHostMessage(inst.diff));
-    }
-  })();
+  client.listen((inst) => {
+    instructions++;
+    assert.equal(inst.protocolVersion, 2);
+    if (held.has(inst.newNum) || !held.has(inst.oldNum)) return;
+    held.add(inst.newNum);
+    if (inst.newNum > ackNum) ackNum = inst.newNum;
+    events.push(...decodeHostMessage(inst.diff));
+  });
 
   try {
     await send();
@@ -150,18 +103,16 @@ Deno.test("wire interop: drive Debian's mosh-server through a session and its sh
       events.some((e) => e.type === "echoack" && e.num === 2n),
       `no echo ack of state 2 in ${JSON.stringify(events.map((e) => e.type))}`,
     );
+    const rtts = client.rtts;
     assert.ok(rtts.length > 0 && rtts.every((r) => r < 1000), `RTT samples ${rtts}`);
     // The shell exited: the server sent the shutdown state, we acked it, and it exited cleanly.
     assert.equal(ackNum, U64_MAX, "server never sent its shutdown state");
     assert.equal(alive(pid), false, "mosh-server still running after the shutdown handshake");
-    assert.equal(codec.rejected.integrity + codec.rejected.wrongDirection, 0);
+    const { rejected } = client.codec;
+    assert.equal(rejected.integrity + rejected.wrongDirection, 0, "a datagram failed to open");
   } finally {
-    socket.close();
-    await receiving;
-    if (alive(pid)) {
-      kill(pid);
-      await waitGone(pid, 1000);
-    }
+    await client.close();
+    await stopServer(server);
   }
 });
 

@@ -1,5 +1,5 @@
-// Tests for bench/workload.ts: byte-exact agreement with gen-workload.py, the Python
-// generator of the benchmark specification (not part of this repository).
+// Tests for tests/workload.ts: byte-exact agreement with gen-workload.py, the Python generator of
+// the benchmark specification (not part of this repository).
 // Reference hashes were produced by the Python script (python3 gen-workload.py ...).
 import assert from "node:assert/strict";
 import {
@@ -8,7 +8,7 @@ import {
   parseFrameDiff,
   sha256Hex,
   STREAM_SIZE,
-} from "../bench/workload.ts";
+} from "./workload.ts";
 
 Deno.test("stream workload: the default 50 MiB stream has the published sha256", async () => {
   const data = generateStream();
