@@ -274,8 +274,8 @@ export class Channel {
       s.state = SACKED;
     }
     this.#peerWindow = seg.window;
-    if (newest > -Infinity) this.congestion.rtt.sample(now - newest);
-    if (acked > 0) this.congestion.onAcked(acked);
+    if (newest > -Infinity) this.congestion.onRtt(now - newest, now);
+    if (acked > 0) this.congestion.onAcked(acked, now);
     // RACK: in flight, and sent well before something that has since arrived.
     const reorder = Math.max(this.congestion.rtt.srtt / 4, 2);
     let lost = false;

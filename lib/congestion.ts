@@ -7,6 +7,15 @@
  * acknowledged, halving at most once per round trip when a loss is detected, and back to two
  * segments on a retransmission timeout (the timeout doubles on each expiry, up to 8 s, and resets
  * on the next acknowledgement). The window never exceeds `cap` (the per-session cap).
+ *
+ * Delay: loss alone lets a queue build until something overflows, and that queue is where a
+ * keystroke's echo frame waits (the sender's queue, the path, the receiver's socket buffer and
+ * its busy event loop all sit behind the same round trip). So the controller also watches the
+ * queueing delay, each round-trip sample minus the least sample of the last MIN_RTT_WINDOW ms:
+ * above QUEUE_TARGET it leaves slow start, stops growing, and once per round trip shrinks the
+ * window to what would have kept the queue at the target (Vegas' rule, cwnd·(base+target)/rtt,
+ * at most halving). Below it the window grows as above. Data then waits behind at most about
+ * QUEUE_TARGET ms of segments anywhere on the path.
  */
 
 import { RttEstimator } from "./connection.ts";
@@ -26,6 +35,14 @@ export const INITIAL_WINDOW_SEGMENTS = 10;
 /** Smallest congestion window, in segments. */
 export const MIN_WINDOW_SEGMENTS = 2;
 
+/**
+ * Queueing delay the channels aim at, ms (docs/EXTENSIONS.md "Scheduling"): well under one frame
+ * interval (20 ms, §7.3), and above the few milliseconds a loaded event loop adds anyway.
+ */
+export const QUEUE_TARGET = 8;
+/** The base round trip is the least sample within this long, ms (two halves, rotated). */
+export const MIN_RTT_WINDOW = 10000;
+
 /** The shared congestion state of one connection's channels. */
 export class Congestion {
   /** Round-trip estimate from channel acknowledgements (Karn: first transmissions only). */
@@ -40,8 +57,14 @@ export class Congestion {
   losses = 0;
   /** Timeouts counted. */
   timeouts = 0;
+  /** Times the delay rule shrank the window (for `-v` and the benchmark). */
+  delayCuts = 0;
   #backoff = 0;
   #recoveryUntil = -Infinity;
+  #minNow = Infinity;
+  #minBefore = Infinity;
+  #minSince = -Infinity;
+  #lastRtt = 0;
 
   /**
    * @param mss the largest segment payload, bytes
@@ -62,9 +85,39 @@ export class Congestion {
     return Math.min(base * (1 << this.#backoff), MAX_CHANNEL_RTO);
   }
 
-  /** `bytes` were newly acknowledged. */
-  onAcked(bytes: number): void {
+  /** The least round trip of the last MIN_RTT_WINDOW ms: the path without our queue, ms. */
+  get baseRtt(): number {
+    return Math.min(this.#minNow, this.#minBefore);
+  }
+
+  /** One round-trip sample (first transmissions only), ms, taken at `now`. */
+  onRtt(rtt: number, now: number): void {
+    if (!this.rtt.sample(rtt)) return;
+    if (now - this.#minSince >= MIN_RTT_WINDOW / 2) {
+      this.#minBefore = this.#minNow;
+      this.#minNow = Infinity;
+      this.#minSince = now;
+    }
+    if (rtt < this.#minNow) this.#minNow = rtt;
+    this.#lastRtt = rtt;
+  }
+
+  /** `bytes` were newly acknowledged at `now` (after `onRtt` for the same acknowledgement). */
+  onAcked(bytes: number, now: number): void {
     this.#backoff = 0;
+    const base = this.baseRtt;
+    if (this.#lastRtt - base > QUEUE_TARGET) {
+      // Too much queue: no growth, and once per round trip back to the target.
+      if (this.ssthresh > this.cwnd) this.ssthresh = this.cwnd;
+      if (now >= this.#recoveryUntil) {
+        const floor = MIN_WINDOW_SEGMENTS * this.mss;
+        const target = this.cwnd * (base + QUEUE_TARGET) / this.#lastRtt;
+        this.cwnd = Math.max(target, this.cwnd / 2, floor);
+        this.delayCuts++;
+        this.#recoveryUntil = now + this.#lastRtt;
+      }
+      return;
+    }
     if (this.cwnd < this.ssthresh) this.cwnd += bytes;
     else this.cwnd += (this.mss * bytes) / this.cwnd;
     if (this.cwnd > this.cap) this.cwnd = this.cap;

@@ -123,3 +123,16 @@ export function forwardingRefusal(
   }
   return null;
 }
+
+/** The environment variable our wrapper sets on `mosh-server new` (lib/forwarding_preset.ts):
+ * the `-R` listeners and `-A` to set up before the shell starts. */
+export const FORWARD_PRESET_VARIABLE = "MOSH_DENO_FORWARD";
+/** The variable's value for these rules (numbered by their index) and `-A`; "" for none. */
+export function presetValue(rules: readonly ForwardRule[], agent: boolean): string {
+  const words: string[] = [];
+  rules.forEach((r, i) => {
+    if (r.kind === "R") words.push(`R${i}:${r.bindPort}:${r.bindHost}`);
+  });
+  if (agent) words.push("A");
+  return words.join(" ");
+}

@@ -11,26 +11,18 @@
  * Format: words separated by spaces, `A` (agent) or `R<rule>:<port>:<address>`.
  */
 
-import { AgentSocket, closeListener, makeAgentSocket } from "./forwarding_server.ts";
-import type { ServerForwarding } from "./forwarding_server.ts";
+import {
+  type AgentSocket,
+  closeListener,
+  makeAgentSocket,
+  type ServerForwarding,
+} from "./forwarding_server.ts";
 import { formatAddress } from "./connection.ts";
 import { errorText } from "./errors.ts";
-import type { ForwardRule } from "./forward_spec.ts";
+import { FORWARD_PRESET_VARIABLE } from "./forward_spec.ts";
 
-/** The environment variable our wrapper sets on `mosh-server new`. */
-export const FORWARD_PRESET_VARIABLE = "MOSH_DENO_FORWARD";
 /** Most `-R` rules honoured from the variable. */
 const MAX_PRESET_LISTENERS = 16;
-
-/** The variable's value for these rules (numbered by their index) and `-A`; "" for none. */
-export function presetValue(rules: readonly ForwardRule[], agent: boolean): string {
-  const words: string[] = [];
-  rules.forEach((r, i) => {
-    if (r.kind === "R") words.push(`R${i}:${r.bindPort}:${r.bindHost}`);
-  });
-  if (agent) words.push("A");
-  return words.join(" ");
-}
 
 /** What a session made from the variable, until a connection adopts it. */
 export class ForwardingPreset {

@@ -32,8 +32,8 @@
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
 import { acceptCapabilities } from "./history_sender.ts";
 import { AGENT_FORWARDING, announces, type Capability, FORWARDING } from "./extensions.ts";
-import { forwardingRefusal } from "./forward_spec.ts";
-import { FORWARD_PRESET_VARIABLE, ForwardingPreset } from "./forwarding_preset.ts";
+import { FORWARD_PRESET_VARIABLE, forwardingRefusal } from "./forward_spec.ts";
+import { ForwardingPreset } from "./forwarding_preset.ts";
 import type { Connection } from "./connection.ts";
 import type { HeapHygiene } from "./heap_hygiene.ts";
 import { Pty, PtyError } from "./pty.ts";

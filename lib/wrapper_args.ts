@@ -15,7 +15,7 @@
  */
 
 import { FAMILIES, type Family } from "./fake_proxy.ts";
-import { type ForwardRule, parseForwardSpec } from "./forward_spec.ts";
+import { FORWARD_PRESET_VARIABLE, type ForwardRule, parseForwardSpec } from "./forward_spec.ts";
 import { PREDICTION_MODES, type PredictionMode } from "./prediction.ts";
 
 export { FAMILIES, type Family, PREDICTION_MODES, type PredictionMode };
@@ -474,6 +474,12 @@ export interface ServerCommandParts {
   reportSshConnection: boolean;
   /** `--session=NAME`, or null. */
   session?: string | null;
+  /**
+   * `-R` listen addresses and `-A` for our server to set up before the shell starts
+   * (lib/forwarding_preset.ts `presetValue`); "" or absent for none. Passed as
+   * `env MOSH_DENO_FORWARD=… <server>`, which C's mosh-server ignores.
+   */
+  forwardPreset?: string;
 }
 
 /** The line the remote side prints when its server is not mosh-deno's (C mosh's, say). */
@@ -483,8 +489,8 @@ export const NOT_MOSH_DENO = "MOSH NOT-MOSH-DENO";
  * Runs `serverArgs` with `server` only if `server --version` says mosh-deno (one ssh command:
  * the check and the command); otherwise prints NOT_MOSH_DENO and fails.
  */
-export function ifMoshDeno(server: string, serverArgs: string[]): string {
-  return `v=$(${server} --version 2>&1); case "$v" in *mosh-deno*) ${server} ${
+export function ifMoshDeno(server: string, serverArgs: string[], runPrefix = ""): string {
+  return `v=$(${server} --version 2>&1); case "$v" in *mosh-deno*) ${runPrefix}${server} ${
     serverArgs.map(shellQuote).join(" ")
   };; *) printf '\\n${NOT_MOSH_DENO}\\n'; exit 1;; esac`;
 }
@@ -512,9 +518,12 @@ export function serverCommandLine(p: ServerCommandParts): string {
   if (p.port !== null) args.push("-p", p.port);
   for (const setting of p.locales) args.push("-l", setting);
   if (p.command.length > 0) args.push("--", ...p.command);
+  const prefix = p.forwardPreset
+    ? `env ${shellQuote(`${FORWARD_PRESET_VARIABLE}=${p.forwardPreset}`)} `
+    : "";
   const line = p.session
-    ? ifMoshDeno(p.server, [`--session=${p.session}`, ...args])
-    : `${p.server} ${args.map(shellQuote).join(" ")}`;
+    ? ifMoshDeno(p.server, [`--session=${p.session}`, ...args], prefix)
+    : `${prefix}${p.server} ${args.map(shellQuote).join(" ")}`;
   return p.reportSshConnection ? SSH_CONNECTION_REPORTER + line : line;
 }
 

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
 import {
-  alive,
   cleanEnv,
   clientPid,
   OUR_CLIENT,
@@ -12,7 +11,7 @@ import {
   REPO,
   runCaptured,
   shellCommand,
-  waitGone,
+  stopHost,
 } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
 
@@ -20,23 +19,6 @@ const SHELL = "bash --norc --noprofile";
 
 async function controlDir(): Promise<string> {
   return `${await Deno.makeTempDir({ prefix: "mosh-host-test-" })}/ctl`;
-}
-
-/** The host's pid from its log, or null. */
-async function hostPid(dir: string): Promise<number | null> {
-  try {
-    const m = /host (\d+) started/.exec(await Deno.readTextFile(`${dir}/host.log`));
-    return m === null ? null : Number(m[1]);
-  } catch {
-    return null;
-  }
-}
-
-async function stopHost(dir: string): Promise<void> {
-  const pid = await hostPid(dir);
-  if (pid === null || !alive(pid)) return;
-  Deno.kill(pid, "SIGTERM");
-  if (!(await waitGone(pid, 8000))) Deno.kill(pid, "SIGKILL");
 }
 
 /** SIGKILL to the client in `t` (a client that quits or gets SIGHUP ends the session, as in C). */

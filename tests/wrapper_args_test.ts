@@ -22,6 +22,7 @@ import {
 } from "../lib/wrapper_args.ts";
 import { type CheckedOptions, checkOptions, planBootstrap, usesJumpHost } from "../lib/wrapper.ts";
 import { orderAddresses, parseFakeProxyArgs } from "../lib/fake_proxy.ts";
+import { parseForwardSpec, presetValue } from "../lib/forward_spec.ts";
 
 const KEY = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -266,6 +267,25 @@ Deno.test("serverCommandLine: the remote command, as mosh builds it", () => {
   );
   assert.equal(
     serverCommandLine(parts({ locales: [] })),
+    "mosh-server 'new' '-c' '8' '-s'",
+  );
+});
+
+Deno.test("serverCommandLine: -R and -A go to our server as MOSH_DENO_FORWARD (C's ignores it)", () => {
+  const rules = [
+    parseForwardSpec("L", "8080:localhost:80"),
+    parseForwardSpec("R", "9000:localhost:22"),
+    parseForwardSpec("R", "[::1]:9001:localhost:23"),
+  ];
+  const preset = presetValue(rules, true);
+  assert.equal(preset, "R1:9000:127.0.0.1 R2:9001:::1 A");
+  assert.equal(presetValue([rules[0]], false), "");
+  assert.equal(
+    serverCommandLine(parts({ forwardPreset: preset, locales: [] })),
+    "env 'MOSH_DENO_FORWARD=R1:9000:127.0.0.1 R2:9001:::1 A' mosh-server 'new' '-c' '8' '-s'",
+  );
+  assert.equal(
+    serverCommandLine(parts({ forwardPreset: "", locales: [] })),
     "mosh-server 'new' '-c' '8' '-s'",
   );
 });
