@@ -145,10 +145,6 @@ export class ClientForwarding {
     this.#link?.pump();
   }
 
-  waitTime(): number {
-    return this.#link?.waitTime() ?? Infinity;
-  }
-
   close(): void {
     for (const l of this.#listening) {
       try {

@@ -289,7 +289,6 @@ class ClientSession {
           this.#transport.currentState.pushControl(this.#controlSent++, encodeControl([op]));
           this.#waker.wake();
         },
-        wake: () => this.#waker.wake(),
         now: clock,
         log: (line) => this.#notification.setNotificationString(line, clock()),
       });
@@ -347,7 +346,6 @@ class ClientSession {
       this.#transport.waitTime(now),
       this.#prediction.waitTime(),
       this.#notification.waitTime(now),
-      this.#forwarding?.waitTime() ?? Infinity,
     );
     const frontier = this.#transport.getLatestRemoteState().state.frontier;
     if (this.#history?.pending(frontier)) {
@@ -438,10 +436,8 @@ class ClientSession {
   #onDatagram(payload: Uint8Array): void {
     const transport = this.#transport;
     const now = clock();
-    if (this.#forwarding?.datagram(payload)) {
-      this.#waker.wake();
-      return;
-    }
+    // A segment: the forwarding link pumps by itself, the loop sleeps on (lib/forwarding_link.ts).
+    if (this.#forwarding?.datagram(payload)) return;
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
     if (latest.num !== this.#lastRemoteNum) {

@@ -11,11 +11,12 @@
  * Delay: loss alone lets a queue build until something overflows, and that queue is where a
  * keystroke's echo frame waits (the sender's queue, the path, the receiver's socket buffer and
  * its busy event loop all sit behind the same round trip). So the controller also watches the
- * queueing delay, each round-trip sample minus the least sample of the last MIN_RTT_WINDOW ms:
- * above QUEUE_TARGET it leaves slow start, stops growing, and once per round trip shrinks the
- * window to what would have kept the queue at the target (Vegas' rule, cwnd·(base+target)/rtt,
- * at most halving). Below it the window grows as above. Data then waits behind at most about
- * QUEUE_TARGET ms of segments anywhere on the path.
+ * standing queue: once per round trip it takes the least sample of that round trip (a true queue
+ * raises every sample, scheduling noise on a loaded machine only some) minus the least sample of
+ * the last MIN_RTT_WINDOW ms. Above QUEUE_TARGET it leaves slow start, stops growing, and shrinks
+ * the window to what would have kept the queue at the target (Vegas' rule, cwnd·(base+target)/
+ * standing, at most halving). Below it the window grows as above. Data then waits behind about
+ * QUEUE_TARGET ms of segments at most, wherever the queue is.
  */
 
 import { RttEstimator } from "./connection.ts";
@@ -39,7 +40,7 @@ export const MIN_WINDOW_SEGMENTS = 2;
  * Queueing delay the channels aim at, ms (docs/EXTENSIONS.md "Scheduling"): well under one frame
  * interval (20 ms, §7.3), and above the few milliseconds a loaded event loop adds anyway.
  */
-export const QUEUE_TARGET = 8;
+export const QUEUE_TARGET = 4;
 /** The base round trip is the least sample within this long, ms (two halves, rotated). */
 export const MIN_RTT_WINDOW = 10000;
 
@@ -64,7 +65,12 @@ export class Congestion {
   #minNow = Infinity;
   #minBefore = Infinity;
   #minSince = -Infinity;
-  #lastRtt = 0;
+  /** The least sample of the current round trip, and when that round trip ends. */
+  #roundMin = Infinity;
+  #roundEnd = -Infinity;
+  /** The least sample of the last whole round trip, and whether it still has to be judged. */
+  #standing = 0;
+  #judge = false;
 
   /**
    * @param mss the largest segment payload, bytes
@@ -99,28 +105,53 @@ export class Congestion {
       this.#minSince = now;
     }
     if (rtt < this.#minNow) this.#minNow = rtt;
-    this.#lastRtt = rtt;
+    if (rtt < this.#roundMin) this.#roundMin = rtt;
+    if (now >= this.#roundEnd) {
+      this.#standing = this.#roundMin;
+      this.#judge = true;
+      this.#roundMin = Infinity;
+      this.#roundEnd = now + Math.max(this.rtt.srtt, 1);
+    }
+  }
+
+  /** The standing queue of the last round trip, ms. */
+  get queueDelay(): number {
+    return this.#standing === 0 ? 0 : this.#standing - this.baseRtt;
   }
 
   /** `bytes` were newly acknowledged at `now` (after `onRtt` for the same acknowledgement). */
   onAcked(bytes: number, now: number): void {
     this.#backoff = 0;
-    const base = this.baseRtt;
-    if (this.#lastRtt - base > QUEUE_TARGET) {
-      // Too much queue: no growth, and once per round trip back to the target.
+    const target = this.queueTarget;
+    const queue = this.queueDelay;
+    if (queue > target) {
+      // A standing queue: no growth, and once per round trip back to the target.
       if (this.ssthresh > this.cwnd) this.ssthresh = this.cwnd;
-      if (now >= this.#recoveryUntil) {
+      if (this.#judge && now >= this.#recoveryUntil) {
         const floor = MIN_WINDOW_SEGMENTS * this.mss;
-        const target = this.cwnd * (base + QUEUE_TARGET) / this.#lastRtt;
-        this.cwnd = Math.max(target, this.cwnd / 2, floor);
+        const fit = this.cwnd * (this.baseRtt + target) / this.#standing;
+        this.cwnd = Math.max(fit, this.cwnd / 2, floor);
         this.delayCuts++;
-        this.#recoveryUntil = now + this.#lastRtt;
+        this.#recoveryUntil = now + this.#standing;
       }
+      this.#judge = false;
       return;
     }
-    if (this.cwnd < this.ssthresh) this.cwnd += bytes;
+    // Slow start; on a long path (where one segment per round trip is slow) also whenever there
+    // is no standing queue at all: the path has room. A short path's window is small anyway.
+    const roomy = target > QUEUE_TARGET && queue <= target / 2;
+    if (this.cwnd < this.ssthresh || roomy) this.cwnd += bytes;
     else this.cwnd += (this.mss * bytes) / this.cwnd;
     if (this.cwnd > this.cap) this.cwnd = this.cap;
+  }
+
+  /**
+   * The standing queue aimed at, ms: QUEUE_TARGET, or a quarter of the base round trip on a
+   * longer path (where SSP's frame interval, §5.3, is longer too, and scheduling noise on a
+   * loaded machine would otherwise pass for a queue).
+   */
+  get queueTarget(): number {
+    return Math.max(QUEUE_TARGET, this.baseRtt / 4);
   }
 
   /** A loss was detected from acknowledgements at time `now`: halve, once per round trip. */

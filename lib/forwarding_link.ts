@@ -6,9 +6,12 @@
  * sends segments only while the connection's send queue is short, so a keystroke or a frame
  * queued after them waits behind at most SEGMENT_QUEUE_LIMIT datagrams.
  *
- * The main loop calls, in each pass: `control(ev)` for every control event of a new peer state,
- * `pump()` after the SSP tick, and sleeps at most `waitTime()`. The connection's receive callback
- * calls `datagram(payload)` first; it returns false for anything that is not a segment.
+ * The link drives itself: a segment that arrives, a socket that has data, a blocked queue that
+ * drains and the channels' timers each schedule a `pump()` of their own (a microtask, or a timer
+ * of at most BUSY_WAKE ms), so a bulk transfer never wakes the session's main loop, whose passes
+ * (terminal, paint) cost far more than a segment. The main loop calls `control(ev)` for every
+ * control event of a new peer state and `pump()` after its SSP tick; the connection's receive
+ * callback calls `datagram(payload)` first, which returns false for anything not a segment.
  */
 
 import { ControlInbox, ControlKind, type ControlOp } from "./channel_control.ts";
@@ -20,7 +23,7 @@ import { ProtocolError } from "./errors.ts";
 
 /** Segments are sent only while fewer than this many datagrams wait in the connection's queue. */
 export const SEGMENT_QUEUE_LIMIT = 8;
-/** While channels have data in flight, the loop wakes at least this often (timers), ms. */
+/** While channels have data in flight, the link pumps at least this often (timers), ms. */
 const BUSY_WAKE = 10;
 /** While segments wait for the queue to drain, ms. */
 const BLOCKED_WAKE = 1;
@@ -41,7 +44,6 @@ export interface ForwardingLinkOptions {
   connect(op: ControlOp): Promise<Deno.Conn>;
   /** LISTEN and LISTEN_FAILED (`-R`), which concern no channel; ignored when absent. */
   listenOp?(op: ControlOp): void;
-  wake(): void;
   now(): number;
   log?(line: string): void;
 }
@@ -53,6 +55,10 @@ export class ForwardingLink {
   readonly #listenOp: ((op: ControlOp) => void) | undefined;
   readonly #inbox = new ControlInbox();
   #blocked = false;
+  #pumpQueued = false;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timerAt = Infinity;
+  #closed = false;
   /** Malformed control fields received. */
   malformedControl = 0;
 
@@ -65,7 +71,7 @@ export class ForwardingLink {
       mss: segmentPayloadSize(IPV6_DATAGRAM_MTU),
       sendControl: opt.sendControl,
       connect: opt.connect,
-      wake: opt.wake,
+      wake: () => this.#schedule(),
       now: opt.now,
       log: opt.log,
     });
@@ -75,6 +81,7 @@ export class ForwardingLink {
   datagram(payload: Uint8Array): boolean {
     if (!isSegment(payload)) return false;
     this.forwarder.segment(payload);
+    this.#schedule();
     return true;
   }
 
@@ -95,26 +102,48 @@ export class ForwardingLink {
     }
   }
 
-  /** Sends segments while the connection's queue is short. */
+  /** Sends segments while the connection's queue is short, then arms the link's own timer. */
   pump(): void {
+    if (this.#closed) return;
     const path = this.#path;
     this.#blocked = false;
     while (path.backlog < SEGMENT_QUEUE_LIMIT) {
       const p = this.forwarder.poll();
-      if (p === null) return;
+      if (p === null) break;
       void path.send(p);
     }
-    this.#blocked = true;
+    if (path.backlog >= SEGMENT_QUEUE_LIMIT) this.#blocked = true;
+    this.#arm(this.#blocked ? BLOCKED_WAKE : this.forwarder.busy ? BUSY_WAKE : Infinity);
   }
 
-  /** How long the loop may sleep as far as forwarding is concerned, ms. */
-  waitTime(): number {
-    if (this.#blocked) return BLOCKED_WAKE;
-    return this.forwarder.busy ? BUSY_WAKE : Infinity;
-  }
-
-  /** Resets every channel. */
+  /** Resets every channel and stops the link's timer. */
   close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.forwarder.close();
+  }
+
+  /** A pump soon, once, after whatever runs now (several segments in a row share it). */
+  #schedule(): void {
+    if (this.#pumpQueued || this.#closed) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  #arm(ms: number): void {
+    if (ms === Infinity) return;
+    const at = performance.now() + ms;
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.pump();
+    }, ms);
   }
 }

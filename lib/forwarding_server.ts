@@ -104,7 +104,6 @@ export class ServerForwarding {
         if (!op.host || !op.port) return Promise.reject(new Error("no such forwarding rule"));
         return Deno.connect({ hostname: op.host, port: op.port });
       },
-      wake,
       now,
       log,
     });

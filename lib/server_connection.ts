@@ -105,10 +105,8 @@ export class ServerConnection {
     options.connection.listen((payload) => {
       // Back-pressure: no new client state while the shell has not read what it got.
       this.transport.holdRemoteStates = holdInput();
-      if (this.forwarding?.link.datagram(payload)) {
-        wake();
-        return;
-      }
+      // A segment: the forwarding link pumps by itself, the session loop sleeps on.
+      if (this.forwarding?.link.datagram(payload)) return;
       this.transport.recv(payload);
       wake();
     });
@@ -177,7 +175,6 @@ export class ServerConnection {
       this.transport.waitTime(now),
       this.state.waitTime(now),
       this.#sync.waitTime(now),
-      this.forwarding?.link.waitTime() ?? Infinity,
     );
   }
 
