@@ -36,6 +36,8 @@ export const CHANNEL_WINDOW = 256 * 1024;
 const IN_FLIGHT = 0;
 const SACKED = 1;
 const LOST = 2;
+/** Least wait before a tail loss probe, ms (RFC 8985 uses 10 ms as well). */
+const MIN_TAIL_PROBE = 10;
 
 interface Sent {
   readonly bytes: Uint8Array;
@@ -67,6 +69,9 @@ export class Channel {
   #peerWindow = CHANNEL_WINDOW;
   #deliveredSentAt = -Infinity;
   #lastProbe = -Infinity;
+  /** When an ack last moved something forward; a tail probe was sent since. */
+  #lastAckAt = -Infinity;
+  #tailProbed = false;
   #finAcked = false;
   /** Sent datagrams (first transmissions and retransmissions), for tests and `-v`. */
   retransmissions = 0;
@@ -161,6 +166,8 @@ export class Channel {
     }
     this.#checkTimer(now);
     const sent = this.#sent;
+    const tail = this.#tailProbe(now);
+    if (tail !== null) return tail;
     for (let i = 0; i < sent.length; i++) {
       const s = sent[i];
       if (s.state !== LOST) continue;
@@ -228,6 +235,28 @@ export class Channel {
     return out;
   }
 
+  /**
+   * A tail loss probe (RACK-TLP, RFC 8985): when nothing was acknowledged for two round trips
+   * while segments are in flight, the newest is sent again, once, without declaring anything lost.
+   * Its ack lets RACK find the losses before it; without it a lost tail waits for the timer, which
+   * with a small window under random loss is most losses.
+   */
+  #tailProbe(now: number): Uint8Array | null {
+    if (this.#tailProbed) return null;
+    const sent = this.#sent;
+    let i = sent.length - 1;
+    while (i >= 0 && sent[i].state !== IN_FLIGHT) i--;
+    if (i < 0) return null;
+    const s = sent[i];
+    const pto = Math.max(2 * this.congestion.rtt.srtt, MIN_TAIL_PROBE);
+    if (now - s.sentAt < pto || now - this.#lastAckAt < pto) return null;
+    this.#tailProbed = true;
+    s.sentAt = now;
+    s.retransmitted = true;
+    this.retransmissions++;
+    return encodeData(this.id, this.#base + i, s.fin ? FLAG_FIN : 0, s.bytes);
+  }
+
   #checkTimer(now: number): void {
     const rto = this.congestion.rto;
     let oldest = Infinity;
@@ -275,7 +304,11 @@ export class Channel {
     }
     this.#peerWindow = seg.window;
     if (newest > -Infinity) this.congestion.onRtt(now - newest, now);
-    if (acked > 0) this.congestion.onAcked(acked, now);
+    if (acked > 0) {
+      this.congestion.onAcked(acked, now);
+      this.#lastAckAt = now;
+      this.#tailProbed = false;
+    }
     // RACK: in flight, and sent well before something that has since arrived.
     const reorder = Math.max(this.congestion.rtt.srtt / 4, 2);
     let lost = false;

@@ -18,7 +18,7 @@ import type { ControlEvent } from "./protobuf.ts";
 
 /** The warning shown when the server does not forward. */
 export const NO_FORWARDING_WARNING =
-  "The server does not support forwarding (or refuses it); -L/-D are off for this session.";
+  "The server does not support forwarding (or refuses it): -L/-R/-D/-A are off.";
 
 /** What the session provides to the link. */
 export type LinkOptions = Omit<ForwardingLinkOptions, "side" | "connect">;

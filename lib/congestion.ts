@@ -128,7 +128,9 @@ export class Congestion {
       // A standing queue: no growth, and once per round trip back to the target.
       if (this.ssthresh > this.cwnd) this.ssthresh = this.cwnd;
       if (this.#judge && now >= this.#recoveryUntil) {
-        const floor = MIN_WINDOW_SEGMENTS * this.mss;
+        // A window of a few segments cannot hold a queue worth cutting for: what looks like one
+        // is noise (reordering, a busy machine), and halving it further only starves the channel.
+        const floor = Math.min(this.cwnd, INITIAL_WINDOW_SEGMENTS * this.mss);
         const fit = this.cwnd * (this.baseRtt + target) / this.#standing;
         this.cwnd = Math.max(fit, this.cwnd / 2, floor);
         this.delayCuts++;

@@ -6,6 +6,7 @@
 // client's ssh-agent.
 
 import assert from "node:assert/strict";
+import { requireDebianPackages } from "./deps.ts";
 import { delay, PROMPT, REPO, stopHost } from "./harness.ts";
 import { startSshd } from "./sshd.ts";
 import { Tmux } from "./tmux.ts";
@@ -108,6 +109,34 @@ Deno.test({
       }
       await agent.status;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "wrapper -R and -A against Debian's mosh-server: a one-line warning, and the session works",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await requireDebianPackages(["mosh", "tmux"]);
+    let tmux: Tmux | null = null;
+    try {
+      const mosh = `${REPO}/bin/mosh --local --server=mosh-server -R ${freePort()}:127.0.0.1:9 ` +
+        `-A 127.0.0.1 -- bash --norc --noprofile`;
+      tmux = await Tmux.start({
+        command: `export PS1='${PROMPT}' HISTFILE=/dev/null SSH_AUTH_SOCK=/nonexistent; ${mosh}; ` +
+          "echo CLIENT-EXIT=$?; exec sleep 600",
+        env: { LANG: "C.UTF-8" },
+        unsetEnv: ["RUST_BACKTRACE", "MOSH_ESCAPE_KEY", "MOSH_PREDICTION_DISPLAY"],
+      });
+      const screen = await tmux.waitFor(/does not support forwarding/, 30000);
+      assert.equal(screen.match(/does not support forwarding/g)?.length, 1);
+      await tmux.sendText("echo c-$((6*7))\r");
+      await tmux.waitFor(/^c-42$/m, 15000);
+      await tmux.sendKeys("C-d");
+      await tmux.waitFor(/CLIENT-EXIT=0/, 15000);
+    } finally {
+      await tmux?.kill();
     }
   },
 });
