@@ -133,6 +133,7 @@ export class ClientForwarding {
 
   /** Takes a segment once forwarding is on; false for anything else. */
   datagram(payload: Uint8Array): boolean {
+    this.#link?.heard();
     return this.#link?.datagram(payload) ?? false;
   }
 

@@ -156,6 +156,18 @@ export class Congestion {
     return Math.max(QUEUE_TARGET, this.baseRtt / 4);
   }
 
+  /**
+   * Something authentic arrived from the peer (any datagram): a backed-off timer goes back to the
+   * base RTO, so that segments stalled while the peer was unreachable (an outage, or a roam the
+   * server had not yet seen) are resent at once rather than after seconds of backoff. True if the
+   * timer was backed off.
+   */
+  peerHeard(): boolean {
+    if (this.#backoff === 0) return false;
+    this.#backoff = 0;
+    return true;
+  }
+
   /** A loss was detected from acknowledgements at time `now`: halve, once per round trip. */
   onLoss(now: number): void {
     this.losses++;

@@ -85,6 +85,11 @@ export class ForwardingLink {
     return true;
   }
 
+  /** Any authentic datagram from the peer arrived (lib/congestion.ts `peerHeard`). */
+  heard(): void {
+    if (this.forwarder.congestion.peerHeard()) this.#schedule();
+  }
+
   /** One control field from the peer's state. */
   control(ev: ControlEvent): void {
     let ops: ControlOp[];

@@ -106,6 +106,7 @@ export class ServerConnection {
       // Back-pressure: no new client state while the shell has not read what it got.
       this.transport.holdRemoteStates = holdInput();
       // A segment: the forwarding link pumps by itself, the session loop sleeps on.
+      this.forwarding?.link.heard();
       if (this.forwarding?.link.datagram(payload)) return;
       this.transport.recv(payload);
       wake();
