@@ -139,6 +139,9 @@ export class Congestion {
       this.#judge = false;
       return;
     }
+    // Only a window in use grows (RFC 7661): one limited by the channels' own 256 KiB window or by
+    // the application would otherwise grow without bound and then burst.
+    if (this.inflight + bytes < this.cwnd / 2) return;
     // Slow start; on a long path (where one segment per round trip is slow) also whenever there
     // is no standing queue at all: the path has room. A short path's window is small anyway.
     const roomy = target > QUEUE_TARGET && queue <= target / 2;
