@@ -104,7 +104,9 @@ Deno.test("mode 2026: an update never ended is shown after the hold limit", asyn
     [
       "printf 'BEFORE\\r\\n'",
       "sleep 1",
-      "printf '\\033[?2026hHELD-'; date +%s%N",
+      // The time is taken before the update begins: a loaded machine may take a while to start
+      // `date`, and the hold must be measured from no later than its start.
+      "t=$(date +%s%N); printf '\\033[?2026hHELD-%s\\r\\n' \"$t\"",
       "sleep 60",
     ].join("\n"),
   );

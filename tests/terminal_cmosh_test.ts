@@ -30,7 +30,15 @@ import {
   PROTOCOL_VERSION,
 } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, delay, type Server, startServer, stopServer } from "./harness.ts";
+import {
+  alive,
+  delay,
+  descendants,
+  procFile,
+  type Server,
+  startServer,
+  stopServer,
+} from "./harness.ts";
 import { RawClient } from "./raw_client.ts";
 import { onlcr, VT_CORPUS, type VtScript } from "./vt_corpus.ts";
 
@@ -43,9 +51,15 @@ const NO_OUTPUT_MS = 2500;
 const SESSION_TIMEOUT_MS = 15000;
 const PARALLEL = 4;
 
+/** Whether the shell under mosh-server `pid` has finished `cat` (it execs `sleep` then). */
+function catDone(pid: number): boolean {
+  return descendants(pid).some((p) => procFile(p, "comm") === "sleep\n");
+}
+
 /**
  * Runs `mosh-server new -- sh -c 'cat FILE; exec sleep 30'` and returns the host events of the
- * newest state once the screen has been quiet for QUIET_MS; with `resizeTo`, the client then
+ * newest state once `cat` has finished and the screen has been quiet for QUIET_MS (a loaded
+ * machine can stall `cat` itself for longer than that); with `resizeTo`, the client then
  * sends a second state that resizes the window and waits for quiet again. Finally it shuts the
  * server down (SIGTERM and the shutdown handshake of §5.6, SIGKILL as a fallback).
  */
@@ -109,7 +123,7 @@ async function renderWithMoshServer(
       const now = performance.now();
       // Done once the screen is quiet; a script that leaves the screen blank sends no frame.
       const since = lastChange > 0 ? lastChange : ackedAt + NO_OUTPUT_MS;
-      if (serverAcked && now - since > QUIET_MS) {
+      if (serverAcked && now - since > QUIET_MS && catDone(pid)) {
         if (!resizeTo || clientNum === 2n) break;
         clientNum = 2n;
         clientDiff = encodeUserMessage([
