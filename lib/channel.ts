@@ -159,11 +159,12 @@ export class Channel {
    * cost the peer nothing), then retransmissions, then new data within both windows, then a
    * window probe.
    */
-  poll(now: number): Uint8Array | null {
+  poll(now: number, acksOnly = false): Uint8Array | null {
     if (this.#ackPending) {
       this.#ackPending = false;
       return this.#makeAck();
     }
+    if (acksOnly) return null;
     this.#checkTimer(now);
     const sent = this.#sent;
     const tail = this.#tailProbe(now);

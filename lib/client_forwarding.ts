@@ -142,6 +142,11 @@ export class ClientForwarding {
     this.#link?.control(ev);
   }
 
+  /** The user typed: data segments wait a moment (lib/forwarding_link.ts KEYSTROKE_HOLD). */
+  holdForKeystroke(): void {
+    this.#link?.holdForKeystroke();
+  }
+
   pump(): void {
     this.#link?.pump();
   }

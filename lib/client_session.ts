@@ -563,6 +563,8 @@ class ClientSession {
         }
       }
       this.#sendKeys(out.subarray(0, n));
+      // Keystrokes first: bulk forwarded data waits while this one goes out.
+      this.#forwarding?.holdForKeystroke();
     }
     if (this.#inputEnded) {
       this.#inputEnded = false;

@@ -219,7 +219,7 @@ export class Forwarder {
   }
 
   /** The next segment to send, or null: round robin over the channels. */
-  poll(): Uint8Array | null {
+  poll(acksOnly = false): Uint8Array | null {
     const now = this.#opt.now();
     if (this.#rrAt >= this.#rr.length) {
       this.#rr = [...this.#entries.keys()];
@@ -231,7 +231,7 @@ export class Forwarder {
       this.#rrAt = (this.#rrAt + 1) % n;
       const entry = this.#entries.get(id);
       if (entry === undefined) continue;
-      const p = entry.channel.poll(now);
+      const p = entry.channel.poll(now, acksOnly);
       this.#afterProgress(entry);
       if (p !== null) return p;
     }

@@ -27,6 +27,11 @@ export const SEGMENT_QUEUE_LIMIT = 8;
 const BUSY_WAKE = 10;
 /** While segments wait for the queue to drain, ms. */
 const BLOCKED_WAKE = 1;
+/**
+ * After a keystroke, data segments wait this long (acks still go), ms: the echo's way through
+ * both processes and the path is then free of new bulk data (docs/EXTENSIONS.md "Scheduling").
+ */
+export const KEYSTROKE_HOLD = 20;
 
 /** The parts of lib/connection.ts the link uses. */
 export interface SegmentPath {
@@ -59,6 +64,7 @@ export class ForwardingLink {
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
   #timerAt = Infinity;
   #closed = false;
+  #holdUntil = -Infinity;
   /** Malformed control fields received. */
   malformedControl = 0;
 
@@ -112,13 +118,20 @@ export class ForwardingLink {
     if (this.#closed) return;
     const path = this.#path;
     this.#blocked = false;
+    const held = this.#holdUntil - performance.now();
     while (path.backlog < SEGMENT_QUEUE_LIMIT) {
-      const p = this.forwarder.poll();
+      const p = this.forwarder.poll(held > 0);
       if (p === null) break;
       void path.send(p);
     }
     if (path.backlog >= SEGMENT_QUEUE_LIMIT) this.#blocked = true;
-    this.#arm(this.#blocked ? BLOCKED_WAKE : this.forwarder.busy ? BUSY_WAKE : Infinity);
+    const busy = this.forwarder.busy ? BUSY_WAKE : Infinity;
+    this.#arm(this.#blocked ? BLOCKED_WAKE : held > 0 ? Math.min(Math.ceil(held), busy) : busy);
+  }
+
+  /** A keystroke: data segments wait KEYSTROKE_HOLD ms (acks still go). */
+  holdForKeystroke(): void {
+    this.#holdUntil = performance.now() + KEYSTROKE_HOLD;
   }
 
   /** Resets every channel and stops the link's timer. */

@@ -1,12 +1,13 @@
 /**
- * `-R` and `-A` in place before the shell starts (docs/EXTENSIONS.md "Forwarding", "Before the
- * shell"): our wrapper puts MOSH_DENO_FORWARD into the environment of `mosh-server new` (C's
- * mosh-server ignores it), naming each `-R` rule's number and listen address and whether `-A` is
- * wanted. The session makes those listeners and the agent socket when it is created, before the
- * shell is spawned, so the shell's first command can already connect; connections wait in the
- * kernel's accept queue until the first client connection that announces forwarding adopts them
- * (lib/forwarding_server.ts). Nothing here names a target: the client still connects only to its
- * own rule's target. The variable is removed from the shell's environment.
+ * `-R` and `-A` in place before the shell starts (docs/PROTOCOL.md §13; docs/EXTENSIONS.md
+ * "Forwarding", "Before the shell"): our wrapper puts MOSH_DENO_FORWARD into the environment of
+ * `mosh-server new` (C's mosh-server ignores it), naming each `-R` rule's number and listen
+ * address and whether `-A` is wanted. The session makes those listeners and the agent socket
+ * when it is created, before the shell is spawned, so the shell's first command can already
+ * connect; connections wait in the kernel's accept queue until the first client connection that
+ * announces forwarding adopts them (lib/forwarding_server.ts). Nothing here names a target: the
+ * client still connects only to its own rule's target. The variable is removed from the shell's
+ * environment.
  *
  * Format: words separated by spaces, `A` (agent) or `R<rule>:<port>:<address>`.
  */

@@ -419,6 +419,8 @@ export class Session {
       } else {
         const translated = this.terminal.translateUserInput(ev.keys);
         if (translated.length > 0) this.#writeBuffer.push(translated);
+        // Keystrokes first: every client's bulk forwarded data waits while the echo is made.
+        for (const x of this.connections) x.forwarding?.link.holdForKeystroke();
       }
     }
     if (events.length > 0) c.state.registerInputFrame(c.lastRemoteNum, now);
