@@ -79,6 +79,7 @@ export {
   encodeHostMessage,
   encodeInstruction,
   encodeUserMessage,
+  type FeaturesEvent,
   type HistoryEvent,
   type HostEvent,
   type Instruction,
@@ -115,17 +116,29 @@ export {
 } from "./lib/transport.ts";
 export { UserStream } from "./lib/user_stream.ts";
 export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
-// Our protocol extensions (docs/EXTENSIONS.md): the numbers, and scrollback on both sides.
+// Our protocol extensions (docs/EXTENSIONS.md): the numbers, scrollback on both sides, and the
+// terminal features (cursor shape, notifications, clipboard copies as events).
 export {
   announces,
   type Capability,
   EXT_CAPABILITIES,
   EXT_HISTORY,
+  EXT_TERMINAL_FEATURES,
   ownCapabilities,
   SCROLLBACK,
+  TERMINAL_FEATURES,
 } from "./lib/extensions.ts";
 export { DEFAULT_SCROLLBACK, HistoryRing, scrollbackFromEnv } from "./lib/history.ts";
 export { HistoryInbox, HistoryWriter, lostMarker } from "./lib/history_writer.ts";
+export { type FeaturesDiff, FeatureState } from "./lib/terminal_features.ts";
+export {
+  eventBytes,
+  EventInbox,
+  EventLog,
+  type EventPiece,
+  type EventSegment,
+  noticeText,
+} from "./lib/terminal_events.ts";
 
 // The terminal (§9, §10).
 export { type ScrollbackSink, Terminal } from "./lib/terminal.ts";

@@ -60,7 +60,10 @@ import {
   FORWARDING,
   ownCapabilities,
   SCROLLBACK,
+  TERMINAL_FEATURES,
 } from "./extensions.ts";
+import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
+import { FeatureState } from "./terminal_features.ts";
 import { encodeControl } from "./channel_control.ts";
 import { ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
 import type { ForwardRule } from "./forward_spec.ts";
@@ -91,6 +94,8 @@ export interface ClientOptions {
   forwards?: readonly ForwardRule[];
   /** `-A`: the local agent's socket (SSH_AUTH_SOCK) to forward, or undefined. */
   agentSocket?: string;
+  /** Take our server's terminal features: cursor shape, notifications, copies (default true). */
+  features?: boolean;
   /** $TERM, for terminfo and title support. */
   term?: string;
   /** -v count: SSP log lines go to stderr. */
@@ -200,6 +205,10 @@ class ClientSession {
   #nextHistoryWrite = 0;
   /** The history frontier of the state painted last (ack promptly when it moves). */
   #lastFrontier = -1;
+  /** The event frontier of the state painted last (ack promptly when it moves). */
+  #lastEventFrontier = -1;
+  /** Duplicate server states received so far (a resend: our ack was lost). */
+  #duplicates = 0;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker(clock);
   readonly #heap = new HeapHygiene(clock());
@@ -269,6 +278,9 @@ class ClientSession {
       remote.inbox = new HistoryInbox();
       this.#history = new HistoryWriter(remote.inbox);
     }
+    // Terminal features (cursor shape, notifications, clipboard copies) unless turned off.
+    const features = opts.features ?? true;
+    if (features) remote.features = FeatureState.client(new EventInbox());
     this.#transport = new Transport<UserStream, TerminalState>({
       link: connection,
       initialState: new UserStream(),
@@ -278,7 +290,7 @@ class ClientSession {
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
     // Our capabilities go first, before the first resize (C's server skips them).
-    const caps = ownCapabilities(scrollback, forwarding !== null);
+    const caps = ownCapabilities(scrollback, features, forwarding !== null);
     this.#transport.currentState.pushCapabilities(
       forwarding?.agentSocket ? [...caps, AGENT_FORWARDING] : caps,
     );
@@ -440,6 +452,11 @@ class ClientSession {
     if (this.#forwarding?.datagram(payload)) return;
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
+    if (transport.stats.duplicates !== this.#duplicates) {
+      this.#duplicates = transport.stats.duplicates;
+      // Our server resent a state we have: our ack was lost, and its events wait for it.
+      if (this.#featuresOn()) transport.ackAgain(now);
+    }
     if (latest.num !== this.#lastRemoteNum) {
       if (this.#lastRemoteNum === 0n && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
@@ -455,6 +472,12 @@ class ClientSession {
       if (latest.state.frontier !== this.#lastFrontier) {
         // History flows as fast as we acknowledge it.
         this.#lastFrontier = latest.state.frontier;
+        transport.ackSoon(now);
+      }
+      const eventFrontier = latest.state.features?.frontier ?? -1;
+      if (eventFrontier !== this.#lastEventFrontier) {
+        // Events (a big copy in steps) flow as fast as we acknowledge them.
+        this.#lastEventFrontier = eventFrontier;
         transport.ackSoon(now);
       }
       this.#lastRemoteNum = latest.num;
@@ -609,8 +632,13 @@ class ClientSession {
         this.#lastDrawn = last.with({ rows, cursorRow: 0, cursorCol: 0, fg: 0, bg: 0, attrs: 0 });
       }
     }
+    this.#writeFeatures(now);
     this.#prediction.cull(remote, now);
     let frame = this.#prediction.apply(remote);
+    if (this.#featuresOn()) {
+      // Copies arrive as events, whole and with their selection: not again as `52;c;`.
+      frame = frame.with({ clipboard: this.#lastDrawn?.clipboard ?? "" });
+    }
     frame = this.#notification.apply(frame, now);
     frame = this.#title.apply(frame);
     const last = this.#lastDrawn;
@@ -630,6 +658,31 @@ class ClientSession {
       this.#rt.write(out);
     }
     this.#lastDrawn = frame;
+  }
+
+  /**
+   * Our server's terminal features: the events received since the last paint, each written once,
+   * and the cursor shape (re-applied after a suspend, which reset it).
+   */
+  #featuresOn(): boolean {
+    const state = this.#transport.getLatestRemoteState().state;
+    return state.features !== null && announces(state.caps, TERMINAL_FEATURES);
+  }
+
+  #writeFeatures(now: number): void {
+    const state = this.#transport.getLatestRemoteState().state;
+    const inbox = state.features?.inbox;
+    if (!this.#featuresOn() || !inbox) return;
+    for (const event of inbox.take()) {
+      const notice = noticeText(event);
+      if (notice !== null) {
+        this.#notification.setNotice(notice, now);
+        continue;
+      }
+      const bytes = eventBytes(event);
+      if (bytes !== null) this.#rt.writeString(bytes);
+    }
+    this.#rt.setCursorShape(state.terminal.cursorShape);
   }
 
   /**

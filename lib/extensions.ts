@@ -18,6 +18,8 @@ export const EXT_HISTORY = 101;
 
 /** Field 110 of both Instruction types: a `ChannelControl` message (forwarding, issue 16). */
 export const EXT_CHANNEL_CONTROL = 110;
+/** Field 120 of `HostBuffers.Instruction`: a `Features` message (cursor shape, events). */
+export const EXT_TERMINAL_FEATURES = 120;
 
 /** Lowest and highest field numbers of the scrollback extension (101-109). */
 export const EXT_SCROLLBACK_FIRST = 101;
@@ -46,6 +48,20 @@ export const HISTORY_LINE = 3;
 export const CONTROL_START = 1;
 /** `ChannelControl.ops` (bytes): operations as lib/channel_control.ts encodes them. */
 export const CONTROL_OPS = 2;
+/** `Features.cursor_shape` (uint32, present when it changed): DECSCUSR 0-6. */
+export const FEATURES_CURSOR_SHAPE = 1;
+/** `Features.events_start` (uint64): the event stream offset the diff starts from. */
+export const FEATURES_EVENTS_START = 2;
+/** `Features.events_lost` (uint64): characters after the start that left the server's log. */
+export const FEATURES_EVENTS_LOST = 3;
+/** `Features.piece` (repeated `EventPiece`): the stream, cut at event boundaries. */
+export const FEATURES_PIECE = 4;
+/** `EventPiece.offset` (uint32): where the piece starts within its event. */
+export const PIECE_OFFSET = 1;
+/** `EventPiece.text` (string): the piece. */
+export const PIECE_TEXT = 2;
+/** `EventPiece.last` (bool): the piece ends its event. */
+export const PIECE_LAST = 3;
 
 /** First byte of a history line: the line wrapped into the next one. */
 export const LINE_WRAPPED = 0x01;
@@ -69,6 +85,11 @@ export const FORWARDING: Capability = Object.freeze({ name: "forwarding", versio
 export const AGENT_FORWARDING: Capability = Object.freeze({ name: "agent-forwarding", version: 1 });
 /** The rule number of agent channels in an OPEN (`-A`; `-R` rules are numbered from 0). */
 export const AGENT_RULE = 0xffff;
+/** The terminal features capability (issue 15): cursor shape, notifications, clipboard copies. */
+export const TERMINAL_FEATURES: Capability = Object.freeze({
+  name: "terminal-features",
+  version: 1,
+});
 
 /** Longest capability name accepted from a peer, in bytes. */
 export const MAX_CAPABILITY_NAME = 64;
@@ -83,9 +104,14 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
 }
 
 /** The capabilities a side announces, from its own switches. */
-export function ownCapabilities(scrollback: boolean, forwarding = false): readonly Capability[] {
+export function ownCapabilities(
+  scrollback: boolean,
+  features: boolean,
+  forwarding = false,
+): readonly Capability[] {
   const caps: Capability[] = [];
   if (scrollback) caps.push(SCROLLBACK);
+  if (features) caps.push(TERMINAL_FEATURES);
   if (forwarding) caps.push(FORWARDING);
   return Object.freeze(caps);
 }

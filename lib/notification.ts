@@ -34,6 +34,8 @@ export const SERVER_LATE_MS = 6500;
 export const REPLY_LATE_MS = 10000;
 /** Lifetime (ms) of an ordinary message. */
 export const MESSAGE_LIFETIME_MS = 1000;
+/** Lifetime (ms) of a server notice (ours: "Another client attached"), long enough to read. */
+export const NOTICE_LIFETIME_MS = 5000;
 /** Lifetime (ms) of a network error: ACK_INTERVAL + 100. */
 export const NETWORK_ERROR_LIFETIME_MS = 3100;
 /** Redraw interval (ms) of the count-up, and after 60 s of silence. */
@@ -114,6 +116,16 @@ export class NotificationEngine {
     this.#messageExpiration = permanent ? Infinity : now + MESSAGE_LIFETIME_MS;
     this.#messageIsNetworkError = false;
     this.#showQuitKeystroke = showQuit;
+  }
+
+  /**
+   * Shows a notice from our server (lib/terminal_events.ts) for NOTICE_LIFETIME_MS, unless a
+   * permanent message (shutting down, the escape key's help) is shown: that one stays.
+   */
+  setNotice(message: string, now: number): void {
+    if (this.#message !== "" && this.#messageExpiration === Infinity) return;
+    this.setNotificationString(message, now);
+    this.#messageExpiration = now + NOTICE_LIFETIME_MS;
   }
 
   /** Shows a network error (e.g. "sendto: Network is unreachable") for 3100 ms. */

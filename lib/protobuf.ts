@@ -28,12 +28,21 @@ import {
   EXT_CAPABILITIES,
   EXT_CHANNEL_CONTROL,
   EXT_HISTORY,
+  EXT_TERMINAL_FEATURES,
+  FEATURES_CURSOR_SHAPE,
+  FEATURES_EVENTS_LOST,
+  FEATURES_EVENTS_START,
+  FEATURES_PIECE,
   HISTORY_LINE,
   HISTORY_LOST,
   HISTORY_START,
   MAX_CAPABILITIES,
   MAX_CAPABILITY_NAME,
+  PIECE_LAST,
+  PIECE_OFFSET,
+  PIECE_TEXT,
 } from "./extensions.ts";
+import type { EventSegment } from "./terminal_events.ts";
 
 export { ProtocolError };
 
@@ -99,6 +108,24 @@ export interface HistoryEvent {
   lines: Uint8Array[];
 }
 
+/**
+ * Our extension (server to client): the terminal features' part of a diff
+ * (lib/terminal_features.ts): a new cursor shape, and the event stream from `events.start`.
+ */
+export interface FeaturesEvent {
+  /** Field 120 of HostBuffers.Instruction. */
+  type: "features";
+  /** The new cursor shape (DECSCUSR 0-6), when it changed. */
+  shape?: number;
+  /** The event stream between two frontiers (lib/terminal_events.ts `EventSegment`). */
+  events?: EventSegment;
+}
+
+/** Most event pieces accepted in one received diff. */
+const MAX_EVENT_PIECES = 64;
+/** Longest event piece accepted, in bytes (an event's OSC limit, as UTF-8 at most 4 bytes each). */
+const MAX_EVENT_PIECE_BYTES = 1 << 20;
+
 /** One server-to-client event (an extension of HostBuffers.Instruction). */
 export type HostEvent =
   | { type: "hostbytes"; data: Uint8Array }
@@ -106,7 +133,8 @@ export type HostEvent =
   | { type: "echoack"; num: bigint }
   | CapabilitiesEvent
   | HistoryEvent
-  | ControlEvent;
+  | ControlEvent
+  | FeaturesEvent;
 
 /** The largest uint64; also SSP's shutdown state number, u64(-1) (§5). */
 export const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -331,6 +359,39 @@ function writeHistory(w: Writer, ev: HistoryEvent): void {
   w.endNested(at);
 }
 
+/** Writes a u64 that is a safe integer >= 0. */
+function writeSafeU64(w: Writer, field: number, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`protobuf: stream offsets must be safe integers >= 0, got ${n}`);
+  }
+  w.tag(field, VARINT);
+  w.varint64(n % 0x100000000, Math.floor(n / 0x100000000));
+}
+
+function writeFeatures(w: Writer, ev: FeaturesEvent): void {
+  const at = w.beginNested(EXT_TERMINAL_FEATURES);
+  if (ev.shape !== undefined) {
+    w.tag(FEATURES_CURSOR_SHAPE, VARINT);
+    w.varint32(ev.shape);
+  }
+  if (ev.events !== undefined) {
+    writeSafeU64(w, FEATURES_EVENTS_START, ev.events.start);
+    if (ev.events.lost !== 0) writeSafeU64(w, FEATURES_EVENTS_LOST, ev.events.lost);
+    for (const p of ev.events.pieces) {
+      const piece = w.beginNested(FEATURES_PIECE);
+      w.tag(PIECE_OFFSET, VARINT);
+      w.varint32(p.offset);
+      w.bytes(PIECE_TEXT, encoder.encode(p.text));
+      if (p.last) {
+        w.tag(PIECE_LAST, VARINT);
+        w.varint32(1);
+      }
+      w.endNested(piece);
+    }
+  }
+  w.endNested(at);
+}
+
 /** Serializes a ClientBuffers.UserMessage: one Instruction per event. */
 export function encodeUserMessage(events: readonly UserEvent[]): Uint8Array {
   const w = new Writer();
@@ -377,6 +438,8 @@ export function encodeHostMessage(events: readonly HostEvent[]): Uint8Array {
       writeHistory(w, ev);
     } else if (ev.type === "control") {
       writeControl(w, ev);
+    } else if (ev.type === "features") {
+      writeFeatures(w, ev);
     } else {
       throw new TypeError(`protobuf: unknown host event type ${(ev as { type: unknown }).type}`);
     }
@@ -662,6 +725,48 @@ function readControl(r: Reader): ControlEvent {
   return ev;
 }
 
+/** Reads a `Features` sub-message (our extension); bounded in pieces and piece size. */
+function readFeatures(r: Reader): FeaturesEvent {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  const ev: FeaturesEvent = { type: "features" };
+  let start = -1, lost = 0;
+  const pieces: { offset: number; text: string; last: boolean }[] = [];
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === FEATURES_CURSOR_SHAPE && m.wireType === VARINT) ev.shape = asUint32(m);
+    else if (f === FEATURES_EVENTS_START && m.wireType === VARINT) start = safeU64(m);
+    else if (f === FEATURES_EVENTS_LOST && m.wireType === VARINT) lost = safeU64(m);
+    else if (f === FEATURES_PIECE && m.wireType === LENGTH) {
+      if (pieces.length >= MAX_EVENT_PIECES) throw new ProtocolError("protobuf: too many pieces");
+      const pieceEnd = m.lengthEnd();
+      const e = new Reader(m.buf, m.pos, pieceEnd);
+      const piece = { offset: 0, text: "", last: false };
+      while (e.pos < e.end) {
+        const g = e.key();
+        if (g === PIECE_OFFSET && e.wireType === VARINT) piece.offset = asUint32(e);
+        else if (g === PIECE_TEXT && e.wireType === LENGTH) {
+          const bytes = e.bytes();
+          if (bytes.length > MAX_EVENT_PIECE_BYTES) {
+            throw new ProtocolError("protobuf: event piece too long");
+          }
+          try {
+            piece.text = decoder.decode(bytes);
+          } catch {
+            throw new ProtocolError("protobuf: event piece is not UTF-8");
+          }
+        } else if (g === PIECE_LAST && e.wireType === VARINT) piece.last = asUint32(e) !== 0;
+        else e.skip(g);
+      }
+      m.pos = pieceEnd;
+      pieces.push(piece);
+    } else m.skip(f);
+  }
+  r.pos = end;
+  if (start >= 0) ev.events = { start, lost, pieces };
+  return ev;
+}
+
 /**
  * Parses a ClientBuffers.UserMessage into events, in order. Each Instruction yields its keystroke
  * and then its resize, if present, after our capabilities extension if present; Instructions with
@@ -708,6 +813,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     let caps: Capability[] | null = null;
     let history: HistoryEvent | null = null;
     let control: ControlEvent | null = null;
+    let features: FeaturesEvent | null = null;
     while (r.pos < r.end) {
       const field = r.key();
       if (field === 2 && r.wireType === LENGTH) data = mergeBytes(r, 4, data ?? EMPTY);
@@ -726,7 +832,9 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
       } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
       else if (field === EXT_HISTORY && r.wireType === LENGTH) history = readHistory(r);
       else if (field === EXT_CHANNEL_CONTROL && r.wireType === LENGTH) control = readControl(r);
-      else r.skip(field);
+      else if (field === EXT_TERMINAL_FEATURES && r.wireType === LENGTH) {
+        features = readFeatures(r);
+      } else r.skip(field);
     }
     if (caps !== null) events.push({ type: "capabilities", caps });
     if (data !== null) events.push({ type: "hostbytes", data });
@@ -736,6 +844,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     if (echoAck !== null) events.push({ type: "echoack", num: echoAck });
     if (history !== null) events.push(history);
     if (control !== null) events.push(control);
+    if (features !== null) events.push(features);
   });
   return events;
 }

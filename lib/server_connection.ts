@@ -16,7 +16,7 @@
  * one UDP port, lib/udp_port.ts), and closing the connection closes them.
  */
 
-import { advanceHistory } from "./history_sender.ts";
+import { advanceFeatures, advanceHistory } from "./history_sender.ts";
 import { ServerForwarding } from "./forwarding_server.ts";
 import { type Connection, rejectionReport } from "./connection.ts";
 import { decodeUserMessage, type UserEvent } from "./protobuf.ts";
@@ -183,7 +183,9 @@ export class ServerConnection {
   tick(now: number): void {
     const moved = this.state.setEchoAck(now);
     // Scrollback: this connection's history frontier, a budget past what its client acknowledged.
-    const advanced = advanceHistory(this.state, this.transport, this.connection.mtu, now);
+    let advanced = advanceHistory(this.state, this.transport, this.connection.mtu, now);
+    // Terminal features: this connection's event frontier, a step past what its client has.
+    if (advanceFeatures(this.state, this.transport, this.connection.mtu)) advanced = true;
     // A synchronized update is published frozen, echo ack included, until it ends or expires.
     const held = this.state.terminal.synchronizedUpdate !== null;
     // Forwarding: a channel control operation went into the state.

@@ -48,6 +48,7 @@ import {
 } from "./shell_plan.ts";
 import { passwdEntry } from "./system_info.ts";
 import { Terminal } from "./terminal.ts";
+import { EventLog, noticeEvent } from "./terminal_events.ts";
 import { clock, Waker } from "./waker.ts";
 
 /** A session ends if no client state arrives this long after startup (ms). */
@@ -126,6 +127,9 @@ export class Session {
   /** The session's scrollback history (MOSH_SCROLLBACK lines; null = off), shared by every
    * connection; each connection's state keeps its own frontier (lib/history_sender.ts). */
   readonly history: HistoryRing | null;
+  /** The session's terminal events (notifications, copies, notices; lib/terminal_events.ts),
+   * the emulator's one event sink; each connection's state keeps its own frontier over it. */
+  readonly events: EventLog = new EventLog();
 
   readonly #log: (line: string) => void;
   readonly #verbose: boolean;
@@ -166,6 +170,8 @@ export class Session {
     if (scrollback.warning !== null) o.log(`mosh-server: ${scrollback.warning}`);
     this.history = scrollback.lines > 0 ? new HistoryRing(scrollback.lines) : null;
     this.terminal.scrollback = this.history;
+    const events = this.events;
+    this.terminal.eventSink = (osc) => events.push(osc);
     this.startTime = clock();
     this.#log = o.log;
     this.#verbose = o.options.verbose > 0;
@@ -402,13 +408,22 @@ export class Session {
 
   /** Applies one connection's new client state: resizes and keystrokes (§7.3 step 1). */
   #applyInput(c: ServerConnection, now: number): boolean {
+    const first = c.lastRemoteNum === 0n;
     const events = c.takeEvents();
     if (events === null) return false;
+    // Before its capabilities start its event frontier, so that only the others get the notice.
+    if (first) this.#noticeAttach(c);
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
       if (ev.type === "capabilities") {
         // Our extension: neither input nor a resize (lib/history_sender.ts).
-        acceptCapabilities(c.state, ev.caps, this.history, this.#forwardingAllowed);
+        acceptCapabilities(
+          c.state,
+          ev.caps,
+          this.history,
+          this.events,
+          this.#forwardingAllowed,
+        );
         if (this.#forwardingAllowed && announces(ev.caps, FORWARDING)) this.#forward(c, ev.caps);
       } else if (ev.type === "control") {
         c.forwarding?.link.control(ev);
@@ -425,6 +440,20 @@ export class Session {
     }
     if (events.length > 0) c.state.registerInputFrame(c.lastRemoteNum, now);
     return true;
+  }
+
+  /**
+   * A connection's first client state: when the session has other live connections, their
+   * clients (ours, with terminal features) are told in their notification bar.
+   */
+  #noticeAttach(c: ServerConnection): void {
+    const others = this.connections.filter((o) => o !== c && o.contacted && !o.shuttingDown);
+    if (others.length === 0) return;
+    const addr = c.connection.remoteAddr;
+    const from = addr === null ? "" : ` from ${addr.hostname}`;
+    const n = others.length + 1;
+    this.events.push(noticeEvent(`Another client attached${from} (${n} clients).`));
+    this.#log(`connection ${c.id}: client attached${from}, ${n} clients`);
   }
 
   /** One pass of the main loop (§7.3). */

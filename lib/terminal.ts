@@ -381,11 +381,15 @@ export class Terminal implements ParserHandler {
     return this.snapshot().screenText();
   }
 
-  /** An independent copy, including the parser's and the input translator's state. */
+  /**
+   * An independent copy, including the parser's and the input translator's state; without the
+   * scrollback and the event sink, which belong to the session's own terminal.
+   */
   clone(): Terminal {
     const t = Object.create(Terminal.prototype) as Terminal;
     Object.assign(t, this);
     t.scrollback = null;
+    t.sink = null;
     for (const r of this.rows) r.shared = true;
     t.rows = this.rows.slice();
     if (this.mainRows) {

@@ -20,6 +20,11 @@
  *
  * `eventBytes` is what the client writes to its terminal: the OSC again, checked first, since the
  * string came over the network.
+ *
+ * The server adds notices of its own to the same log (`noticeEvent`: "another client attached"),
+ * strings that start with NOTICE_PREFIX, which no application can produce (the emulator reports
+ * only OSC 9, 777 and 52); our client shows them in its notification bar (`noticeText`), never on
+ * its terminal.
  */
 
 import { OSC_BUFFER_LENGTH } from "./parser.ts";
@@ -48,15 +53,21 @@ export interface TerminalEvent {
 
 /** Part of one event in a diff: `text` from `offset` within the event; `last` ends the event. */
 export interface EventPiece {
+  /** Where the piece starts within its event (UTF-16 code units). */
   readonly offset: number;
+  /** The piece of the event's string. */
   readonly text: string;
+  /** The piece ends its event. */
   readonly last: boolean;
 }
 
 /** The stream between two frontiers: `lost` characters that left the log, then the pieces. */
 export interface EventSegment {
+  /** The stream offset the segment starts from (the older state's frontier). */
   readonly start: number;
+  /** Characters after `start` that left the log before they were sent. */
   readonly lost: number;
+  /** The stream from `start + lost` on, cut at event boundaries. */
   readonly pieces: readonly EventPiece[];
 }
 
@@ -172,6 +183,27 @@ export class EventInbox {
     this.#ready = [];
     return out;
   }
+}
+
+/** What starts a server notice in the event stream (not an OSC number, so no application's). */
+export const NOTICE_PREFIX = "notice;";
+/** Longest notice text a client shows (the notification bar shows at most 127 characters). */
+export const NOTICE_MAX_LENGTH = 120;
+
+/** The event string of a server notice with `text` (control characters dropped, cut). */
+export function noticeEvent(text: string): string {
+  let clean = "";
+  for (const ch of text) if (!isControl(ch.codePointAt(0)!)) clean += ch;
+  return NOTICE_PREFIX + clean.slice(0, NOTICE_MAX_LENGTH);
+}
+
+/** The text of a server notice, or null when `event` is not one (or is malformed). */
+export function noticeText(event: string): string | null {
+  if (!event.startsWith(NOTICE_PREFIX)) return null;
+  const text = event.slice(NOTICE_PREFIX.length);
+  if (text.length === 0 || text.length > NOTICE_MAX_LENGTH) return null;
+  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return null;
+  return text;
 }
 
 /** True for code points that must never reach the terminal inside an OSC (C0, DEL, C1). */

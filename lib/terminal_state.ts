@@ -21,8 +21,15 @@
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
-import { announces, type Capability, FORWARDING, SCROLLBACK } from "./extensions.ts";
+import {
+  announces,
+  type Capability,
+  FORWARDING,
+  SCROLLBACK,
+  TERMINAL_FEATURES,
+} from "./extensions.ts";
 import type { ControlLog } from "./channel_control.ts";
+import type { FeatureState } from "./terminal_features.ts";
 import type { HistoryRing } from "./history.ts";
 import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
@@ -85,6 +92,11 @@ export class TerminalState {
   controlCount = 0;
   /** Client: where received channel control goes (null = forwarding off). */
   controlSink: ((ev: ControlEvent) => void) | null = null;
+  /**
+   * The terminal features' part (lib/terminal_features.ts): the server's once this connection
+   * agreed on them, the client's when it wants them; null = off.
+   */
+  features: FeatureState | null = null;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -114,6 +126,9 @@ export class TerminalState {
     return this.echoAck === other.echoAck && this.frontier === other.frontier &&
       this.controlCount === other.controlCount &&
       (this.caps === null) === (other.caps === null) &&
+      (this.features === null ||
+        (this.features.equals(other.features) &&
+          this.terminal.cursorShape === other.terminal.cursorShape)) &&
       this.terminal.snapshot().equals(other.terminal.snapshot());
   }
 
@@ -139,6 +154,7 @@ export class TerminalState {
     c.controlLog = this.controlLog;
     c.controlCount = this.controlCount;
     c.controlSink = this.controlSink;
+    c.features = this.features?.clone() ?? null;
     return c;
   }
 
@@ -176,7 +192,50 @@ export class TerminalState {
       const start = existing.controlCount;
       events.push({ type: "control", start, ops: log.encode(start, this.controlCount) });
     }
+    if (this.features !== null) {
+      const part = this.features.diffFrom(existing.features, existing.terminal, this.terminal);
+      if (part !== null) events.push({ type: "features", ...part });
+    }
     return events.length === 0 ? EMPTY : encodeHostMessage(events);
+  }
+
+  /**
+   * Server: moves the terminal features' event frontier (lib/terminal_features.ts) at most
+   * EVENT_STEP characters past `acked`'s, and with `fragments`, as `advanceHistory` does, by less
+   * while the diff from `acked` would need more fragments than without the new events. Returns
+   * true when the frontier moved.
+   */
+  advanceFeatures(acked: TerminalState, fragments?: (diff: Uint8Array) => number): boolean {
+    const features = this.features;
+    if (features === null) return false;
+    const current = features.frontier;
+    if (!features.advance(acked.features)) return false;
+    let f = features.frontier;
+    if (fragments !== undefined) {
+      const from = acked.features === null || acked.features.frontier < 0
+        ? features.base
+        : acked.features.frontier;
+      let alone = -1; // the fragments without new events, computed only when more than one
+      for (;;) {
+        features.frontier = f;
+        const n = fragments(this.diffFrom(acked));
+        if (n <= 1) break;
+        if (alone < 0) {
+          features.frontier = from;
+          alone = fragments(this.diffFrom(acked));
+          features.frontier = f;
+        }
+        if (n <= alone) break;
+        const fewer = current + ((f - current) >> 1);
+        if (fewer <= current) {
+          features.frontier = current;
+          return false;
+        }
+        f = fewer;
+      }
+    }
+    features.frontier = f;
+    return true;
   }
 
   /** The diff from a blank state of the same size (mosh's `init_diff`). */
@@ -286,6 +345,11 @@ export class TerminalState {
       else if (ev.type === "control") {
         // Read only when this client forwards and the server announced it.
         if (this.controlSink !== null && announces(this.caps, FORWARDING)) this.controlSink(ev);
+      } else if (ev.type === "features") {
+        // Read only when this client wants them and the server announced them.
+        if (this.features !== null && announces(this.caps, TERMINAL_FEATURES)) {
+          this.features.apply(ev, this.terminal);
+        }
       } else if (this.inbox !== null && announces(this.caps, SCROLLBACK)) {
         this.inbox.receive(ev.start, ev.lost, ev.lines);
         this.frontier = ev.start + ev.lost + ev.lines.length;

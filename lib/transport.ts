@@ -258,6 +258,17 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     if (this.#pendingDataAck && this.#nextAckTime > now) this.#nextAckTime = now;
   }
 
+  /**
+   * Acknowledges the newest remote state again at the next `tick()`: the peer resent a state we
+   * already have, so our ack was lost. Our client does this only with our server (terminal
+   * features), whose event flow waits for each ack; otherwise the peer would wait for the
+   * ACK_INTERVAL heartbeat.
+   */
+  ackAgain(now: number = this.#now()): void {
+    this.#pendingDataAck = true;
+    if (this.#nextAckTime > now) this.#nextAckTime = now;
+  }
+
   /** Send time of the newest local state the peer acknowledged. */
   getSentStateAckedTimestamp(): number {
     return this.#sent[0].timestamp;

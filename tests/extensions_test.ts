@@ -26,7 +26,7 @@ Deno.test("extensions: numbers are the contract's (100 capabilities, 101 history
   assert.ok(!announces([], SCROLLBACK));
   assert.ok(!announces(null, SCROLLBACK));
   assert.ok(!announces([{ name: "scrollback", version: 0 }], SCROLLBACK));
-  assert.deepEqual(ownCapabilities(false), []);
+  assert.deepEqual(ownCapabilities(false, false), []);
 });
 
 Deno.test("extensions: capabilities instruction encoding, field 100 (key a2 06)", () => {

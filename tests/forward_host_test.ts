@@ -7,16 +7,8 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  cleanEnv,
-  clientPid,
-  delay,
-  OUR_SERVER,
-  PROMPT,
-  runCaptured,
-  startClient,
-  stopHost,
-} from "./harness.ts";
+import { clientPid, delay, startClient } from "./harness.ts";
+import { connectOf, controlDir, server, stopHostIn } from "./host_harness.ts";
 import type { Tmux } from "./tmux.ts";
 
 const PROMPT_RE = /^prompt\$/m;
@@ -38,17 +30,6 @@ function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return b;
 }
 
-async function connectOf(dir: string, args: string[]): Promise<{ port: number; key: string }> {
-  const r = await runCaptured(
-    [...OUR_SERVER, ...args],
-    cleanEnv({ MOSH_DENO_DIR: dir, PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null" }),
-  );
-  assert.equal(r.code, 0, r.stderr);
-  const m = /MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})/.exec(r.stdout);
-  assert.ok(m, r.stdout);
-  return { port: Number(m[1]), key: m[2] };
-}
-
 async function fetchBytes(port: number): Promise<Uint8Array> {
   const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60000) });
   return new Uint8Array(await r.arrayBuffer());
@@ -60,7 +41,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const dir = `${await Deno.makeTempDir({ prefix: "mosh-fwd-host-" })}/ctl`;
+    const dir = await controlDir();
     const dataA = randomBytes(1 << 20), dataB = randomBytes(1 << 20);
     let endlessCancelled = false;
     const httpA = Deno.serve(
@@ -81,23 +62,25 @@ Deno.test({
     });
     let a: Tmux | null = null, b: Tmux | null = null, c: Tmux | null = null;
     try {
-      const first = await connectOf(dir, [
-        "new",
-        "--name",
-        "fw",
-        "-i",
-        "127.0.0.1",
-        "--",
-        "bash",
-        "--norc",
-        "--noprofile",
-      ]);
+      const first = connectOf(
+        await server(dir, [
+          "new",
+          "--name",
+          "fw",
+          "-i",
+          "127.0.0.1",
+          "--",
+          "bash",
+          "--norc",
+          "--noprofile",
+        ]),
+      );
       const la = freePort(), lb = freePort();
       a = await startClient(first.port, first.key, {
         args: ["-L", `${la}:127.0.0.1:${httpA.addr.port}`],
       });
       await a.waitFor(PROMPT_RE, 30000);
-      const second = await connectOf(dir, ["attach", "fw"]);
+      const second = connectOf(await server(dir, ["attach", "fw"]));
       assert.equal(second.port, first.port, "both connections share the session's UDP port");
       b = await startClient(second.port, second.key, {
         args: ["-L", `${lb}:127.0.0.1:${httpB.addr.port}`],
@@ -122,7 +105,7 @@ Deno.test({
       a = null;
       await delay(2000);
       assert.ok(!endlessCancelled, "B's forwarded connection lives while its connection does");
-      const third = await connectOf(dir, ["attach", "fw", "--detach-others"]);
+      const third = connectOf(await server(dir, ["attach", "fw", "--detach-others"]));
       const lc = freePort();
       c = await startClient(third.port, third.key, {
         args: ["-L", `${lc}:127.0.0.1:${httpA.addr.port}`],
@@ -138,7 +121,7 @@ Deno.test({
       await a?.kill();
       await b?.kill();
       await c?.kill();
-      await stopHost(dir);
+      await stopHostIn(dir);
       await httpA.shutdown();
       await httpB.shutdown();
     }

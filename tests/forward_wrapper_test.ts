@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
-import { delay, PROMPT, REPO, stopHost } from "./harness.ts";
+import { delay, PROMPT, REPO } from "./harness.ts";
+import { stopHostIn } from "./host_harness.ts";
 import { startSshd } from "./sshd.ts";
 import { Tmux } from "./tmux.ts";
 
@@ -100,7 +101,7 @@ Deno.test({
       await tmux.waitFor(/^ok-42$/m, 15000);
     } finally {
       await tmux?.kill();
-      await stopHost(ctl);
+      await stopHostIn(ctl);
       pong.close();
       try {
         agent.kill();

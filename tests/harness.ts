@@ -212,24 +212,6 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-/** The pid of the session host whose control directory is `dir` (from its log), or null. */
-export async function hostPid(dir: string): Promise<number | null> {
-  try {
-    const m = /host (\d+) started/.exec(await Deno.readTextFile(`${dir}/host.log`));
-    return m === null ? null : Number(m[1]);
-  } catch {
-    return null;
-  }
-}
-
-/** Ends the session host of control directory `dir` with SIGTERM (SIGKILL after 8 s). */
-export async function stopHost(dir: string): Promise<void> {
-  const pid = await hostPid(dir);
-  if (pid === null || !alive(pid)) return;
-  Deno.kill(pid, "SIGTERM");
-  if (!(await waitGone(pid, 8000))) Deno.kill(pid, "SIGKILL");
-}
-
 /** Sends `signal` to `pid`, if it still exists. */
 export function kill(pid: number, signal: Deno.Signal = "SIGKILL"): void {
   try {

@@ -4,59 +4,13 @@
 import assert from "node:assert/strict";
 import { U64_MAX } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
-import {
-  alive,
-  cleanEnv,
-  delay,
-  OUR_SERVER,
-  PROMPT,
-  type Ran,
-  runCaptured,
-  startClient,
-  waitGone,
-} from "./harness.ts";
+import { alive, delay, startClient, waitGone } from "./harness.ts";
+import { type Connect, connectOf, controlDir, server, stopHost } from "./host_harness.ts";
 import { Probe } from "./probe.ts";
 import { Relay } from "./relay.ts";
 import type { Tmux } from "./tmux.ts";
 
 const SHELL = ["bash", "--norc", "--noprofile"];
-
-/** Runs `server.ts args…` with the control directory `dir`. */
-function server(dir: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return runCaptured(
-    [...OUR_SERVER, ...args],
-    cleanEnv({ MOSH_DENO_DIR: dir, PS1: PROMPT, HOME: "/tmp", HISTFILE: "/dev/null", ...env }),
-  );
-}
-
-interface Connect {
-  port: number;
-  key: string;
-  pid: number;
-}
-
-/** The MOSH CONNECT port and key and the detached pid of a `new` or `attach`. */
-function connectOf(r: Ran): Connect {
-  assert.equal(r.code, 0, r.stderr);
-  const connect = /^MOSH CONNECT (\d+) ([A-Za-z0-9+/]{22})\n$/.exec(r.stdout);
-  assert.ok(connect, `no MOSH CONNECT line in ${JSON.stringify(r.stdout)}`);
-  const detached = /\n\n\[mosh-server detached, pid = (\d+)\]\n$/.exec(r.stderr);
-  assert.ok(detached, `no detached line in ${JSON.stringify(r.stderr)}`);
-  return { port: Number(connect[1]), key: connect[2], pid: Number(detached[1]) };
-}
-
-/** A fresh control directory (mode 0700). */
-async function controlDir(): Promise<string> {
-  const base = await Deno.makeTempDir({ prefix: "mosh-host-test-" });
-  return `${base}/ctl`;
-}
-
-/** Ends the host (SIGTERM, as a user would) and waits for it to go. */
-async function stopHost(pid: number | null): Promise<void> {
-  if (pid === null || !alive(pid)) return;
-  Deno.kill(pid, "SIGTERM");
-  if (!(await waitGone(pid, 8000))) Deno.kill(pid, "SIGKILL");
-}
 
 /** Starts a probe on `c` at 80x24 and waits for the shell's prompt. */
 async function attachProbe(c: Connect, cols = 80, rows = 24): Promise<Probe> {

@@ -11,15 +11,11 @@ import {
   REPO,
   runCaptured,
   shellCommand,
-  stopHost,
 } from "./harness.ts";
+import { controlDir, stopHostIn } from "./host_harness.ts";
 import { Tmux } from "./tmux.ts";
 
 const SHELL = "bash --norc --noprofile";
-
-async function controlDir(): Promise<string> {
-  return `${await Deno.makeTempDir({ prefix: "mosh-host-test-" })}/ctl`;
-}
 
 /** SIGKILL to the client in `t` (a client that quits or gets SIGHUP ends the session, as in C). */
 async function killClient(t: Tmux): Promise<void> {
@@ -56,7 +52,7 @@ Deno.test("host: Debian's mosh wrapper with --server='mosh-server --session=work
     await t.waitFor(/^SECOND22$/m, 10000);
   } finally {
     await t?.kill();
-    await stopHost(dir);
+    await stopHostIn(dir);
   }
 });
 
@@ -100,6 +96,6 @@ Deno.test("host: our wrapper's --session and --list, and their refusal with C mo
     );
   } finally {
     await t?.kill();
-    await stopHost(dir);
+    await stopHostIn(dir);
   }
 });

@@ -2,7 +2,11 @@
 // (the title prefix, §8.3), on a fake clock.
 import assert from "node:assert/strict";
 import { ATTR_BOLD, CELL_WORDS, FLAG_WIDE, type Framebuffer } from "../lib/framebuffer.ts";
-import { humanReadableDuration, NotificationEngine } from "../lib/notification.ts";
+import {
+  humanReadableDuration,
+  NOTICE_LIFETIME_MS,
+  NotificationEngine,
+} from "../lib/notification.ts";
 import { TITLE_PREFIX, TitleEngine, titlePrefixFromEnv } from "../lib/title.ts";
 import { Terminal } from "../lib/terminal.ts";
 
@@ -52,6 +56,19 @@ Deno.test("notification: 'Last reply' when only the acknowledgements are late", 
   assert.equal(n.text(10001), `mosh: Last reply 10 seconds ago.${HINT}`);
   // When the server is late too, "contact" wins and counts from the last server state.
   assert.equal(n.text(15600), `mosh: Last contact 6 seconds ago.${HINT}`);
+});
+
+Deno.test("notification: a server notice stays NOTICE_LIFETIME_MS", () => {
+  const n = engine(0);
+  n.setNotice("Another client attached from 127.0.0.1 (2 clients).", 100);
+  assert.equal(n.text(100), `mosh: Another client attached from 127.0.0.1 (2 clients).${HINT}`);
+  assert.equal(n.waitTime(100), NOTICE_LIFETIME_MS);
+  assert.notEqual(n.text(100 + NOTICE_LIFETIME_MS - 1), null);
+  assert.equal(n.text(100 + NOTICE_LIFETIME_MS), null);
+  // A permanent message stays.
+  n.setNotificationString("Exiting on user request...", 9000, true);
+  n.setNotice("Another client attached.", 9100);
+  assert.equal(n.text(20000)?.startsWith("mosh: Exiting on user request..."), true);
 });
 
 Deno.test("notification: messages, their lifetime and the late form", () => {

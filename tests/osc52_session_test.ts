@@ -1,7 +1,8 @@
-// OSC 52 through our server to any client (lib/terminal.ts, docs/PROTOCOL.md §9.3, §10): every
-// selection form the application uses reaches the client's terminal as `52;c;`, cut to what C's
-// client keeps (16379 characters of data, its 16 KiB OSC limit less `52;c;`), and a clipboard
-// query (`?`) is never forwarded. The bytes are those the client writes to its terminal (tmux
+// OSC 52 through our server (lib/terminal.ts, docs/PROTOCOL.md §9.3, §10): every selection form
+// the application uses reaches Debian's client's terminal as `52;c;`, cut to what C's client keeps
+// (16379 characters of data, its 16 KiB OSC limit less `52;c;`), and our client's with its own
+// selection and whole (terminal features, docs/EXTENSIONS.md); a clipboard query (`?`) is never
+// forwarded. The bytes are those the client writes to its terminal (tmux
 // `pipe-pane -O`).
 
 import assert from "node:assert/strict";
@@ -39,10 +40,7 @@ async function run(client: Kind): Promise<string> {
   try {
     s = await startServer("ours", { command: ["bash", script] });
     t = await startClient(s.port, s.key, { client });
-    const pipe = await new Deno.Command("tmux", {
-      args: ["-L", t.socket, "pipe-pane", "-O", "-t", "main", `cat > ${out}`],
-    }).output();
-    assert.equal(pipe.code, 0, new TextDecoder().decode(pipe.stderr));
+    await t.pipeOutput(out);
     await Deno.writeTextFile(go, "");
     await t.waitFor(/^OSC-DONE$/m, 30000);
     return await Deno.readTextFile(out);
@@ -53,19 +51,32 @@ async function run(client: Kind): Promise<string> {
   }
 }
 
-for (const client of ["debian", "ours"] as const) {
-  Deno.test(`OSC 52: ${client} client receives every form as 52;c; within 16 KiB`, async () => {
-    await requireDebianPackages(["mosh", "tmux"]);
-    const bytes = await run(client);
-    // deno-lint-ignore no-control-regex
-    const copies = [...bytes.matchAll(/\x1b\]52;([^;\x07]*);([^\x07]*)\x07/g)];
-    assert.ok(copies.every((m) => m[1] === "c"), "every copy is sent as selection c");
-    const texts = copies.map((m) => m[2]);
-    for (const sel of SELECTIONS) {
-      assert.ok(texts.includes(btoa(`copy-${sel}`)), `copy with selection "${sel}" arrived`);
-    }
-    assert.ok(texts.includes(BIG.slice(0, CLIPBOARD_MAX)), "the big copy, cut to 16379");
-    assert.ok(texts.every((x) => x.length <= CLIPBOARD_MAX && x.length + 5 <= 16384));
-    assert.ok(!texts.includes("?"), "a query is never forwarded");
-  });
-}
+Deno.test("OSC 52: Debian's client receives every form as 52;c; within 16 KiB", async () => {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const bytes = await run("debian");
+  // deno-lint-ignore no-control-regex
+  const copies = [...bytes.matchAll(/\x1b\]52;([^;\x07]*);([^\x07]*)\x07/g)];
+  assert.ok(copies.every((m) => m[1] === "c"), "every copy is sent as selection c");
+  const texts = copies.map((m) => m[2]);
+  for (const sel of SELECTIONS) {
+    assert.ok(texts.includes(btoa(`copy-${sel}`)), `copy with selection "${sel}" arrived`);
+  }
+  assert.ok(texts.includes(BIG.slice(0, CLIPBOARD_MAX)), "the big copy, cut to 16379");
+  assert.ok(texts.every((x) => x.length <= CLIPBOARD_MAX && x.length + 5 <= 16384));
+  assert.ok(!texts.includes("?"), "a query is never forwarded");
+});
+
+Deno.test("OSC 52: our client receives every copy once, its selection kept, uncut", async () => {
+  // Our client and server agree on terminal features: copies travel as events
+  // (lib/terminal_events.ts), not as the framebuffer's `52;c;`.
+  await requireDebianPackages(["mosh", "tmux"]);
+  const bytes = await run("ours");
+  // deno-lint-ignore no-control-regex
+  const copies = [...bytes.matchAll(/\x1b\]52;([^;\x07]*);([^\x07]*)\x07/g)];
+  for (const sel of SELECTIONS) {
+    const hits = copies.filter((m) => m[1] === sel && m[2] === btoa(`copy-${sel}`));
+    assert.equal(hits.length, 1, `copy with selection "${sel}", once`);
+  }
+  assert.equal(copies.filter((m) => m[1] === "p" && m[2] === BIG).length, 1, "the big copy, whole");
+  assert.equal(copies.length, SELECTIONS.length + 1, "nothing else: no 52;c; and no query");
+});

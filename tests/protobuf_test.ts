@@ -264,3 +264,35 @@ Deno.test("protobuf: encoders reject out-of-range values with clear errors", () 
   );
   assert.throws(() => encodeHostMessage([{ type: "echoack", num: -5n }]), RangeError);
 });
+
+Deno.test("HostMessage: our terminal features (field 120) round trip; bounds and UTF-8 checked", () => {
+  const ev: HostEvent = {
+    type: "features",
+    shape: 5,
+    events: {
+      start: 2 ** 40,
+      lost: 3,
+      pieces: [
+        { offset: 0, text: "9;héllo", last: true },
+        { offset: 0, text: "52;c;QU", last: false },
+      ],
+    },
+  };
+  const bytes = encodeHostMessage([{ type: "hostbytes", data: new Uint8Array([0x41]) }, ev]);
+  const back = decodeHostMessage(bytes);
+  assert.deepEqual(back[1], ev);
+  // Only the shape, or only events: the other part stays absent.
+  assert.deepEqual(decodeHostMessage(encodeHostMessage([{ type: "features", shape: 0 }])), [
+    { type: "features", shape: 0 },
+  ]);
+  // Too many pieces is malformed.
+  const many: HostEvent = {
+    type: "features",
+    events: {
+      start: 0,
+      lost: 0,
+      pieces: Array.from({ length: 65 }, () => ({ offset: 0, text: "9;x", last: true })),
+    },
+  };
+  assert.throws(() => decodeHostMessage(encodeHostMessage([many])), ProtocolError);
+});

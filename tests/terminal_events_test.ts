@@ -13,6 +13,9 @@ import {
   eventBytes,
   EventInbox,
   EventLog,
+  NOTICE_MAX_LENGTH,
+  noticeEvent,
+  noticeText,
 } from "../lib/terminal_events.ts";
 import { Terminal } from "../lib/terminal.ts";
 
@@ -152,4 +155,30 @@ Deno.test("eventBytes: replays notifications and copies, refuses anything else",
   for (const bad of ["52;c;?", "52;x;aGk=", "2;title", "9;a\x07b", "9;a\x1b]0;x", "9;\x9b"]) {
     assert.equal(eventBytes(bad), null, JSON.stringify(bad));
   }
+});
+
+Deno.test("notices: the server's own events, shown in the bar, never written as an OSC", () => {
+  const ev = noticeEvent("Another client attached from 10.0.0.1\x1b[2J\x07 (2 clients).");
+  assert.equal(ev, "notice;Another client attached from 10.0.0.1[2J (2 clients).");
+  assert.equal(noticeText(ev), "Another client attached from 10.0.0.1[2J (2 clients).");
+  assert.equal(eventBytes(ev), null, "never replayed on the terminal");
+  assert.equal(noticeText(noticeEvent("x".repeat(500))), "x".repeat(NOTICE_MAX_LENGTH));
+  // Not a notice, or a malformed one from the network.
+  assert.equal(noticeText("9;hello"), null);
+  assert.equal(noticeText("notice;"), null);
+  assert.equal(noticeText("notice;bad\x1bthing"), null);
+  assert.equal(noticeText("notice;" + "y".repeat(NOTICE_MAX_LENGTH + 1)), null);
+  // An application cannot produce one: the emulator reports only OSC 9, 777 and 52.
+  const { t, log } = withLog();
+  t.write("\x1b]notice;fake\x07\x1b]9;real\x07");
+  assert.deepEqual(log.segment(0, log.end).pieces.map((p) => p.text), ["9;real"]);
+});
+
+Deno.test("event sink: a clone of the terminal reports nothing to the session's log", () => {
+  const { t, log } = withLog();
+  const copy = t.clone();
+  copy.write("\x1b]9;from-a-copy\x07");
+  assert.equal(log.count, 0);
+  t.write("\x1b]9;from-the-terminal\x07");
+  assert.equal(log.count, 1);
 });

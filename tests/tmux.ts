@@ -232,6 +232,14 @@ export class Tmux {
     );
   }
 
+  /**
+   * From now on, appends every byte the pane's program writes to its terminal to `file` (tmux
+   * `pipe-pane -O`): what a client wrote, escape sequences included.
+   */
+  async pipeOutput(file: string): Promise<void> {
+    await tmux(this.socket, ["pipe-pane", "-O", "-t", "main", `cat >> ${file}`]);
+  }
+
   /** Resizes the window (and so the pane); the program gets SIGWINCH. */
   async resize(cols: number, rows: number): Promise<void> {
     await tmux(this.socket, [

@@ -524,3 +524,29 @@ Deno.test("receiver: holdRemoteStates drops new states unacknowledged; they are 
   assert.equal(tr.remoteStateNum, 2n);
   assert.equal(tr.getLatestRemoteState().state.value, "two");
 });
+
+Deno.test("receiver: a resent state is acknowledged at once after ackAgain, not 3 s later", () => {
+  const env = setup(new ValueState("screen"), new UserStream(), 8);
+  const { tr, link } = env;
+  const keys = (s: string) => {
+    const u = new UserStream();
+    u.pushBytes(bytes(s));
+    return u.diffFrom(new UserStream());
+  };
+  run(env, 3000, {
+    1000: () => deliver(tr, { oldNum: 0n, newNum: 1n, diff: keys("x") }),
+    // The peer resends state 1 (our ack was lost): a duplicate, acknowledged again only when
+    // the caller asks (our client with our server's terminal features).
+    2000: () => {
+      const before = tr.stats.duplicates;
+      deliver(tr, { oldNum: 0n, newNum: 1n, diff: keys("x") });
+      assert.equal(tr.stats.duplicates, before + 1);
+      tr.ackAgain();
+    },
+  });
+  assert.deepEqual(summary(link), [
+    { t: 0, old: 0n, new: 1n, ack: 0n }, // our first state
+    { t: 1100, old: 0n, new: 2n, ack: 1n }, // the delayed ack
+    { t: 2000, old: 0n, new: 3n, ack: 1n }, // at once, not at the 4100 ms heartbeat
+  ]);
+});
