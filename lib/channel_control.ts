@@ -21,11 +21,24 @@
 import { ProtocolError } from "./errors.ts";
 
 /** Operation kinds. */
-export const ControlKind = Object.freeze({
+export const ControlKind: {
+  readonly Open: 1;
+  readonly Opened: 2;
+  readonly Refused: 3;
+  readonly Reset: 4;
+  readonly Close: 5;
+  readonly Listen: 6;
+  readonly ListenFailed: 7;
+} = Object.freeze({
+  /** Open a channel to host:port (client) or for rule `rule` (server). */
   Open: 1,
+  /** The target of an OPEN was connected. */
   Opened: 2,
+  /** The target of an OPEN was refused, with `reason`. */
   Refused: 3,
+  /** The channel is gone at once. */
   Reset: 4,
+  /** Both directions of the channel are finished. */
   Close: 5,
   /** Client to server: listen for `-R` rule `rule` on host:port (channel unused, 0). */
   Listen: 6,
@@ -40,11 +53,17 @@ export const MAX_CONTROL_OPS = 1024;
 
 /** One control operation. `host`/`port`/`rule` for OPEN, `reason` for REFUSED. */
 export interface ControlOp {
+  /** A ControlKind. */
   readonly kind: number;
+  /** The channel number (0 for LISTEN and LISTEN_FAILED). */
   readonly channel: number;
+  /** The forwarding rule's number (`-R` rules from 0, AGENT_RULE for `-A`). */
   readonly rule?: number;
+  /** The target or listen address. */
   readonly host?: string;
+  /** The target or listen port. */
   readonly port?: number;
+  /** Why an OPEN or a LISTEN failed, one line. */
   readonly reason?: string;
 }
 

@@ -87,8 +87,11 @@ export interface CapabilitiesEvent {
  * (encoded by lib/channel_control.ts; opaque here).
  */
 export interface ControlEvent {
+  /** Always "control". */
   type: "control";
+  /** The number of the first operation in `ops`. */
   start: number;
+  /** The operations, as lib/channel_control.ts encodes them. */
   ops: Uint8Array;
 }
 

@@ -12,6 +12,7 @@
  * real_terminal_test.ts beside client_test.ts).
  */
 
+import "./channel_test.ts";
 import "./client_args_test.ts";
 import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
@@ -19,6 +20,7 @@ import "./display_test.ts";
 import "./docs_test.ts";
 import "./escape_key_test.ts";
 import "./extensions_test.ts";
+import "./forward_spec_test.ts";
 import "./fragment_test.ts";
 import "./heap_hygiene_test.ts";
 import "./history_test.ts";
