@@ -120,10 +120,10 @@ export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
 // Our protocol extensions (docs/EXTENSIONS.md): the numbers, scrollback on both sides, and the
 // terminal features (cursor shape, notifications, clipboard copies as events).
 export {
+  AGENT_FORWARDING,
   announces,
   type Capability,
   EXT_CAPABILITIES,
-  AGENT_FORWARDING,
   EXT_CHANNEL_CONTROL,
   EXT_HISTORY,
   EXT_TERMINAL_FEATURES,

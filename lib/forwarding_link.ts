@@ -19,7 +19,7 @@ import { isSegment, segmentPayloadSize } from "./channel_segment.ts";
 import { IPV6_DATAGRAM_MTU } from "./datagram.ts";
 import { Forwarder } from "./forwarding.ts";
 import type { ControlEvent } from "./protobuf.ts";
-import { ProtocolError } from "./errors.ts";
+import { errorText, ProtocolError } from "./errors.ts";
 
 /** Segments are sent only while fewer than this many datagrams wait in the connection's queue. */
 export const SEGMENT_QUEUE_LIMIT = 8;
@@ -58,6 +58,7 @@ export class ForwardingLink {
   readonly forwarder: Forwarder;
   readonly #path: SegmentPath;
   readonly #listenOp: ((op: ControlOp) => void) | undefined;
+  readonly #log: ((line: string) => void) | undefined;
   readonly #inbox = new ControlInbox();
   #blocked = false;
   #pumpQueued = false;
@@ -71,6 +72,7 @@ export class ForwardingLink {
   constructor(opt: ForwardingLinkOptions) {
     this.#path = opt.path;
     this.#listenOp = opt.listenOp;
+    this.#log = opt.log;
     this.forwarder = new Forwarder({
       side: opt.side,
       // Every segment fits the smaller (IPv6) datagram MTU whatever the address family.
@@ -148,7 +150,7 @@ export class ForwardingLink {
     this.#pumpQueued = true;
     queueMicrotask(() => {
       this.#pumpQueued = false;
-      this.pump();
+      this.#guardedPump();
     });
   }
 
@@ -161,7 +163,24 @@ export class ForwardingLink {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = Infinity;
-      this.pump();
+      this.#guardedPump();
     }, ms);
+  }
+
+  /**
+   * A pump outside the session loop's own error handling: a fault ends this connection's
+   * forwarding (its channels are reset), never the process that other sessions share.
+   */
+  #guardedPump(): void {
+    try {
+      this.pump();
+    } catch (e) {
+      this.#log?.(`forwarding stopped: ${errorText(e)}`);
+      try {
+        this.close();
+      } catch {
+        // already failing
+      }
+    }
   }
 }

@@ -14,6 +14,7 @@
 
 import "./channel_test.ts";
 import "./client_args_test.ts";
+import "./congestion_test.ts";
 import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
 import "./display_test.ts";
