@@ -122,6 +122,7 @@ export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
 export {
   AGENT_FORWARDING,
   announces,
+  ATTRIBUTES,
   type Capability,
   EXT_CAPABILITIES,
   EXT_CHANNEL_CONTROL,
@@ -154,6 +155,7 @@ export {
 
 // The terminal (§9, §10).
 export { type ScrollbackSink, Terminal } from "./lib/terminal.ts";
+export { type SavedCursor, Screen } from "./lib/screen.ts";
 export { type ParserHandler } from "./lib/parser.ts";
 export {
   ATTR_BLINK,
@@ -167,9 +169,17 @@ export {
   type MouseEncoding,
   type MouseReporting,
   Row,
+  UNDERLINE_PALETTE,
+  XATTR_FAINT,
+  XATTR_OVERLINE,
+  XATTR_STRIKE,
+  XATTR_UNDERLINE_MASK,
+  XATTR_UNDERLINE_SHIFT,
 } from "./lib/framebuffer.ts";
+export { Pen, UnderlineStyle } from "./lib/sgr.ts";
 export { charWidth, wcwidth } from "./lib/wcwidth.ts";
 export { diffFrames, type DiffOptions } from "./lib/display.ts";
+export { ALL_ATTRIBUTES, type AttributeSupport } from "./lib/display_attributes.ts";
 export { loadTerminfo, type TermCaps } from "./lib/terminfo.ts";
 
 // Client overlays (§8).

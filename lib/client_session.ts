@@ -32,6 +32,9 @@
  *   scrollback receives only the history lines, which lib/history_writer.ts writes before each
  *   repaint. A first server state that does not announce scrollback (a C server, or
  *   MOSH_SCROLLBACK=0) switches to the alternate screen and the usual paint instead.
+ * - Extended attributes (issue 15): the client announces them; a server of ours then sends them
+ *   in its diffs, and the paint shows those the real terminal's terminfo has (TermCaps
+ *   `attributes`), with OSC 8 hyperlinks around exactly the linked cells, repaints included.
  *
  * `runClient` returns the exit status. A read of stdin may still be pending then (Deno cannot
  * cancel it), so the caller should end the process with `Deno.exit(status)`.
@@ -187,6 +190,7 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     title: caps.title,
     exact: false,
     scrollback,
+    attributes: caps.attributes,
   }, { smcup, rmcup });
   return await session.run();
 }

@@ -47,6 +47,7 @@ import {
   type Framebuffer,
   type Row,
 } from "./framebuffer.ts";
+import { type AttributeSupport, writeLink } from "./display_attributes.ts";
 import { blankRow, Painter } from "./display_painter.ts";
 import { drawRow, Wrap, wrapBottom } from "./display_rows.ts";
 import { shiftRows } from "./display_scroll.ts";
@@ -73,6 +74,13 @@ export interface DiffOptions {
    * the screen into its history). Default false.
    */
   scrollback?: boolean;
+  /**
+   * Beyond mosh: the extended attributes (faint, strikethrough, overline, underline styles and
+   * colour, OSC 8 hyperlinks; lib/display_attributes.ts) the receiver shows: `ALL_ATTRIBUTES`
+   * for our client's emulator, what terminfo says for a real terminal. Absent or null (the
+   * default, and every diff to a C peer): none, and the bytes are exactly mosh's.
+   */
+  attributes?: AttributeSupport | null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -94,7 +102,8 @@ export function diffFrames(
   if (last === next) return EMPTY;
   const p = painter;
   const w = next.width, h = next.height;
-  p.reset(w, h, options?.ech ?? true, options?.bce ?? true, options?.exact ?? true);
+  const attributes = options?.attributes ?? null;
+  p.reset(w, h, options?.ech ?? true, options?.bce ?? true, options?.exact ?? true, attributes);
   writeAnnouncements(p, last, next, options?.title ?? true);
   // The previous frame the receiver still shows, or null when it was cleared.
   const shown = last !== null && last.width === w && last.height === h ? last : null;
@@ -114,12 +123,13 @@ export function diffFrames(
     if (n === m && wrap === Wrap.None) continue;
     wrap = drawRow(p, y, n, m, wrap, y > 0 ? rows[y - 1] : n);
   }
+  if (p.link !== "") writeLink(p, ""); // the link ends with its last cell
 
   p.moveTo(next.cursorRow, next.cursorCol, false);
   if (shown === null || p.shown !== next.cursorVisible) {
     p.ascii(next.cursorVisible ? "\x1b[?25h" : "\x1b[?25l");
   }
-  p.pen(next.fg, next.bg, next.attrs);
+  p.pen(next.fg, next.bg, next.attrs); // with attributes: no hyperlink left open either
   writeModes(p, shown, next);
   return p.take();
 }
@@ -177,6 +187,8 @@ function startFrom(p: Painter, shown: Framebuffer | null, scrollback: boolean): 
     p.cursorCol = 0;
     p.fg = p.bg = p.attrs = 0;
     p.shown = false;
+    p.xattrs = p.ulColor = 0;
+    p.link = "";
   } else {
     p.cursorRow = shown.cursorRow;
     p.cursorCol = shown.cursorCol;
@@ -184,6 +196,10 @@ function startFrom(p: Painter, shown: Framebuffer | null, scrollback: boolean): 
     p.bg = shown.bg;
     p.attrs = shown.attrs;
     p.shown = shown.cursorVisible;
+    // Every diff leaves the extended layer's pen plain and no hyperlink open.
+    p.xattrs = shown.attrs;
+    p.ulColor = 0;
+    p.link = "";
   }
 }
 
@@ -233,9 +249,10 @@ function describeCell(r: Row, x: number): string {
  * bracketed-paste, mouse, focus and mouse-encoding modes; title, icon name and clipboard. Not
  * compared: row generations, the bell count, alternate scroll (mosh never forwards it), and the
  * wrap bit that ICH/DCH can leave on a cell other than a row's last (§9.5: it is stored per
- * cell, but only the last cell's bit is the row's wrap flag).
+ * cell, but only the last cell's bit is the row's wrap flag). With `ext`, each cell's extended
+ * layer too (rendition, underline colour, hyperlink).
  */
-export function contentEqual(a: Framebuffer, b: Framebuffer): string | null {
+export function contentEqual(a: Framebuffer, b: Framebuffer, ext = false): string | null {
   if (a.width !== b.width || a.height !== b.height) {
     return `size ${a.width}x${a.height} != ${b.width}x${b.height}`;
   }
@@ -252,6 +269,16 @@ export function contentEqual(a: Framebuffer, b: Framebuffer): string | null {
         ((da[i + 3] ^ db[i + 3]) & mask) !== 0 || ra.contents(x) !== rb.contents(x)
       ) {
         return `cell (${y},${x}): ${describeCell(ra, x)} != ${describeCell(rb, x)}`;
+      }
+      if (
+        ext && (ra.hasExt(x) !== rb.hasExt(x) || ra.xattrs(x) !== rb.xattrs(x) ||
+          ra.underlineColor(x) !== rb.underlineColor(x) || ra.link(x) !== rb.link(x))
+      ) {
+        const e = (r: Row) =>
+          `${r.xattrs(x).toString(16)}/${r.underlineColor(x).toString(16)}/${
+            JSON.stringify(r.link(x))
+          }`;
+        return `cell (${y},${x}) extended: ${e(ra)} != ${e(rb)}`;
       }
     }
   }

@@ -8,6 +8,10 @@
  * wrap after a print in the last column, where its combining character would go, its pen and
  * whether its cursor is shown. Each primitive updates that model exactly as mosh 1.4.0's
  * emulator updates its own state (§9.3, §9.4), so later moves can be relative.
+ *
+ * For a receiver of the extended attributes (`attributes` set; lib/display_attributes.ts) the pen
+ * also holds the extended rendition and the open hyperlink, and a cell's pen comes from its row's
+ * extended layer; without it every byte is what it was before that layer existed.
  */
 
 import {
@@ -19,11 +23,20 @@ import {
   ATTR_MASK,
   ATTR_UNDERLINE,
   CELL_WORDS,
+  EXT_WORDS,
   FLAG_FALLBACK,
   FLAG_WIDE,
   Row,
   TRUE_COLOR,
+  XATTR_MASK,
+  XATTR_PRESENT,
 } from "./framebuffer.ts";
+import {
+  type AttributeSupport,
+  writeExtendedSgr,
+  writeLink,
+  writeTerminalSgr,
+} from "./display_attributes.ts";
 
 export const ESC = 0x1b;
 export const LBRACKET = 0x5b;
@@ -91,6 +104,8 @@ export class Painter {
   ech = true;
   bce = true;
   exact = true;
+  /** The extended attributes the receiver shows; null: none (C mosh's diff, byte for byte). */
+  attributes: AttributeSupport | null = null;
 
   // The receiver's state.
   /** Cursor row, or -1 when unknown. */
@@ -107,13 +122,26 @@ export class Painter {
   fg = 0;
   bg = 0;
   attrs = 0;
+  /** With `attributes`: the pen's extended rendition, underline colour and open hyperlink. */
+  xattrs = 0;
+  ulColor = 0;
+  link = "";
 
   /**
    * Starts a diff for a `w` x `h` screen: empty output, the receiver's capabilities (ECH, BCE,
-   * exact emulator: see `DiffOptions`). The caller then sets the cursor and pen it starts from.
+   * exact emulator, extended attributes: see `DiffOptions`). The caller then sets the cursor and
+   * pen it starts from.
    */
-  reset(w: number, h: number, ech: boolean, bce: boolean, exact: boolean): void {
+  reset(
+    w: number,
+    h: number,
+    ech: boolean,
+    bce: boolean,
+    exact: boolean,
+    attributes: AttributeSupport | null = null,
+  ): void {
     this.len = 0;
+    this.attributes = attributes;
     this.width = w;
     this.height = h;
     this.ech = ech;
@@ -209,10 +237,75 @@ export class Painter {
 
   // ------------------------------------------------------------------------ renditions
 
-  /** Sets the receiver's pen, in mosh's SGR form (§9.3), if it differs. */
+  /**
+   * Sets the receiver's pen, in mosh's SGR form (§9.3), if it differs; for a receiver of the
+   * extended attributes, also without an extended rendition and with no hyperlink open.
+   */
   pen(fg: number, bg: number, attrs: number): void {
+    // A plain SGR makes the extended layer plain too: only a pen that is not needs more.
+    if (
+      this.attributes !== null &&
+      (this.xattrs !== this.attrs || this.ulColor !== 0 || this.link !== "")
+    ) {
+      this.penExt(fg, bg, attrs, attrs, 0, "");
+      return;
+    }
     if (fg === this.fg && bg === this.bg && attrs === this.attrs) return;
     this.sgr(fg, bg, attrs);
+  }
+
+  /** The pen of cell `x` of `row` (null: a cell with mosh's renditions alone). */
+  cellPen(fg: number, bg: number, attrs: number, row: Row | null, x: number): void {
+    const ext = row === null || this.attributes === null ? null : row.ext;
+    const w0 = ext === null ? 0 : ext[x * EXT_WORDS];
+    if (w0 & XATTR_PRESENT) {
+      this.penExt(fg, bg, attrs, w0 & XATTR_MASK, ext![x * EXT_WORDS + 1], row!.link(x));
+    } else {
+      this.pen(fg, bg, attrs);
+    }
+  }
+
+  /** True when the pen is the one cell `x` of `row` is printed with (fast paths check it). */
+  penFits(row: Row, x: number): boolean {
+    if (this.attributes === null) return true;
+    const ext = row.ext;
+    const w0 = ext === null ? 0 : ext[x * EXT_WORDS];
+    if ((w0 & XATTR_PRESENT) === 0) {
+      return this.xattrs === this.attrs && this.ulColor === 0 && this.link === "";
+    }
+    return (w0 & XATTR_MASK) === this.xattrs && ext![x * EXT_WORDS + 1] === this.ulColor &&
+      row.link(x) === this.link;
+  }
+
+  /** Sets a receiver's pen with extended rendition `xattrs`, underline colour and hyperlink. */
+  private penExt(
+    fg: number,
+    bg: number,
+    attrs: number,
+    xattrs: number,
+    ul: number,
+    link: string,
+  ): void {
+    if (link !== this.link) writeLink(this, link);
+    if (
+      fg === this.fg && bg === this.bg && attrs === this.attrs && xattrs === this.xattrs &&
+      ul === this.ulColor
+    ) return;
+    if (!this.exact) {
+      writeTerminalSgr(this, fg, bg, attrs, xattrs, ul);
+      return;
+    }
+    // mosh's layer first (a plain SGR also makes the extended layer plain), then the extended.
+    if (
+      fg !== this.fg || bg !== this.bg || attrs !== this.attrs || (xattrs === attrs && ul === 0)
+    ) this.sgr(fg, bg, attrs);
+    if (xattrs !== this.xattrs || ul !== this.ulColor) writeExtendedSgr(this, xattrs, ul);
+  }
+
+  /** Before an erase (ECH, EL): no hyperlink open, and the background `bg`. */
+  erasePen(bg: number): void {
+    if (this.bg !== bg) this.pen(0, bg, 0);
+    else if (this.link !== "") writeLink(this, "");
   }
 
   /** `CSI 0 ; attributes ; foreground ; background m`. */
@@ -220,6 +313,8 @@ export class Painter {
     this.fg = fg;
     this.bg = bg;
     this.attrs = attrs;
+    this.xattrs = attrs; // a receiver of the extended layer reads it the same way
+    this.ulColor = 0;
     this.ensure(64); // at most 50: six attributes and two true colours
     const buf = this.buf;
     let p = this.len;
@@ -378,7 +473,8 @@ export class Painter {
   }
 
   /**
-   * Prints a cell's grapheme at (y, x) with its renditions. A wide character in the last column
+   * Prints a cell's grapheme at (y, x) with its renditions (and those of `row`'s extended layer;
+   * null for a cell of no row). A wide character in the last column
    * (left there by autowrap being off) is printed with autowrap off too, or it would wrap.
    */
   printAt(
@@ -388,10 +484,11 @@ export class Painter {
     fg: number,
     bg: number,
     flags: number,
-    multi: Map<number, string> | null,
+    row: Row | null,
   ): void {
     this.moveTo(y, x, true);
-    this.pen(fg, bg, flags & ATTR_MASK);
+    this.cellPen(fg, bg, flags & ATTR_MASK, row, x);
+    const multi = row === null ? null : row.multi;
     const wide = (flags & FLAG_WIDE) !== 0;
     if (wide && x === this.width - 1) {
       this.ascii("\x1b[?7l");
@@ -442,7 +539,7 @@ export class Painter {
     if (nd[i] === 0) {
       this.moveTo(y, x, true);
       if (this.ech && (this.bce || nd[i + 2] === 0)) {
-        if (this.bg !== nd[i + 2]) this.pen(0, nd[i + 2], 0);
+        this.erasePen(nd[i + 2]);
         this.csi(1, 0x58); // ECH
       } else {
         this.pen(nd[i + 1], nd[i + 2], flags & ATTR_MASK);
@@ -451,7 +548,7 @@ export class Painter {
     } else if (flags & FLAG_FALLBACK) {
       this.drawMarks(y, x, n, false);
     } else {
-      this.printAt(y, x, nd[i], nd[i + 1], nd[i + 2], flags, n.multi);
+      this.printAt(y, x, nd[i], nd[i + 1], nd[i + 2], flags, n);
     }
   }
 
@@ -465,7 +562,7 @@ export class Painter {
     const nd = n.data, i = x * CELL_WORDS, flags = nd[i + 3];
     if (!this.exact || !this.ech) {
       this.moveTo(y, x, true);
-      this.pen(nd[i + 1], nd[i + 2], flags & ATTR_MASK);
+      this.cellPen(nd[i + 1], nd[i + 2], flags & ATTR_MASK, n, x);
       this.ensure(2);
       this.cp(0xa0);
     } else {
@@ -484,7 +581,7 @@ export class Painter {
     this.moveTo(y, from, true);
     const count = to - from;
     if (this.ech && (this.bce || bg === 0)) {
-      if (this.bg !== bg) this.pen(0, bg, 0);
+      this.erasePen(bg);
       this.csi(count, 0x58); // ECH: the cursor stays
     } else {
       this.pen(fg, bg, attrs);
@@ -496,7 +593,7 @@ export class Painter {
   eraseToEnd(y: number, from: number, fg: number, bg: number, attrs: number): void {
     this.moveTo(y, from, true);
     if (this.bce || bg === 0) {
-      if (this.bg !== bg) this.pen(0, bg, 0);
+      this.erasePen(bg);
       this.ascii("\x1b[K");
     } else {
       const count = this.width - from;

@@ -77,8 +77,10 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
   const od = m.data, om = m.multi;
   const rowWrap = (nd[(w - 1) * CELL_WORDS + 3] & FLAG_WRAP) !== 0;
   let runStart = -1, runBg = 0, runFg = 0, runAttrs = 0;
+  // Cells with an extended layer are compared there too, for a receiver of it.
+  const ext = p.attributes !== null && (n.ext !== null || m.ext !== null);
   // Without multi-code-point cells, equal words mean equal cells: skip them word by word.
-  const plain = nm === null && om === null;
+  const plain = nm === null && om === null && !ext;
   for (; x < w; x++) {
     if (plain && runStart < 0 && x !== overrideCol) {
       const stop = (overrideCol > x ? overrideCol : w) * CELL_WORDS;
@@ -115,7 +117,7 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
         // Equal words: the cells are equal unless one holds several code points.
         const text = nm === null ? undefined : nm.get(x);
         const oldText = om === null || x === overrideCol ? undefined : om.get(x);
-        if (text === oldText) continue;
+        if (text === oldText && (!ext || sameExt(n, m, x, x === overrideCol))) continue;
       }
     }
     if (x === w - 1) lastTouched = true;
@@ -134,7 +136,8 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
     }
     if (
       code < 0x80 && p.cursorCol === x && p.cursorRow === y && fg === p.fg && bg === p.bg &&
-      (flags & ~FLAG_WRAP) === p.attrs && x + 1 < w && (nm === null || !nm.has(x))
+      (flags & ~FLAG_WRAP) === p.attrs && x + 1 < w && (nm === null || !nm.has(x)) &&
+      p.penFits(n, x)
     ) {
       // The common case: one ASCII character right where the cursor is, in the pen's colours.
       p.ensure(1);
@@ -143,7 +146,7 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
       p.combAtCursor = false;
       continue;
     }
-    p.printAt(y, x, code, fg, bg, flags, nm);
+    p.printAt(y, x, code, fg, bg, flags, n);
     if (flags & FLAG_WIDE && x + 1 < w) {
       // The emulator blanked the next cell with the pen's background.
       (overrideCol = x + 1, overrideCode = 0, overrideBg = bg);
@@ -154,11 +157,12 @@ export function drawRow(p: Painter, y: number, n: Row, m: Row, handover: Wrap, a
   return endRow(p, y, n, m, lastTouched);
 }
 
-/**
- * Draws cells `x..` of row `y` (`n`) where the receiver's (`m`, except at `overrideCol`, which
- * holds `overrideCode` on background `overrideBg`) differ. Returns true when the receiver's last
- * cell was printed, erased or blanked (its wrap flag is then clear).
- */
+/** Cell `x` of `n` and of `m` (of a blank cell when `blank`) have equal extended layers. */
+function sameExt(n: Row, m: Row, x: number, blank: boolean): boolean {
+  if (blank) return !n.hasExt(x);
+  return n.hasExt(x) === m.hasExt(x) && n.xattrs(x) === m.xattrs(x) &&
+    n.underlineColor(x) === m.underlineColor(x) && n.link(x) === m.link(x);
+}
 
 /**
  * After row `y`'s cells are drawn: makes sure it ends up wrapped when `n` is, keeping the flag
@@ -175,7 +179,7 @@ function endRow(p: Painter, y: number, n: Row, m: Row, lastTouched: boolean): Wr
 function printFirst(p: Painter, y: number, n: Row): FirstCell {
   const nd = n.data, code = nd[0], flags = nd[3];
   if (code !== 0 && (flags & FLAG_FALLBACK) === 0) {
-    p.pen(nd[1], nd[2], flags & ATTR_MASK);
+    p.cellPen(nd[1], nd[2], flags & ATTR_MASK, n, 0);
     p.contents(code, n.multi, 0);
     const width = flags & FLAG_WIDE ? 2 : 1;
     p.advance(y, 0, width);
@@ -196,14 +200,14 @@ function printEnd(p: Painter, y: number, n: Row): Wrap {
   const wideBefore = w >= 2 && (nd[pi + 3] & FLAG_WIDE) !== 0 && nd[pi] !== 0;
   if (nd[li] !== 0) {
     if (nd[li + 3] & FLAG_FALLBACK) p.drawMarks(y, w - 1, n, false);
-    else p.printAt(y, w - 1, nd[li], nd[li + 1], nd[li + 2], nd[li + 3], n.multi);
+    else p.printAt(y, w - 1, nd[li], nd[li + 1], nd[li + 2], nd[li + 3], n);
     return Wrap.Pending;
   }
   if (w < 2) return Wrap.None;
   if (
     wideBefore && nd[li + 1] === 0 && nd[li + 2] === nd[pi + 2] && (nd[li + 3] & ATTR_MASK) === 0
   ) {
-    p.printAt(y, w - 2, nd[pi], nd[pi + 1], nd[pi + 2], nd[pi + 3], n.multi);
+    p.printAt(y, w - 2, nd[pi], nd[pi + 1], nd[pi + 2], nd[pi + 3], n);
     return Wrap.Pending;
   }
   // An empty last cell the emulator can only get as the blank half of a wide character.
@@ -227,7 +231,10 @@ export function wrapBottom(
   if (!n.wrap || w < 2 || h < 2) return model;
   let same = true;
   for (let i = nd.length - 2 * CELL_WORDS; i < nd.length; i++) if (nd[i] !== md[i]) same = false;
-  for (let x = w - 2; x < w; x++) if (n.contents(x) !== m.contents(x)) same = false;
+  for (let x = w - 2; x < w; x++) {
+    if (n.contents(x) !== m.contents(x)) same = false;
+    if (p.attributes !== null && !sameExt(n, m, x, false)) same = false;
+  }
   if (same) return model;
   const end = drawRow(p, h - 2, n, model[h - 2], Wrap.None, n);
   if (end !== Wrap.None) {

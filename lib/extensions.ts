@@ -91,6 +91,13 @@ export const TERMINAL_FEATURES: Capability = Object.freeze({
   version: 1,
 });
 
+/**
+ * The extended attributes capability (issue 15): the server's display diff carries faint,
+ * strikethrough, overline, underline styles and colour, and OSC 8 hyperlinks (lib/sgr.ts,
+ * lib/display_attributes.ts) inside `hostbytes`. No field of its own.
+ */
+export const ATTRIBUTES: Capability = Object.freeze({ name: "attributes", version: 1 });
+
 /** Longest capability name accepted from a peer, in bytes. */
 export const MAX_CAPABILITY_NAME = 64;
 /** Most capabilities accepted in one announcement. */
@@ -103,7 +110,7 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
   return false;
 }
 
-/** The capabilities a side announces, from its own switches. */
+/** The capabilities a side announces, from its own switches (extended attributes always). */
 export function ownCapabilities(
   scrollback: boolean,
   features: boolean,
@@ -112,6 +119,7 @@ export function ownCapabilities(
   const caps: Capability[] = [];
   if (scrollback) caps.push(SCROLLBACK);
   if (features) caps.push(TERMINAL_FEATURES);
+  caps.push(ATTRIBUTES);
   if (forwarding) caps.push(FORWARDING);
   return Object.freeze(caps);
 }

@@ -17,6 +17,18 @@
  * row's wrap flag lives in its last cell, so ICH/DCH/erase treat it exactly as
  * C mosh does.
  *
+ * Beyond mosh, a row may also hold an extended attributes layer (`ext`, null until a cell of
+ * the row gets one; lib/sgr.ts and docs/EXTENSIONS.md): two words per cell, the cell's
+ * rendition as a modern terminal reads it where that differs from mosh's, and the cell's OSC 8
+ * hyperlink as an index into the row's own `links` table. mosh's words above never depend on
+ * it, so what a C peer receives is unchanged; only diffs to our own client read it.
+ *
+ *   ext word 0  bits 0-7 attributes (ATTR_*), bits 8-13 XATTR_* (faint, strike, overline,
+ *               underline style), bit 14 XATTR_PRESENT (the cell has an extended rendition:
+ *               without it the cell reads as mosh's words alone), bits 16-31 hyperlink (an
+ *               index into `links` plus one; 0 none)
+ *   ext word 1  underline colour: 0 default, UNDERLINE_PALETTE | i, or TRUE_COLOR | rgb
+ *
  * Rows are shared copy-on-write between a live terminal and its snapshots: a
  * snapshot marks every row `shared`, and the terminal clones a shared row before
  * writing to it. Every new or reset row gets a generation number from one
@@ -38,6 +50,27 @@ export const ATTR_INVERSE = 0x10;
 /** Attribute bit: invisible (SGR 8/28). */
 export const ATTR_INVISIBLE = 0x20;
 export const ATTR_MASK = 0xff;
+
+/** Extended attribute bit: faint (SGR 2, ended by 22). */
+export const XATTR_FAINT = 0x100;
+/** Extended attribute bit: strikethrough (SGR 9/29). */
+export const XATTR_STRIKE = 0x200;
+/** Extended attribute bit: overline (SGR 53/55). */
+export const XATTR_OVERLINE = 0x400;
+/** Underline style (`4:n`) in bits 11-13, meaningful with ATTR_UNDERLINE: 0 single, 2-5 below. */
+export const XATTR_UNDERLINE_SHIFT = 11;
+/** The underline style's bits (see XATTR_UNDERLINE_SHIFT). */
+export const XATTR_UNDERLINE_MASK = 0x3800;
+/** The cell's extended rendition is set (ext word 0). */
+export const XATTR_PRESENT = 0x4000;
+/** Attributes and extended attributes of ext word 0 (what a pen holds). */
+export const XATTR_MASK = 0x3fff;
+/** Hyperlink index (plus one) in bits 16-31 of ext word 0. */
+export const XATTR_LINK_SHIFT = 16;
+/** Words per cell in the extended layer. */
+export const EXT_WORDS = 2;
+/** Underline colour storage of palette index i (ext word 1): `UNDERLINE_PALETTE | i`. */
+export const UNDERLINE_PALETTE = 0x2000000;
 
 export const FLAG_WIDE = 0x100;
 export const FLAG_FALLBACK = 0x200;
@@ -84,6 +117,10 @@ export class Row {
   multi: Map<number, string> | null;
   /** True once a snapshot references this row; writers must clone it first. */
   shared = false;
+  /** The extended attributes layer (see the module comment), or null: no cell has one. */
+  ext: Uint32Array | null = null;
+  /** Hyperlinks the row's cells refer to (ext word 0 bits 16-31, index plus one); or null. */
+  links: string[] | null = null;
 
   /**
    * A blank row of `width` cells erased to background `bg`, or a row over existing cell `data`.
@@ -109,7 +146,106 @@ export class Row {
   clone(): Row {
     const r = new Row(0, 0, this.gen, this.data.slice());
     if (this.multi) r.multi = new Map(this.multi);
+    if (this.ext) {
+      r.ext = this.ext.slice();
+      r.links = this.links === null ? null : this.links.slice();
+    }
     return r;
+  }
+
+  /** The hyperlink of cell `col` ("" for none). */
+  link(col: number): string {
+    const ext = this.ext;
+    if (ext === null) return "";
+    const index = ext[col * EXT_WORDS] >>> XATTR_LINK_SHIFT;
+    return index === 0 || this.links === null ? "" : this.links[index - 1] ?? "";
+  }
+
+  /** True when cell `col` has an extended rendition. */
+  hasExt(col: number): boolean {
+    return this.ext !== null && (this.ext[col * EXT_WORDS] & XATTR_PRESENT) !== 0;
+  }
+
+  /** Extended rendition of cell `col` (ext word 0 without the link), 0 when it has none. */
+  xattrs(col: number): number {
+    const ext = this.ext;
+    if (ext === null) return 0;
+    const w = ext[col * EXT_WORDS];
+    return w & XATTR_PRESENT ? w & XATTR_MASK : 0;
+  }
+
+  /** Underline colour of cell `col` (ext word 1), 0 when it has no extended rendition. */
+  underlineColor(col: number): number {
+    const ext = this.ext;
+    if (ext === null || (ext[col * EXT_WORDS] & XATTR_PRESENT) === 0) return 0;
+    return ext[col * EXT_WORDS + 1];
+  }
+
+  /** Cells equal in their extended layers (rendition and hyperlink text), as seen by `other`. */
+  sameExt(other: Row): boolean {
+    const a = this.ext, b = other.ext;
+    if (a === null && b === null) return true;
+    const w = this.width;
+    for (let x = 0; x < w; x++) {
+      if (
+        this.hasExt(x) !== other.hasExt(x) || this.xattrs(x) !== other.xattrs(x) ||
+        this.underlineColor(x) !== other.underlineColor(x) || this.link(x) !== other.link(x)
+      ) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Gives cells [from, to) the extended rendition `xattrs` (ATTR_* and XATTR_* bits) with
+   * underline colour `ulColor` and hyperlink `link` ("" none): what a pen whose extended part
+   * differs from mosh's prints (lib/sgr.ts).
+   */
+  setExt(from: number, to: number, xattrs: number, ulColor: number, link: string): void {
+    const ext = this.ext ??= new Uint32Array(this.width * EXT_WORDS);
+    const w0 = xattrs | XATTR_PRESENT |
+      (link === "" ? 0 : this.linkIndex(link) << XATTR_LINK_SHIFT);
+    for (let o = from * EXT_WORDS, end = to * EXT_WORDS; o < end; o += EXT_WORDS) {
+      ext[o] = w0;
+      ext[o + 1] = ulColor;
+    }
+  }
+
+  /** Cells [from, to) have no extended rendition (printed by a plain pen, or erased). */
+  clearExt(from: number, to: number): void {
+    if (this.ext !== null) this.ext.fill(0, from * EXT_WORDS, to * EXT_WORDS);
+  }
+
+  /**
+   * The index (plus one) of `link` in the row's table, added if new. A table that has grown to
+   * the row's width is first rebuilt from the links cells still hold, so it stays bounded.
+   */
+  private linkIndex(link: string): number {
+    let links = this.links;
+    if (links === null) links = this.links = [];
+    const at = links.indexOf(link);
+    if (at >= 0) return at + 1;
+    if (links.length >= Math.max(16, this.width)) links = this.compactLinks();
+    links.push(link);
+    return links.length;
+  }
+
+  /** Rebuilds `links` with only the hyperlinks cells refer to, renumbering the cells. */
+  private compactLinks(): string[] {
+    const ext = this.ext!, old = this.links!, kept: string[] = [];
+    const renumber = new Map<number, number>();
+    for (let o = 0; o < ext.length; o += EXT_WORDS) {
+      const index = ext[o] >>> XATTR_LINK_SHIFT;
+      if (index === 0) continue;
+      let fresh = renumber.get(index);
+      if (fresh === undefined) {
+        kept.push(old[index - 1]);
+        fresh = kept.length;
+        renumber.set(index, fresh);
+      }
+      ext[o] = (ext[o] & 0xffff) | (fresh << XATTR_LINK_SHIFT);
+    }
+    this.links = kept;
+    return kept;
   }
 
   /** Cell `col` no longer holds several code points (it is being overwritten or erased). */
@@ -144,9 +280,13 @@ export class Row {
     return true;
   }
 
-  /** mosh's Row equality: same generation and equal cells. */
-  equals(other: Row): boolean {
-    return this === other || (this.gen === other.gen && this.sameCells(other));
+  /**
+   * mosh's Row equality: same generation and equal cells; with `ext` (a receiver of the extended
+   * layer) the extended layers equal too.
+   */
+  equals(other: Row, ext = false): boolean {
+    return this === other ||
+      (this.gen === other.gen && this.sameCells(other) && (!ext || this.sameExt(other)));
   }
 }
 
@@ -243,8 +383,11 @@ export class Framebuffer {
     return new Framebuffer({ ...this, ...changes });
   }
 
-  /** Equality of docs/PROTOCOL.md §9.5 (rows by generation and cells). */
-  equals(o: Framebuffer): boolean {
+  /**
+   * Equality of docs/PROTOCOL.md §9.5 (rows by generation and cells); with `ext`, the rows'
+   * extended layers too (a receiver of them, lib/sgr.ts).
+   */
+  equals(o: Framebuffer, ext = false): boolean {
     if (this === o) return true;
     if (
       this.width !== o.width || this.height !== o.height || this.cursorRow !== o.cursorRow ||
@@ -257,7 +400,7 @@ export class Framebuffer {
       this.clipboard !== o.clipboard || this.bellCount !== o.bellCount
     ) return false;
     for (let y = 0; y < this.height; y++) {
-      if (!this.rows[y].equals(o.rows[y])) return false;
+      if (!this.rows[y].equals(o.rows[y], ext)) return false;
     }
     return true;
   }

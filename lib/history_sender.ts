@@ -6,7 +6,8 @@
  * - `acceptCapabilities` when the connection's client announces its capabilities: our own go into
  *   that connection's state; history starts there (with what the session's ring holds) when both
  *   sides announced scrollback, and the event frontier starts at the end of the session's event
- *   log (lib/terminal_events.ts) when both announced terminal features.
+ *   log (lib/terminal_events.ts) when both announced terminal features; the state's diffs carry
+ *   the extended attributes when the client announced them.
  * - `advanceHistory` before each `transport.tick`: moves that connection's history frontier by
  *   its budget past what its client acknowledged, sized so that history adds no fragment. The
  *   step costs a display diff and a deflate or two, so it is taken only when a send is due or
@@ -17,6 +18,7 @@
 
 import {
   announces,
+  ATTRIBUTES,
   type Capability,
   ownCapabilities,
   SCROLLBACK,
@@ -46,6 +48,7 @@ export function acceptCapabilities(
   state.caps = ownCapabilities(ring !== null, true, forwarding);
   if (ring !== null && announces(caps, SCROLLBACK)) state.startHistory(ring);
   if (announces(caps, TERMINAL_FEATURES)) state.features = FeatureState.server(events);
+  state.attributes = announces(caps, ATTRIBUTES);
 }
 
 /**

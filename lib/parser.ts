@@ -16,8 +16,12 @@
  * ASCII in the ground state skip the machine and go to `printAscii` in one call.
  *
  * Parameters follow mosh: the parameter string keeps its first 100 characters; each value is
- * decimal, and an empty field or a value above 65535 is reported as -1 ("default"). A `:` or a
- * private marker after a parameter sends the sequence to CSI ignore. DCS, SOS, PM and APC
+ * decimal, and an empty field or a value above 65535 is reported as -1 ("default"). A private
+ * marker after a parameter sends the sequence to CSI ignore. A `:` makes the sequence one that
+ * C mosh ignores too (its CSI ignore state), so `csiDispatch` never sees it; beyond mosh, the
+ * parser keeps reading its parameters (each one marked when a `:` came before it) and hands the
+ * complete sequence to `csiSubDispatch`, which only the extended attributes layer reads
+ * (lib/sgr.ts). DCS, SOS, PM and APC
  * contents are parsed and discarded. OSC keeps characters 0x20-0x7F and code points from 0xA0
  * up, at most OSC_BUFFER_LENGTH of them (C keeps 16384; the emulator cuts), and ends on BEL, ST (U+009C), or any transition out of the OSC
  * state (so `ESC \` ends it, and the `\` is an ignored escape sequence).
@@ -39,6 +43,18 @@ export interface ParserHandler {
    * `final` is the final byte.
    */
   csiDispatch(params: Int32Array, count: number, collected: number, final: number): void;
+  /**
+   * Beyond mosh: a control sequence with `:` sub-parameters, which mosh's emulator ignores as a
+   * whole. `params` as for `csiDispatch`; `sub[i]` is 1 when a `:` (not a `;`) came before
+   * parameter i. A private marker or an intermediate after the first `:` drops the sequence.
+   */
+  csiSubDispatch(
+    params: Int32Array,
+    sub: Uint8Array,
+    count: number,
+    collected: number,
+    final: number,
+  ): void;
   /** An escape sequence: `collected` packs its intermediates; `final` is a code point. */
   escDispatch(collected: number, final: number): void;
   /** The end of an OSC string: the code points `data[0..length)`. */
@@ -61,6 +77,8 @@ export const enum State {
   DcsIgnore = 11,
   OscString = 12,
   SosPmApcString = 13,
+  /** Beyond mosh: a CSI after its first `:` (mosh's CSI ignore, with parameters kept). */
+  CsiSub = 14,
 }
 
 /** Maximum number of characters kept from a parameter string (mosh's limit). */
@@ -103,6 +121,8 @@ const enum Action {
   EscDispatch = 5,
   CsiDispatch = 6,
   OscPut = 7,
+  SubParam = 8,
+  CsiSubDispatch = 9,
 }
 
 /** C0 controls that a state executes (or ignores): all but CAN, SUB and ESC. */
@@ -151,15 +171,22 @@ function rule(s: State, c: number): [Action, number] {
       if (final) return [Action.CsiDispatch, State.Ground];
       if (digitOrSemi) return [Action.Param, State.CsiParam];
       if (c >= 0x3c && c <= 0x3f) return [Action.Collect, State.CsiParam];
-      if (c === 0x3a) return [Action.None, State.CsiIgnore];
+      if (c === 0x3a) return [Action.SubParam, State.CsiSub];
       if (c >= 0x20 && c <= 0x2f) return [Action.Collect, State.CsiIntermediate];
       return none;
     case State.CsiParam:
       if (isC0(c)) return [Action.Execute, -1];
       if (digitOrSemi) return [Action.Param, -1];
-      if (c === 0x3a || (c >= 0x3c && c <= 0x3f)) return [Action.None, State.CsiIgnore];
+      if (c === 0x3a) return [Action.SubParam, State.CsiSub];
+      if (c >= 0x3c && c <= 0x3f) return [Action.None, State.CsiIgnore];
       if (c >= 0x20 && c <= 0x2f) return [Action.Collect, State.CsiIntermediate];
       if (final) return [Action.CsiDispatch, State.Ground];
+      return none;
+    case State.CsiSub: // mosh's CSI ignore; the parameters are kept for csiSubDispatch
+      if (isC0(c)) return [Action.Execute, -1];
+      if (digitOrSemi || c === 0x3a) return [Action.SubParam, -1];
+      if (final) return [Action.CsiSubDispatch, State.Ground];
+      if (c >= 0x20 && c <= 0x3f) return [Action.None, State.CsiIgnore];
       return none;
     case State.CsiIntermediate:
       if (isC0(c)) return [Action.Execute, -1];
@@ -198,10 +225,12 @@ function rule(s: State, c: number): [Action, number] {
   }
 }
 
+const STATES = 15;
+
 /** TABLE[state * CLASSES + class] = action << 5 | TRANSITION? | next state. */
 const TABLE = (() => {
-  const t = new Uint16Array(14 * CLASSES);
-  for (let s = 0; s < 14; s++) {
+  const t = new Uint16Array(STATES * CLASSES);
+  for (let s = 0; s < STATES; s++) {
     for (let c = 0; c < CLASSES; c++) {
       const [action, next] = rule(s, c);
       t[s * CLASSES + c] = (action << ACTION_SHIFT) | (next < 0 ? s : TRANSITION | next);
@@ -221,6 +250,9 @@ export class Parser {
   state: State = State.Ground;
   /** Parameter values collected so far; valid up to the count given to `csiDispatch`. */
   readonly params = new Int32Array(MAX_PARAM_CHARS + 1);
+  /** `sub[i]` is 1 when a `:` came before parameter i (valid in `csiSubDispatch` only). */
+  readonly sub = new Uint8Array(MAX_PARAM_CHARS + 1);
+  private subNext = 0; // the parameter being read follows a `:`
   private paramCount = 0;
   private paramValue = -1; // the field being read; -1 while empty
   private paramChars = 0;
@@ -242,6 +274,8 @@ export class Parser {
   copyStateFrom(other: Parser): void {
     this.state = other.state;
     this.params.set(other.params);
+    this.sub.set(other.sub);
+    this.subNext = other.subNext;
     this.paramCount = other.paramCount;
     this.paramValue = other.paramValue;
     this.paramChars = other.paramChars;
@@ -355,6 +389,16 @@ export class Parser {
           }
         }
         break;
+      case Action.SubParam:
+        this.subParam(cp);
+        break;
+      case Action.CsiSubDispatch: {
+        const n = this.paramCount;
+        this.params[n] = this.paramValue > MAX_PARAM_VALUE ? -1 : this.paramValue;
+        this.sub[n] = this.subNext;
+        this.handler.csiSubDispatch(this.params, this.sub, n + 1, this.collected, cp);
+        break;
+      }
       case Action.EscDispatch:
         this.handler.escDispatch(this.collected, cp);
         break;
@@ -384,7 +428,26 @@ export class Parser {
     }
   }
 
+  /** A parameter character of a sequence with sub-parameters (`:` included), mosh's limit kept. */
+  private subParam(cp: number): void {
+    if (this.state !== State.CsiSub) this.sub.fill(0, 0, this.paramCount + 1); // the first `:`
+    if (this.paramChars >= MAX_PARAM_CHARS) return;
+    this.paramChars++;
+    if (cp === 0x3b || cp === 0x3a) {
+      const n = this.paramCount++;
+      this.params[n] = this.paramValue > MAX_PARAM_VALUE ? -1 : this.paramValue;
+      this.sub[n] = this.subNext;
+      this.subNext = cp === 0x3a ? 1 : 0;
+      this.paramValue = -1;
+    } else if (this.paramValue < 0) {
+      this.paramValue = cp - 0x30;
+    } else if (this.paramValue <= MAX_PARAM_VALUE) {
+      this.paramValue = this.paramValue * 10 + (cp - 0x30);
+    }
+  }
+
   private clear(): void {
+    this.subNext = 0;
     this.paramCount = 0;
     this.paramValue = -1;
     this.paramChars = 0;

@@ -158,6 +158,7 @@ export class PredictionEngine {
     },
     execute: (code) => this.#executed(code),
     csiDispatch: (params, count, collected, final) => this.#csi(params, count, collected, final),
+    csiSubDispatch: () => {}, // ignored as a whole, as before sub-parameters were read
     escDispatch: () => this.#sequenceEnded(),
     oscEnd: () => this.#sequenceEnded(),
   });

@@ -17,10 +17,13 @@
  * count of those that left it (`History.lost`), so it stays idempotent. `advanceHistory` moves the
  * frontier at most HISTORY_BUDGET bytes of lines past the frontier of the state the client
  * acknowledged. On the client the lines go into a shared `HistoryInbox` (lib/history_writer.ts),
- * and only once the server announced the scrollback capability.
+ * and only once the server announced the scrollback capability. A server state whose client
+ * announced the extended attributes (`attributes`) compares and diffs the emulator's extended
+ * layer too (lib/display_attributes.ts); a C client's diffs never look at it.
  */
 
 import { contentEqual, diffFrames } from "./display.ts";
+import { ALL_ATTRIBUTES } from "./display_attributes.ts";
 import {
   announces,
   type Capability,
@@ -97,6 +100,11 @@ export class TerminalState {
    * agreed on them, the client's when it wants them; null = off.
    */
   features: FeatureState | null = null;
+  /**
+   * Server: this connection's client announced the extended attributes (lib/extensions.ts
+   * ATTRIBUTES): diffs carry them and equality compares them. False for a C client.
+   */
+  attributes = false;
 
   /**
    * A blank `cols` x `rows` terminal with echo ack 0, or (with a Terminal) that terminal.
@@ -129,17 +137,18 @@ export class TerminalState {
       (this.features === null ||
         (this.features.equals(other.features) &&
           this.terminal.cursorShape === other.terminal.cursorShape)) &&
-      this.terminal.snapshot().equals(other.terminal.snapshot());
+      this.terminal.snapshot().equals(other.terminal.snapshot(), this.attributes);
   }
 
   /**
-   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored): what
+   * Same echo ack and the same screen by content (`contentEqual`, row generations ignored; the
+   * extended layer too when this state's client announced it): what
    * a copy that applied this state's diffs must satisfy. (`equals` is stricter: a copy's rows
    * have their own generations.)
    */
   contentEquals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck &&
-      contentEqual(this.terminal.snapshot(), other.terminal.snapshot()) === null;
+      contentEqual(this.terminal.snapshot(), other.terminal.snapshot(), this.attributes) === null;
   }
 
   /** An independent copy (the terminal's rows are shared copy-on-write). */
@@ -155,6 +164,7 @@ export class TerminalState {
     c.controlCount = this.controlCount;
     c.controlSink = this.controlSink;
     c.features = this.features?.clone() ?? null;
+    c.attributes = this.attributes;
     return c;
   }
 
@@ -170,11 +180,11 @@ export class TerminalState {
     }
     if (existing.echoAck !== this.echoAck) events.push({ type: "echoack", num: this.echoAck });
     const a = existing.terminal.snapshot(), b = this.terminal.snapshot();
-    if (!a.equals(b)) {
+    if (!a.equals(b, this.attributes)) {
       if (a.width !== b.width || a.height !== b.height) {
         events.push({ type: "resize", width: b.width, height: b.height });
       }
-      const bytes = diffFrames(a, b);
+      const bytes = diffFrames(a, b, this.attributes ? { attributes: ALL_ATTRIBUTES } : undefined);
       if (bytes.length > 0) events.push({ type: "hostbytes", data: bytes });
     }
     const ring = this.ring;

@@ -1,7 +1,9 @@
 /**
  * Terminfo: reads the compiled terminfo entry for `$TERM` and extracts the few capabilities the
  * client's display needs (docs/PROTOCOL.md §8.0 and §10): `colors`, `ech` (erase characters),
- * `bce` (background colour erase), `smcup` and `rmcup` (alternate screen).
+ * `bce` (background colour erase), `smcup` and `rmcup` (alternate screen), and beyond mosh the
+ * extended attributes it shows (`dim`, and the user-defined `smxx`, `Smol`, `Smulx`, `Setulc`;
+ * lib/display_attributes.ts).
  *
  * The compiled format is described in term(5):
  *
@@ -13,12 +15,19 @@
  *   numbers  16- or 32-bit signed little-endian; negative = absent or cancelled
  *   strings  u16 offsets into the string table; 0xffff absent, 0xfffe cancelled
  *   table    NUL-terminated strings
+ *   extended (optional, ncurses' user-defined capabilities) at an even offset: five u16 (boolean,
+ *            number and string counts, item count, table size), the booleans, a pad byte to
+ *            an even offset, the numbers, string offsets, name offsets (booleans, numbers, then
+ *            strings), then the table: the string values, then the names (name offsets count
+ *            from the end of the last value)
  *
  * Entries are looked up like ncurses does: `$TERMINFO`, `~/.terminfo`, the `$TERMINFO_DIRS` list,
  * then /etc/terminfo, /lib/terminfo and /usr/share/terminfo; in each directory both the
  * `x/xterm` layout and the hexadecimal `78/xterm` layout are tried. When no entry is found the
  * capabilities of an xterm are assumed.
  */
+
+import type { AttributeSupport } from "./display_attributes.ts";
 
 /** The capabilities the mosh client takes from terminfo. */
 export interface TermCaps {
@@ -38,6 +47,13 @@ export interface TermCaps {
   rmcup: string;
   /** Window titles are supported (by TERM prefix, as mosh decides, §8.0). */
   title: boolean;
+  /**
+   * The extended attributes the terminal shows: faint (`dim`), strikethrough (`smxx`), overline
+   * (`Smol`), underline styles (`Smulx`) and colour (`Setulc`); hyperlinks (OSC 8, which has no
+   * capability) where window titles are supported, since such a terminal parses OSC strings and
+   * drops one it does not know (the Linux console would print it).
+   */
+  attributes: AttributeSupport;
 }
 
 /** A decoded compiled terminfo entry (the standard capabilities only). */
@@ -50,12 +66,15 @@ export interface TerminfoEntry {
   numbers: number[];
   /** Standard strings by index; null when absent or cancelled. */
   strings: (string | null)[];
+  /** The user-defined (extended) string capabilities present, by name (`Smulx`, `smxx`...). */
+  extendedStrings: Map<string, string>;
 }
 
 // Indexes in the standard capability order (ncurses' Caps file, term.h).
 const BOOL_BCE = 28; // back_color_erase
 const NUM_COLORS = 13; // max_colors
 const STR_SMCUP = 28; // enter_ca_mode
+const STR_DIM = 30; // enter_dim_mode
 const STR_ECH = 37; // erase_chars
 const STR_RMCUP = 40; // exit_ca_mode
 
@@ -63,7 +82,7 @@ const MAGIC_LEGACY = 0o432;
 const MAGIC_EXTENDED = 0o1036;
 
 /** The capabilities assumed when no terminfo entry is found: those of xterm. */
-export const XTERM_DEFAULTS: Readonly<Omit<TermCaps, "name" | "path" | "title">> = {
+export const XTERM_DEFAULTS: Readonly<Omit<TermCaps, "name" | "path" | "title" | "attributes">> = {
   colors: 8,
   ech: true,
   bce: true,
@@ -141,7 +160,49 @@ export function parseTerminfo(bytes: Uint8Array): TerminfoEntry {
     if (e === end) fail(`string ${i} is not terminated`);
     strings.push(String.fromCharCode(...bytes.subarray(tableStart + off, e)));
   }
-  return { names, booleans, numbers, strings };
+  return { names, booleans, numbers, strings, extendedStrings: extended(bytes, end, numSize) };
+}
+
+/**
+ * The extended section's string capabilities, by name, read from `at` (the end of the standard
+ * part); empty when the entry has none. A malformed section is ignored, as if absent.
+ */
+function extended(bytes: Uint8Array, at: number, numSize: number): Map<string, string> {
+  const out = new Map<string, string>();
+  if (at % 2 === 1) at++;
+  if (at + 10 > bytes.length) return out;
+  const u16 = (i: number) => bytes[i] | (bytes[i + 1] << 8);
+  const boolCount = u16(at), numCount = u16(at + 2), strCount = u16(at + 4);
+  const tableSize = u16(at + 8);
+  let p = at + 10 + boolCount;
+  if (p % 2 === 1) p++;
+  p += numCount * numSize;
+  const valueOffsets = p;
+  const nameOffsets = valueOffsets + strCount * 2;
+  const tableStart = nameOffsets + (boolCount + numCount + strCount) * 2;
+  const end = tableStart + tableSize;
+  if (end > bytes.length) return out;
+  const cString = (from: number): string | null => {
+    let e = from;
+    while (e < end && bytes[e] !== 0) e++;
+    return e < end ? String.fromCharCode(...bytes.subarray(from, e)) : null;
+  };
+  // The names follow the last value.
+  let namesStart = tableStart;
+  const values: (string | null)[] = [];
+  for (let i = 0; i < strCount; i++) {
+    const off = u16(valueOffsets + i * 2);
+    const v = off >= 0xfffe || off >= tableSize ? null : cString(tableStart + off);
+    values.push(v);
+    if (v !== null) namesStart = Math.max(namesStart, tableStart + off + v.length + 1);
+  }
+  for (let i = 0; i < strCount; i++) {
+    const off = u16(nameOffsets + (boolCount + numCount + i) * 2);
+    const name = namesStart + off < end ? cString(namesStart + off) : null;
+    const v = values[i];
+    if (name !== null && v !== null) out.set(name, v);
+  }
+  return out;
 }
 
 /** Removes terminfo padding specifications such as `$<5>` or `$<2*>` from a capability string. */
@@ -215,9 +276,12 @@ export function loadTerminfo(
   const name = term ?? "";
   const found = findTerminfo(name, env);
   if (!found) {
-    return { name, path: null, ...XTERM_DEFAULTS, title: titleSupported(name) };
+    const title = titleSupported(name);
+    // xterm's entry has dim and smxx.
+    const attributes = support(title, true, true, false, false, false);
+    return { name, path: null, ...XTERM_DEFAULTS, title, attributes };
   }
-  const { booleans, numbers, strings } = found.entry;
+  const { booleans, numbers, strings, extendedStrings: ext } = found.entry;
   const colors = numbers[NUM_COLORS];
   return {
     name,
@@ -228,7 +292,27 @@ export function loadTerminfo(
     smcup: stripPadding(strings[STR_SMCUP] ?? ""),
     rmcup: stripPadding(strings[STR_RMCUP] ?? ""),
     title: titleSupported(name),
+    attributes: support(
+      titleSupported(name),
+      (strings[STR_DIM] ?? null) !== null,
+      ext.has("smxx"),
+      ext.has("Smol"),
+      ext.has("Smulx"),
+      ext.has("Setulc"),
+    ),
   };
+}
+
+/** The extended attributes shown, as `TermCaps.attributes` says. */
+function support(
+  hyperlinks: boolean,
+  faint: boolean,
+  strike: boolean,
+  overline: boolean,
+  underlineStyles: boolean,
+  underlineColor: boolean,
+): AttributeSupport {
+  return Object.freeze({ faint, strike, overline, underlineStyles, underlineColor, hyperlinks });
 }
 
 /**

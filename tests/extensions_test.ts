@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
   announces,
+  ATTRIBUTES,
   EXT_CAPABILITIES,
   EXT_HISTORY,
   ownCapabilities,
   SCROLLBACK,
+  TERMINAL_FEATURES,
 } from "../lib/extensions.ts";
 import {
   decodeHostMessage,
@@ -26,7 +28,9 @@ Deno.test("extensions: numbers are the contract's (100 capabilities, 101 history
   assert.ok(!announces([], SCROLLBACK));
   assert.ok(!announces(null, SCROLLBACK));
   assert.ok(!announces([{ name: "scrollback", version: 0 }], SCROLLBACK));
-  assert.deepEqual(ownCapabilities(false, false), []);
+  assert.deepEqual(ownCapabilities(false, false), [ATTRIBUTES]);
+  assert.deepEqual(ownCapabilities(true, true), [SCROLLBACK, TERMINAL_FEATURES, ATTRIBUTES]);
+  assert.deepEqual(ATTRIBUTES, { name: "attributes", version: 1 });
 });
 
 Deno.test("extensions: capabilities instruction encoding, field 100 (key a2 06)", () => {

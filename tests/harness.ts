@@ -459,6 +459,8 @@ export interface ClientOptions {
   stderrFile?: string;
   /** The pane's scrollback (tmux history-limit); default 5000. */
   historyLimit?: number;
+  /** The pane's TERM (tmux default-terminal); default xterm-256color. */
+  term?: string;
 }
 
 /** The environment options of `Tmux.start` for a client with `key` (and `env`). */
@@ -494,6 +496,7 @@ export async function startClient(
     cols: opts.cols ?? 80,
     rows: opts.rows ?? 24,
     historyLimit: opts.historyLimit,
+    term: opts.term,
     ...clientPaneEnv(key, opts.env),
   });
 }

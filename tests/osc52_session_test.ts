@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
 import { type Kind, type Server, startClient, startServer, stopServer } from "./harness.ts";
 import { Tmux } from "./tmux.ts";
-import { CLIPBOARD_MAX } from "../lib/terminal.ts";
+import { CLIPBOARD_MAX } from "../lib/osc.ts";
 
 const SELECTIONS = ["c", "p", "q", "s", "0", "7", ""];
 const BIG = "QUJD".repeat(5000); // 20,000 base64 characters

@@ -27,6 +27,17 @@ class Recorder implements ParserHandler {
     const ps = Array.from(params.subarray(0, count)).join(",");
     this.events.push(`csi ${collected.toString(16)} ${String.fromCharCode(final)} [${ps}]`);
   }
+  csiSubDispatch(
+    params: Int32Array,
+    sub: Uint8Array,
+    count: number,
+    collected: number,
+    final: number,
+  ): void {
+    let ps = "";
+    for (let i = 0; i < count; i++) ps += (i === 0 ? "" : sub[i] ? ":" : ";") + params[i];
+    this.events.push(`sub ${collected.toString(16)} ${String.fromCharCode(final)} [${ps}]`);
+  }
   escDispatch(collected: number, final: number): void {
     this.events.push(`esc ${collected.toString(16)} ${final.toString(16)}`);
   }
@@ -131,9 +142,17 @@ Deno.test("CSI private markers, intermediates, colons and ignore", () => {
   assert.deepEqual(run("\x1b[1 q"), [`csi ${packCollected(" ").toString(16)} q [1]`]);
   assert.deepEqual(run('\x1b[1$"p'), [`csi ${packCollected('$"').toString(16)} p [1]`]);
   assert.deepEqual(run("\x1b[!!!!p"), [`csi ${COLLECTED_OVERFLOW.toString(16)} p [-1]`]);
-  // ':' anywhere, a marker after a parameter, or a parameter after an intermediate: ignored.
-  assert.deepEqual(run("\x1b[4:3mX"), ["ascii X"]);
-  assert.deepEqual(run("\x1b[:mX"), ["ascii X"]);
+  // ':' anywhere, a marker after a parameter, or a parameter after an intermediate: ignored
+  // by mosh (no csiDispatch); a sequence with ':' goes to csiSubDispatch (the extended layer).
+  assert.deepEqual(run("\x1b[4:3mX"), ["sub 0 m [4:3]", "ascii X"]);
+  assert.deepEqual(run("\x1b[:mX"), ["sub 0 m [-1:-1]", "ascii X"]);
+  assert.deepEqual(run("\x1b[1;4:3;58:2::255:0:9mX"), [
+    "sub 0 m [1;4:3;58:2:-1:255:0:9]",
+    "ascii X",
+  ]);
+  assert.deepEqual(run("\x1b[4:3?mX"), ["ascii X"]); // a marker after ':' drops it
+  assert.deepEqual(run("\x1b[4:3 qX"), ["ascii X"]); // so does an intermediate
+  assert.deepEqual(run("\x1b[4:3\rmX"), ["exec d", "sub 0 m [4:3]", "ascii X"]);
   assert.deepEqual(run("\x1b[5?hX"), ["ascii X"]);
   assert.deepEqual(run("\x1b[??hX"), ["ascii X"]);
   assert.deepEqual(run("\x1b[ 5mX"), ["ascii X"]);

@@ -1,7 +1,9 @@
 // C fidelity of the renditions C mosh 1.4.0 does not have (docs/PROTOCOL.md §9.2, §9.3): C ignores
-// any CSI containing `:` (so `CSI 1;4:3 m` sets no bold either) and has no faint, strikethrough or
-// overline. Debian's mosh-client must show exactly the same screen, renditions included
-// (`capture-pane -e`), under our server as under Debian's mosh-server.
+// any CSI containing `:` (so `CSI 1;4:3 m` sets no bold either) and has no faint, strikethrough,
+// overline, underline colour (`58;5;n` reads as blink there) or OSC 8 hyperlinks. Debian's
+// mosh-client must show exactly the same screen, renditions included (`capture-pane -e`), under
+// our server (whose emulator keeps all of them in its extended layer, lib/sgr.ts) as under
+// Debian's mosh-server.
 
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
@@ -15,6 +17,8 @@ const SCRIPT = [
   "printf '\\033[2mfaint\\033[0m \\033[9mstrike\\033[0m \\033[53mover\\033[0m\\r\\n'",
   "printf '\\033[1;2;31mbold-faint-red\\033[22mred\\033[0m\\r\\n'",
   "printf '\\033[4:0mnone\\033[4mul\\033[24m\\033[0m\\r\\n'",
+  "printf 'a \\033]8;;http://example.com/\\033\\\\link\\033]8;;\\007 b\\r\\n'",
+  "printf '\\033[58;5;196;4mulc\\033[59m\\033[21mdouble\\033[0m\\r\\n'",
   "echo SGR-DONE",
   "sleep 60",
 ].join("\n");

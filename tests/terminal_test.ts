@@ -3,7 +3,8 @@
 // Debian's mosh-server (its screen replayed through the display diff, as in
 // tests/terminal_cmosh_test.ts).
 import assert from "node:assert/strict";
-import { CLIPBOARD_MAX, Terminal } from "../lib/terminal.ts";
+import { CLIPBOARD_MAX } from "../lib/osc.ts";
+import { Terminal } from "../lib/terminal.ts";
 import {
   ATTR_BLINK,
   ATTR_BOLD,

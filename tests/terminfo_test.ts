@@ -202,3 +202,32 @@ Deno.test("terminfo: search order and title support", () => {
     assert.equal(titleSupported(t), false, String(t));
   }
 });
+
+Deno.test("terminfo: extended strings agree with infocmp -x; attributes follow them", async () => {
+  let checked = 0;
+  for (const term of TERMS) {
+    const found = loadTerminfo(term, systemEnv);
+    if (found.path === null) continue;
+    checked++;
+    const entry = parseTerminfo(Deno.readFileSync(found.path));
+    // infocmp -1 -x lists one capability a line; the user-defined strings are those not in the
+    // standard table, so compare the ones the display reads.
+    const info = (await run("infocmp", ["-1", "-x", term])).out;
+    for (const cap of ["Smulx", "Setulc", "smxx", "rmxx", "Smol", "Ss", "Se"]) {
+      assert.equal(
+        entry.extendedStrings.has(cap),
+        new RegExp(`^\\t${cap}=`, "m").test(info),
+        `${cap} of ${term}`,
+      );
+    }
+    const a = found.attributes;
+    assert.equal(a.faint, /^\tdim=/m.test(info), `dim of ${term}`);
+    assert.equal(a.strike, /^\tsmxx=/m.test(info), `smxx of ${term}`);
+    assert.equal(a.underlineStyles, /^\tSmulx=/m.test(info), `Smulx of ${term}`);
+    assert.equal(a.hyperlinks, titleSupported(term), `hyperlinks of ${term}`);
+  }
+  assert.ok(checked >= 8);
+  assert.equal(loadTerminfo("tmux-256color", systemEnv).attributes.underlineStyles, true);
+  assert.equal(loadTerminfo("xterm-256color", systemEnv).attributes.underlineStyles, false);
+  assert.equal(loadTerminfo("linux", systemEnv).attributes.hyperlinks, false);
+});
