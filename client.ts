@@ -19,7 +19,7 @@
 import { parseKey } from "./lib/key.ts";
 import { type ForwardRule, parseForwardSpec } from "./lib/forward_spec.ts";
 import { type ClientOptions, runClient } from "./lib/client_session.ts";
-import { isNumericIp } from "./lib/connection.ts";
+import { isNumericIp } from "./lib/address.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
 import { colorsFor } from "./lib/terminfo.ts";
 import { nonUtf8Locale } from "./lib/wrapper_args.ts";

@@ -1,10 +1,10 @@
 /**
  * Fragmentation, reassembly and compression of SSP instructions (docs/PROTOCOL.md §3, §2.2).
  *
- * An Instruction is serialized (protobuf.ts), compressed as a zlib stream (RFC 1950; node:zlib's
- * deflate at the default level, as C's compress(): lib/deflate.ts makes the same streams but is
- * about 3x slower, which delayed the screen behind scrollback history; inflate.ts reads any zlib
- * stream into a bounded output) and cut into fragments, each
+ * An Instruction is serialized (protobuf.ts), compressed as a zlib stream (RFC 1950; deflate.ts,
+ * a greedy matcher, faster than node:zlib's default level on instructions, whose streams C's
+ * uncompress() reads like any other; inflate.ts reads any zlib stream into a bounded output) and
+ * cut into fragments, each
  *
  *   u64 BE instruction id ‖ u16 BE (final << 15 | fragment number) ‖ chunk
  *
@@ -21,7 +21,7 @@
  * allocate more. Malformed input throws a ProtocolError for the caller to drop and count.
  */
 
-import { deflateSync } from "node:zlib";
+import { deflate } from "./deflate.ts";
 import { inflate } from "./inflate.ts";
 import {
   DATAGRAM_OVERHEAD,
@@ -70,7 +70,7 @@ export function fragmentsFor(diff: Uint8Array, datagramMtu: number): number {
     diff,
     chaff: new Uint8Array(16),
   };
-  const size = deflateSync(encodeInstruction(inst)).length;
+  const size = deflate(encodeInstruction(inst)).length;
   return Math.max(1, Math.ceil(size / (fragmentMtu(datagramMtu) - FRAGMENT_HEADER_LENGTH)));
 }
 
@@ -122,7 +122,7 @@ export class Fragmenter {
       this.#last = { ...inst, diff: new Uint8Array(0), chaff: inst.chaff.slice() };
       this.#lastMtu = mtu;
     }
-    const payload = deflateSync(encodeInstruction(inst));
+    const payload = deflate(encodeInstruction(inst));
     const chunkSize = mtu - FRAGMENT_HEADER_LENGTH;
     const count = Math.max(1, Math.ceil(payload.length / chunkSize));
     if (count > MAX_FRAGMENTS) {

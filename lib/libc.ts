@@ -96,9 +96,52 @@ export function libcPath(): string {
   return "libc.so.6";
 }
 
-/** glibc's functions, opened on first use (needs --allow-ffi). */
+/**
+ * What the commands' foreground needs (locale, window size, errors), opened apart from the rest:
+ * Deno compiles a call stub for every symbol it opens (~10 ms of CPU for all of SYMBOLS, ~3 ms for
+ * these), and `server.ts new` must print MOSH CONNECT quickly.
+ */
+const QUERY_SYMBOLS: readonly (keyof typeof SYMBOLS)[] = [
+  "ioctl",
+  "newlocale",
+  "nl_langinfo_l",
+  "freelocale",
+  "__errno_location",
+  "strerror",
+  "getuid",
+  "getpwuid",
+];
+
+/**
+ * glibc's functions (needs --allow-ffi). Each of the two groups (QUERY_SYMBOLS, the rest) is
+ * opened when one of its functions is first looked up.
+ */
 export function libc(): Libc {
-  if (libcCache === null) libcCache = Deno.dlopen(libcPath(), SYMBOLS).symbols;
+  if (libcCache !== null) return libcCache;
+  const path = libcPath();
+  const table: Record<string, unknown> = {};
+  const names = Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[];
+  const groups = [QUERY_SYMBOLS, names.filter((n) => !QUERY_SYMBOLS.includes(n))];
+  let closed = groups.length;
+  for (const group of groups) {
+    const open = () => {
+      const wanted = Object.fromEntries(group.map((n) => [n, SYMBOLS[n]]));
+      const symbols = Deno.dlopen(path, wanted as Deno.ForeignLibraryInterface).symbols;
+      for (const n of group) {
+        Object.defineProperty(table, n, { value: symbols[n], enumerable: true });
+      }
+      // Once everything is open, later callers get a plain object (fast property loads).
+      if (--closed === 0) libcCache = { ...table } as Libc;
+    };
+    for (const n of group) {
+      Object.defineProperty(table, n, {
+        configurable: true,
+        enumerable: true,
+        get: () => (open(), table[n]),
+      });
+    }
+  }
+  libcCache = table as Libc;
   return libcCache;
 }
 

@@ -17,12 +17,7 @@
  * lib/connection.ts's `parsePortRange` (mosh's messages).
  */
 
-import {
-  DEFAULT_PORT_RANGE,
-  parsePortRange,
-  type PortRange,
-  PortRangeError,
-} from "./connection.ts";
+import { DEFAULT_PORT_RANGE, parsePortRange, type PortRange, PortRangeError } from "./address.ts";
 import { versionText } from "./version.ts";
 
 /** The usage line, exactly as mosh-server 1.4.0 prints it. */

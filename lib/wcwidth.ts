@@ -19,36 +19,50 @@ const BLOCK_COUNT = (MAX_CODE_POINT + 1) >> BLOCK_BITS;
 const { blockIndex, blocks } = buildTables();
 
 function buildTables(): { blockIndex: Uint16Array; blocks: Int8Array } {
-  const flat = new Int8Array(MAX_CODE_POINT + 1).fill(1);
-  for (let i = 0; i < WCWIDTH_RANGES.length; i += 3) {
-    flat.fill(WCWIDTH_RANGES[i + 2], WCWIDTH_RANGES[i], WCWIDTH_RANGES[i + 1] + 1);
+  // Straight from the ranges, without expanding all of Unicode (which took ~15 ms at every start):
+  // a block inside one range, or between ranges, is uniform; a block a range edge falls in is
+  // mixed, unless its own widths turn out to be all the same.
+  const blockIndex = new Uint16Array(BLOCK_COUNT).fill(2); // width 1 outside the ranges
+  const MIXED = 0xffff;
+  const ranges = WCWIDTH_RANGES;
+  for (let i = 0; i < ranges.length; i += 3) {
+    const first = ranges[i], last = ranges[i + 1], w = ranges[i + 2];
+    const fb = first >> BLOCK_BITS, lb = last >> BLOCK_BITS;
+    for (let blk = fb; blk <= lb; blk++) {
+      const whole = (blk > fb || (first & (BLOCK_SIZE - 1)) === 0) &&
+        (blk < lb || (last & (BLOCK_SIZE - 1)) === BLOCK_SIZE - 1);
+      blockIndex[blk] = whole ? w + 1 : MIXED;
+    }
   }
-  const blockIndex = new Uint16Array(BLOCK_COUNT);
   const mixed: number[] = [];
-  for (let b = 0; b < BLOCK_COUNT; b++) {
-    const start = b << BLOCK_BITS;
-    const w = flat[start];
-    let uniform = true;
-    for (let i = 1; i < BLOCK_SIZE; i++) {
-      if (flat[start + i] !== w) {
-        uniform = false;
-        break;
-      }
-    }
-    if (uniform) {
-      blockIndex[b] = w + 1; // uniform blocks 0..3 hold widths -1..2
-    } else {
-      blockIndex[b] = 4 + mixed.length;
-      mixed.push(b);
+  for (let blk = 0; blk < BLOCK_COUNT; blk++) if (blockIndex[blk] === MIXED) mixed.push(blk);
+  const scratch = new Int8Array(mixed.length * BLOCK_SIZE).fill(1);
+  for (let i = 0, k = 0; i < ranges.length; i += 3) {
+    const first = ranges[i], last = ranges[i + 1], w = ranges[i + 2];
+    // mixed blocks and ranges are both ascending: advance k to the first block the range reaches
+    while (k < mixed.length && (mixed[k] + 1) << BLOCK_BITS <= first) k++;
+    for (let j = k; j < mixed.length && mixed[j] << BLOCK_BITS <= last; j++) {
+      const start = mixed[j] << BLOCK_BITS;
+      const from = Math.max(first, start) - start,
+        to = Math.min(last, start + BLOCK_SIZE - 1) - start;
+      scratch.fill(w, j * BLOCK_SIZE + from, j * BLOCK_SIZE + to + 1);
     }
   }
+  // Blocks 0-3 are the uniform blocks of width -1..2; then each mixed block that really is mixed.
+  let count = 4;
   const blocks = new Int8Array((4 + mixed.length) * BLOCK_SIZE);
   for (let w = -1; w <= 2; w++) blocks.fill(w, (w + 1) * BLOCK_SIZE, (w + 2) * BLOCK_SIZE);
-  for (let i = 0; i < mixed.length; i++) {
-    const start = mixed[i] << BLOCK_BITS;
-    blocks.set(flat.subarray(start, start + BLOCK_SIZE), (4 + i) * BLOCK_SIZE);
+  for (let j = 0; j < mixed.length; j++) {
+    const own = scratch.subarray(j * BLOCK_SIZE, (j + 1) * BLOCK_SIZE);
+    const w = own[0];
+    if (own.every((x) => x === w)) {
+      blockIndex[mixed[j]] = w + 1;
+    } else {
+      blockIndex[mixed[j]] = count;
+      blocks.set(own, count++ * BLOCK_SIZE);
+    }
   }
-  return { blockIndex, blocks };
+  return { blockIndex, blocks: blocks.slice(0, count * BLOCK_SIZE) };
 }
 
 /**

@@ -20,7 +20,7 @@
  */
 
 import { runClient } from "./client_session.ts";
-import { isNumericIp } from "./connection.ts";
+import { isNumericIp } from "./address.ts";
 import { colorsFor } from "./terminfo.ts";
 import { errorText } from "./errors.ts";
 import { type Printer, stdio } from "./write_all.ts";
