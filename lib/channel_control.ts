@@ -18,6 +18,7 @@
  * ```
  */
 
+import { concatBytes } from "./bytes.ts";
 import { ProtocolError } from "./errors.ts";
 
 /** Operation kinds. */
@@ -78,7 +79,6 @@ function text(s: string | undefined): Uint8Array {
 /** Encodes operations into one control field's bytes. */
 export function encodeControl(ops: readonly ControlOp[]): Uint8Array {
   const parts: Uint8Array[] = [];
-  let n = 0;
   for (const op of ops) {
     let body: Uint8Array;
     if (op.kind === ControlKind.ListenFailed) {
@@ -110,15 +110,8 @@ export function encodeControl(ops: readonly ControlOp[]): Uint8Array {
     head[0] = op.kind;
     new DataView(head.buffer).setUint32(1, op.channel);
     parts.push(head, body);
-    n += 5 + body.length;
   }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Decodes one control field; throws ProtocolError for anything malformed. */
@@ -186,16 +179,7 @@ export class ControlLog {
 
   /** The encoded operations numbered `from` up to (not including) `to`. */
   encode(from: number, to: number): Uint8Array {
-    const parts = this.#ops.slice(from, to);
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(this.#ops.slice(from, to));
   }
 }
 

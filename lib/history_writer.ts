@@ -23,6 +23,7 @@
  * printable text and SGR sequences reach the real terminal.
  */
 
+import { concatBytes } from "./bytes.ts";
 import { LINE_WRAPPED } from "./extensions.ts";
 
 /** The marker line written for lines that left the server's ring before this client had them. */
@@ -119,11 +120,7 @@ export class HistoryWriter {
     const end = this.#writableEnd(this.#written, frontier);
     if (end <= this.#written) return null;
     const parts: Uint8Array[] = [];
-    let size = 0;
-    const push = (b: Uint8Array) => {
-      parts.push(b);
-      size += b.length;
-    };
+    const push = (b: Uint8Array) => void parts.push(b);
     const h = Math.max(1, height);
     push(encoder.encode(
       "\x1b[?2026h\x1b[r\x1b[0m\x1b[H\x1b[2K" + (h > 1 ? "\x1b[2H\x1b[J\x1b[H" : ""),
@@ -151,13 +148,7 @@ export class HistoryWriter {
     push(encoder.encode("\r\n".repeat(h) + "\x1b[H"));
     this.#written = end;
     inbox.dropBelow(end);
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   SegmentKind,
   segmentPayloadSize,
 } from "../lib/channel_segment.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { ProtocolError } from "../lib/errors.ts";
 
 /** A deterministic pseudo-random source (xorshift32). */
@@ -87,18 +88,6 @@ function makeEnd(id: number, mss: number): End {
   return end;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Runs both ends until both are drained and both saw the other's end, or `limit` ms pass. */
 function run(a: End, b: End, opt: LinkOptions, limit: number): number {
   const r = rng(opt.seed);
@@ -162,8 +151,8 @@ Deno.test("both directions arrive exactly once and in order through 10% loss, re
     seed: 3,
   }, 600_000);
   assert.ok(t < 600_000, "finished");
-  assert.deepEqual(concat(b.received), ab);
-  assert.deepEqual(concat(a.received), ba);
+  assert.deepEqual(concatBytes(b.received), ab);
+  assert.deepEqual(concatBytes(a.received), ba);
   assert.equal(a.ends, 1);
   assert.equal(b.ends, 1);
   assert.ok(a.channel.retransmissions > 0, "losses were repaired by retransmission");
@@ -188,7 +177,7 @@ Deno.test("a slow reader: the sender never has more than the window unconsumed a
     seed: 5,
   }, 100_000);
   assert.ok(t < 100_000, "finished");
-  assert.deepEqual(concat(b.received), data);
+  assert.deepEqual(concatBytes(b.received), data);
   assert.ok(b.maxUnconsumed <= CHANNEL_WINDOW, `unconsumed peaked at ${b.maxUnconsumed}`);
   assert.ok(b.maxUnconsumed > CHANNEL_WINDOW / 2, "the window was used");
   assert.equal(b.channel.dropped, 0, "a sender that respects the window never overruns it");
@@ -212,7 +201,7 @@ Deno.test("a 20 s black hole in the middle of a transfer: it resumes and complet
     seed: 7,
   }, 200_000);
   assert.ok(t > 20_300 && t < 200_000, `finished after the outage (at ${t} ms)`);
-  assert.deepEqual(concat(b.received), data);
+  assert.deepEqual(concatBytes(b.received), data);
   assert.ok(a.channel.congestion.timeouts > 0);
 });
 

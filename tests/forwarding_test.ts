@@ -13,6 +13,7 @@ import {
   encodeControl,
 } from "../lib/channel_control.ts";
 import { segmentPayloadSize } from "../lib/channel_segment.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { ProtocolError } from "../lib/errors.ts";
 
 function sha256(b: Uint8Array): string {
@@ -27,21 +28,13 @@ function random(n: number): Uint8Array {
 
 async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
   const buf = new Uint8Array(65536);
   for (;;) {
     const k = await conn.read(buf);
     if (k === null) break;
     parts.push(buf.slice(0, k));
-    n += k;
   }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 async function writeAll(conn: Deno.Conn, b: Uint8Array): Promise<void> {
