@@ -130,6 +130,7 @@ export {
   EXT_TERMINAL_FEATURES,
   FORWARDING,
   ownCapabilities,
+  type OwnExtensions,
   SCROLLBACK,
   TERMINAL_FEATURES,
 } from "./lib/extensions.ts";

@@ -294,7 +294,7 @@ class ClientSession {
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
     // Our capabilities go first, before the first resize (C's server skips them).
-    const caps = ownCapabilities(scrollback, features, forwarding !== null);
+    const caps = ownCapabilities({ scrollback, features, forwarding: forwarding !== null });
     this.#transport.currentState.pushCapabilities(
       forwarding?.agentSocket ? [...caps, AGENT_FORWARDING] : caps,
     );

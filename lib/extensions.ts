@@ -110,11 +110,19 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
   return false;
 }
 
+/** The extensions a side has switched on for itself (`--no-scrollback` turns one off). */
+export interface OwnExtensions {
+  /** Scrollback history (off with `--no-scrollback` or `MOSH_SCROLLBACK=0`). */
+  scrollback: boolean;
+  /** Terminal features: cursor shape, notifications, clipboard events. */
+  features: boolean;
+  /** Port forwarding (the client: when it has forwarding options; the server: when allowed). */
+  forwarding?: boolean;
+}
+
 /** The capabilities a side announces, from its own switches (extended attributes always). */
 export function ownCapabilities(
-  scrollback: boolean,
-  features: boolean,
-  forwarding = false,
+  { scrollback, features, forwarding = false }: OwnExtensions,
 ): readonly Capability[] {
   const caps: Capability[] = [];
   if (scrollback) caps.push(SCROLLBACK);

@@ -45,7 +45,7 @@ export function acceptCapabilities(
   forwarding = false,
 ): void {
   if (state.caps !== null) return;
-  state.caps = ownCapabilities(ring !== null, true, forwarding);
+  state.caps = ownCapabilities({ scrollback: ring !== null, features: true, forwarding });
   if (ring !== null && announces(caps, SCROLLBACK)) state.startHistory(ring);
   if (announces(caps, TERMINAL_FEATURES)) state.features = FeatureState.server(events);
   state.attributes = announces(caps, ATTRIBUTES);
