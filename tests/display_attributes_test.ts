@@ -129,7 +129,12 @@ Deno.test("display attributes: OSC 8 around exactly the linked cells, closed bef
 Deno.test("display attributes: per connection, only for a client that announced them", () => {
   const c = new TerminalState(20, 2), ours = new TerminalState(20, 2);
   acceptCapabilities(c, [SCROLLBACK], null, new EventLog()); // a client without the capability
-  acceptCapabilities(ours, ownCapabilities(true, true), null, new EventLog());
+  acceptCapabilities(
+    ours,
+    ownCapabilities({ scrollback: true, features: true }),
+    null,
+    new EventLog(),
+  );
   assert.deepEqual([c.attributes, ours.attributes], [false, true]);
   for (const s of [c, ours]) s.terminal.write("plain link");
   const sentC = c.clone(), sentOurs = ours.clone();

@@ -28,8 +28,12 @@ Deno.test("extensions: numbers are the contract's (100 capabilities, 101 history
   assert.ok(!announces([], SCROLLBACK));
   assert.ok(!announces(null, SCROLLBACK));
   assert.ok(!announces([{ name: "scrollback", version: 0 }], SCROLLBACK));
-  assert.deepEqual(ownCapabilities(false, false), [ATTRIBUTES]);
-  assert.deepEqual(ownCapabilities(true, true), [SCROLLBACK, TERMINAL_FEATURES, ATTRIBUTES]);
+  assert.deepEqual(ownCapabilities({ scrollback: false, features: false }), [ATTRIBUTES]);
+  assert.deepEqual(ownCapabilities({ scrollback: true, features: true }), [
+    SCROLLBACK,
+    TERMINAL_FEATURES,
+    ATTRIBUTES,
+  ]);
   assert.deepEqual(ATTRIBUTES, { name: "attributes", version: 1 });
 });
 

@@ -13,7 +13,7 @@ function server(capacity = 1000): { state: TerminalState; ring: HistoryRing } {
   const ring = new HistoryRing(capacity);
   const state = new TerminalState(20, 4);
   state.terminal.scrollback = ring;
-  state.caps = ownCapabilities(true, false);
+  state.caps = ownCapabilities({ scrollback: true, features: false });
   state.startHistory(ring);
   return { state, ring };
 }
@@ -22,7 +22,7 @@ function client(): { state: TerminalState; inbox: HistoryInbox } {
   const inbox = new HistoryInbox();
   const state = new TerminalState(20, 4);
   state.inbox = inbox;
-  state.caps = ownCapabilities(true, false); // as after the server's first state
+  state.caps = ownCapabilities({ scrollback: true, features: false }); // as after the server's first state
   return { state, inbox };
 }
 
@@ -219,7 +219,7 @@ Deno.test("history state: the budget adds no fragment to a frame's instruction",
       const ring = new HistoryRing(10000);
       const state = new TerminalState(80, 24);
       state.terminal.scrollback = ring;
-      state.caps = ownCapabilities(true, false);
+      state.caps = ownCapabilities({ scrollback: true, features: false });
       state.startHistory(ring);
       let worst = 0;
       let moved = 0;
@@ -252,7 +252,7 @@ Deno.test("history state: a client arriving later first receives what the ring h
   assert.equal(ring.start, 27);
   // A new connection's state starts its history at the oldest line held: no marker for what
   // left the ring before it came.
-  session.caps = ownCapabilities(true, false);
+  session.caps = ownCapabilities({ scrollback: true, features: false });
   session.startHistory(ring);
   const c = client();
   c.state.caps = null;
