@@ -1,6 +1,6 @@
 /**
  * The AES-128 block cipher (FIPS-197), forward and inverse, on one 16-byte block held as four
- * u32 words: the block cipher under lib/ocb.ts's OCB3 (docs/PROTOCOL.md §1.1).
+ * u32 words: the block cipher under lib/ocb.ts's OCB3 (docs/PROTOCOL.md §1.1, §12.5).
  *
  * What it implements, by FIPS-197 (2001; the 2023 update keeps the numbering of these parts):
  * - §5.2 KeyExpansion for Nk = 4: 44 round-key words, w[i] = w[i-4] ^ w[i-1], with
@@ -22,8 +22,9 @@
  * in all, allocated at import and filled by the first key expansion (256 iterations). This module
  * exists for memory: @noble/ciphers' AES, which lib/ocb.ts used before, builds 1.3 MB of merged
  * 65,536-entry tables at import, and the loops that build them run long enough to start V8's
- * optimizing compiler: about 11 MB of resident memory in a client or server whose goal is 40 or
- * 45 MB (issue 12; figures in bench/README.md).
+ * optimizing compiler: +11 MB of resident memory in an empty `deno run`; this module instead saves
+ * 7-8 MB after importing lib/ocb.ts and about 6 MB in an idle client, whose goal is 40 MB (issue
+ * 12; figures in bench/README.md, "AES written here").
  *
  * Timing (the same trade-off noble's AES makes): the table indexes are key-dependent bytes, so a
  * process that shares the CPU's cache with ours may learn key bits from its timing. C mosh's

@@ -12,6 +12,7 @@
  * real_terminal_test.ts beside client_test.ts).
  */
 
+import "./aes_test.ts";
 import "./client_args_test.ts";
 import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
