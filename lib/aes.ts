@@ -2,17 +2,18 @@
  * The AES-128 block cipher (FIPS-197), forward and inverse, on one 16-byte block held as four
  * u32 words: the block cipher under lib/ocb.ts's OCB3 (docs/PROTOCOL.md §1.1, §12.5).
  *
- * What it implements, by FIPS-197 (2001; the 2023 update keeps the numbering of these parts):
- * - §5.2 KeyExpansion for Nk = 4: 44 round-key words, w[i] = w[i-4] ^ w[i-1], with
+ * What it implements, by section of FIPS-197 (the 2001 edition; "FIPS-197 5.2" below is its
+ * section 5.2, not a section of docs/PROTOCOL.md):
+ * - 5.2 KeyExpansion for Nk = 4: 44 round-key words, w[i] = w[i-4] ^ w[i-1], with
  *   SubWord(RotWord(w[i-1])) ^ Rcon[i/4] in place of w[i-1] when i is a multiple of 4.
- * - §5.1 Cipher, Nr = 10: AddRoundKey, nine rounds of SubBytes, ShiftRows, MixColumns,
+ * - 5.1 Cipher, Nr = 10: AddRoundKey, nine rounds of SubBytes, ShiftRows, MixColumns,
  *   AddRoundKey, and a final round without MixColumns. The nine full rounds use the "T-table"
- *   formulation (Daemen and Rijmen's proposal, §5.2.1): each output column is
- *   T0[a] ^ T1[b] ^ T2[c] ^ T3[d] ^ round key, where a..d are the bytes ShiftRows brings into
- *   the column and Tr[x] is SubBytes(x) multiplied into MixColumns' column r.
- * - §5.3.5 the equivalent inverse cipher: the same shape with the inverse tables, the round keys in
- *   reverse order and InvMixColumns applied to the nine middle ones (expandDecryptKey).
- * - §5.1.1 the S-box, computed (inverse in GF(2^8) and the affine map), not typed in.
+ *   formulation of Daemen and Rijmen's Rijndael proposal (its 32-bit implementation): each output
+ *   column is T0[a] ^ T1[b] ^ T2[c] ^ T3[d] ^ round key, where a..d are the bytes ShiftRows brings
+ *   into the column and Tr[x] is SubBytes(x) multiplied into MixColumns' column r.
+ * - 5.3.5 the equivalent inverse cipher: the same shape with the inverse tables, the round keys
+ *   in reverse order and InvMixColumns applied to the nine middle ones (expandDecryptKey).
+ * - 5.1.1 the S-box, computed (inverse in GF(2^8) and the affine map), not typed in.
  *
  * Word order: word j holds bytes 4j..4j+3 of the block little-endian (byte 4j in bits 0-7), i.e.
  * the words of a Uint32Array view of the block bytes on a little-endian host, as lib/ocb.ts
@@ -57,12 +58,12 @@ const TD2 = new Uint32Array(256);
 const TD3 = new Uint32Array(256);
 let tablesBuilt = false;
 
-/** Multiplies by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 (FIPS-197 §4.2.1, xtime). */
+/** Multiplies by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 (FIPS-197 4.2.1, xtime). */
 function xtime(b: number): number {
   return ((b << 1) ^ (b & 0x80 ? 0x1b : 0)) & 0xff;
 }
 
-/** Multiplies two elements of GF(2^8) (FIPS-197 §4.2). Used only to build the tables. */
+/** Multiplies two elements of GF(2^8) (FIPS-197 4.2). Used only to build the tables. */
 function mul(a: number, b: number): number {
   let r = 0;
   for (; b > 0; b >>>= 1, a = xtime(a)) if (b & 1) r ^= a;
@@ -76,7 +77,7 @@ function rotl8(w: number): number {
 /** Fills the S-boxes and T-tables (once). */
 function buildTables(): void {
   // Walk the multiplicative group with generator 3: p runs through 3^i, q through 3^-i, so q is
-  // the inverse of p; the S-box is the affine map of the inverse (§5.1.1), and S(0) = 0x63.
+  // the inverse of p; the S-box is the affine map of the inverse (FIPS-197 5.1.1), and S(0) = 0x63.
   let p = 1, q = 1;
   do {
     p = p ^ xtime(p);
@@ -110,14 +111,14 @@ function buildTables(): void {
   tablesBuilt = true;
 }
 
-/** SubWord (§5.2): the S-box applied to each byte of a word. */
+/** SubWord (FIPS-197 5.2): the S-box applied to each byte of a word. */
 function subWord(w: number): number {
   return (SBOX[w & 0xff] | (SBOX[(w >>> 8) & 0xff] << 8) | (SBOX[(w >>> 16) & 0xff] << 16) |
     (SBOX[w >>> 24] << 24)) >>> 0;
 }
 
 /**
- * Expands a 16-byte key into the 44 round-key words of the cipher (FIPS-197 §5.2).
+ * Expands a 16-byte key into the 44 round-key words of the cipher (FIPS-197 5.2).
  * Throws a TypeError for a key of the wrong type or size.
  */
 export function expandKey(key: Uint8Array): Uint32Array {
@@ -145,7 +146,7 @@ export function expandKey(key: Uint8Array): Uint32Array {
 }
 
 /**
- * The round keys of the equivalent inverse cipher (FIPS-197 §5.3.5) from expandKey's: in reverse
+ * The round keys of the equivalent inverse cipher (FIPS-197 5.3.5) from expandKey's: in reverse
  * order, with InvMixColumns applied to the nine middle round keys.
  */
 export function expandDecryptKey(xk: Uint32Array): Uint32Array {
@@ -167,7 +168,7 @@ export function expandDecryptKey(xk: Uint32Array): Uint32Array {
 }
 
 /**
- * Encrypts one block (FIPS-197 §5.1): the words s0..s3 under the round keys `xk` (expandKey's),
+ * Encrypts one block (FIPS-197 5.1): the words s0..s3 under the round keys `xk` (expandKey's),
  * written to out[at..at+4). Allocates nothing.
  */
 export function encryptBlock(
@@ -206,7 +207,7 @@ export function encryptBlock(
 }
 
 /**
- * Decrypts one block (FIPS-197 §5.3.5, the equivalent inverse cipher): the words s0..s3 under
+ * Decrypts one block (FIPS-197 5.3.5, the equivalent inverse cipher): the words s0..s3 under
  * the round keys `dk` (expandDecryptKey's), written to out[at..at+4). Allocates nothing.
  */
 export function decryptBlock(
