@@ -17,6 +17,7 @@
  */
 
 import { parseKey } from "./lib/key.ts";
+import { type ForwardRule, parseForwardSpec } from "./lib/forward_spec.ts";
 import { type ClientOptions, runClient } from "./lib/client_session.ts";
 import { isNumericIp } from "./lib/address.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
@@ -33,7 +34,9 @@ const VERSION_TEXT = versionText("mosh-client") + "\n";
 
 /** mosh-client's usage text. */
 export const USAGE_TEXT =
-  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] IP PORT\n       mosh-client -c\n";
+  "Usage: mosh-client [-# 'ARGS'] [--no-scrollback] [-L [bind:]port:host:hostport]\n" +
+  "                   [-R [bind:]port:host:hostport] [-D [bind:]port] [-A]\n                   IP PORT\n" +
+  "       mosh-client -c\n";
 
 /** mosh-client's option that turns our scrollback extension off. */
 export const NO_SCROLLBACK = "--no-scrollback";
@@ -49,7 +52,13 @@ export function detectMode(args: readonly string[]): ArgMode {
   if (args.length > 0 && args[0] === "-c") return "client";
   if (args.some((a) => a.startsWith("-#"))) return "client";
   let i = 0;
-  while (i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK)) i++;
+  for (;;) {
+    if (
+      i < args.length && (/^-v+$/.test(args[i]) || args[i] === NO_SCROLLBACK || args[i] === "-A")
+    ) i++;
+    else if (/^-[LRD]$/.test(args[i]) && i + 1 < args.length) i += 2;
+    else break;
+  }
   const rest = args.slice(i);
   if (rest.length === 2 && isNumericIp(rest[0]) && /^[0-9]+$/.test(rest[1])) return "client";
   return "wrapper";
@@ -60,7 +69,15 @@ export type ClientCommand =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "colors" }
-  | { kind: "run"; ip: string; port: number; verbose: number; scrollback: boolean }
+  | {
+    kind: "run";
+    ip: string;
+    port: number;
+    verbose: number;
+    scrollback: boolean;
+    forwards: ForwardRule[];
+    agent: boolean;
+  }
   | { kind: "error"; message: string };
 
 /**
@@ -71,11 +88,31 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
   if (args.includes("--help")) return { kind: "help" };
   if (args.includes("--version")) return { kind: "version" };
   let colors = false, verbose = 0, i = 0, scrollback = true;
+  const forwards: ForwardRule[] = [];
+  let agent = false;
   for (; i < args.length; i++) {
     const a = args[i];
     if (a === "--") {
       i++;
       break;
+    }
+    if (a === "-A") {
+      agent = true; // our extension: agent forwarding
+      continue;
+    }
+    if (/^-[LRD]/.test(a)) {
+      // Our extension: -L/-R [bind:]port:host:hostport, -D [bind:]port (docs/EXTENSIONS.md).
+      const kind = a[1] as "L" | "R" | "D";
+      const spec = a.length > 2 ? a.slice(2) : args[++i];
+      if (spec === undefined) {
+        return { kind: "error", message: `mosh-client: option requires an argument -- '${kind}'` };
+      }
+      try {
+        forwards.push(parseForwardSpec(kind, spec));
+      } catch (e) {
+        return { kind: "error", message: `mosh-client: ${errorText(e)}` };
+      }
+      continue;
     }
     if (a === NO_SCROLLBACK) {
       scrollback = false;
@@ -111,7 +148,7 @@ export function parseClientArgs(args: readonly string[]): ClientCommand {
       message: `mosh-client: Bad IP address (${ip}): must be a numeric IPv4 or IPv6 address`,
     };
   }
-  return { kind: "run", ip, port, verbose, scrollback };
+  return { kind: "run", ip, port, verbose, scrollback, forwards, agent };
 }
 
 /** Runs mosh-client with `args`; returns the exit status. */
@@ -173,6 +210,8 @@ export async function clientMain(
     term: Deno.env.get("TERM"),
     verbose: cmd.verbose,
     scrollback: cmd.scrollback && Deno.env.get("MOSH_NO_SCROLLBACK") === undefined,
+    forwards: cmd.forwards,
+    agentSocket: cmd.agent ? Deno.env.get("SSH_AUTH_SOCK") || undefined : undefined,
     printErr: print.err,
     printOut: print.out,
   };

@@ -73,6 +73,7 @@ export {
 } from "./lib/datagram.ts";
 export {
   type CapabilitiesEvent,
+  type ControlEvent,
   decodeHostMessage,
   decodeInstruction,
   decodeUserMessage,
@@ -119,17 +120,28 @@ export { HISTORY_BUDGET, TerminalState } from "./lib/terminal_state.ts";
 // Our protocol extensions (docs/EXTENSIONS.md): the numbers, scrollback on both sides, and the
 // terminal features (cursor shape, notifications, clipboard copies as events).
 export {
+  AGENT_FORWARDING,
   announces,
   ATTRIBUTES,
   type Capability,
   EXT_CAPABILITIES,
+  EXT_CHANNEL_CONTROL,
   EXT_HISTORY,
   EXT_TERMINAL_FEATURES,
+  FORWARDING,
   ownCapabilities,
   SCROLLBACK,
   TERMINAL_FEATURES,
 } from "./lib/extensions.ts";
 export { DEFAULT_SCROLLBACK, HistoryRing, scrollbackFromEnv } from "./lib/history.ts";
+export {
+  ControlInbox,
+  ControlKind,
+  ControlLog,
+  type ControlOp,
+  decodeControl,
+  encodeControl,
+} from "./lib/channel_control.ts";
 export { HistoryInbox, HistoryWriter, lostMarker } from "./lib/history_writer.ts";
 export { type FeaturesDiff, FeatureState } from "./lib/terminal_features.ts";
 export {

@@ -53,7 +53,10 @@ import { settleLocale } from "./lib/shell_plan.ts";
 
 /** The `deno run` arguments that start this file as the background server. */
 function daemonCommand(cols: number, rows: number, args: string[]): string[] {
-  return [...backgroundFlags([]), DAEMON_FLAG, `${cols}x${rows}`, ...args];
+  // Writes only in the temporary directory: -A's agent socket in a 0700 directory there
+  // (lib/forwarding_server.ts).
+  const tmp = `--allow-write=${Deno.env.get("TMPDIR") || "/tmp"}`;
+  return [...backgroundFlags([tmp]), DAEMON_FLAG, `${cols}x${rows}`, ...args];
 }
 
 /** Reads `stream` line by line until `PORT KEY`; returns it, or null at end of stream. */

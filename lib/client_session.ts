@@ -57,9 +57,19 @@ import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
-import { announces, ownCapabilities, SCROLLBACK, TERMINAL_FEATURES } from "./extensions.ts";
+import {
+  AGENT_FORWARDING,
+  announces,
+  FORWARDING,
+  ownCapabilities,
+  SCROLLBACK,
+  TERMINAL_FEATURES,
+} from "./extensions.ts";
 import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
 import { FeatureState } from "./terminal_features.ts";
+import { encodeControl } from "./channel_control.ts";
+import { ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
+import type { ForwardRule } from "./forward_spec.ts";
 import { END_SYNCHRONIZED_UPDATE, HistoryInbox, HistoryWriter } from "./history_writer.ts";
 import { Row } from "./framebuffer.ts";
 
@@ -83,6 +93,10 @@ export interface ClientOptions {
   noTermInit?: boolean;
   /** Keep scrollback in the real terminal when the server offers it (default true). */
   scrollback?: boolean;
+  /** `-L`/`-R`/`-D` rules (our forwarding extension; docs/EXTENSIONS.md). */
+  forwards?: readonly ForwardRule[];
+  /** `-A`: the local agent's socket (SSH_AUTH_SOCK) to forward, or undefined. */
+  agentSocket?: string;
   /** Take our server's terminal features: cursor shape, notifications, copies (default true). */
   features?: boolean;
   /** $TERM, for terminfo and title support. */
@@ -153,14 +167,24 @@ export async function runClient(opts: ClientOptions): Promise<number> {
     printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
     return 1;
   }
+  let forwarding: ClientForwarding | null = null;
+  if ((opts.forwards !== undefined && opts.forwards.length > 0) || opts.agentSocket !== undefined) {
+    try {
+      forwarding = ClientForwarding.listen(opts.forwards ?? [], opts.agentSocket ?? null);
+    } catch (e) {
+      printErr(`mosh-client: ${errorText(e)}\n`);
+      return 1;
+    }
+  }
   let connection: Connection;
   try {
     connection = Connection.client({ key, ip: opts.ip, port: opts.port, now: clock });
   } catch (e) {
+    forwarding?.close();
     printErr(`mosh-client: ${errorText(e)}\n`);
     return 1;
   }
-  const session = new ClientSession(opts, rt, connection, {
+  const session = new ClientSession(opts, rt, connection, forwarding, {
     ech: caps.ech,
     bce: caps.bce,
     title: caps.title,
@@ -224,17 +248,23 @@ class ClientSession {
   #rejectedReportedAt = -Infinity;
   #listeners: [Deno.Signal, () => void][] = [];
   readonly #connectingNotice: string;
+  /** `-L` listeners and channels; null without forwarding options. */
+  readonly #forwarding: ClientForwarding | null;
+  /** Channel control operations put into our state so far. */
+  #controlSent = 0;
 
   constructor(
     opts: ClientOptions,
     rt: RealTerminal,
     connection: Connection,
+    forwarding: ClientForwarding | null,
     paintOptions: DiffOptions,
     alternateScreen: { smcup: string; rmcup: string } = { smcup: "", rmcup: "" },
   ) {
     this.#opts = opts;
     this.#rt = rt;
     this.#connection = connection;
+    this.#forwarding = forwarding;
     this.#paintOptions = paintOptions;
     this.#alternateScreen = alternateScreen;
     this.#printErr = opts.printErr ?? ((s) => printTo(Deno.stderr, s));
@@ -246,6 +276,8 @@ class ClientSession {
     const verbose = this.#verbose = (opts.verbose ?? 0) > 0;
     const scrollback = paintOptions.scrollback ?? false;
     const remote = new TerminalState(cols, rows);
+    // Before the transport copies the initial state.
+    if (forwarding !== null) remote.controlSink = (ev) => forwarding.control(ev);
     if (scrollback) {
       remote.inbox = new HistoryInbox();
       this.#history = new HistoryWriter(remote.inbox);
@@ -262,7 +294,21 @@ class ClientSession {
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
     // Our capabilities go first, before the first resize (C's server skips them).
-    this.#transport.currentState.pushCapabilities(ownCapabilities(scrollback, features));
+    const caps = ownCapabilities(scrollback, features, forwarding !== null);
+    this.#transport.currentState.pushCapabilities(
+      forwarding?.agentSocket ? [...caps, AGENT_FORWARDING] : caps,
+    );
+    if (forwarding !== null) {
+      forwarding.attach({
+        path: connection,
+        sendControl: (op) => {
+          this.#transport.currentState.pushControl(this.#controlSent++, encodeControl([op]));
+          this.#waker.wake();
+        },
+        now: clock,
+        log: (line) => this.#notification.setNotificationString(line, clock()),
+      });
+    }
     this.#transport.currentState.pushResize(cols, rows);
     this.#prediction = new PredictionEngine({
       mode: opts.predictionMode ?? "adaptive",
@@ -359,6 +405,7 @@ class ClientSession {
     }
 
     transport.tick(now);
+    this.#forwarding?.pump();
     if (this.#resumeInput !== null && this.#unackedInput() < MAX_UNACKED_INPUT) {
       const resume = this.#resumeInput;
       this.#resumeInput = null;
@@ -405,6 +452,8 @@ class ClientSession {
   #onDatagram(payload: Uint8Array): void {
     const transport = this.#transport;
     const now = clock();
+    // A segment: the forwarding link pumps by itself, the loop sleeps on (lib/forwarding_link.ts).
+    if (this.#forwarding?.datagram(payload)) return;
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
     if (transport.stats.duplicates !== this.#duplicates) {
@@ -418,6 +467,11 @@ class ClientSession {
       }
       if (this.#lastRemoteNum === 0n && !announces(latest.state.caps, SCROLLBACK)) {
         this.#withoutScrollback();
+      }
+      if (this.#lastRemoteNum === 0n && this.#forwarding !== null) {
+        const announced = announces(latest.state.caps, FORWARDING);
+        this.#forwarding.decide(announced);
+        if (!announced) this.#notification.setNotificationString(NO_FORWARDING_WARNING, now);
       }
       if (latest.state.frontier !== this.#lastFrontier) {
         // History flows as fast as we acknowledge it.
@@ -536,6 +590,8 @@ class ClientSession {
         }
       }
       this.#sendKeys(out.subarray(0, n));
+      // Keystrokes first: bulk forwarded data waits while this one goes out.
+      this.#forwarding?.holdForKeystroke();
     }
     if (this.#inputEnded) {
       this.#inputEnded = false;
@@ -701,6 +757,7 @@ class ClientSession {
 
   async #finish(clean: boolean): Promise<number> {
     this.#removeSignals();
+    this.#forwarding?.close();
     const connected = this.#connected();
     await this.#connection.close();
     // The last frame: no notification, no title prefix.

@@ -16,6 +16,8 @@ export const EXT_CAPABILITIES = 100;
 /** Field 101 of `HostBuffers.Instruction`: a `History` message (scrollback lines). */
 export const EXT_HISTORY = 101;
 
+/** Field 110 of both Instruction types: a `ChannelControl` message (forwarding, issue 16). */
+export const EXT_CHANNEL_CONTROL = 110;
 /** Field 120 of `HostBuffers.Instruction`: a `Features` message (cursor shape, events). */
 export const EXT_TERMINAL_FEATURES = 120;
 
@@ -42,6 +44,10 @@ export const HISTORY_LOST = 2;
 /** `History.line` (repeated bytes): one flags byte, then the line as UTF-8 text with SGR. */
 export const HISTORY_LINE = 3;
 
+/** `ChannelControl.start` (uint64): the number of the first operation in `ops`. */
+export const CONTROL_START = 1;
+/** `ChannelControl.ops` (bytes): operations as lib/channel_control.ts encodes them. */
+export const CONTROL_OPS = 2;
 /** `Features.cursor_shape` (uint32, present when it changed): DECSCUSR 0-6. */
 export const FEATURES_CURSOR_SHAPE = 1;
 /** `Features.events_start` (uint64): the event stream offset the diff starts from. */
@@ -71,6 +77,14 @@ export interface Capability {
 /** The scrollback capability (issue 14). */
 export const SCROLLBACK: Capability = Object.freeze({ name: "scrollback", version: 1 });
 
+/** The forwarding capability (issue 16): channels, segments and their control. */
+export const FORWARDING: Capability = Object.freeze({ name: "forwarding", version: 1 });
+
+/** Agent forwarding (`-A`, issue 16): the client asks for it in its announcement, so the server
+ * can put SSH_AUTH_SOCK into the shell's environment before it starts. */
+export const AGENT_FORWARDING: Capability = Object.freeze({ name: "agent-forwarding", version: 1 });
+/** The rule number of agent channels in an OPEN (`-A`; `-R` rules are numbered from 0). */
+export const AGENT_RULE = 0xffff;
 /** The terminal features capability (issue 15): cursor shape, notifications, clipboard copies. */
 export const TERMINAL_FEATURES: Capability = Object.freeze({
   name: "terminal-features",
@@ -97,10 +111,15 @@ export function announces(caps: readonly Capability[] | null, wanted: Capability
 }
 
 /** The capabilities a side announces, from its own switches (extended attributes always). */
-export function ownCapabilities(scrollback: boolean, features: boolean): readonly Capability[] {
+export function ownCapabilities(
+  scrollback: boolean,
+  features: boolean,
+  forwarding = false,
+): readonly Capability[] {
   const caps: Capability[] = [];
   if (scrollback) caps.push(SCROLLBACK);
   if (features) caps.push(TERMINAL_FEATURES);
   caps.push(ATTRIBUTES);
+  if (forwarding) caps.push(FORWARDING);
   return Object.freeze(caps);
 }

@@ -34,17 +34,18 @@ import type { UserStream } from "./user_stream.ts";
 
 /**
  * A client's capabilities arrived on the connection whose state is `state`; `ring` is the
- * session's history (null = MOSH_SCROLLBACK=0), `events` the session's event log. Only the first
- * announcement counts.
+ * session's history (null = MOSH_SCROLLBACK=0), `events` the session's event log, `forwarding`:
+ * this server offers forwarding (lib/forwarding_server.ts). Only the first announcement counts.
  */
 export function acceptCapabilities(
   state: TerminalState,
   caps: readonly Capability[],
   ring: HistoryRing | null,
   events: EventLog,
+  forwarding = false,
 ): void {
   if (state.caps !== null) return;
-  state.caps = ownCapabilities(ring !== null, true);
+  state.caps = ownCapabilities(ring !== null, true, forwarding);
   if (ring !== null && announces(caps, SCROLLBACK)) state.startHistory(ring);
   if (announces(caps, TERMINAL_FEATURES)) state.features = FeatureState.server(events);
   state.attributes = announces(caps, ATTRIBUTES);

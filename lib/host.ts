@@ -289,6 +289,7 @@ class Host {
         heap: this.#heap,
         onError: "close",
         ownPath: true,
+        agentParent: this.#dir,
         failOn: this.#testHooks ? req.env.MOSH_DENO_TEST_FAIL_ON ?? null : null,
       });
     } catch (e) {

@@ -23,7 +23,10 @@ import {
   type Capability,
   CAPABILITY_NAME,
   CAPABILITY_VERSION,
+  CONTROL_OPS,
+  CONTROL_START,
   EXT_CAPABILITIES,
+  EXT_CHANNEL_CONTROL,
   EXT_HISTORY,
   EXT_TERMINAL_FEATURES,
   FEATURES_CURSOR_SHAPE,
@@ -68,7 +71,8 @@ export interface Instruction {
 export type UserEvent =
   | { type: "keys"; keys: Uint8Array }
   | { type: "resize"; width: number; height: number }
-  | CapabilitiesEvent;
+  | CapabilitiesEvent
+  | ControlEvent;
 
 /** Our extension (both directions): the sender's capabilities. */
 export interface CapabilitiesEvent {
@@ -76,6 +80,19 @@ export interface CapabilitiesEvent {
   type: "capabilities";
   /** The announced (name, version) pairs. */
   caps: readonly Capability[];
+}
+
+/**
+ * Our extension (both directions, forwarding): channel control operations numbered from `start`
+ * (encoded by lib/channel_control.ts; opaque here).
+ */
+export interface ControlEvent {
+  /** Always "control". */
+  type: "control";
+  /** The number of the first operation in `ops`. */
+  start: number;
+  /** The operations, as lib/channel_control.ts encodes them. */
+  ops: Uint8Array;
 }
 
 /**
@@ -119,6 +136,7 @@ export type HostEvent =
   | { type: "echoack"; num: bigint }
   | CapabilitiesEvent
   | HistoryEvent
+  | ControlEvent
   | FeaturesEvent;
 
 /** The largest uint64; also SSP's shutdown state number, u64(-1) (§5). */
@@ -316,6 +334,17 @@ function writeCapabilities(w: Writer, caps: readonly Capability[]): void {
   w.endNested(at);
 }
 
+function writeControl(w: Writer, ev: ControlEvent): void {
+  if (!Number.isSafeInteger(ev.start) || ev.start < 0) {
+    throw new RangeError(`protobuf: control start must be a safe integer >= 0, got ${ev.start}`);
+  }
+  const at = w.beginNested(EXT_CHANNEL_CONTROL);
+  w.tag(CONTROL_START, VARINT);
+  w.varint64(ev.start % 0x100000000, Math.floor(ev.start / 0x100000000));
+  w.bytes(CONTROL_OPS, ev.ops);
+  w.endNested(at);
+}
+
 function writeHistory(w: Writer, ev: HistoryEvent): void {
   for (const n of [ev.start, ev.lost]) {
     if (!Number.isSafeInteger(n) || n < 0) {
@@ -379,6 +408,8 @@ export function encodeUserMessage(events: readonly UserEvent[]): Uint8Array {
       writeResize(w, ev.width, ev.height);
     } else if (ev.type === "capabilities") {
       writeCapabilities(w, ev.caps);
+    } else if (ev.type === "control") {
+      writeControl(w, ev);
     } else {
       throw new TypeError(`protobuf: unknown user event type ${(ev as { type: unknown }).type}`);
     }
@@ -408,6 +439,8 @@ export function encodeHostMessage(events: readonly HostEvent[]): Uint8Array {
       writeCapabilities(w, ev.caps);
     } else if (ev.type === "history") {
       writeHistory(w, ev);
+    } else if (ev.type === "control") {
+      writeControl(w, ev);
     } else if (ev.type === "features") {
       writeFeatures(w, ev);
     } else {
@@ -680,6 +713,21 @@ function readHistory(r: Reader): HistoryEvent {
   return ev;
 }
 
+/** Reads a `ChannelControl` sub-message (our extension). `ops` is a view into the input. */
+function readControl(r: Reader): ControlEvent {
+  const end = r.lengthEnd();
+  const m = new Reader(r.buf, r.pos, end);
+  const ev: ControlEvent = { type: "control", start: 0, ops: EMPTY };
+  while (m.pos < m.end) {
+    const f = m.key();
+    if (f === CONTROL_START && m.wireType === VARINT) ev.start = safeU64(m);
+    else if (f === CONTROL_OPS && m.wireType === LENGTH) ev.ops = m.bytes();
+    else m.skip(f);
+  }
+  r.pos = end;
+  return ev;
+}
+
 /** Reads a `Features` sub-message (our extension); bounded in pieces and piece size. */
 function readFeatures(r: Reader): FeaturesEvent {
   const end = r.lengthEnd();
@@ -733,15 +781,18 @@ export function decodeUserMessage(bytes: Uint8Array): UserEvent[] {
     let keys: Uint8Array | null = null;
     let resize: Resize | null = null;
     let caps: Capability[] | null = null;
+    let control: ControlEvent | null = null;
     while (r.pos < r.end) {
       const field = r.key();
       if (field === 2 && r.wireType === LENGTH) keys = mergeBytes(r, 4, keys ?? EMPTY);
       else if (field === 3 && r.wireType === LENGTH) {
         mergeResize(r, resize ??= { width: 0, height: 0 });
       } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
+      else if (field === EXT_CHANNEL_CONTROL && r.wireType === LENGTH) control = readControl(r);
       else r.skip(field);
     }
     if (caps !== null) events.push({ type: "capabilities", caps });
+    if (control !== null) events.push(control);
     if (keys !== null) events.push({ type: "keys", keys });
     if (resize !== null) {
       events.push({ type: "resize", width: resize.width, height: resize.height });
@@ -764,6 +815,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     let echoAck: bigint | null = null;
     let caps: Capability[] | null = null;
     let history: HistoryEvent | null = null;
+    let control: ControlEvent | null = null;
     let features: FeaturesEvent | null = null;
     while (r.pos < r.end) {
       const field = r.key();
@@ -782,6 +834,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
         r.pos = end;
       } else if (field === EXT_CAPABILITIES && r.wireType === LENGTH) caps = readCapabilities(r);
       else if (field === EXT_HISTORY && r.wireType === LENGTH) history = readHistory(r);
+      else if (field === EXT_CHANNEL_CONTROL && r.wireType === LENGTH) control = readControl(r);
       else if (field === EXT_TERMINAL_FEATURES && r.wireType === LENGTH) {
         features = readFeatures(r);
       } else r.skip(field);
@@ -793,6 +846,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostEvent[] {
     }
     if (echoAck !== null) events.push({ type: "echoack", num: echoAck });
     if (history !== null) events.push(history);
+    if (control !== null) events.push(control);
     if (features !== null) events.push(features);
   });
   return events;

@@ -9,9 +9,15 @@
  * connection's own echo ack, so a frame sent to one client never depends on another's input
  * timing. A connection starts from a blank state of the size its client assumes, so the first
  * frame it sends is a full repaint of the current screen (what `attach` relies on).
+ *
+ * Forwarding (docs/EXTENSIONS.md "Forwarding") belongs to the connection too: its channels, `-R`
+ * listeners and agent socket (lib/forwarding_server.ts) are this client's alone, its segments
+ * (first byte 0xFF) arrive through this connection's key (so also when several connections share
+ * one UDP port, lib/udp_port.ts), and closing the connection closes them.
  */
 
 import { advanceFeatures, advanceHistory } from "./history_sender.ts";
+import { ServerForwarding } from "./forwarding_server.ts";
 import { type Connection, rejectionReport } from "./connection.ts";
 import { decodeUserMessage, type UserEvent } from "./protobuf.ts";
 import type { Terminal } from "./terminal.ts";
@@ -58,9 +64,13 @@ export class ServerConnection {
   readonly createdAt: number;
   /** The window size this client last asked for, or null before its first resize. */
   size: { cols: number; rows: number } | null = null;
+  /** This client's forwarding, once it announced it and the session allows it. */
+  forwarding: ServerForwarding | null = null;
 
   readonly #log: (line: string) => void;
   readonly #verbose: boolean;
+  readonly #wake: () => void;
+  readonly #clock: () => number;
   readonly #cols: number;
   readonly #rows: number;
   #lastRemoteNum = 0n;
@@ -78,6 +88,8 @@ export class ServerConnection {
     this.createdAt = options.clock();
     this.#log = options.log;
     this.#verbose = options.verbose;
+    this.#wake = options.wake;
+    this.#clock = options.clock;
     this.#cols = options.cols;
     this.#rows = options.rows;
     this.state = new TerminalState(options.terminal);
@@ -93,9 +105,24 @@ export class ServerConnection {
     options.connection.listen((payload) => {
       // Back-pressure: no new client state while the shell has not read what it got.
       this.transport.holdRemoteStates = holdInput();
+      // A segment: the forwarding link pumps by itself, the session loop sleeps on.
+      this.forwarding?.link.heard();
+      if (this.forwarding?.link.datagram(payload)) return;
       this.transport.recv(payload);
       wake();
     });
+  }
+
+  /** Starts this connection's forwarding (once); the caller checked capability and policy. */
+  startForwarding(): ServerForwarding {
+    this.forwarding ??= new ServerForwarding(
+      this.state,
+      this.connection,
+      this.#wake,
+      this.#clock,
+      this.#verbose ? this.#log : undefined,
+    );
+    return this.forwarding;
   }
 
   /** The user events of a client state not seen before (in order), or null when none is new. */
@@ -161,17 +188,24 @@ export class ServerConnection {
     if (advanceFeatures(this.state, this.transport, this.connection.mtu)) advanced = true;
     // A synchronized update is published frozen, echo ack included, until it ends or expires.
     const held = this.state.terminal.synchronizedUpdate !== null;
-    if ((moved || advanced || held || this.#frozen) && !this.transport.shutdownInProgress) {
+    // Forwarding: a channel control operation went into the state.
+    const control = this.forwarding?.takeDirty() ?? false;
+    if (
+      (moved || advanced || held || control || this.#frozen) && !this.transport.shutdownInProgress
+    ) {
       const published = this.#sync.publish(this.state, now);
       this.#frozen = published !== this.state;
       this.transport.setCurrentState(published);
     }
     this.transport.tick(now);
+    // Segments after the SSP tick, only while the send queue is short (forwarding_link.ts).
+    this.forwarding?.link.pump();
     if (this.#verbose) this.#verboseChecks();
   }
 
-  /** Closes the UDP endpoint. */
+  /** Closes this client's forwarding and the UDP endpoint. */
   close(): Promise<void> {
+    this.forwarding?.close();
     return this.connection.close();
   }
 

@@ -22,10 +22,18 @@
  * Several clients: every client's keystrokes go to the one shell; the terminal's size is the
  * smallest among the clients heard from in the last SIZE_WINDOW ms. A client that quits ends the
  * session when it is the only connection (as in C), otherwise only its own connection.
+ *
+ * Forwarding (docs/EXTENSIONS.md "Forwarding") is per connection (lib/server_connection.ts); the
+ * session decides whether it is allowed (its `new` call's environment, /etc/mosh-deno), makes the
+ * `-R` listeners and the agent socket our wrapper asked for before the shell starts
+ * (lib/forwarding_preset.ts) and hands them to the first connection that announces forwarding.
  */
 
 import { HistoryRing, scrollbackFromEnv } from "./history.ts";
 import { acceptCapabilities } from "./history_sender.ts";
+import { AGENT_FORWARDING, announces, type Capability, FORWARDING } from "./extensions.ts";
+import { FORWARD_PRESET_VARIABLE, forwardingRefusal } from "./forward_spec.ts";
+import { ForwardingPreset } from "./forwarding_preset.ts";
 import type { Connection } from "./connection.ts";
 import type { HeapHygiene } from "./heap_hygiene.ts";
 import { Pty, PtyError } from "./pty.ts";
@@ -87,6 +95,8 @@ export interface SessionOptions {
    * the process, which is the host's). The standalone server's PATH is already the caller's.
    */
   ownPath?: boolean;
+  /** Where `-A` makes its agent socket's directory (default: the temporary directory). */
+  agentParent?: string;
 }
 
 /** The timeouts a session takes from its environment, and any warnings about them. */
@@ -129,6 +139,13 @@ export class Session {
   readonly #networkTimeout: number;
   readonly #signalTimeout: number;
   readonly #waker = new Waker(clock);
+  /** Forwarding is allowed in this session (not refused by its environment or /etc). */
+  readonly #forwardingAllowed: boolean;
+  readonly #agentParent: string | undefined;
+  /** `-R` listeners and the agent socket made before the shell, until a connection adopts them. */
+  #preset: ForwardingPreset | null = null;
+  /** SSH_AUTH_SOCK of the `new` call, restored when nobody adopts the preset's agent socket. */
+  readonly #callerAgent: string | undefined;
   readonly #decoder = new TextDecoder();
 
   #nextConnectionId = 1;
@@ -161,6 +178,16 @@ export class Session {
     this.#heap = o.heap;
     this.#onError = o.onError;
     this.#failOn = o.failOn ?? null;
+    this.#agentParent = o.agentParent;
+    this.#forwardingAllowed = forwardingRefusal({ get: (name) => o.env[name] }) === null;
+    const preset = this.plan.env[FORWARD_PRESET_VARIABLE];
+    delete this.plan.env[FORWARD_PRESET_VARIABLE];
+    this.#callerAgent = this.plan.env.SSH_AUTH_SOCK;
+    if (preset !== undefined && this.#forwardingAllowed) {
+      this.#preset = new ForwardingPreset(preset, o.agentParent, o.log);
+      const agent = this.#preset.agentPath;
+      if (agent !== null) this.plan.env.SSH_AUTH_SOCK = agent;
+    }
     const timeouts = sessionTimeouts(o.env);
     this.#networkTimeout = timeouts.network;
     this.#signalTimeout = timeouts.signal;
@@ -252,6 +279,7 @@ export class Session {
         await this.#waker.sleep(this.#timeout(clock()));
       }
     } finally {
+      this.#preset?.close();
       await this.pty.close();
       await Promise.all(this.connections.map((c) => c.close()));
     }
@@ -365,6 +393,19 @@ export class Session {
     this.terminal.resize(cols, rows);
   }
 
+  /** Starts `c`'s forwarding; it adopts the preset, and `-A` before the shell starts. */
+  #forward(c: ServerConnection, caps: readonly Capability[]): void {
+    if (c.forwarding !== null) return;
+    const f = c.startForwarding();
+    this.#preset?.adoptInto(f);
+    this.#preset = null;
+    // -A: in place before the shell starts (it starts later in this pass).
+    if (announces(caps, AGENT_FORWARDING) && !this.#childReleased) {
+      const path = f.startAgent(this.#agentParent);
+      if (path !== null) this.plan.env.SSH_AUTH_SOCK = path;
+    }
+  }
+
   /** Applies one connection's new client state: resizes and keystrokes (§7.3 step 1). */
   #applyInput(c: ServerConnection, now: number): boolean {
     const first = c.lastRemoteNum === 0n;
@@ -376,7 +417,16 @@ export class Session {
       const ev = events[i];
       if (ev.type === "capabilities") {
         // Our extension: neither input nor a resize (lib/history_sender.ts).
-        acceptCapabilities(c.state, ev.caps, this.history, this.events);
+        acceptCapabilities(
+          c.state,
+          ev.caps,
+          this.history,
+          this.events,
+          this.#forwardingAllowed,
+        );
+        if (this.#forwardingAllowed && announces(ev.caps, FORWARDING)) this.#forward(c, ev.caps);
+      } else if (ev.type === "control") {
+        c.forwarding?.link.control(ev);
       } else if (ev.type === "resize") {
         if (i + 1 < events.length && events[i + 1].type === "resize") continue;
         c.size = { cols: ev.width, rows: ev.height };
@@ -384,6 +434,8 @@ export class Session {
       } else {
         const translated = this.terminal.translateUserInput(ev.keys);
         if (translated.length > 0) this.#writeBuffer.push(translated);
+        // Keystrokes first: every client's bulk forwarded data waits while the echo is made.
+        for (const x of this.connections) x.forwarding?.link.holdForKeystroke();
       }
     }
     if (events.length > 0) c.state.registerInputFrame(c.lastRemoteNum, now);
@@ -411,7 +463,16 @@ export class Session {
     // 1. New client states: apply their input; the first one releases the shell.
     let input = false;
     for (const c of connections) if (this.#applyInput(c, now)) input = true;
-    if (input && !this.#childReleased) this.#releaseChild(now);
+    if (input && !this.#childReleased) {
+      // The releasing client does not forward: what the wrapper asked for has no taker.
+      if (this.#preset !== null) {
+        this.#preset.close();
+        this.#preset = null;
+        if (this.#callerAgent === undefined) delete this.plan.env.SSH_AUTH_SOCK;
+        else this.plan.env.SSH_AUTH_SOCK = this.#callerAgent;
+      }
+      this.#releaseChild(now);
+    }
     // The smallest window can change without a resize: a client left or went quiet for 60 s.
     this.#applySize(now, false);
 

@@ -24,12 +24,20 @@
 
 import { contentEqual, diffFrames } from "./display.ts";
 import { ALL_ATTRIBUTES } from "./display_attributes.ts";
-import { announces, type Capability, SCROLLBACK, TERMINAL_FEATURES } from "./extensions.ts";
+import {
+  announces,
+  type Capability,
+  FORWARDING,
+  SCROLLBACK,
+  TERMINAL_FEATURES,
+} from "./extensions.ts";
+import type { ControlLog } from "./channel_control.ts";
 import type { FeatureState } from "./terminal_features.ts";
 import type { HistoryRing } from "./history.ts";
 import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import {
+  type ControlEvent,
   decodeHostMessage,
   encodeHostMessage,
   type HostEvent,
@@ -81,6 +89,12 @@ export class TerminalState {
   historyBase = 0;
   /** Client: where received history lines go (null = this client wants no history). */
   inbox: HistoryInbox | null = null;
+  /** Server: this connection's outgoing channel control log (null = forwarding off). */
+  controlLog: ControlLog | null = null;
+  /** Channel control operations numbered below this are part of the state. */
+  controlCount = 0;
+  /** Client: where received channel control goes (null = forwarding off). */
+  controlSink: ((ev: ControlEvent) => void) | null = null;
   /**
    * The terminal features' part (lib/terminal_features.ts): the server's once this connection
    * agreed on them, the client's when it wants them; null = off.
@@ -118,6 +132,7 @@ export class TerminalState {
   /** mosh's equality: equal framebuffers (§9.5, row generations included) and echo acks. */
   equals(other: TerminalState): boolean {
     return this.echoAck === other.echoAck && this.frontier === other.frontier &&
+      this.controlCount === other.controlCount &&
       (this.caps === null) === (other.caps === null) &&
       (this.features === null ||
         (this.features.equals(other.features) &&
@@ -145,6 +160,9 @@ export class TerminalState {
     c.ring = this.ring;
     c.historyBase = this.historyBase;
     c.inbox = this.inbox;
+    c.controlLog = this.controlLog;
+    c.controlCount = this.controlCount;
+    c.controlSink = this.controlSink;
     c.features = this.features?.clone() ?? null;
     c.attributes = this.attributes;
     return c;
@@ -178,6 +196,11 @@ export class TerminalState {
         for (let n = first; n < this.frontier; n++) lines.push(ring.wireLine(n));
         events.push({ type: "history", start, lost: first - start, lines });
       }
+    }
+    const log = this.controlLog;
+    if (log !== null && this.controlCount > existing.controlCount) {
+      const start = existing.controlCount;
+      events.push({ type: "control", start, ops: log.encode(start, this.controlCount) });
     }
     if (this.features !== null) {
       const part = this.features.diffFrom(existing.features, existing.terminal, this.terminal);
@@ -329,7 +352,10 @@ export class TerminalState {
       else if (ev.type === "resize") this.terminal.resize(ev.width, ev.height);
       else if (ev.type === "echoack") this.echoAck = ev.num;
       else if (ev.type === "capabilities") this.caps = ev.caps;
-      else if (ev.type === "features") {
+      else if (ev.type === "control") {
+        // Read only when this client forwards and the server announced it.
+        if (this.controlSink !== null && announces(this.caps, FORWARDING)) this.controlSink(ev);
+      } else if (ev.type === "features") {
         // Read only when this client wants them and the server announced them.
         if (this.features !== null && announces(this.caps, TERMINAL_FEATURES)) {
           this.features.apply(ev, this.terminal);

@@ -20,7 +20,13 @@
  */
 
 import type { Capability } from "./extensions.ts";
-import { decodeUserMessage, encodeUserMessage, type UserEvent, validResize } from "./protobuf.ts";
+import {
+  type ControlEvent,
+  decodeUserMessage,
+  encodeUserMessage,
+  type UserEvent,
+  validResize,
+} from "./protobuf.ts";
 import type { SyncState } from "./transport.ts";
 
 /** Byte chunks smaller than this are merged with the next push, to keep the chunk list short. */
@@ -36,7 +42,11 @@ interface Capabilities {
   readonly caps: readonly Capability[];
 }
 
-type Segment = Uint8Array | Resize | Capabilities;
+interface Control {
+  readonly control: ControlEvent;
+}
+
+type Segment = Uint8Array | Resize | Capabilities | Control;
 
 /**
  * The client → server state: user input bytes and resizes (docs/PROTOCOL.md §6.1).
@@ -106,6 +116,14 @@ export class UserStream implements SyncState<UserStream> {
     this.#size++;
   }
 
+  /** Appends channel control operations (forwarding; lib/channel_control.ts encodes `ops`). */
+  pushControl(start: number, ops: Uint8Array): void {
+    this.#segments.push(
+      Object.freeze({ control: { type: "control", start, ops } as ControlEvent }),
+    );
+    this.#size++;
+  }
+
   /** The events after the first `skip`, with consecutive bytes merged into one `keys` event. */
   events(skip = 0): UserEvent[] {
     const segments = this.#segments;
@@ -152,6 +170,9 @@ export class UserStream implements SyncState<UserStream> {
       } else if ("caps" in seg) {
         flush();
         out.push({ type: "capabilities", caps: seg.caps });
+      } else if ("control" in seg) {
+        flush();
+        out.push(seg.control);
       } else {
         flush();
         out.push({ type: "resize", width: seg.width, height: seg.height });
@@ -208,8 +229,12 @@ export class UserStream implements SyncState<UserStream> {
         if (!("caps" in y) || !sameCapabilities(x.caps, y.caps)) return false;
         i++;
         j++;
+      } else if ("control" in x) {
+        if (!("control" in y) || x.control.start !== y.control.start) return false;
+        i++;
+        j++;
       } else {
-        if (y instanceof Uint8Array || "caps" in y) return false;
+        if (y instanceof Uint8Array || "caps" in y || "control" in y) return false;
         if (x.width !== y.width || x.height !== y.height) return false;
         i++;
         j++;
@@ -235,6 +260,7 @@ export class UserStream implements SyncState<UserStream> {
     for (const event of decodeUserMessage(diff)) {
       if (event.type === "keys") this.pushBytes(event.keys);
       else if (event.type === "capabilities") this.pushCapabilities(event.caps);
+      else if (event.type === "control") this.pushControl(event.start, event.ops);
       else if (validResize(event.width, event.height)) this.pushResize(event.width, event.height);
       else this.#rejected++;
     }

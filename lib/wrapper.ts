@@ -25,6 +25,7 @@ import { colorsFor } from "./terminfo.ts";
 import { errorText } from "./errors.ts";
 import { type Printer, stdio } from "./write_all.ts";
 import { versionText } from "./version.ts";
+import { presetValue } from "./forward_spec.ts";
 import {
   FAMILIES,
   type Family,
@@ -172,6 +173,8 @@ export function planBootstrap(o: CheckedOptions, p: PlanInputs): BootstrapPlan {
     command: p.command,
     reportSshConnection: !o.local && o.remoteIp === "remote",
     session: o.session,
+    // -R and -A in place before the shell starts (lib/forwarding_preset.ts).
+    forwardPreset: presetValue(o.forwards, o.agent && !!p.env.SSH_AUTH_SOCK),
   });
   if (o.local) {
     return {
@@ -656,6 +659,8 @@ export async function runWrapper(args: string[], print: Printer = stdio): Promis
     titleNoPrefix: env.MOSH_TITLE_NOPREFIX !== undefined,
     noTermInit: !o.init || env.MOSH_NO_TERM_INIT !== undefined,
     scrollback: o.scrollback && env.MOSH_NO_SCROLLBACK === undefined,
+    forwards: o.forwards,
+    agentSocket: o.agent ? env.SSH_AUTH_SOCK || undefined : undefined,
     term: env.TERM,
   });
 }

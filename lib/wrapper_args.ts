@@ -15,6 +15,7 @@
  */
 
 import { FAMILIES, type Family } from "./fake_proxy.ts";
+import { FORWARD_PRESET_VARIABLE, type ForwardRule, parseForwardSpec } from "./forward_spec.ts";
 import { PREDICTION_MODES, type PredictionMode } from "./prediction.ts";
 
 export { FAMILIES, type Family, PREDICTION_MODES, type PredictionMode };
@@ -80,6 +81,14 @@ export const USAGE = `Usage: mosh [options] [--] [user@]host [command...]
         --no-scrollback      keep no scrollback in the local terminal
                                 (with our mosh-server; the default keeps it)
 
+-L [bind:]port:host:hostport forward a local port to host:hostport from the
+                                server (with our mosh-server and client)
+-R [bind:]port:host:hostport forward a port on the server to host:hostport from
+                                this machine
+-A                           forward the local ssh agent (SSH_AUTH_SOCK)
+-D [bind:]port               a local SOCKS5 proxy whose connections leave
+                                from the server (names resolved there)
+
         --local              run mosh-server locally without using ssh
 
         --session=NAME       attach to the session NAME, or create it
@@ -120,6 +129,10 @@ export interface WrapperOptions {
   init: boolean;
   /** False with `--no-scrollback` (our extension; MOSH_NO_SCROLLBACK=1 for the client). */
   scrollback: boolean;
+  /** `-L`/`-R`/`-D` rules, in order (our forwarding extension). */
+  forwards: ForwardRule[];
+  /** `-A`: forward the local ssh agent (our forwarding extension). */
+  agent: boolean;
   /** `--local`: run the server here, without ssh. */
   local: boolean;
   /** `--experimental-remote-ip`. */
@@ -154,6 +167,8 @@ export function defaultOptions(): WrapperOptions {
     sshPty: true,
     init: true,
     scrollback: true,
+    forwards: [],
+    agent: false,
     local: false,
     remoteIp: "proxy",
     fakeProxy: false,
@@ -252,6 +267,24 @@ export function parseWrapperArgs(args: readonly string[]): WrapperArgs {
     }
     if (arg.length < 2 || arg[0] !== "-") {
       operands.push(arg);
+      continue;
+    }
+    if (arg === "-A") {
+      o.agent = true;
+      continue;
+    }
+    if (/^-[LRD]/.test(arg)) {
+      // ssh's -L, -R, -D (case matters: Getopt's lower-case spellings would take -L for --local).
+      const kind = arg[1] as "L" | "R" | "D";
+      const spec = arg.length > 2 ? arg.slice(2) : args[++i];
+      if (spec === undefined) {
+        return { kind: "usage-error", message: `Option ${kind} requires an argument` };
+      }
+      try {
+        o.forwards.push(parseForwardSpec(kind, spec));
+      } catch (e) {
+        return { kind: "usage-error", message: e instanceof Error ? e.message : String(e) };
+      }
       continue;
     }
     const body = arg.startsWith("--") ? arg.slice(2) : arg.slice(1);
@@ -441,6 +474,12 @@ export interface ServerCommandParts {
   reportSshConnection: boolean;
   /** `--session=NAME`, or null. */
   session?: string | null;
+  /**
+   * `-R` listen addresses and `-A` for our server to set up before the shell starts
+   * (lib/forwarding_preset.ts `presetValue`); "" or absent for none. Passed as
+   * `env MOSH_DENO_FORWARD=… <server>`, which C's mosh-server ignores.
+   */
+  forwardPreset?: string;
 }
 
 /** The line the remote side prints when its server is not mosh-deno's (C mosh's, say). */
@@ -450,8 +489,8 @@ export const NOT_MOSH_DENO = "MOSH NOT-MOSH-DENO";
  * Runs `serverArgs` with `server` only if `server --version` says mosh-deno (one ssh command:
  * the check and the command); otherwise prints NOT_MOSH_DENO and fails.
  */
-export function ifMoshDeno(server: string, serverArgs: string[]): string {
-  return `v=$(${server} --version 2>&1); case "$v" in *mosh-deno*) ${server} ${
+export function ifMoshDeno(server: string, serverArgs: string[], runPrefix = ""): string {
+  return `v=$(${server} --version 2>&1); case "$v" in *mosh-deno*) ${runPrefix}${server} ${
     serverArgs.map(shellQuote).join(" ")
   };; *) printf '\\n${NOT_MOSH_DENO}\\n'; exit 1;; esac`;
 }
@@ -479,9 +518,12 @@ export function serverCommandLine(p: ServerCommandParts): string {
   if (p.port !== null) args.push("-p", p.port);
   for (const setting of p.locales) args.push("-l", setting);
   if (p.command.length > 0) args.push("--", ...p.command);
+  const prefix = p.forwardPreset
+    ? `env ${shellQuote(`${FORWARD_PRESET_VARIABLE}=${p.forwardPreset}`)} `
+    : "";
   const line = p.session
-    ? ifMoshDeno(p.server, [`--session=${p.session}`, ...args])
-    : `${p.server} ${args.map(shellQuote).join(" ")}`;
+    ? ifMoshDeno(p.server, [`--session=${p.session}`, ...args], prefix)
+    : `${prefix}${p.server} ${args.map(shellQuote).join(" ")}`;
   return p.reportSshConnection ? SSH_CONNECTION_REPORTER + line : line;
 }
 

@@ -39,6 +39,8 @@ Deno.test("parseClientArgs: --no-scrollback (our extension's switch)", () => {
     port: 60001,
     verbose: 0,
     scrollback: false,
+    forwards: [],
+    agent: false,
   });
   assert.equal(detectMode(["--no-scrollback", "127.0.0.1", "60001"]), "client");
 });
@@ -50,6 +52,8 @@ Deno.test("parseClientArgs: getopt-style options", () => {
     port: 60001,
     verbose: 0,
     scrollback: true,
+    forwards: [],
+    agent: false,
   });
   assert.deepEqual(parseClientArgs(["-# mosh host |", "-vv", "::1", "5"]), {
     kind: "run",
@@ -57,6 +61,8 @@ Deno.test("parseClientArgs: getopt-style options", () => {
     port: 5,
     verbose: 2,
     scrollback: true,
+    forwards: [],
+    agent: false,
   });
   assert.deepEqual(parseClientArgs(["-#", "a b", "-v", "10.0.0.1", "65535"]), {
     kind: "run",
@@ -64,6 +70,8 @@ Deno.test("parseClientArgs: getopt-style options", () => {
     port: 65535,
     verbose: 1,
     scrollback: true,
+    forwards: [],
+    agent: false,
   });
   assert.deepEqual(parseClientArgs(["-vc"]), { kind: "colors" });
   assert.deepEqual(parseClientArgs(["-c", "1", "2", "3"]), { kind: "colors" });

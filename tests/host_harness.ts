@@ -44,3 +44,18 @@ export async function stopHost(pid: number | null): Promise<void> {
   Deno.kill(pid, "SIGTERM");
   if (!(await waitGone(pid, 8000))) Deno.kill(pid, "SIGKILL");
 }
+
+/** The pid of the host whose control directory is `dir` (from its log), or null. */
+export async function hostPid(dir: string): Promise<number | null> {
+  try {
+    const m = /host (\d+) started/.exec(await Deno.readTextFile(`${dir}/host.log`));
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Ends the host of control directory `dir` (for tests that never saw its pid). */
+export async function stopHostIn(dir: string): Promise<void> {
+  await stopHost(await hostPid(dir));
+}

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
 import {
-  alive,
   cleanEnv,
   clientPid,
   OUR_CLIENT,
@@ -12,32 +11,11 @@ import {
   REPO,
   runCaptured,
   shellCommand,
-  waitGone,
 } from "./harness.ts";
+import { controlDir, stopHostIn } from "./host_harness.ts";
 import { Tmux } from "./tmux.ts";
 
 const SHELL = "bash --norc --noprofile";
-
-async function controlDir(): Promise<string> {
-  return `${await Deno.makeTempDir({ prefix: "mosh-host-test-" })}/ctl`;
-}
-
-/** The host's pid from its log, or null. */
-async function hostPid(dir: string): Promise<number | null> {
-  try {
-    const m = /host (\d+) started/.exec(await Deno.readTextFile(`${dir}/host.log`));
-    return m === null ? null : Number(m[1]);
-  } catch {
-    return null;
-  }
-}
-
-async function stopHost(dir: string): Promise<void> {
-  const pid = await hostPid(dir);
-  if (pid === null || !alive(pid)) return;
-  Deno.kill(pid, "SIGTERM");
-  if (!(await waitGone(pid, 8000))) Deno.kill(pid, "SIGKILL");
-}
 
 /** SIGKILL to the client in `t` (a client that quits or gets SIGHUP ends the session, as in C). */
 async function killClient(t: Tmux): Promise<void> {
@@ -74,7 +52,7 @@ Deno.test("host: Debian's mosh wrapper with --server='mosh-server --session=work
     await t.waitFor(/^SECOND22$/m, 10000);
   } finally {
     await t?.kill();
-    await stopHost(dir);
+    await stopHostIn(dir);
   }
 });
 
@@ -118,6 +96,6 @@ Deno.test("host: our wrapper's --session and --list, and their refusal with C mo
     );
   } finally {
     await t?.kill();
-    await stopHost(dir);
+    await stopHostIn(dir);
   }
 });

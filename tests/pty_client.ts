@@ -31,6 +31,8 @@ export interface PtyClientOptions {
   rows?: number;
   /** More environment (MOSH_KEY and TERM=xterm-256color are set). */
   env?: Record<string, string>;
+  /** Options before IP PORT (ours: e.g. `-L SPEC`). */
+  args?: string[];
 }
 
 /** A client on a pty, its output fed to an emulator, with the pending keys checked per read. */
@@ -52,8 +54,8 @@ export class PtyClient {
     this.term = new Terminal(this.cols, rows);
     this.pty = Pty.open(this.cols, rows);
     const argv = kind === "ours"
-      ? [...OUR_CLIENT, "127.0.0.1", String(port)]
-      : ["mosh-client", "127.0.0.1", String(port)];
+      ? [...OUR_CLIENT, ...(opts.args ?? []), "127.0.0.1", String(port)]
+      : ["mosh-client", ...(opts.args ?? []), "127.0.0.1", String(port)];
     this.pty.spawn({
       file: argv[0],
       argv,

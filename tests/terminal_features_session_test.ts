@@ -135,6 +135,7 @@ async function scenario(loss: number, copies: number): Promise<void> {
     assert.equal(count(bytes, copy), copies, "the 100 KB copy, intact, as often as copied");
     assert.equal(count(bytes, "\x1b]52;c;"), copies + 1, "no copy again as the framebuffer's");
     // The cursor shapes written, in order: set, (suspend: reset, resume: set again), exit: reset.
+    // deno-lint-ignore no-control-regex
     const shapes = [...bytes.matchAll(/\x1b\[(\d) q/g)].map((m) => m[1]).join(",");
     assert.equal(shapes, loss === 0 ? "5,0,5,0" : "5,0", "CSI 5 SP q, and CSI 0 SP q at exit");
     const lost = relay.stats.toServer.lost + relay.stats.toClient.lost;

@@ -13,7 +13,9 @@
  */
 
 import "./aes_test.ts";
+import "./channel_test.ts";
 import "./client_args_test.ts";
+import "./congestion_test.ts";
 import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
 import "./display_attributes_test.ts";
@@ -21,6 +23,7 @@ import "./display_test.ts";
 import "./docs_test.ts";
 import "./escape_key_test.ts";
 import "./extensions_test.ts";
+import "./forward_spec_test.ts";
 import "./fragment_test.ts";
 import "./heap_hygiene_test.ts";
 import "./history_test.ts";

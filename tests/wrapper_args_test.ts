@@ -22,6 +22,7 @@ import {
 } from "../lib/wrapper_args.ts";
 import { type CheckedOptions, checkOptions, planBootstrap, usesJumpHost } from "../lib/wrapper.ts";
 import { orderAddresses, parseFakeProxyArgs } from "../lib/fake_proxy.ts";
+import { parseForwardSpec, presetValue } from "../lib/forward_spec.ts";
 
 const KEY = "AAAAAAAAAAAAAAAAAAAAAA";
 
@@ -69,7 +70,12 @@ Deno.test("parseWrapperArgs: value forms, abbreviations, case, single dash", () 
 
 Deno.test("parseWrapperArgs: flags, negations and synonyms", () => {
   assert.equal(run(["-a", "h"]).predict, "always");
-  assert.equal(run(["-A", "h"]).predict, "always"); // Getopt::Long ignores case
+  // Getopt::Long ignores case, so C mosh takes -A for -a and -L for --local; here they are ssh's
+  // agent and port forwarding (our extension, README "Differences"); other upper-case letters
+  // still fold.
+  assert.equal(run(["-A", "h"]).predict, null);
+  assert.equal(run(["-A", "h"]).agent, true);
+  assert.equal(run(["-N", "h"]).predict, "never");
   assert.equal(run(["-n", "h"]).predict, "never");
   assert.equal(run(["--predict=experimental", "h"]).predict, "experimental");
   assert.equal(run(["-a", "-n", "h"]).predict, "never"); // the last one wins
@@ -261,6 +267,25 @@ Deno.test("serverCommandLine: the remote command, as mosh builds it", () => {
   );
   assert.equal(
     serverCommandLine(parts({ locales: [] })),
+    "mosh-server 'new' '-c' '8' '-s'",
+  );
+});
+
+Deno.test("serverCommandLine: -R and -A go to our server as MOSH_DENO_FORWARD (C's ignores it)", () => {
+  const rules = [
+    parseForwardSpec("L", "8080:localhost:80"),
+    parseForwardSpec("R", "9000:localhost:22"),
+    parseForwardSpec("R", "[::1]:9001:localhost:23"),
+  ];
+  const preset = presetValue(rules, true);
+  assert.equal(preset, "R1:9000:127.0.0.1 R2:9001:::1 A");
+  assert.equal(presetValue([rules[0]], false), "");
+  assert.equal(
+    serverCommandLine(parts({ forwardPreset: preset, locales: [] })),
+    "env 'MOSH_DENO_FORWARD=R1:9000:127.0.0.1 R2:9001:::1 A' mosh-server 'new' '-c' '8' '-s'",
+  );
+  assert.equal(
+    serverCommandLine(parts({ forwardPreset: "", locales: [] })),
     "mosh-server 'new' '-c' '8' '-s'",
   );
 });
