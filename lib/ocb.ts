@@ -11,16 +11,16 @@
  * (the last one padded with 10*) and HASH is the same offset walk over the associated data.
  *
  * The nonce is 12 bytes and the tag 16 bytes; the tag follows the ciphertext.
- * The block cipher is @noble/ciphers' raw AES on four u32 words, little-endian, i.e. the words of
+ * The block cipher is lib/aes.ts's AES-128 on four u32 words, little-endian, i.e. the words of
  * a Uint32Array view of the block bytes on a little-endian host (every Deno target is one).
  * The hot loop works on those words in a reused aligned buffer and allocates nothing per block.
  * `wipe()` zeroes the expanded keys, the L table and every per-message buffer when a connection
  * ends; the instance refuses to work after that.
  *
- * Timing (a deliberate trade-off): noble's AES, like every AES it offers, is table-based
- * (T-tables indexed by key-dependent bytes), so a process on the same CPU that can watch the
- * cache may learn key bits from its timing; C mosh's default build (OpenSSL with AES-NI) does not
- * have that leak. The only constant-time AES within this project's dependency list is WebCrypto,
+ * Timing (a deliberate trade-off): lib/aes.ts's AES, like @noble/ciphers' (used before it), is
+ * table-based (T-tables indexed by key-dependent bytes), so a process on the same CPU that can
+ * watch the cache may learn key bits from its timing; C mosh's default build (OpenSSL with AES-NI)
+ * does not have that leak. The only constant-time AES Deno offers is WebCrypto,
  * which is asynchronous and has no ECB mode: OCB needs E_K of arbitrary blocks (P_i ^ Offset_i),
  * CBC chains them and CTR takes only consecutive counters, so the best it allows is one call per
  * block. Measured with `deno bench --allow-all bench/crypto_bench.ts` (group "aes
@@ -34,7 +34,7 @@
  * https://www.rfc-editor.org/rfc/rfc7253
  */
 
-import { unsafe } from "@noble/ciphers/aes.js";
+import { decryptBlock, encryptBlock, expandDecryptKey, expandKey } from "./aes.ts";
 
 /** OCB nonce length used by mosh, in bytes. */
 export const OCB_NONCE_LENGTH = 12;
@@ -111,17 +111,17 @@ export function ocb(key: Uint8Array): Ocb {
   if (key.length !== 16) {
     throw new TypeError(`ocb: wrong key size: should be 16, got ${key.length}`);
   }
-  const xk = unsafe.expandKeyLE(key);
-  const xkd = unsafe.expandKeyDecLE(key);
-  const encryptWords = unsafe.encrypt;
-  const decryptWords = unsafe.decrypt;
+  const xk = expandKey(key);
+  const xkd = expandDecryptKey(xk);
+  // One block's result, for the block cipher calls whose output is not written in place.
+  const block = new Uint32Array(4);
+  const blockBytes = new Uint8Array(block.buffer);
 
   // L table, four words per entry: [0] L_*, [1] L_$, [2 + i] L_i.
   const table = new Uint32Array(4 * (L_COUNT + 2));
   {
-    const r = encryptWords(xk, 0, 0, 0, 0);
-    const bytes = new Uint8Array(new Uint32Array([r.s0, r.s1, r.s2, r.s3]).buffer);
-    let l: Uint8Array = bytes;
+    encryptBlock(xk, 0, 0, 0, 0, block, 0);
+    let l: Uint8Array = blockBytes.slice();
     for (let i = 0; i < L_COUNT + 2; i++) {
       loadWords(l, 0, table, 4 * i);
       l = double(l);
@@ -165,9 +165,8 @@ export function ocb(key: Uint8Array): Ocb {
       work.fill(0, 0, 4);
       work[3] = 1;
       work.set(topNonce, 4);
-      const r = encryptWords(xk, n[0], n[1], n[2], n[3]);
-      const k = new Uint32Array([r.s0, r.s1, r.s2, r.s3]);
-      const ktop = new Uint8Array(k.buffer);
+      encryptBlock(xk, n[0], n[1], n[2], n[3], block, 0);
+      const ktop = blockBytes;
       stretch.set(ktop);
       for (let i = 0; i < 8; i++) stretch[16 + i] = ktop[i] ^ ktop[i + 1];
     }
@@ -194,8 +193,8 @@ export function ocb(key: Uint8Array): Ocb {
       for (let i = 1, p = 0; i <= blocks; i++, p += 4) {
         const l = 4 * (2 + 31 - Math.clz32(i & -i));
         o0 ^= table[l], o1 ^= table[l + 1], o2 ^= table[l + 2], o3 ^= table[l + 3];
-        const r = encryptWords(xk, w[p] ^ o0, w[p + 1] ^ o1, w[p + 2] ^ o2, w[p + 3] ^ o3);
-        s0 ^= r.s0, s1 ^= r.s1, s2 ^= r.s2, s3 ^= r.s3;
+        encryptBlock(xk, w[p] ^ o0, w[p + 1] ^ o1, w[p + 2] ^ o2, w[p + 3] ^ o3, block, 0);
+        s0 ^= block[0], s1 ^= block[1], s2 ^= block[2], s3 ^= block[3];
       }
       const rest = len & 15;
       if (rest > 0) {
@@ -204,8 +203,8 @@ export function ocb(key: Uint8Array): Ocb {
         work.fill(0, len + 1, end + 16);
         const p = end >>> 2;
         o0 ^= table[0], o1 ^= table[1], o2 ^= table[2], o3 ^= table[3];
-        const r = encryptWords(xk, w[p] ^ o0, w[p + 1] ^ o1, w[p + 2] ^ o2, w[p + 3] ^ o3);
-        s0 ^= r.s0, s1 ^= r.s1, s2 ^= r.s2, s3 ^= r.s3;
+        encryptBlock(xk, w[p] ^ o0, w[p + 1] ^ o1, w[p + 2] ^ o2, w[p + 3] ^ o3, block, 0);
+        s0 ^= block[0], s1 ^= block[1], s2 ^= block[2], s3 ^= block[3];
       }
     }
     state[8] = s0, state[9] = s1, state[10] = s2, state[11] = s3;
@@ -213,17 +212,19 @@ export function ocb(key: Uint8Array): Ocb {
 
   /** Leaves the tag words in tagWords, given the final checksum in state[4..8). */
   function finishTag(): void {
-    const r = encryptWords(
+    encryptBlock(
       xk,
       state[4] ^ state[0] ^ table[4],
       state[5] ^ state[1] ^ table[5],
       state[6] ^ state[2] ^ table[6],
       state[7] ^ state[3] ^ table[7],
+      tagWords,
+      0,
     );
-    tagWords[0] = r.s0 ^ state[8];
-    tagWords[1] = r.s1 ^ state[9];
-    tagWords[2] = r.s2 ^ state[10];
-    tagWords[3] = r.s3 ^ state[11];
+    tagWords[0] ^= state[8];
+    tagWords[1] ^= state[9];
+    tagWords[2] ^= state[10];
+    tagWords[3] ^= state[11];
   }
 
   let wiped = false;
@@ -231,7 +232,9 @@ export function ocb(key: Uint8Array): Ocb {
   function wipe(): void {
     wiped = true;
     topValid = false;
-    for (const a of [xk, xkd, table, topNonce, stretch, offsetBytes, state, tagWords, work]) {
+    for (
+      const a of [xk, xkd, block, table, topNonce, stretch, offsetBytes, state, tagWords, work]
+    ) {
       a.fill(0);
     }
   }
@@ -276,8 +279,8 @@ export function ocb(key: Uint8Array): Ocb {
       o0 ^= table[l], o1 ^= table[l + 1], o2 ^= table[l + 2], o3 ^= table[l + 3];
       const p0 = w[p], p1 = w[p + 1], p2 = w[p + 2], p3 = w[p + 3];
       c0 ^= p0, c1 ^= p1, c2 ^= p2, c3 ^= p3;
-      const r = encryptWords(xk, p0 ^ o0, p1 ^ o1, p2 ^ o2, p3 ^ o3);
-      w[p] = r.s0 ^ o0, w[p + 1] = r.s1 ^ o1, w[p + 2] = r.s2 ^ o2, w[p + 3] = r.s3 ^ o3;
+      encryptBlock(xk, p0 ^ o0, p1 ^ o1, p2 ^ o2, p3 ^ o3, w, p);
+      w[p] ^= o0, w[p + 1] ^= o1, w[p + 2] ^= o2, w[p + 3] ^= o3;
     }
     const rest = len & 15;
     if (rest > 0) {
@@ -286,8 +289,8 @@ export function ocb(key: Uint8Array): Ocb {
       work.fill(0, len + 1, (p << 2) + 16);
       c0 ^= w[p], c1 ^= w[p + 1], c2 ^= w[p + 2], c3 ^= w[p + 3];
       o0 ^= table[0], o1 ^= table[1], o2 ^= table[2], o3 ^= table[3];
-      const r = encryptWords(xk, o0, o1, o2, o3);
-      w[p] ^= r.s0, w[p + 1] ^= r.s1, w[p + 2] ^= r.s2, w[p + 3] ^= r.s3;
+      encryptBlock(xk, o0, o1, o2, o3, block, 0);
+      w[p] ^= block[0], w[p + 1] ^= block[1], w[p + 2] ^= block[2], w[p + 3] ^= block[3];
     }
     state[0] = o0, state[1] = o1, state[2] = o2, state[3] = o3;
     state[4] = c0, state[5] = c1, state[6] = c2, state[7] = c3;
@@ -325,8 +328,8 @@ export function ocb(key: Uint8Array): Ocb {
     for (let i = 1, p = 0; i <= blocks; i++, p += 4) {
       const l = 4 * (2 + 31 - Math.clz32(i & -i));
       o0 ^= table[l], o1 ^= table[l + 1], o2 ^= table[l + 2], o3 ^= table[l + 3];
-      const r = decryptWords(xkd, w[p] ^ o0, w[p + 1] ^ o1, w[p + 2] ^ o2, w[p + 3] ^ o3);
-      const p0 = r.s0 ^ o0, p1 = r.s1 ^ o1, p2 = r.s2 ^ o2, p3 = r.s3 ^ o3;
+      decryptBlock(xkd, w[p] ^ o0, w[p + 1] ^ o1, w[p + 2] ^ o2, w[p + 3] ^ o3, w, p);
+      const p0 = w[p] ^ o0, p1 = w[p + 1] ^ o1, p2 = w[p + 2] ^ o2, p3 = w[p + 3] ^ o3;
       w[p] = p0, w[p + 1] = p1, w[p + 2] = p2, w[p + 3] = p3;
       c0 ^= p0, c1 ^= p1, c2 ^= p2, c3 ^= p3;
     }
@@ -334,8 +337,8 @@ export function ocb(key: Uint8Array): Ocb {
     if (rest > 0) {
       const p = (len - rest) >>> 2;
       o0 ^= table[0], o1 ^= table[1], o2 ^= table[2], o3 ^= table[3];
-      const r = encryptWords(xk, o0, o1, o2, o3);
-      w[p] ^= r.s0, w[p + 1] ^= r.s1, w[p + 2] ^= r.s2, w[p + 3] ^= r.s3;
+      encryptBlock(xk, o0, o1, o2, o3, block, 0);
+      w[p] ^= block[0], w[p + 1] ^= block[1], w[p + 2] ^= block[2], w[p + 3] ^= block[3];
       work[len] = 0x80;
       work.fill(0, len + 1, (p << 2) + 16);
       c0 ^= w[p], c1 ^= w[p + 1], c2 ^= w[p + 2], c3 ^= w[p + 3];

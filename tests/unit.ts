@@ -12,6 +12,7 @@
  * real_terminal_test.ts beside client_test.ts).
  */
 
+import "./aes_test.ts";
 import "./channel_test.ts";
 import "./client_args_test.ts";
 import "./congestion_test.ts";
