@@ -38,6 +38,15 @@ const SACKED = 1;
 const LOST = 2;
 /** Least wait before a tail loss probe, ms (RFC 8985 uses 10 ms as well). */
 const MIN_TAIL_PROBE = 10;
+/**
+ * A receiver that heard no data for this long while the stream is open acks again, ms; the wait
+ * doubles up to REACK_MAX and the repeats stop REACK_LIMIT after the last data. After a roam the
+ * sender's segments go to the address it last heard from, and only a datagram from the receiver
+ * tells it the new one (§2.5): without these acks a bulk transfer waits for SSP's next heartbeat.
+ */
+export const REACK_FIRST = 40;
+const REACK_MAX = 1000;
+const REACK_LIMIT = 10000;
 
 interface Sent {
   readonly bytes: Uint8Array;
@@ -85,6 +94,9 @@ export class Channel {
   #ackPending = false;
   #finReceived = false;
   #endDelivered = false;
+  #lastDataAt = -Infinity;
+  #reackAt = Infinity;
+  #reackWait = REACK_FIRST;
   /** Data segments dropped for being beyond the window or the SACK span. */
   dropped = 0;
 
@@ -149,8 +161,12 @@ export class Channel {
 
   /** Handles one segment addressed to this channel. */
   receive(seg: Segment, now: number): void {
-    if (seg.kind === SegmentKind.Data) this.#onData(seg);
-    else if (seg.kind === SegmentKind.Ack) this.#onAck(seg, now);
+    if (seg.kind === SegmentKind.Data) {
+      this.#lastDataAt = now;
+      this.#reackWait = REACK_FIRST;
+      this.#reackAt = now + REACK_FIRST;
+      this.#onData(seg);
+    } else if (seg.kind === SegmentKind.Ack) this.#onAck(seg, now);
     else if (seg.kind === SegmentKind.Probe) this.#ackPending = true;
   }
 
@@ -160,7 +176,7 @@ export class Channel {
    * window probe.
    */
   poll(now: number, acksOnly = false): Uint8Array | null {
-    if (this.#ackPending) {
+    if (this.#ackPending || this.#reackDue(now)) {
       this.#ackPending = false;
       return this.#makeAck();
     }
@@ -200,6 +216,23 @@ export class Channel {
       }
     }
     return null;
+  }
+
+  /** True while the peer's data stream is open and was active lately (re-acks are timed). */
+  get receiving(): boolean {
+    return this.#reackAt !== Infinity;
+  }
+
+  /** Whether a silent open stream is due for a repeated ack at `now` (and schedules the next). */
+  #reackDue(now: number): boolean {
+    if (now < this.#reackAt) return false;
+    if (this.#finReceived || now - this.#lastDataAt >= REACK_LIMIT) {
+      this.#reackAt = Infinity;
+      return false;
+    }
+    this.#reackWait = Math.min(this.#reackWait * 2, REACK_MAX);
+    this.#reackAt = now + this.#reackWait;
+    return true;
   }
 
   /** True when `poll` may return something at once (an ack or data ready to go). */
@@ -263,12 +296,16 @@ export class Channel {
     let oldest = Infinity;
     for (const s of this.#sent) if (s.state === IN_FLIGHT && s.sentAt < oldest) oldest = s.sentAt;
     if (oldest === Infinity || now - oldest < rto) return;
+    // Acks still arriving: the path works, and what timed out (typically a retransmission lost
+    // again while the window waits for it, which RACK cannot see) is one loss, not an outage.
+    const pathAlive = now - this.#lastAckAt < rto;
     for (const s of this.#sent) {
-      if (s.state !== IN_FLIGHT) continue;
+      if (s.state !== IN_FLIGHT || (pathAlive && now - s.sentAt < rto)) continue;
       s.state = LOST;
       this.congestion.inflight -= s.bytes.length;
     }
-    this.congestion.onTimeout(now);
+    if (pathAlive) this.congestion.onLoss(now);
+    else this.congestion.onTimeout(now);
   }
 
   #onAck(seg: Segment, now: number): void {

@@ -33,6 +33,8 @@ export const MAX_CHANNEL_RTO = 8000;
 export const RTO_SLACK = 100;
 /** Initial congestion window, in segments. */
 export const INITIAL_WINDOW_SEGMENTS = 10;
+/** The window after a loss seen without a standing queue (docs/EXTENSIONS.md "Scheduling"). */
+export const RANDOM_LOSS_FACTOR = 0.85;
 /** Smallest congestion window, in segments. */
 export const MIN_WINDOW_SEGMENTS = 2;
 
@@ -41,6 +43,12 @@ export const MIN_WINDOW_SEGMENTS = 2;
  * interval (20 ms, §7.3), and above the few milliseconds a loaded event loop adds anyway.
  */
 export const QUEUE_TARGET = 4;
+/**
+ * A round trip is judged only once it has this many samples (it lasts longer otherwise): the
+ * least of a few samples on a jittery path (the relay's ±3 ms each way) sits several ms above
+ * the path's least and passed for a standing queue, cutting a small window further and further.
+ */
+export const ROUND_SAMPLES = 8;
 /** The base round trip is the least sample within this long, ms (two halves, rotated). */
 export const MIN_RTT_WINDOW = 10000;
 
@@ -56,6 +64,8 @@ export class Congestion {
   inflight = 0;
   /** Losses counted (for `-v` and the benchmark). */
   losses = 0;
+  /** Losses answered as random (no standing queue): the window shrank by RANDOM_LOSS_FACTOR. */
+  randomLosses = 0;
   /** Timeouts counted. */
   timeouts = 0;
   /** Times the delay rule shrank the window (for `-v` and the benchmark). */
@@ -68,6 +78,7 @@ export class Congestion {
   /** The least sample of the current round trip, and when that round trip ends. */
   #roundMin = Infinity;
   #roundEnd = -Infinity;
+  #roundSamples = 0;
   /** The least sample of the last whole round trip, and whether it still has to be judged. */
   #standing = 0;
   #judge = false;
@@ -106,10 +117,12 @@ export class Congestion {
     }
     if (rtt < this.#minNow) this.#minNow = rtt;
     if (rtt < this.#roundMin) this.#roundMin = rtt;
-    if (now >= this.#roundEnd) {
+    this.#roundSamples++;
+    if (now >= this.#roundEnd && this.#roundSamples >= ROUND_SAMPLES) {
       this.#standing = this.#roundMin;
       this.#judge = true;
       this.#roundMin = Infinity;
+      this.#roundSamples = 0;
       this.#roundEnd = now + Math.max(this.rtt.srtt, 1);
     }
   }
@@ -144,7 +157,7 @@ export class Congestion {
     if (this.inflight + bytes < this.cwnd / 2) return;
     // Slow start; on a long path (where one segment per round trip is slow) also whenever there
     // is no standing queue at all: the path has room. A short path's window is small anyway.
-    const roomy = target > QUEUE_TARGET && queue <= target / 2;
+    const roomy = queue <= target / 2;
     if (this.cwnd < this.ssthresh || roomy) this.cwnd += bytes;
     else this.cwnd += (this.mss * bytes) / this.cwnd;
     if (this.cwnd > this.cap) this.cwnd = this.cap;
@@ -171,12 +184,21 @@ export class Congestion {
     return true;
   }
 
-  /** A loss was detected from acknowledgements at time `now`: halve, once per round trip. */
+  /**
+   * A loss was detected from acknowledgements at time `now`, once per round trip. With a standing
+   * queue it is congestion: halve. Without one it is most likely random loss (a radio link, the
+   * relay's 10%): shrink by RANDOM_LOSS_FACTOR, never below INITIAL_WINDOW_SEGMENTS, so that a
+   * path losing a segment every round trip still carries a working window (at 10% loss halving
+   * kept the window at two to four segments: 0.1 MB/s on a 10 ms path).
+   */
   onLoss(now: number): void {
     this.losses++;
     if (now < this.#recoveryUntil) return;
-    this.ssthresh = Math.max(this.cwnd / 2, MIN_WINDOW_SEGMENTS * this.mss);
-    this.cwnd = this.ssthresh;
+    const congested = this.queueDelay > this.queueTarget;
+    const floor = Math.min(this.cwnd, INITIAL_WINDOW_SEGMENTS * this.mss);
+    this.cwnd = Math.max(this.cwnd * (congested ? 0.5 : RANDOM_LOSS_FACTOR), floor);
+    this.ssthresh = this.cwnd;
+    if (!congested) this.randomLosses++;
     this.#recoveryUntil = now + this.rtt.srtt;
   }
 

@@ -243,7 +243,7 @@ export class Forwarder {
   /** True while some channel has data, acks or retransmissions waiting (or timers to run). */
   get busy(): boolean {
     for (const e of this.#entries.values()) {
-      if (!e.channel.drained || e.channel.wantsToSend) return true;
+      if (!e.channel.drained || e.channel.wantsToSend || e.channel.receiving) return true;
     }
     return false;
   }

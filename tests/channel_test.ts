@@ -4,8 +4,8 @@
 // congestion control backs off under loss. Time is simulated, so nothing here depends on load.
 
 import assert from "node:assert/strict";
-import { Channel, CHANNEL_WINDOW } from "../lib/channel.ts";
-import { Congestion } from "../lib/congestion.ts";
+import { Channel, CHANNEL_WINDOW, REACK_FIRST } from "../lib/channel.ts";
+import { Congestion, INITIAL_WINDOW_SEGMENTS } from "../lib/congestion.ts";
 import {
   decodeSegment,
   encodeAck,
@@ -205,8 +205,9 @@ Deno.test("a 20 s black hole in the middle of a transfer: it resumes and complet
   assert.ok(a.channel.congestion.timeouts > 0);
 });
 
-Deno.test("congestion control backs off under loss", () => {
+Deno.test("congestion control backs off under loss, and random loss keeps a working window", () => {
   const windows: number[] = [];
+  const cuts: number[] = [];
   for (const loss of [0, 0.2]) {
     const a = makeEnd(1, MSS);
     const b = makeEnd(1, MSS);
@@ -215,7 +216,10 @@ Deno.test("congestion control backs off under loss", () => {
     b.channel.end();
     let sum = 0;
     let n = 0;
-    // Sample the congestion window every simulated 50 ms over the first 2 s.
+    let lowest = Infinity;
+    let last = a.channel.congestion.cwnd;
+    let shrank = 0;
+    // Sample the congestion window every simulated ms over the first 2 s.
     run(a, b, {
       loss,
       duplicate: 0,
@@ -225,15 +229,25 @@ Deno.test("congestion control backs off under loss", () => {
       consumeRate: Infinity,
       seed: 9,
       tick(now) {
+        const cwnd = a.channel.congestion.cwnd;
+        if (cwnd < last) shrank++;
+        last = cwnd;
+        if (now > 200 && cwnd < lowest) lowest = cwnd;
         if (now % 50 === 0) {
-          sum += a.channel.congestion.cwnd;
+          sum += cwnd;
           n++;
         }
       },
     }, 2000);
     windows.push(sum / n);
+    cuts.push(shrank);
+    if (loss > 0) {
+      assert.ok(a.channel.congestion.losses > 0);
+      assert.ok(lowest >= INITIAL_WINDOW_SEGMENTS * MSS, `window fell to ${lowest}`);
+    }
   }
-  assert.ok(windows[1] < windows[0] / 2, `mean cwnd ${windows[1]} with loss vs ${windows[0]}`);
+  assert.ok(cuts[1] > cuts[0], `the window shrank ${cuts[1]} times with loss, ${cuts[0]} without`);
+  assert.ok(windows[1] <= windows[0], `mean cwnd ${windows[1]} with loss vs ${windows[0]}`);
 });
 
 Deno.test("segments: encoding round trips; malformed ones are ProtocolErrors; 0xFF never starts an SSP fragment", () => {
@@ -258,4 +272,20 @@ Deno.test("segments: encoding round trips; malformed ones are ProtocolErrors; 0x
   // An SSP fragment of instruction 1 (PROTOCOL.md §3.1 example) is not a segment.
   assert.equal(isSegment(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 0x80, 0])), false);
   assert.equal(isSegment(encodeProbe(1)), true);
+});
+
+Deno.test("a receiver whose data stops acks again, backing off, until the stream ends", () => {
+  const rx = new Channel(3, MSS, new Congestion(MSS, 1 << 20), { data() {}, end() {} });
+  rx.receive(decodeSegment(encodeData(3, 0, 0, new Uint8Array(10))), 0);
+  assert.equal(decodeSegment(rx.poll(0, true)!).kind, SegmentKind.Ack);
+  assert.equal(rx.poll(REACK_FIRST - 1, true), null);
+  // After a roam only the receiver's datagram tells the sender where it is now (§2.5).
+  assert.equal(decodeSegment(rx.poll(REACK_FIRST, true)!).kind, SegmentKind.Ack);
+  assert.equal(rx.poll(REACK_FIRST * 2, true), null, "the wait doubled");
+  assert.equal(decodeSegment(rx.poll(REACK_FIRST * 3, true)!).kind, SegmentKind.Ack);
+  assert.ok(rx.receiving);
+  rx.receive(decodeSegment(encodeData(3, 1, FLAG_FIN, new Uint8Array(0))), 500);
+  assert.notEqual(rx.poll(500, true), null); // the FIN's own ack
+  assert.equal(rx.poll(5000, true), null, "no repeats once the peer ended");
+  assert.equal(rx.receiving, false);
 });

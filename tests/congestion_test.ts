@@ -7,6 +7,8 @@ import {
   INITIAL_WINDOW_SEGMENTS,
   MIN_WINDOW_SEGMENTS,
   QUEUE_TARGET,
+  RANDOM_LOSS_FACTOR,
+  ROUND_SAMPLES,
 } from "../lib/congestion.ts";
 
 const MSS = 1000;
@@ -35,10 +37,47 @@ Deno.test("a standing queue shrinks the window towards base + target; the window
   assert.ok(c.cwnd < grown, "the window shrank");
   assert.ok(c.cwnd >= grown / 4, "at most halving per round trip");
   assert.equal(c.queueDelay, 20);
-  // The queue gone: growth again, now one segment per round trip (slow start is over).
+  // A small queue (under the target, above half of it): one segment per round trip.
   const low = c.cwnd;
-  for (let r = 0; r < 3; r++) now = round(c, now, 20, () => 10 + QUEUE_TARGET / 2);
+  for (let r = 0; r < 3; r++) now = round(c, now, 20, () => 10 + QUEUE_TARGET * 3 / 4);
   assert.ok(c.cwnd > low && c.cwnd < low + 4 * MSS, `${low} -> ${c.cwnd}`);
+  // No queue at all: the path has room, and the window grows by what is acknowledged.
+  const mid = c.cwnd;
+  now = round(c, now, 20, () => 10);
+  assert.ok(c.cwnd >= mid + 15 * MSS, `${mid} -> ${c.cwnd}`);
+});
+
+Deno.test("loss with a standing queue halves; random loss shrinks by RANDOM_LOSS_FACTOR, not below the initial window", () => {
+  const c = new Congestion(MSS, 1 << 20);
+  let now = 0;
+  for (let r = 0; r < 6; r++) now = round(c, now, 20, () => 10);
+  const grown = c.cwnd;
+  c.onLoss(now);
+  assert.equal(c.cwnd, grown * RANDOM_LOSS_FACTOR);
+  assert.equal(c.randomLosses, 1);
+  c.onLoss(now + 1); // the same round trip: no second cut
+  assert.equal(c.cwnd, grown * RANDOM_LOSS_FACTOR);
+  for (let i = 0; i < 100; i++) c.onLoss(now += 100);
+  assert.equal(c.cwnd, INITIAL_WINDOW_SEGMENTS * MSS);
+  // A standing queue of 20 ms: the loss is congestion.
+  const d = new Congestion(MSS, 1 << 20);
+  now = 0;
+  for (let r = 0; r < 6; r++) now = round(d, now, 20, () => 10);
+  now = round(d, now, 20, () => 30);
+  const queued = d.cwnd;
+  d.onLoss(now + 1000);
+  assert.equal(d.cwnd, queued / 2);
+  assert.equal(d.randomLosses, 0);
+});
+
+Deno.test("a round trip of fewer than ROUND_SAMPLES samples is not judged (jitter is no queue)", () => {
+  const c = new Congestion(MSS, 1 << 20);
+  let now = 0;
+  for (let r = 0; r < 6; r++) now = round(c, now, 20, () => 10);
+  // Rounds of 3 samples each 6 ms late (the least of a few jittered samples): not judged alone.
+  for (let r = 0; r < 2; r++) now = round(c, now, 3, () => 16);
+  assert.ok(ROUND_SAMPLES > 6);
+  assert.equal(c.delayCuts, 0);
 });
 
 Deno.test("noise that delays some samples of a round trip is not a queue", () => {
