@@ -4,8 +4,8 @@
 // them through the forwarded port and compares SHA-256. Also: a local listen failure is one line
 // and exit 1; against Debian's mosh-server `-L` is a one-line warning and the session works.
 //
-// FORWARD_MB sets the size of the lossy transfer (default 1, about 20 s through 10% loss on the
-// loaded 2-core machine; FORWARD_MB=10 runs the issue's full size, minutes: docs/EXTENSIONS.md).
+// FORWARD_MB sets the size of the lossy transfer (default 10, the issue's size: 4-12 s on the
+// 2-core machine at load 3-6, docs/EXTENSIONS.md).
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -16,7 +16,7 @@ import type { Tmux } from "./tmux.ts";
 import { PtyClient } from "./pty_client.ts";
 
 const PROMPT_RE = /^prompt\$/m;
-const MB = Number(Deno.env.get("FORWARD_MB") ?? "1");
+const MB = Number(Deno.env.get("FORWARD_MB") ?? "10");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
