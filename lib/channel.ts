@@ -38,6 +38,8 @@ const SACKED = 1;
 const LOST = 2;
 /** Least wait before a tail loss probe, ms (RFC 8985 uses 10 ms as well). */
 const MIN_TAIL_PROBE = 10;
+/** Added to 1.5 round trips before a retransmission is itself declared lost while acks flow, ms. */
+const RESEND_SLACK = 10;
 /**
  * A receiver that heard no data for this long while the stream is open acks again, ms; the wait
  * doubles up to REACK_MAX and the repeats stop REACK_LIMIT after the last data. After a roam the
@@ -293,19 +295,30 @@ export class Channel {
 
   #checkTimer(now: number): void {
     const rto = this.congestion.rto;
+    // Acks still arriving: the path works, and what timed out is a loss, not an outage. Typically
+    // a retransmission lost again while the window waits for it, which RACK cannot see (nothing
+    // sent after it is acknowledged): it is given 1.5 round trips, not a whole RTO.
+    if (now - this.#lastAckAt < rto) {
+      const again = Math.min(rto, 1.5 * this.congestion.rtt.srtt + RESEND_SLACK);
+      let lost = false;
+      for (const s of this.#sent) {
+        if (s.state !== IN_FLIGHT || now - s.sentAt < (s.retransmitted ? again : rto)) continue;
+        s.state = LOST;
+        this.congestion.inflight -= s.bytes.length;
+        lost = true;
+      }
+      if (lost) this.congestion.onLoss(now);
+      return;
+    }
     let oldest = Infinity;
     for (const s of this.#sent) if (s.state === IN_FLIGHT && s.sentAt < oldest) oldest = s.sentAt;
     if (oldest === Infinity || now - oldest < rto) return;
-    // Acks still arriving: the path works, and what timed out (typically a retransmission lost
-    // again while the window waits for it, which RACK cannot see) is one loss, not an outage.
-    const pathAlive = now - this.#lastAckAt < rto;
     for (const s of this.#sent) {
-      if (s.state !== IN_FLIGHT || (pathAlive && now - s.sentAt < rto)) continue;
+      if (s.state !== IN_FLIGHT) continue;
       s.state = LOST;
       this.congestion.inflight -= s.bytes.length;
     }
-    if (pathAlive) this.congestion.onLoss(now);
-    else this.congestion.onTimeout(now);
+    this.congestion.onTimeout(now);
   }
 
   #onAck(seg: Segment, now: number): void {
