@@ -74,14 +74,16 @@ export {
 export {
   type CapabilitiesEvent,
   type ControlEvent,
+  type FeaturesEvent,
+  type HistoryEvent,
+} from "./lib/extension_codec.ts";
+export {
   decodeHostMessage,
   decodeInstruction,
   decodeUserMessage,
   encodeHostMessage,
   encodeInstruction,
   encodeUserMessage,
-  type FeaturesEvent,
-  type HistoryEvent,
   type HostEvent,
   type Instruction,
   PROTOCOL_VERSION,
