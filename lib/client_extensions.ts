@@ -92,7 +92,12 @@ export class ClientExtensions {
    * Announces our capabilities in the user stream (before the first resize) and attaches the
    * forwarding to the transport: its control operations go into the user stream, then `wake`.
    */
-  start(transport: ClientTransport, connection: Connection, now: () => number, wake: () => void) {
+  start(
+    transport: ClientTransport,
+    connection: Connection,
+    now: () => number,
+    wake: () => void,
+  ): void {
     const forwarding = this.#forwarding;
     const caps = ownCapabilities({
       scrollback: this.#history !== null,
