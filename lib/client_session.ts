@@ -57,6 +57,7 @@ import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
 import { ClientExtensions } from "./client_extensions.ts";
 import { InputQueue, READ_SIZE } from "./client_input.ts";
+import { ClientSignals } from "./client_signals.ts";
 import { ClientForwarding } from "./client_forwarding.ts";
 import type { ForwardRule } from "./forward_spec.ts";
 import { END_SYNCHRONIZED_UPDATE } from "./history_writer.ts";
@@ -203,7 +204,7 @@ class ClientSession {
   #quitNow = false;
   /** A bug thrown while handling input outside the loop; the loop rethrows it. */
   #fault: unknown = null;
-  #signals = { winch: false, cont: false, quit: false };
+  readonly #signals = new ClientSignals();
   #startTime: number;
   #lastRemoteNum = 0n;
   #lastIntegrityFailures = 0;
@@ -212,7 +213,6 @@ class ClientSession {
   /** -v: the rejected-datagram total last reported, and when. */
   #rejectedSeen = 0;
   #rejectedReportedAt = -Infinity;
-  #listeners: [Deno.Signal, () => void][] = [];
   readonly #connectingNotice: string;
   /** `-L` listeners and channels; null without forwarding options. */
   readonly #forwarding: ClientForwarding | null;
@@ -292,7 +292,7 @@ class ClientSession {
       return 1;
     }
     this.#connection.listen((payload) => this.#onDatagram(payload));
-    this.#installSignals();
+    this.#signals.install(() => this.#waker.wake());
     this.#input.start();
     try {
       for (;;) {
@@ -306,7 +306,7 @@ class ClientSession {
       }
     } catch (e) {
       // A bug, not a user error: leave the terminal usable, then report it (one line).
-      this.#removeSignals();
+      this.#signals.remove();
       await this.#connection.close().catch(() => {});
       this.#rt.close();
       throw e;
@@ -331,16 +331,9 @@ class ClientSession {
   #pass(now: number): "clean" | "unclean" | null {
     const transport = this.#transport;
     if (this.#quitNow || !this.#processInput(now)) return "unclean";
-    if (this.#signals.winch) {
-      this.#signals.winch = false;
-      this.#resize();
-    }
-    if (this.#signals.cont) {
-      this.#signals.cont = false;
-      this.#resume();
-    }
-    if (this.#signals.quit) {
-      this.#signals.quit = false;
+    if (this.#signals.take("winch")) this.#resize();
+    if (this.#signals.take("cont")) this.#resume();
+    if (this.#signals.take("quit")) {
       if (!this.#connected()) return "unclean";
       this.#startShutdown("Signal received, shutting down...", now);
     }
@@ -590,38 +583,8 @@ class ClientSession {
     this.#lastDrawn = null;
   }
 
-  #installSignals(): void {
-    const add = (signal: Deno.Signal, handler: () => void) => {
-      try {
-        Deno.addSignalListener(signal, handler);
-        this.#listeners.push([signal, handler]);
-      } catch {
-        // Not available on this platform.
-      }
-    };
-    add("SIGWINCH", () => {
-      this.#signals.winch = true;
-      this.#waker.wake();
-    });
-    add("SIGCONT", () => {
-      this.#signals.cont = true;
-      this.#waker.wake();
-    });
-    for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-      add(sig, () => {
-        this.#signals.quit = true;
-        this.#waker.wake();
-      });
-    }
-  }
-
-  #removeSignals(): void {
-    for (const [signal, handler] of this.#listeners) Deno.removeSignalListener(signal, handler);
-    this.#listeners = [];
-  }
-
   async #finish(clean: boolean): Promise<number> {
-    this.#removeSignals();
+    this.#signals.remove();
     this.#forwarding?.close();
     const connected = this.#connected();
     await this.#connection.close();
