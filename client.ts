@@ -20,7 +20,7 @@ import { parseKey } from "./lib/key.ts";
 import { type ForwardRule, parseForwardSpec } from "./lib/forward_spec.ts";
 import { type ClientOptions, runClient } from "./lib/client_session.ts";
 import { isNumericIp } from "./lib/address.ts";
-import { parsePredictionMode, type PredictionMode } from "./lib/prediction.ts";
+import { parsePredictionMode, type PredictionMode } from "./lib/prediction_triggers.ts";
 import { colorsFor } from "./lib/terminfo.ts";
 import { nonUtf8Locale } from "./lib/wrapper_args.ts";
 import { errorText } from "./lib/errors.ts";

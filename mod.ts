@@ -74,14 +74,16 @@ export {
 export {
   type CapabilitiesEvent,
   type ControlEvent,
+  type FeaturesEvent,
+  type HistoryEvent,
+} from "./lib/extension_codec.ts";
+export {
   decodeHostMessage,
   decodeInstruction,
   decodeUserMessage,
   encodeHostMessage,
   encodeInstruction,
   encodeUserMessage,
-  type FeaturesEvent,
-  type HistoryEvent,
   type HostEvent,
   type Instruction,
   PROTOCOL_VERSION,
@@ -184,6 +186,7 @@ export { ALL_ATTRIBUTES, type AttributeSupport } from "./lib/display_attributes.
 export { loadTerminfo, type TermCaps } from "./lib/terminfo.ts";
 
 // Client overlays (§8).
-export { PredictionEngine, type PredictionMode } from "./lib/prediction.ts";
+export { PredictionEngine } from "./lib/prediction.ts";
+export { type PredictionMode } from "./lib/prediction_triggers.ts";
 export { NotificationEngine } from "./lib/notification.ts";
 export { type EscapeKey, EscapeKeyHandler, parseEscapeKey } from "./lib/escape_key.ts";

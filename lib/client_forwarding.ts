@@ -14,7 +14,7 @@ import { AGENT_RULE } from "./extensions.ts";
 import { ForwardingLink, type ForwardingLinkOptions } from "./forwarding_link.ts";
 import { formatAddress } from "./connection.ts";
 import { socksHandshake, SocksReply, socksReply } from "./socks.ts";
-import type { ControlEvent } from "./protobuf.ts";
+import type { ControlEvent } from "./extension_codec.ts";
 
 /** The warning shown when the server does not forward. */
 export const NO_FORWARDING_WARNING =

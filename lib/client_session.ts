@@ -15,23 +15,20 @@
  *   prefix) is diffed against what was drawn last with `diffFrames`, using the real terminal's
  *   terminfo capabilities, and written with one synchronous write loop. The first frame, Ctrl-L
  *   and SIGCONT repaint from scratch.
- * - Input: every byte read goes through the escape key (`Ctrl-^ .` quits, `Ctrl-^ Ctrl-Z`
- *   suspends) and the prediction engine, then into the UserStream. SIGWINCH pushes a Resize.
- *   With MAX_UNACKED_INPUT (256 KiB) keystrokes unacknowledged, stdin is not read until the
- *   server acknowledges some (the server in turn takes no new state while 1 MiB of input waits
- *   for its shell), so a large paste is delivered in bounded steps.
+ * - Input (read by lib/client_input.ts, bounded by the server's acknowledgements): every byte
+ *   read goes through the escape key (`Ctrl-^ .` quits, `Ctrl-^ Ctrl-Z` suspends) and the
+ *   prediction engine, then into the UserStream. SIGWINCH pushes a Resize.
  * - Ending: `Ctrl-^ .`, SIGTERM/SIGINT/SIGHUP, end of input or the connection timing out start
  *   the shutdown handshake (or end at once when the server was never reached); the server ending
  *   the session ends it too. Then the last frame, `Display::close()`, the terminal mode restored,
  *   the firewall hint or the unclean-shutdown note, and `[mosh is exiting.]`. Exit status 0 only
  *   after a clean shutdown.
  *
- * - Scrollback (our extension, issue 14; on unless `scrollback: false`): the first client state
- *   announces it before the first resize; the real terminal stays on its primary screen (no
- *   smcup) and the display diff neither scrolls nor clears the whole screen, so the real
- *   scrollback receives only the history lines, which lib/history_writer.ts writes before each
- *   repaint. A first server state that does not announce scrollback (a C server, or
- *   MOSH_SCROLLBACK=0) switches to the alternate screen and the usual paint instead.
+ * - Our extensions (lib/client_extensions.ts): scrollback (issue 14; on unless
+ *   `scrollback: false`) keeps the real terminal on its primary screen (no smcup) and the display
+ *   diff neither scrolls nor clears the whole screen, so the real scrollback receives only the
+ *   history lines written before each repaint; a first server state without scrollback switches
+ *   to the alternate screen and the usual paint instead. Terminal features and forwarding too.
  * - Extended attributes (issue 15): the client announces them; a server of ours then sends them
  *   in its diffs, and the paint shows those the real terminal's terminfo has (TermCaps
  *   `attributes`), with OSC 8 hyperlinks around exactly the linked cells, repaints included.
@@ -52,25 +49,18 @@ import { TerminalState } from "./terminal_state.ts";
 import { diffFrames, type DiffOptions } from "./display.ts";
 import { loadTerminfo } from "./terminfo.ts";
 import type { Framebuffer } from "./framebuffer.ts";
-import { PredictionEngine, type PredictionMode } from "./prediction.ts";
+import { PredictionEngine } from "./prediction.ts";
+import type { PredictionMode } from "./prediction_triggers.ts";
 import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
 import { RealTerminal } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
-import {
-  AGENT_FORWARDING,
-  announces,
-  FORWARDING,
-  ownCapabilities,
-  SCROLLBACK,
-  TERMINAL_FEATURES,
-} from "./extensions.ts";
-import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
-import { FeatureState } from "./terminal_features.ts";
-import { encodeControl } from "./channel_control.ts";
-import { ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
+import { ClientExtensions } from "./client_extensions.ts";
+import { InputQueue, READ_SIZE } from "./client_input.ts";
+import { ClientSignals } from "./client_signals.ts";
+import { ClientForwarding } from "./client_forwarding.ts";
 import type { ForwardRule } from "./forward_spec.ts";
-import { END_SYNCHRONIZED_UPDATE, HistoryInbox, HistoryWriter } from "./history_writer.ts";
+import { END_SYNCHRONIZED_UPDATE } from "./history_writer.ts";
 import { Row } from "./framebuffer.ts";
 
 /** Everything `runClient` needs; the environment is read by the caller (client.ts). */
@@ -117,20 +107,7 @@ const CONNECTING_NOTICE_AFTER = 250;
 const CONNECTING_TIMEOUT = 15000;
 /** -v: at most one rejected-datagram line a second, ms. */
 const REJECTION_REPORT_INTERVAL = 1000;
-/**
- * History is written into the real scrollback at most this often (ms): each write repaints the
- * whole screen, so a flood of history is batched.
- */
-const HISTORY_WRITE_INTERVAL = 50;
 const END_SYNC = new TextEncoder().encode(END_SYNCHRONIZED_UPDATE);
-/** Bytes read from stdin at once (C reads up to 16384). */
-const READ_SIZE = 16384;
-/**
- * Most keystrokes (user-stream events) kept unacknowledged: beyond this stdin is not read until
- * the server acknowledges, so a paste into a shell that reads nothing holds memory at both ends
- * bounded, and no instruction comes near the fragment assembly's limit (C mosh has no bound).
- */
-export const MAX_UNACKED_INPUT = 256 * 1024;
 
 /** The firewall hint printed when the server never answered (as mosh-client prints it). */
 export function firewallHint(ip: string, port: number): string {
@@ -203,16 +180,8 @@ class ClientSession {
   #paintOptions: DiffOptions;
   /** smcup/rmcup to switch to if the server offers no scrollback. */
   readonly #alternateScreen: { smcup: string; rmcup: string };
-  /** Writes history into the real scrollback; null = scrollback off. */
-  #history: HistoryWriter | null = null;
-  /** When history may next be written (ms on the loop's clock). */
-  #nextHistoryWrite = 0;
-  /** The history frontier of the state painted last (ack promptly when it moves). */
-  #lastFrontier = -1;
-  /** The event frontier of the state painted last (ack promptly when it moves). */
-  #lastEventFrontier = -1;
-  /** Duplicate server states received so far (a resend: our ack was lost). */
-  #duplicates = 0;
+  /** Scrollback, terminal features, forwarding: our extensions' parts of the states. */
+  readonly #extensions: ClientExtensions;
   readonly #transport: Transport<UserStream, TerminalState>;
   readonly #waker = new Waker(clock);
   readonly #heap = new HeapHygiene(clock());
@@ -225,19 +194,17 @@ class ClientSession {
 
   /** What the real terminal shows; null forces a full repaint. */
   #lastDrawn: Framebuffer | null = null;
-  #input: Uint8Array[] = [];
-  /** Set while #readInput waits for acknowledgements (MAX_UNACKED_INPUT); the loop calls it. */
-  #resumeInput: (() => void) | null = null;
+  /** Keystrokes read from stdin, for the loop to handle. */
+  readonly #input: InputQueue;
   /** Bytes to send from one read: at most two per byte read (escape key + byte). */
   readonly #keys = new Uint8Array(2 * READ_SIZE);
-  #inputEnded = false;
   /** True while the loop awaits its sleep: a read may then be handled at once. */
   #asleep = false;
   /** Set when input handled outside the loop asked to quit at once (server never reached). */
   #quitNow = false;
   /** A bug thrown while handling input outside the loop; the loop rethrows it. */
   #fault: unknown = null;
-  #signals = { winch: false, cont: false, quit: false };
+  readonly #signals = new ClientSignals();
   #startTime: number;
   #lastRemoteNum = 0n;
   #lastIntegrityFailures = 0;
@@ -246,12 +213,9 @@ class ClientSession {
   /** -v: the rejected-datagram total last reported, and when. */
   #rejectedSeen = 0;
   #rejectedReportedAt = -Infinity;
-  #listeners: [Deno.Signal, () => void][] = [];
   readonly #connectingNotice: string;
   /** `-L` listeners and channels; null without forwarding options. */
   readonly #forwarding: ClientForwarding | null;
-  /** Channel control operations put into our state so far. */
-  #controlSent = 0;
 
   constructor(
     opts: ClientOptions,
@@ -276,15 +240,16 @@ class ClientSession {
     const verbose = this.#verbose = (opts.verbose ?? 0) > 0;
     const scrollback = paintOptions.scrollback ?? false;
     const remote = new TerminalState(cols, rows);
+    this.#notification = new NotificationEngine(now);
     // Before the transport copies the initial state.
-    if (forwarding !== null) remote.controlSink = (ev) => forwarding.control(ev);
-    if (scrollback) {
-      remote.inbox = new HistoryInbox();
-      this.#history = new HistoryWriter(remote.inbox);
-    }
-    // Terminal features (cursor shape, notifications, clipboard copies) unless turned off.
-    const features = opts.features ?? true;
-    if (features) remote.features = FeatureState.client(new EventInbox());
+    this.#extensions = new ClientExtensions(remote, {
+      rt,
+      notification: this.#notification,
+      forwarding,
+      scrollback,
+      // Terminal features (cursor shape, notifications, clipboard copies) unless turned off.
+      features: opts.features ?? true,
+    });
     this.#transport = new Transport<UserStream, TerminalState>({
       link: connection,
       initialState: new UserStream(),
@@ -293,31 +258,23 @@ class ClientSession {
       sendMinDelay: SEND_MINDELAY_CLIENT,
       log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
     });
-    // Our capabilities go first, before the first resize (C's server skips them).
-    const caps = ownCapabilities({ scrollback, features, forwarding: forwarding !== null });
-    this.#transport.currentState.pushCapabilities(
-      forwarding?.agentSocket ? [...caps, AGENT_FORWARDING] : caps,
-    );
-    if (forwarding !== null) {
-      forwarding.attach({
-        path: connection,
-        sendControl: (op) => {
-          this.#transport.currentState.pushControl(this.#controlSent++, encodeControl([op]));
-          this.#waker.wake();
-        },
-        now: clock,
-        log: (line) => this.#notification.setNotificationString(line, clock()),
-      });
-    }
+    this.#extensions.start(this.#transport, connection, clock, () => this.#waker.wake());
     this.#transport.currentState.pushResize(cols, rows);
     this.#prediction = new PredictionEngine({
       mode: opts.predictionMode ?? "adaptive",
       overwrite: opts.predictOverwrite ?? false,
     });
-    this.#notification = new NotificationEngine(now);
     this.#escape = new EscapeKeyHandler(parseEscapeKey(opts.escapeKey));
     this.#notification.setEscapeKeyName(this.#escape.config.keyName);
     this.#title = new TitleEngine(opts.titleNoPrefix ? "" : TITLE_PREFIX);
+    this.#input = new InputQueue({
+      read: (buf) => rt.read(buf),
+      inFlight: () => this.#transport.currentState.size,
+      onInput: (ended) => {
+        if (!ended && this.#asleep && !this.#quitNow) this.#keystrokeNow();
+        this.#waker.wake();
+      },
+    });
   }
 
   /** True once any state has arrived from the server. */
@@ -335,8 +292,8 @@ class ClientSession {
       return 1;
     }
     this.#connection.listen((payload) => this.#onDatagram(payload));
-    this.#installSignals();
-    void this.#readInput();
+    this.#signals.install(() => this.#waker.wake());
+    this.#input.start();
     try {
       for (;;) {
         this.#paint();
@@ -349,7 +306,7 @@ class ClientSession {
       }
     } catch (e) {
       // A bug, not a user error: leave the terminal usable, then report it (one line).
-      this.#removeSignals();
+      this.#signals.remove();
       await this.#connection.close().catch(() => {});
       this.#rt.close();
       throw e;
@@ -358,15 +315,12 @@ class ClientSession {
 
   /** How long the loop may sleep: the earliest timer, at most 250 ms while connecting. */
   #waitTime(now: number): number {
-    let wait = Math.min(
+    const wait = Math.min(
       this.#transport.waitTime(now),
       this.#prediction.waitTime(),
       this.#notification.waitTime(now),
+      this.#extensions.waitTime(this.#transport.getLatestRemoteState().state, now),
     );
-    const frontier = this.#transport.getLatestRemoteState().state.frontier;
-    if (this.#history?.pending(frontier)) {
-      wait = Math.min(wait, Math.max(0, Math.ceil(this.#nextHistoryWrite - now)));
-    }
     return this.#connected() ? wait : Math.min(wait, CONNECTING_WAKE);
   }
 
@@ -377,16 +331,9 @@ class ClientSession {
   #pass(now: number): "clean" | "unclean" | null {
     const transport = this.#transport;
     if (this.#quitNow || !this.#processInput(now)) return "unclean";
-    if (this.#signals.winch) {
-      this.#signals.winch = false;
-      this.#resize();
-    }
-    if (this.#signals.cont) {
-      this.#signals.cont = false;
-      this.#resume();
-    }
-    if (this.#signals.quit) {
-      this.#signals.quit = false;
+    if (this.#signals.take("winch")) this.#resize();
+    if (this.#signals.take("cont")) this.#resume();
+    if (this.#signals.take("quit")) {
       if (!this.#connected()) return "unclean";
       this.#startShutdown("Signal received, shutting down...", now);
     }
@@ -406,11 +353,7 @@ class ClientSession {
 
     transport.tick(now);
     this.#forwarding?.pump();
-    if (this.#resumeInput !== null && this.#unackedInput() < MAX_UNACKED_INPUT) {
-      const resume = this.#resumeInput;
-      this.#resumeInput = null;
-      resume();
-    }
+    this.#input.pump();
     const sendError = this.#connection.sendError;
     if (sendError !== null) this.#notification.setNetworkError(sendError, now);
     else this.#notification.clearNetworkError(now);
@@ -456,34 +399,13 @@ class ClientSession {
     if (this.#forwarding?.datagram(payload)) return;
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
-    if (transport.stats.duplicates !== this.#duplicates) {
-      this.#duplicates = transport.stats.duplicates;
-      // Our server resent a state we have: our ack was lost, and its events wait for it.
-      if (this.#featuresOn()) transport.ackAgain(now);
-    }
+    this.#extensions.received(transport, now);
     if (latest.num !== this.#lastRemoteNum) {
-      if (this.#lastRemoteNum === 0n && this.#notification.message === this.#connectingNotice) {
+      const first = this.#lastRemoteNum === 0n;
+      if (first && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
       }
-      if (this.#lastRemoteNum === 0n && !announces(latest.state.caps, SCROLLBACK)) {
-        this.#withoutScrollback();
-      }
-      if (this.#lastRemoteNum === 0n && this.#forwarding !== null) {
-        const announced = announces(latest.state.caps, FORWARDING);
-        this.#forwarding.decide(announced);
-        if (!announced) this.#notification.setNotificationString(NO_FORWARDING_WARNING, now);
-      }
-      if (latest.state.frontier !== this.#lastFrontier) {
-        // History flows as fast as we acknowledge it.
-        this.#lastFrontier = latest.state.frontier;
-        transport.ackSoon(now);
-      }
-      const eventFrontier = latest.state.features?.frontier ?? -1;
-      if (eventFrontier !== this.#lastEventFrontier) {
-        // Events (a big copy in steps) flow as fast as we acknowledge them.
-        this.#lastEventFrontier = eventFrontier;
-        transport.ackSoon(now);
-      }
+      if (!this.#extensions.newState(transport, first, now)) this.#withoutScrollback();
       this.#lastRemoteNum = latest.num;
       this.#notification.serverHeard(latest.timestamp);
     }
@@ -499,45 +421,10 @@ class ClientSession {
    * on the alternate screen, with the display diff's scrolling.
    */
   #withoutScrollback(): void {
-    if (this.#paintOptions.scrollback !== true) return;
-    this.#history = null;
     this.#paintOptions = { ...this.#paintOptions, scrollback: false };
     const { smcup, rmcup } = this.#alternateScreen;
     this.#rt.enterAlternateScreen(smcup, rmcup);
     this.#lastDrawn = null;
-  }
-
-  /** Reads stdin in the background, queueing chunks for the loop. */
-  async #readInput(): Promise<void> {
-    const buf = new Uint8Array(READ_SIZE);
-    for (;;) {
-      while (this.#unackedInput() >= MAX_UNACKED_INPUT) {
-        await new Promise<void>((resolve) => this.#resumeInput = resolve);
-      }
-      let n: number | null;
-      try {
-        n = await this.#rt.read(buf);
-      } catch {
-        n = null;
-      }
-      if (n === null) {
-        this.#inputEnded = true;
-        this.#waker.wake();
-        return;
-      }
-      if (n > 0) {
-        this.#input.push(buf.slice(0, n));
-        if (this.#asleep && !this.#quitNow) this.#keystrokeNow();
-        this.#waker.wake();
-      }
-    }
-  }
-
-  /** Keystrokes read but not yet acknowledged by the server (queued, or in the user stream). */
-  #unackedInput(): number {
-    let queued = 0;
-    for (const chunk of this.#input) queued += chunk.length;
-    return queued + this.#transport.currentState.size;
   }
 
   /**
@@ -556,8 +443,7 @@ class ClientSession {
   /** Handles queued keystrokes; false means "quit now" (the server was never reached). */
   #processInput(now: number): boolean {
     const transport = this.#transport;
-    while (this.#input.length > 0) {
-      const chunk = this.#input.shift()!;
+    for (let chunk = this.#input.shift(); chunk !== undefined; chunk = this.#input.shift()) {
       if (transport.shutdownInProgress) continue;
       this.#prediction.setLocalFrameSent(transport.getSentStateLast());
       this.#prediction.newUserInput(chunk, this.#remoteFrame(), now);
@@ -593,8 +479,7 @@ class ClientSession {
       // Keystrokes first: bulk forwarded data waits while this one goes out.
       this.#forwarding?.holdForKeystroke();
     }
-    if (this.#inputEnded) {
-      this.#inputEnded = false;
+    if (this.#input.takeEnd()) {
       if (!this.#connected()) return false;
       this.#startShutdown("Exiting...", now);
     }
@@ -619,18 +504,14 @@ class ClientSession {
     const remote = this.#remoteFrame();
     // New history first, at most every HISTORY_WRITE_INTERVAL: it passes through the screen into
     // the scrollback and leaves the screen blank, so the frame is repainted in the same write.
-    let history: Uint8Array | null = null;
-    const frontier = this.#transport.getLatestRemoteState().state.frontier;
-    // (`pending` first: the terminal's size is a system call.)
-    if (this.#history?.pending(frontier) && now >= this.#nextHistoryWrite) {
-      history = this.#history.take(
-        frontier,
-        // Enough line feeds for the real screen, whatever size it has now.
-        Math.max(this.#lastDrawn?.height ?? remote.height, this.#rt.size().rows),
-      );
-    }
+    const state = this.#transport.getLatestRemoteState().state;
+    // Enough line feeds for the real screen, whatever size it has now.
+    const history = this.#extensions.takeHistory(
+      state,
+      this.#lastDrawn?.height ?? remote.height,
+      now,
+    );
     if (history !== null) {
-      this.#nextHistoryWrite = now + HISTORY_WRITE_INTERVAL;
       const last = this.#lastDrawn;
       if (last !== null) {
         const rows: Row[] = [];
@@ -638,10 +519,10 @@ class ClientSession {
         this.#lastDrawn = last.with({ rows, cursorRow: 0, cursorCol: 0, fg: 0, bg: 0, attrs: 0 });
       }
     }
-    this.#writeFeatures(now);
+    this.#extensions.writeFeatures(state, now);
     this.#prediction.cull(remote, now);
     let frame = this.#prediction.apply(remote);
-    if (this.#featuresOn()) {
+    if (this.#extensions.featuresOn(state)) {
       // Copies arrive as events, whole and with their selection: not again as `52;c;`.
       frame = frame.with({ clipboard: this.#lastDrawn?.clipboard ?? "" });
     }
@@ -664,31 +545,6 @@ class ClientSession {
       this.#rt.write(out);
     }
     this.#lastDrawn = frame;
-  }
-
-  /**
-   * Our server's terminal features: the events received since the last paint, each written once,
-   * and the cursor shape (re-applied after a suspend, which reset it).
-   */
-  #featuresOn(): boolean {
-    const state = this.#transport.getLatestRemoteState().state;
-    return state.features !== null && announces(state.caps, TERMINAL_FEATURES);
-  }
-
-  #writeFeatures(now: number): void {
-    const state = this.#transport.getLatestRemoteState().state;
-    const inbox = state.features?.inbox;
-    if (!this.#featuresOn() || !inbox) return;
-    for (const event of inbox.take()) {
-      const notice = noticeText(event);
-      if (notice !== null) {
-        this.#notification.setNotice(notice, now);
-        continue;
-      }
-      const bytes = eventBytes(event);
-      if (bytes !== null) this.#rt.writeString(bytes);
-    }
-    this.#rt.setCursorShape(state.terminal.cursorShape);
   }
 
   /**
@@ -727,38 +583,8 @@ class ClientSession {
     this.#lastDrawn = null;
   }
 
-  #installSignals(): void {
-    const add = (signal: Deno.Signal, handler: () => void) => {
-      try {
-        Deno.addSignalListener(signal, handler);
-        this.#listeners.push([signal, handler]);
-      } catch {
-        // Not available on this platform.
-      }
-    };
-    add("SIGWINCH", () => {
-      this.#signals.winch = true;
-      this.#waker.wake();
-    });
-    add("SIGCONT", () => {
-      this.#signals.cont = true;
-      this.#waker.wake();
-    });
-    for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-      add(sig, () => {
-        this.#signals.quit = true;
-        this.#waker.wake();
-      });
-    }
-  }
-
-  #removeSignals(): void {
-    for (const [signal, handler] of this.#listeners) Deno.removeSignalListener(signal, handler);
-    this.#listeners = [];
-  }
-
   async #finish(clean: boolean): Promise<number> {
-    this.#removeSignals();
+    this.#signals.remove();
     this.#forwarding?.close();
     const connected = this.#connected();
     await this.#connection.close();

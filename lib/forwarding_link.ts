@@ -18,7 +18,7 @@ import { ControlInbox, ControlKind, type ControlOp } from "./channel_control.ts"
 import { isSegment, segmentPayloadSize } from "./channel_segment.ts";
 import { IPV6_DATAGRAM_MTU } from "./datagram.ts";
 import { Forwarder } from "./forwarding.ts";
-import type { ControlEvent } from "./protobuf.ts";
+import type { ControlEvent } from "./extension_codec.ts";
 import { errorText, ProtocolError } from "./errors.ts";
 
 /** Segments are sent only while fewer than this many datagrams wait in the connection's queue. */

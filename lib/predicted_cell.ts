@@ -1,7 +1,8 @@
 /**
- * One predicted cell and one predicted cursor position of the local echo prediction engine, and
- * the comparisons that judge a predicted cell against the server's (docs/PROTOCOL.md §8.4
- * "Creating predictions" and "Checking predictions", §9.5 for what "blank" means).
+ * One predicted cell and one predicted cursor position of the local echo prediction engine, the
+ * row edits that predict an inserted or deleted character, and the comparisons that judge a
+ * predicted cell against the server's (docs/PROTOCOL.md §8.4 "Creating predictions" and
+ * "Checking predictions", §9.5 for what "blank" means).
  */
 
 import { CELL_WORDS, FLAG_WRAP, type Row } from "./framebuffer.ts";
@@ -106,4 +107,66 @@ export function sameCell(row: Row, col: number, p: CellPrediction): boolean {
     (d[at + 3] & ~FLAG_WRAP) !== p.w3
   ) return false;
   return (row.multi?.get(col) ?? null) === p.multi;
+}
+
+/**
+ * Predicts a character inserted at `col` of a row `width` wide: the cells right of it shift one
+ * column right (predicted contents if active, else what `real` shows), the last one unknown. Each
+ * shifted cell is re-made by `activate` and remembers what `real` showed there.
+ */
+export function predictInsert(
+  cells: CellPrediction[],
+  real: Row,
+  col: number,
+  width: number,
+  activate: (c: CellPrediction) => void,
+): void {
+  for (let i = width - 1; i > col; i--) {
+    const c = cells[i];
+    c.clearKeepingOriginal();
+    activate(c);
+    c.originals.push(rowCellKey(real, i));
+    const prev = cells[i - 1];
+    if (i === width - 1) {
+      c.unknown = true;
+    } else if (prev.active) {
+      c.unknown = prev.unknown;
+      if (!prev.unknown) c.copyFrom(prev);
+    } else {
+      c.unknown = false;
+      c.copyFromRow(real, i - 1);
+    }
+  }
+}
+
+/**
+ * Predicts the character at `col` of a row `width` wide deleted: the cells from it on shift one
+ * column left, the last two unknown. Each is re-made by `activate` and remembers what `real`
+ * showed there.
+ */
+export function predictDelete(
+  cells: CellPrediction[],
+  real: Row,
+  col: number,
+  width: number,
+  activate: (c: CellPrediction) => void,
+): void {
+  for (let i = col; i < width; i++) {
+    const c = cells[i];
+    c.clearKeepingOriginal();
+    activate(c);
+    c.originals.push(rowCellKey(real, i));
+    if (i + 2 < width) {
+      const next = cells[i + 1];
+      if (next.active) {
+        c.unknown = next.unknown;
+        if (!next.unknown) c.copyFrom(next);
+      } else {
+        c.unknown = false;
+        c.copyFromRow(real, i + 1);
+      }
+    } else {
+      c.unknown = true;
+    }
+  }
 }

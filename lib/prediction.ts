@@ -22,10 +22,10 @@
  * User input goes through the terminal's own parser (lib/parser.ts: UTF-8 and the DEC/ANSI
  * state machine, §9.1-§9.2), so a character split across reads is predicted only once whole.
  *
- * Whether predictions are drawn at all depends on the display mode and on timing triggers: in
- * `adaptive` mode they appear while the send interval (about SRTT/2) is above 30 ms or while a
- * prediction has been pending for 250 ms ("glitch"), and they are underlined while the interval
- * is above 80 ms or after a 5 s glitch.
+ * Whether predictions are drawn at all depends on the display mode and on timing triggers
+ * (lib/prediction_triggers.ts): in `adaptive` mode they appear while the send interval (about
+ * SRTT/2) is above 30 ms or while a prediction has been pending for 250 ms ("glitch"), and they
+ * are underlined while the interval is above 80 ms or after a 5 s glitch.
  *
  * How the client drives it (times are milliseconds on one clock, state numbers are bigint):
  * - after each datagram: `setLocalFrameAcked(sentStateAcked)`, `setSendInterval(sendInterval)`,
@@ -53,54 +53,18 @@ import {
   type CursorPrediction,
   isBlankCodePoint,
   normalise,
+  predictDelete,
+  predictInsert,
   rowCellKey,
   sameCell,
 } from "./predicted_cell.ts";
 import { charWidth } from "./wcwidth.ts";
 import { Parser, State } from "./parser.ts";
 import { TypedEcho } from "./typed_echo.ts";
+import { type PredictionMode, PredictionTriggers } from "./prediction_triggers.ts";
 
-/** When predictions are drawn (MOSH_PREDICTION_DISPLAY). */
-export type PredictionMode = "adaptive" | "always" | "never" | "experimental";
-
-/** The accepted values of MOSH_PREDICTION_DISPLAY. */
-export const PREDICTION_MODES: readonly PredictionMode[] = [
-  "adaptive",
-  "always",
-  "never",
-  "experimental",
-];
-
-/**
- * Parses MOSH_PREDICTION_DISPLAY: unset means `adaptive`; an unknown value throws an Error with
- * mosh-client's message, `Unknown prediction mode X.`
- */
-export function parsePredictionMode(value: string | undefined): PredictionMode {
-  if (value === undefined) return "adaptive";
-  if ((PREDICTION_MODES as readonly string[]).includes(value)) return value as PredictionMode;
-  throw new Error(`Unknown prediction mode ${value}.`);
-}
-
-/** Send interval (ms) above which predictions are shown in adaptive mode. */
-export const SRTT_TRIGGER_HIGH = 30;
-/** Send interval (ms) at or below which, with nothing pending, they stop being shown. */
-export const SRTT_TRIGGER_LOW = 20;
-/** Send interval (ms) above which predictions are underlined. */
-export const FLAG_TRIGGER_HIGH = 80;
-/** Send interval (ms) at or below which underlining stops. */
-export const FLAG_TRIGGER_LOW = 50;
-/** A prediction pending this long (ms) is a glitch: show predictions. */
-export const GLITCH_THRESHOLD = 250;
-/** A prediction pending this long (ms) is a big glitch: show and underline. */
-export const GLITCH_FLAG_THRESHOLD = 5000;
-/** Quick confirmations needed to repair a glitch. */
-export const GLITCH_REPAIR_COUNT = 10;
-/** At most one glitch repair step per this many ms. */
-export const GLITCH_REPAIR_MININTERVAL = 150;
 /** A single read longer than this is a paste: no predictions. */
 export const PASTE_THRESHOLD = 100;
-/** Wake-up interval (ms) while timing triggers are still armed. */
-export const PREDICTION_WAKE_INTERVAL = 50;
 
 /** Options of a PredictionEngine. */
 export interface PredictionOptions {
@@ -122,8 +86,6 @@ const enum Validity {
  * the client makes and when.
  */
 export class PredictionEngine {
-  /** Display mode. */
-  readonly mode: PredictionMode;
   /** Predicting overwrite rather than insert. */
   readonly overwrite: boolean;
 
@@ -139,10 +101,9 @@ export class PredictionEngine {
   #localFrameLateAcked = 0n;
   #sendInterval = 250;
 
-  #srttTrigger = false;
-  #flagging = false;
-  #glitchTrigger = 0;
-  #lastQuickConfirmation = 0;
+  /** When predictions are drawn and underlined (lib/prediction_triggers.ts). */
+  readonly #triggers: PredictionTriggers;
+  readonly #isActive = (): boolean => this.active;
   #lastWidth = -1;
   #lastHeight = -1;
 
@@ -177,12 +138,13 @@ export class PredictionEngine {
    * @param options display mode (default adaptive) and overwrite prediction (default off)
    */
   constructor(options: PredictionOptions = {}) {
-    const mode = options.mode ?? "adaptive";
-    if (!PREDICTION_MODES.includes(mode)) {
-      throw new Error(`Unknown prediction mode ${mode}.`);
-    }
-    this.mode = mode;
+    this.#triggers = new PredictionTriggers(options.mode ?? "adaptive");
     this.overwrite = options.overwrite ?? false;
+  }
+
+  /** Display mode. */
+  get mode(): PredictionMode {
+    return this.#triggers.mode;
   }
 
   /** The epoch new predictions are tagged with. */
@@ -197,7 +159,7 @@ export class PredictionEngine {
 
   /** The glitch trigger: 0, up to 10 (show predictions), or 20 (show and underline). */
   get glitchTrigger(): number {
-    return this.#glitchTrigger;
+    return this.#triggers.glitchTrigger;
   }
 
   /** True while any cell or cursor prediction awaits judgement. */
@@ -272,14 +234,7 @@ export class PredictionEngine {
       this.#lastHeight = fb.height;
     }
 
-    if (this.#sendInterval > SRTT_TRIGGER_HIGH) {
-      this.#srttTrigger = true;
-    } else if (this.#srttTrigger && this.#sendInterval <= SRTT_TRIGGER_LOW && !this.active) {
-      this.#srttTrigger = false;
-    }
-    if (this.#sendInterval > FLAG_TRIGGER_HIGH) this.#flagging = true;
-    else if (this.#sendInterval <= FLAG_TRIGGER_LOW) this.#flagging = false;
-    if (this.#glitchTrigger > GLITCH_REPAIR_COUNT) this.#flagging = true;
+    this.#triggers.update(this.#sendInterval, this.#isActive);
 
     for (const [rowNum, cells] of this.#rows) {
       if (rowNum >= fb.height) {
@@ -305,13 +260,7 @@ export class PredictionEngine {
             break;
           case Validity.Correct: {
             if (cell.epoch > this.#confirmedEpoch) this.#confirmedEpoch = cell.epoch;
-            if (
-              now - cell.time < GLITCH_THRESHOLD && this.#glitchTrigger > 0 &&
-              now - GLITCH_REPAIR_MININTERVAL >= this.#lastQuickConfirmation
-            ) {
-              this.#glitchTrigger--;
-              this.#lastQuickConfirmation = now;
-            }
+            this.#triggers.confirmed(cell.time, now);
             // The rest of the row takes the renditions the server actually used.
             const at = col * CELL_WORDS;
             const fg = row.data[at + 1],
@@ -329,15 +278,9 @@ export class PredictionEngine {
           case Validity.CorrectNoCredit:
             cell.clear();
             break;
-          case Validity.Pending: {
-            const age = now - cell.time;
-            if (age >= GLITCH_FLAG_THRESHOLD) {
-              this.#glitchTrigger = GLITCH_REPAIR_COUNT * 2;
-            } else if (age >= GLITCH_THRESHOLD && this.#glitchTrigger < GLITCH_REPAIR_COUNT) {
-              this.#glitchTrigger = GLITCH_REPAIR_COUNT;
-            }
+          case Validity.Pending:
+            this.#triggers.pending(cell.time, now);
             break;
-          }
         }
       }
     }
@@ -364,7 +307,7 @@ export class PredictionEngine {
    * rows are never modified). Run `cull` first.
    */
   apply(fb: Framebuffer): Framebuffer {
-    if (!this.#showing) return fb;
+    if (!this.#triggers.showing) return fb;
     const confirmed = this.#confirmedEpoch;
     let cursorRow = fb.cursorRow, cursorCol = fb.cursorCol;
     for (const c of this.#cursors) {
@@ -385,7 +328,7 @@ export class PredictionEngine {
         const p = cells[col];
         if (!p.active || p.epoch > confirmed) continue;
         const at = col * CELL_WORDS;
-        let flag = this.#flagging;
+        let flag = this.#triggers.flagging;
         if (p.blank && isBlankCodePoint(real.data[at]) && !real.multi?.has(col)) {
           flag = false;
         }
@@ -421,14 +364,7 @@ export class PredictionEngine {
    * and the timing triggers have not all fired, otherwise Infinity.
    */
   waitTime(): number {
-    if (this.mode === "never") return Infinity;
-    const timingTestsNecessary = !(this.#glitchTrigger > 0 && this.#flagging);
-    return timingTestsNecessary && this.active ? PREDICTION_WAKE_INTERVAL : Infinity;
-  }
-
-  get #showing(): boolean {
-    if (this.mode === "adaptive") return this.#srttTrigger || this.#glitchTrigger > 0;
-    return this.mode !== "never";
+    return this.#triggers.waitTime(this.#isActive);
   }
 
   #becomeTentative(): void {
@@ -617,22 +553,7 @@ export class PredictionEngine {
     if (cursor.col + 1 >= width) this.#becomeTentative();
 
     if (!this.overwrite) {
-      for (let i = width - 1; i > cursor.col; i--) {
-        const c = cells[i];
-        c.clearKeepingOriginal();
-        this.#activate(c, now);
-        c.originals.push(rowCellKey(real, i));
-        const prev = cells[i - 1];
-        if (i === width - 1) {
-          c.unknown = true;
-        } else if (prev.active) {
-          c.unknown = prev.unknown;
-          if (!prev.unknown) c.copyFrom(prev);
-        } else {
-          c.unknown = false;
-          c.copyFromRow(real, i - 1);
-        }
-      }
+      predictInsert(cells, real, cursor.col, width, (c) => this.#activate(c, now));
     }
 
     const c = cells[cursor.col];
@@ -688,24 +609,7 @@ export class PredictionEngine {
       c.multi = null;
       return;
     }
-    for (let i = cursor.col; i < width; i++) {
-      const c = cells[i];
-      c.clearKeepingOriginal();
-      this.#activate(c, now);
-      c.originals.push(rowCellKey(real, i));
-      if (i + 2 < width) {
-        const next = cells[i + 1];
-        if (next.active) {
-          c.unknown = next.unknown;
-          if (!next.unknown) c.copyFrom(next);
-        } else {
-          c.unknown = false;
-          c.copyFromRow(real, i + 1);
-        }
-      } else {
-        c.unknown = true;
-      }
-    }
+    predictDelete(cells, real, cursor.col, width, (c) => this.#activate(c, now));
   }
 
   #cursorRight(fb: Framebuffer, now: number): void {

@@ -36,8 +36,8 @@ import type { FeatureState } from "./terminal_features.ts";
 import type { HistoryRing } from "./history.ts";
 import type { HistoryInbox } from "./history_writer.ts";
 import type { Framebuffer } from "./framebuffer.ts";
+import type { ControlEvent } from "./extension_codec.ts";
 import {
-  type ControlEvent,
   decodeHostMessage,
   encodeHostMessage,
   type HostEvent,

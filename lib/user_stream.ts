@@ -20,13 +20,8 @@
  */
 
 import type { Capability } from "./extensions.ts";
-import {
-  type ControlEvent,
-  decodeUserMessage,
-  encodeUserMessage,
-  type UserEvent,
-  validResize,
-} from "./protobuf.ts";
+import type { ControlEvent } from "./extension_codec.ts";
+import { decodeUserMessage, encodeUserMessage, type UserEvent, validResize } from "./protobuf.ts";
 import type { SyncState } from "./transport.ts";
 
 /** Byte chunks smaller than this are merged with the next push, to keep the chunk list short. */

@@ -16,7 +16,7 @@
 
 import { FAMILIES, type Family } from "./fake_proxy.ts";
 import { FORWARD_PRESET_VARIABLE, type ForwardRule, parseForwardSpec } from "./forward_spec.ts";
-import { PREDICTION_MODES, type PredictionMode } from "./prediction.ts";
+import { PREDICTION_MODES, type PredictionMode } from "./prediction_triggers.ts";
 
 export { FAMILIES, type Family, PREDICTION_MODES, type PredictionMode };
 

@@ -2,12 +2,12 @@
 // A Terminal plays the server's screen; the test types, echoes and acknowledges by hand.
 import assert from "node:assert/strict";
 import { ATTR_UNDERLINE, CELL_WORDS, type Framebuffer } from "../lib/framebuffer.ts";
+import { PredictionEngine } from "../lib/prediction.ts";
 import {
   parsePredictionMode,
   PREDICTION_WAKE_INTERVAL,
-  PredictionEngine,
   type PredictionMode,
-} from "../lib/prediction.ts";
+} from "../lib/prediction_triggers.ts";
 import { Terminal } from "../lib/terminal.ts";
 
 const enc = new TextEncoder();

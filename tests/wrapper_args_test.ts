@@ -20,7 +20,8 @@ import {
   sshCommand,
   type WrapperOptions,
 } from "../lib/wrapper_args.ts";
-import { type CheckedOptions, checkOptions, planBootstrap, usesJumpHost } from "../lib/wrapper.ts";
+import { type CheckedOptions, checkOptions } from "../lib/wrapper.ts";
+import { planBootstrap, usesJumpHost } from "../lib/server_bootstrap.ts";
 import { orderAddresses, parseFakeProxyArgs } from "../lib/fake_proxy.ts";
 import { parseForwardSpec, presetValue } from "../lib/forward_spec.ts";
 
