@@ -1,7 +1,7 @@
-// -L end to end (docs/EXTENSIONS.md "Forwarding"): our client in a tmux pane with `-L`, our
+// -L, -R and -D end to end (docs/EXTENSIONS.md "Forwarding"): our client in a tmux pane, our
 // server, and tests/relay.ts between them (10% loss each way, reordering, duplication, a new
 // source address every 2 s). A Deno HTTP server in this test serves random bytes; the test fetches
-// them through the forwarded port and compares SHA-256. Also: a local listen failure is one line
+// them through the forwarded port (for -D with a SOCKS5 client written here) and compares SHA-256. Also: a local listen failure is one line
 // and exit 1; against Debian's mosh-server `-L` is a one-line warning and the session works.
 //
 // FORWARD_MB sets the size of the lossy transfer (default 10, the issue's size: 4-12 s on the
@@ -14,6 +14,7 @@ import { Relay } from "./relay.ts";
 import { delay, type Server, startClient, startServer, stopServer } from "./harness.ts";
 import type { Tmux } from "./tmux.ts";
 import { PtyClient } from "./pty_client.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 const PROMPT_RE = /^prompt\$/m;
 const MB = Number(Deno.env.get("FORWARD_MB") ?? "10");
@@ -43,64 +44,122 @@ async function fetchThrough(port: number, ms: number): Promise<Uint8Array> {
   }
 }
 
-Deno.test({
-  name:
-    `-L through a lossy, roaming relay: ${MB} MB from an HTTP server arrive with the same SHA-256`,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const data = new Uint8Array(MB * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 65536) {
-      crypto.getRandomValues(data.subarray(at, at + 65536));
-    }
-    const http = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      () => new Response(data, { headers: { "content-type": "application/octet-stream" } }),
-    );
-    let server: Server | null = null;
-    let relay: Relay | null = null;
-    let tmux: Tmux | null = null;
-    let roam: ReturnType<typeof setInterval> | undefined;
-    try {
-      server = await startServer("ours");
-      const bad = { loss: 0.1, delayMs: 5, jitterMs: 3, duplicate: 0.02, reorder: 0.05 };
-      relay = Relay.start({
-        target: { hostname: "127.0.0.1", port: server.port },
-        toServer: bad,
-        toClient: bad,
-        seed: 16,
-      });
-      const lport = freePort();
-      tmux = await startClient(relay.port, server.key, {
-        args: ["-L", `${lport}:127.0.0.1:${http.addr.port}`],
-      });
-      await tmux.waitFor(PROMPT_RE, 30000);
-      const hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.1"];
-      let n = 0;
-      roam = setInterval(() => relay!.changeSource({ hostname: hosts[n++ % hosts.length] }), 2000);
-      const t0 = performance.now();
-      const got = await fetchThrough(lport, 300_000);
-      const seconds = (performance.now() - t0) / 1000;
-      console.log(
-        `${MB} MB in ${seconds.toFixed(1)} s (${
-          (MB / seconds).toFixed(2)
-        } MB/s), ${n} address changes`,
-      );
-      assert.equal(got.length, data.length);
-      assert.equal(sha256(got), sha256(data));
-      assert.ok(n >= 1 || seconds < 2, "the source address changed during the transfer");
-      // The shell still answers.
-      await tmux.sendText("echo fwd-$((6*7))\r");
-      await tmux.waitFor(/^fwd-42$/m, 15000);
-    } finally {
-      clearInterval(roam);
-      await tmux?.kill();
-      await relay?.close();
-      await stopServer(server);
-      await http.shutdown();
-    }
+/** How a test reaches the HTTP server through each kind of forwarding. */
+const MODES = {
+  L: {
+    what: "-L",
+    args: (port: number, http: number) => ["-L", `${port}:127.0.0.1:${http}`],
+    fetch: (port: number, _http: number) => fetchThrough(port, 300_000),
   },
-});
+  R: {
+    what: "-R (the server side listens; this test plays the remote program)",
+    args: (port: number, http: number) => ["-R", `${port}:127.0.0.1:${http}`],
+    fetch: (port: number, _http: number) => fetchThrough(port, 300_000),
+  },
+  D: {
+    what: "-D (a SOCKS5 CONNECT by name, resolved on the server side)",
+    args: (port: number, _http: number) => ["-D", String(port)],
+    fetch: (port: number, http: number) => fetchSocks(port, http),
+  },
+} as const;
+
+for (const mode of ["L", "R", "D"] as const) {
+  const m = MODES[mode];
+  Deno.test({
+    name:
+      `${m.what} through a lossy, roaming relay: ${MB} MB from an HTTP server arrive with the same SHA-256`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const data = new Uint8Array(MB * 1024 * 1024);
+      for (let at = 0; at < data.length; at += 65536) {
+        crypto.getRandomValues(data.subarray(at, at + 65536));
+      }
+      const http = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+        () =>
+          new Response(data, {
+            headers: { "content-type": "application/octet-stream", connection: "close" },
+          }),
+      );
+      let server: Server | null = null;
+      let relay: Relay | null = null;
+      let tmux: Tmux | null = null;
+      let roam: ReturnType<typeof setInterval> | undefined;
+      try {
+        server = await startServer("ours");
+        const bad = { loss: 0.1, delayMs: 5, jitterMs: 3, duplicate: 0.02, reorder: 0.05 };
+        relay = Relay.start({
+          target: { hostname: "127.0.0.1", port: server.port },
+          toServer: bad,
+          toClient: bad,
+          seed: 16,
+        });
+        const port = freePort();
+        tmux = await startClient(relay.port, server.key, { args: m.args(port, http.addr.port) });
+        await tmux.waitFor(PROMPT_RE, 30000);
+        const hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.1"];
+        let n = 0;
+        roam = setInterval(
+          () => relay!.changeSource({ hostname: hosts[n++ % hosts.length] }),
+          2000,
+        );
+        const t0 = performance.now();
+        const got = await m.fetch(port, http.addr.port);
+        const seconds = (performance.now() - t0) / 1000;
+        console.log(
+          `-${mode}: ${MB} MB in ${seconds.toFixed(1)} s (${
+            (MB / seconds).toFixed(2)
+          } MB/s), ${n} address changes`,
+        );
+        assert.equal(got.length, data.length);
+        assert.equal(sha256(got), sha256(data));
+        assert.ok(n >= 1 || seconds < 2, "the source address changed during the transfer");
+        // The shell still answers.
+        await tmux.sendText("echo fwd-$((6*7))\r");
+        await tmux.waitFor(/^fwd-42$/m, 15000);
+      } finally {
+        clearInterval(roam);
+        await tmux?.kill();
+        await relay?.close();
+        await stopServer(server);
+        await http.shutdown();
+      }
+    },
+  });
+}
+
+/** GET / through the SOCKS5 proxy on `proxy` to `localhost:http`; returns the body. */
+async function fetchSocks(proxy: number, http: number): Promise<Uint8Array> {
+  // The listener exists from the start; the forwarding is on once the session is.
+  const deadline = performance.now() + 30_000;
+  let conn: Deno.Conn;
+  for (;;) {
+    try {
+      conn = await socksConnect(proxy, "localhost", http);
+      break;
+    } catch (e) {
+      if (performance.now() > deadline) throw e;
+      await delay(500);
+    }
+  }
+  await conn.write(
+    new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+  );
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const k = await conn.read(buf);
+    if (k === null) break;
+    parts.push(buf.slice(0, k));
+  }
+  conn.close();
+  const all = concatBytes(parts);
+  const text = new TextDecoder("latin1").decode(all);
+  const head = text.indexOf("\r\n\r\n");
+  assert.match(text.slice(0, 200), /^HTTP\/1\.1 200/);
+  return all.subarray(head + 4);
+}
 
 Deno.test({
   name: "-L on a port already in use: one line and exit status 1",
@@ -387,12 +446,7 @@ Deno.test({
         parts.push(buf.slice(0, k));
       }
       conn.close();
-      const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        all.set(p, at);
-        at += p.length;
-      }
+      const all = concatBytes(parts);
       const text = new TextDecoder("latin1").decode(all.subarray(0, 200));
       assert.match(text, /^HTTP\/1\.1 200/);
       const body = all.subarray(all.length - data.length);
