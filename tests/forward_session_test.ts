@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { requireDebianPackages } from "./deps.ts";
 import { Relay } from "./relay.ts";
-import { delay, type Server, startClient, startServer, stopServer } from "./harness.ts";
+import { clientPid, delay, type Server, startClient, startServer, stopServer } from "./harness.ts";
 import type { Tmux } from "./tmux.ts";
 import { PtyClient } from "./pty_client.ts";
 import { concatBytes } from "../lib/bytes.ts";
@@ -303,69 +303,87 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "a 20 s black hole in the middle of a forwarded transfer: it resumes and completes, same SHA-256",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const data = new Uint8Array(4 * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 65536) {
-      crypto.getRandomValues(data.subarray(at, at + 65536));
-    }
-    const http = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      () => new Response(data),
-    );
-    let server: Server | null = null;
-    let relay: Relay | null = null;
-    let tmux: Tmux | null = null;
-    try {
-      server = await startServer("ours");
-      relay = Relay.start({
-        target: { hostname: "127.0.0.1", port: server.port },
-        toServer: { delayMs: 5 },
-        toClient: { delayMs: 5 },
-      });
-      const lport = freePort();
-      tmux = await startClient(relay.port, server.key, {
-        args: ["-L", `${lport}:127.0.0.1:${http.addr.port}`],
-      });
-      await tmux.waitFor(PROMPT_RE, 30000);
-      const t0 = performance.now();
-      const r = await fetch(`http://127.0.0.1:${lport}/`);
-      const reader = r.body!.getReader();
-      const parts: Uint8Array[] = [];
-      let received = 0;
-      let holeAt = -1;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value);
-        received += value.length;
-        if (holeAt < 0 && received >= 1024 * 1024) {
-          holeAt = received;
-          relay.blackhole("both", 20_000);
+/** The outages a forwarded transfer must survive (the issue's "Survival"). */
+const OUTAGES = [
+  { what: "a 20 s black hole", ms: 20_000 },
+  { what: "the client stopped for 30 s (SIGSTOP, then SIGCONT)", ms: 30_000 },
+] as const;
+
+for (const outage of OUTAGES) {
+  Deno.test({
+    name:
+      `${outage.what} in the middle of a forwarded transfer: it resumes and completes, same SHA-256`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const data = new Uint8Array(4 * 1024 * 1024);
+      for (let at = 0; at < data.length; at += 65536) {
+        crypto.getRandomValues(data.subarray(at, at + 65536));
+      }
+      const http = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+        () => new Response(data),
+      );
+      let server: Server | null = null;
+      let relay: Relay | null = null;
+      let tmux: Tmux | null = null;
+      let stopped = -1;
+      let resume: ReturnType<typeof setTimeout> | undefined;
+      try {
+        server = await startServer("ours");
+        relay = Relay.start({
+          target: { hostname: "127.0.0.1", port: server.port },
+          toServer: { delayMs: 5 },
+          toClient: { delayMs: 5 },
+        });
+        const lport = freePort();
+        tmux = await startClient(relay.port, server.key, {
+          args: ["-L", `${lport}:127.0.0.1:${http.addr.port}`],
+        });
+        await tmux.waitFor(PROMPT_RE, 30000);
+        const client = await clientPid(tmux);
+        const t0 = performance.now();
+        const r = await fetch(`http://127.0.0.1:${lport}/`);
+        const reader = r.body!.getReader();
+        const parts: Uint8Array[] = [];
+        let received = 0;
+        let outageAt = -1;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parts.push(value);
+          received += value.length;
+          if (outageAt < 0 && received >= 1024 * 1024) {
+            outageAt = received;
+            if (outage.ms === 20_000) relay.blackhole("both", outage.ms);
+            else {
+              Deno.kill(client, "SIGSTOP");
+              stopped = client;
+              resume = setTimeout(() => {
+                Deno.kill(client, "SIGCONT");
+                stopped = -1;
+              }, outage.ms);
+            }
+          }
         }
+        const got = concatBytes(parts);
+        assert.ok(outageAt > 0 && outageAt < data.length, "the outage started mid-transfer");
+        assert.equal(sha256(got), sha256(data));
+        if (outage.ms === 20_000) {
+          assert.ok(relay.stats.toClient.blackholed > 0, "datagrams fell into the hole");
+        }
+        assert.ok(performance.now() - t0 >= outage.ms, "the transfer waited out the outage");
+      } finally {
+        clearTimeout(resume);
+        if (stopped > 0) Deno.kill(stopped, "SIGCONT");
+        await tmux?.kill();
+        await relay?.close();
+        await stopServer(server);
+        await http.shutdown();
       }
-      const got = new Uint8Array(received);
-      let at = 0;
-      for (const p of parts) {
-        got.set(p, at);
-        at += p.length;
-      }
-      assert.ok(holeAt > 0 && holeAt < data.length, "the black hole started mid-transfer");
-      assert.equal(sha256(got), sha256(data));
-      assert.ok(relay.stats.toClient.blackholed > 0, "datagrams fell into the hole");
-      assert.ok(performance.now() - t0 >= 20_000, "the transfer waited out the outage");
-    } finally {
-      await tmux?.kill();
-      await relay?.close();
-      await stopServer(server);
-      await http.shutdown();
-    }
-  },
-});
+    },
+  });
+}
 
 Deno.test({
   name:
