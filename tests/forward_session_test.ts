@@ -452,22 +452,7 @@ Deno.test({
       const dport = freePort();
       tmux = await startClient(server.port, server.key, { args: ["-D", String(dport)] });
       await tmux.waitFor(PROMPT_RE, 30000);
-      const conn = await socksConnect(dport, "localhost", http.addr.port);
-      await conn.write(
-        new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-      );
-      const parts: Uint8Array[] = [];
-      const buf = new Uint8Array(65536);
-      for (;;) {
-        const k = await conn.read(buf);
-        if (k === null) break;
-        parts.push(buf.slice(0, k));
-      }
-      conn.close();
-      const all = concatBytes(parts);
-      const text = new TextDecoder("latin1").decode(all.subarray(0, 200));
-      assert.match(text, /^HTTP\/1\.1 200/);
-      const body = all.subarray(all.length - data.length);
+      const body = await fetchSocks(dport, http.addr.port);
       assert.equal(sha256(body), sha256(data));
       // A target that refuses: the SOCKS client gets a failure reply (or the connection closes).
       const dead = freePort();
