@@ -79,14 +79,6 @@ export class Inspector {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (for `--inspect`). */
-export function freePort(): number {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  return port;
-}
-
 /** A V8 CPU profile (the parts we read). */
 export interface CpuProfile {
   nodes: {

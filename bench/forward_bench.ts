@@ -12,7 +12,8 @@
  */
 
 import { Relay } from "../tests/relay.ts";
-import { startClient, startServer, stopServer } from "../tests/harness.ts";
+import { freePort, startClient, startServer, stopServer } from "../tests/harness.ts";
+import { randomBytes } from "../tests/workload.ts";
 import { CHANNEL_WINDOW } from "../lib/channel.ts";
 
 function flag(name: string, fallback: string): string {
@@ -24,17 +25,7 @@ const MB = Number(flag("mb", "8"));
 const RTTS = flag("rtt", "0,50,200").split(",").map(Number);
 const LOSSES = flag("loss", "0,0.05").split(",").map(Number);
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-const data = new Uint8Array(MB * 1024 * 1024);
-for (let at = 0; at < data.length; at += 65536) {
-  crypto.getRandomValues(data.subarray(at, at + 65536));
-}
+const data = randomBytes(MB * 1024 * 1024);
 const http = Deno.serve(
   { hostname: "127.0.0.1", port: 0, onListen: () => {} },
   () => new Response(data),

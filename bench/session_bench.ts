@@ -45,6 +45,7 @@ import {
   cpuSeconds,
   delay,
   DENO_RUN,
+  freePort,
   kill,
   OUR_CLIENT,
   PROMPT,
@@ -57,7 +58,6 @@ import {
 import { Tmux } from "../tests/tmux.ts";
 import {
   type CpuProfile,
-  freePort,
   Inspector,
   PERF_MAP_FLAG,
   perfRecord,

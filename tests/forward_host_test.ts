@@ -6,29 +6,12 @@
 // attaching client's forwarding works.
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { clientPid, delay, startClient } from "./harness.ts";
+import { clientPid, delay, freePort, startClient } from "./harness.ts";
+import { randomBytes, sha256Hex } from "./workload.ts";
 import { connectOf, controlDir, server, stopHostIn } from "./host_harness.ts";
 import type { Tmux } from "./tmux.ts";
 
 const PROMPT_RE = /^prompt\$/m;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-function sha256(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
-}
-
-function randomBytes(n: number): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(n);
-  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(b.subarray(at, at + 65536));
-  return b;
-}
 
 async function fetchBytes(port: number): Promise<Uint8Array> {
   const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(60000) });
@@ -89,8 +72,8 @@ Deno.test({
 
       // Both at once, through the one port: each arrives whole.
       const [gotA, gotB] = await Promise.all([fetchBytes(la), fetchBytes(lb)]);
-      assert.equal(sha256(gotA), sha256(dataA));
-      assert.equal(sha256(gotB), sha256(dataB));
+      assert.equal(await sha256Hex(gotA), await sha256Hex(dataA));
+      assert.equal(await sha256Hex(gotB), await sha256Hex(dataB));
 
       // B's endless download runs and B dies without a word (SIGKILL); A quits cleanly. The
       // session goes on with B's silent connection, whose channel stays open until the server
@@ -114,7 +97,7 @@ Deno.test({
       for (let i = 0; i < 300 && !endlessCancelled; i++) await delay(100);
       assert.ok(endlessCancelled, "closing B's connection closed its forwarded connection");
       // C's own forwarding works.
-      assert.equal(sha256(await fetchBytes(lc)), sha256(dataA));
+      assert.equal(await sha256Hex(await fetchBytes(lc)), await sha256Hex(dataA));
       await c.sendText("echo still-$((6*7))\r");
       await c.waitFor(/^still-42$/m, 15000);
     } finally {

@@ -8,27 +8,24 @@
 // 2-core machine at load 3-6, docs/EXTENSIONS.md).
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { requireDebianPackages } from "./deps.ts";
 import { Relay } from "./relay.ts";
-import { clientPid, delay, type Server, startClient, startServer, stopServer } from "./harness.ts";
+import {
+  clientPid,
+  delay,
+  freePort,
+  type Server,
+  startClient,
+  startServer,
+  stopServer,
+} from "./harness.ts";
+import { randomBytes, sha256Hex } from "./workload.ts";
 import type { Tmux } from "./tmux.ts";
 import { PtyClient } from "./pty_client.ts";
 import { concatBytes } from "../lib/bytes.ts";
 
 const PROMPT_RE = /^prompt\$/m;
 const MB = Number(Deno.env.get("FORWARD_MB") ?? "10");
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-function sha256(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
-}
 
 async function fetchThrough(port: number, ms: number): Promise<Uint8Array> {
   const deadline = performance.now() + ms;
@@ -71,10 +68,7 @@ for (const mode of ["L", "R", "D"] as const) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      const data = new Uint8Array(MB * 1024 * 1024);
-      for (let at = 0; at < data.length; at += 65536) {
-        crypto.getRandomValues(data.subarray(at, at + 65536));
-      }
+      const data = randomBytes(MB * 1024 * 1024);
       const http = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },
         () =>
@@ -113,7 +107,7 @@ for (const mode of ["L", "R", "D"] as const) {
           } MB/s), ${n} address changes`,
         );
         assert.equal(got.length, data.length);
-        assert.equal(sha256(got), sha256(data));
+        assert.equal(await sha256Hex(got), await sha256Hex(data));
         assert.ok(n >= 1 || seconds < 2, "the source address changed during the transfer");
         // The shell still answers.
         await tmux.sendText("echo fwd-$((6*7))\r");
@@ -316,10 +310,7 @@ for (const outage of OUTAGES) {
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {
-      const data = new Uint8Array(4 * 1024 * 1024);
-      for (let at = 0; at < data.length; at += 65536) {
-        crypto.getRandomValues(data.subarray(at, at + 65536));
-      }
+      const data = randomBytes(4 * 1024 * 1024);
       const http = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },
         () => new Response(data),
@@ -368,7 +359,7 @@ for (const outage of OUTAGES) {
         }
         const got = concatBytes(parts);
         assert.ok(outageAt > 0 && outageAt < data.length, "the outage started mid-transfer");
-        assert.equal(sha256(got), sha256(data));
+        assert.equal(await sha256Hex(got), await sha256Hex(data));
         if (outage.ms === 20_000) {
           assert.ok(relay.stats.toClient.blackholed > 0, "datagrams fell into the hole");
         }
@@ -453,7 +444,7 @@ Deno.test({
       tmux = await startClient(server.port, server.key, { args: ["-D", String(dport)] });
       await tmux.waitFor(PROMPT_RE, 30000);
       const body = await fetchSocks(dport, http.addr.port);
-      assert.equal(sha256(body), sha256(data));
+      assert.equal(await sha256Hex(body), await sha256Hex(data));
       // A target that refuses: the SOCKS client gets a failure reply (or the connection closes).
       const dead = freePort();
       await assert.rejects(socksConnect(dport, "127.0.0.1", dead));
@@ -471,10 +462,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const data = new Uint8Array(2 * 1024 * 1024);
-    for (let at = 0; at < data.length; at += 65536) {
-      crypto.getRandomValues(data.subarray(at, at + 65536));
-    }
+    const data = randomBytes(2 * 1024 * 1024);
     const http = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
       () => new Response(data),
@@ -497,7 +485,7 @@ Deno.test({
       );
       // The server (this machine too) listens on rport; this test plays the remote program.
       const got = await fetchThrough(rport, 60_000);
-      assert.equal(sha256(got), sha256(data));
+      assert.equal(await sha256Hex(got), await sha256Hex(data));
       await tmux.sendText("echo rr-$((6*7))\r");
       await tmux.waitFor(/^rr-42$/m, 15000);
     } finally {

@@ -7,17 +7,10 @@
 
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
-import { delay, PROMPT, REPO } from "./harness.ts";
+import { delay, freePort, PROMPT, REPO } from "./harness.ts";
 import { stopHostIn } from "./host_harness.ts";
 import { startSshd } from "./sshd.ts";
 import { Tmux } from "./tmux.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A TCP server that answers each connection's first bytes with `pong:` and them. */
 function pongServer(): { port: number; close(): void } {

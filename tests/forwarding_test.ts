@@ -4,7 +4,6 @@
 // connection, the cap on channels holds, and control operations round trip.
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { Forwarder, type ForwarderOptions, MAX_CHANNELS } from "../lib/forwarding.ts";
 import {
   ControlKind,
@@ -15,16 +14,7 @@ import {
 import { segmentPayloadSize } from "../lib/channel_segment.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import { ProtocolError } from "../lib/errors.ts";
-
-function sha256(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
-}
-
-function random(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, at + 65536));
-  return out;
-}
+import { randomBytes, sha256Hex } from "./workload.ts";
 
 async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -115,8 +105,8 @@ function listenL(client: Forwarder, port: number) {
 }
 
 Deno.test("forwarded connection: 2 MB each way through 10% segment loss, same SHA-256, half-close", async () => {
-  const up = random(2_000_000);
-  const down = random(2_000_000);
+  const up = randomBytes(2_000_000);
+  const down = randomBytes(2_000_000);
   // The target: reads everything the client sends, then answers with `down` and closes.
   const target = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const targetGot = (async () => {
@@ -137,8 +127,8 @@ Deno.test("forwarded connection: 2 MB each way through 10% segment loss, same SH
       readAll(conn),
     ]);
     conn.close();
-    assert.equal(sha256(received), sha256(down));
-    assert.equal(sha256(await targetGot), sha256(up));
+    assert.equal(await sha256Hex(received), await sha256Hex(down));
+    assert.equal(await sha256Hex(await targetGot), await sha256Hex(up));
     assert.ok(client.congestion.losses + server.congestion.losses > 0, "the link lost segments");
     // Both sides forget the channel once CLOSE went both ways.
     for (let i = 0; i < 100 && (client.size > 0 || server.size > 0); i++) {

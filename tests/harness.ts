@@ -74,6 +74,14 @@ export function shellCommand(argv: string[]): string {
   return argv.map(shellQuote).join(" ");
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago (for listeners a test names). */
+export function freePort(): number {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  return port;
+}
+
 /** The environment of every process a test starts (its owner is clean_env.ts). */
 export { cleanEnv };
 

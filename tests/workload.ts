@@ -530,6 +530,13 @@ export function parseFrameDiff(bytes: Uint8Array): FrameDiffRecord[] {
   return recs;
 }
 
+/** `n` random bytes (getRandomValues fills at most 65,536 at a time). */
+export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, at + 65536));
+  return out;
+}
+
 /** Hex SHA-256 of `data`. */
 export async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
