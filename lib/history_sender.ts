@@ -11,7 +11,10 @@
  * - `advanceHistory` before each `transport.tick`: moves that connection's history frontier by
  *   its budget past what its client acknowledged, sized so that history adds no fragment. The
  *   step costs a display diff and a deflate or two, so it is taken only when a send is due or
- *   nothing is in flight (then the step itself starts a send).
+ *   nothing is in flight (then the step itself starts a send). While rows keep scrolling off the
+ *   screen, the connection's `HistoryPacer` spaces the steps HISTORY_BUSY_INTERVAL apart: the
+ *   screen goes first, and a flood's lines mostly leave the ring unsent instead of costing both
+ *   ends a step per frame (docs/EXTENSIONS.md, "Pacing").
  * - `advanceFeatures` likewise for the event frontier (EVENT_STEP characters past what the client
  *   acknowledged).
  */
@@ -29,8 +32,54 @@ import type { HistoryRing } from "./history.ts";
 import type { EventLog } from "./terminal_events.ts";
 import { FeatureState } from "./terminal_features.ts";
 import type { TerminalState } from "./terminal_state.ts";
-import type { Transport } from "./transport.ts";
 import type { UserStream } from "./user_stream.ts";
+import { type Transport, WAIT_FOREVER } from "./transport.ts";
+
+/**
+ * While new rows keep scrolling off the screen, at most one history step per this many ms. 100 ms
+ * still moves 40 KB of lines a second to a busy client (HISTORY_BUDGET per step), far more than
+ * anyone reads, and it takes a `seq` flood's history steps from one per frame (50 a second) to 10.
+ */
+export const HISTORY_BUSY_INTERVAL = 100;
+
+/**
+ * One connection's history pacing: a step may follow the previous one at once only when no row
+ * scrolled off since (the output has settled: the client catches up at full speed); while rows
+ * keep coming, steps are HISTORY_BUSY_INTERVAL apart.
+ */
+export class HistoryPacer {
+  #lastStep = -Infinity;
+  #endAtStep = -1;
+  /** When a step held back by pacing may be taken (loop clock, ms); -1 = none held back. */
+  #heldUntil = -1;
+
+  /**
+   * True when a step may be taken at `now`, the ring's end being `ringEnd`. When not, the step is
+   * held back and `waitTime` counts down to it; each call first forgets an earlier hold.
+   */
+  allows(ringEnd: number, now: number): boolean {
+    this.#heldUntil = -1;
+    if (ringEnd === this.#endAtStep || now - this.#lastStep >= HISTORY_BUSY_INTERVAL) return true;
+    this.#heldUntil = this.#lastStep + HISTORY_BUSY_INTERVAL;
+    return false;
+  }
+
+  /** Forgets a held-back step: the caller is not stepping for another reason (it will be woken). */
+  release(): void {
+    this.#heldUntil = -1;
+  }
+
+  /** A step was taken at `now` with the ring's end at `ringEnd`. */
+  stepped(ringEnd: number, now: number): void {
+    this.#lastStep = now;
+    this.#endAtStep = ringEnd;
+  }
+
+  /** ms until a held-back step may be taken, or WAIT_FOREVER when none is held back. */
+  waitTime(now: number): number {
+    return this.#heldUntil < 0 ? WAIT_FOREVER : Math.max(0, Math.ceil(this.#heldUntil - now));
+  }
+}
 
 /**
  * A client's capabilities arrived on the connection whose state is `state`; `ring` is the
@@ -52,19 +101,30 @@ export function acceptCapabilities(
 }
 
 /**
- * Before `transport.tick(now)`: advances `state`'s history frontier when useful; returns true
- * when it moved (the caller then publishes the state). `datagramMtu` is the connection's MTU.
+ * Before `transport.tick(now)`: advances `state`'s history frontier when useful and `pacer` (the
+ * connection's) allows; returns true when it moved (the caller then publishes the state).
+ * `datagramMtu` is the connection's MTU.
  */
 export function advanceHistory(
   state: TerminalState,
   transport: Transport<TerminalState, UserStream>,
   datagramMtu: number,
   now: number,
+  pacer: HistoryPacer,
 ): boolean {
-  if (state.ring === null || transport.shutdownInProgress) return false;
+  const ring = state.ring;
   const acked = transport.acknowledgedState;
-  if (state.historyInFlight(acked) && transport.waitTime(now) !== 0) return false;
-  return state.advanceHistory(acked, (diff) => fragmentsFor(diff, datagramMtu));
+  if (
+    ring === null || transport.shutdownInProgress || state.frontier >= ring.end ||
+    (state.historyInFlight(acked) && transport.waitTime(now) !== 0) // its ack will wake the loop
+  ) {
+    pacer.release();
+    return false;
+  }
+  if (!pacer.allows(ring.end, now)) return false;
+  const moved = state.advanceHistory(acked, (diff) => fragmentsFor(diff, datagramMtu));
+  if (moved) pacer.stepped(ring.end, now);
+  return moved;
 }
 
 /**

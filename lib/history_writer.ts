@@ -8,7 +8,8 @@
  * state's frontier with no line was lost to the server's ring.
  *
  * `HistoryWriter.take(frontier, height)` returns the bytes that write every line not yet written,
- * in order, exactly once: a lost run becomes one `[mosh: N lines not kept]` line, and a wrapped
+ * in order, exactly once: a lost run becomes one `[mosh: N lines not kept]` line (written with the
+ * line that follows it, so that runs from several diffs make one marker), and a wrapped
  * line is continued by the next one without a line break, so the real terminal wraps it itself
  * and can reflow it (a wrapped line waits until its continuation has arrived). The lines pass
  * through the real screen and scroll off its top, the only way into a terminal's scrollback:
@@ -90,6 +91,17 @@ export class HistoryInbox {
     return next;
   }
 
+  /**
+   * The last line number in [from, n) that the inbox holds, or `from - 1`; like `nextHeld`, it
+   * walks the lines held, not the numbers.
+   */
+  prevHeld(n: number, from: number): number {
+    if (n > from && this.#lines.has(n - 1)) return n - 1;
+    let prev = from - 1;
+    for (const k of this.#lines.keys()) if (k < n && k > prev) prev = k;
+    return prev;
+  }
+
   /** Forgets every line below `n` (written). */
   dropBelow(n: number): void {
     if (n - this.#floor <= this.#lines.size) {
@@ -127,13 +139,19 @@ export class HistoryWriter {
     return from >= 0 && this.#writableEnd(from, frontier) > from;
   }
 
-  /** Where writing from `from` must stop: before a wrapped chain whose end has not arrived. */
+  /**
+   * Where writing from `from` must stop: before a wrapped chain whose end has not arrived, and
+   * before a lost run at the end. A lost run's marker waits for the line after it, so that runs
+   * the server reports in separate diffs with no line between them (a flood outrunning its ring
+   * between two steps) become one marker.
+   */
   #writableEnd(from: number, frontier: number): number {
     let end = frontier;
     while (end > from) {
       const prev = this.#inbox.get(end - 1);
-      if (prev === undefined || (prev[0] & LINE_WRAPPED) === 0) break;
-      end--;
+      if (prev === undefined) end = this.#inbox.prevHeld(end - 1, from) + 1;
+      else if ((prev[0] & LINE_WRAPPED) !== 0) end--;
+      else break;
     }
     return end;
   }

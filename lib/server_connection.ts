@@ -16,7 +16,7 @@
  * one UDP port, lib/udp_port.ts), and closing the connection closes them.
  */
 
-import { advanceFeatures, advanceHistory } from "./history_sender.ts";
+import { advanceFeatures, advanceHistory, HistoryPacer } from "./history_sender.ts";
 import { ServerForwarding } from "./forwarding_server.ts";
 import { type Connection, rejectionReport } from "./connection.ts";
 import { decodeUserMessage, type UserEvent } from "./protobuf.ts";
@@ -81,6 +81,8 @@ export class ServerConnection {
   readonly #sync = new SynchronizedOutput();
   /** The published state is the frozen copy of a held update, not the live view. */
   #frozen = false;
+  /** Spaces this connection's history steps while the screen keeps scrolling. */
+  readonly #historyPacer = new HistoryPacer();
 
   constructor(options: ServerConnectionOptions) {
     this.id = options.id;
@@ -176,6 +178,7 @@ export class ServerConnection {
       this.transport.waitTime(now),
       this.state.waitTime(now),
       this.#sync.waitTime(now),
+      this.#historyPacer.waitTime(now),
     );
   }
 
@@ -183,7 +186,13 @@ export class ServerConnection {
   tick(now: number): void {
     const moved = this.state.setEchoAck(now);
     // Scrollback: this connection's history frontier, a budget past what its client acknowledged.
-    let advanced = advanceHistory(this.state, this.transport, this.connection.mtu, now);
+    let advanced = advanceHistory(
+      this.state,
+      this.transport,
+      this.connection.mtu,
+      now,
+      this.#historyPacer,
+    );
     // Terminal features: this connection's event frontier, a step past what its client has.
     if (advanceFeatures(this.state, this.transport, this.connection.mtu)) advanced = true;
     // A synchronized update is published frozen, echo ack included, until it ends or expires.

@@ -303,8 +303,11 @@ export class TerminalState {
           this.frontier = f;
         }
         if (n <= alone) break;
-        const fewer = current + ((f - current) >> 1);
-        if (fewer <= current) {
+        // Halve the lines taken; lost lines (below the ring's start) cost nothing, so a step
+        // that fits keeps at least one line (a step of lost lines alone would say nothing).
+        const low = Math.max(current, ring.start);
+        const fewer = low + ((f - low) >> 1);
+        if (fewer <= low) {
           this.frontier = current;
           return false;
         }

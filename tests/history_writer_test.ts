@@ -91,6 +91,25 @@ Deno.test("history writer: a run of 100 million lost lines costs what its held l
   assert.equal(writer.written, 150_000_004);
 });
 
+Deno.test("history writer: lost runs from separate diffs with no line between make one marker", () => {
+  // The server's frontier can end inside a lost run (the ring moved on before the step was sent),
+  // and the next diff then starts with more lost lines: one gap, so one marker.
+  const inbox = new HistoryInbox();
+  const writer = new HistoryWriter(inbox);
+  const [real, ring] = realTerminal(40, 3);
+  inbox.receive(0, 0, [line("first")]);
+  inbox.receive(1, 300, []);
+  const firstOnly = writer.take(301, 3)!;
+  assert.equal(writer.pending(301), false, "the marker waits for the line after the run");
+  inbox.receive(301, 200, []);
+  assert.equal(writer.take(501, 3), null);
+  inbox.receive(501, 40, [line("next")]);
+  real.write(firstOnly);
+  real.write(writer.take(542, 3)!);
+  assert.deepEqual(ringText(ring), ["first", lostMarker(540), "next"]);
+  assert.equal(writer.written, 542);
+});
+
 Deno.test("history writer: sanitize keeps text and SGR only", () => {
   const s = (x: string) => dec.decode(sanitize(enc.encode(x)));
   assert.equal(s("a\x1b[1;31mb\x1b[0mc"), "a\x1b[1;31mb\x1b[0mc");
