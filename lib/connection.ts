@@ -58,6 +58,7 @@ import {
   TO_CLIENT,
   TO_SERVER,
 } from "./datagram.ts";
+import { sleep } from "./timer.ts";
 
 export { DEFAULT_PORT_RANGE, isNumericIp, parsePortRange, type PortRange, PortRangeError };
 
@@ -333,7 +334,7 @@ export class Connection {
       } catch {
         if (socket.closed) return;
         this.#stats.receiveErrors++;
-        await new Promise((resolve) => setTimeout(resolve, 10)); // never spin on a broken socket
+        await sleep(10); // never spin on a broken socket
         continue;
       }
       this.#receive(data, addr as Deno.NetAddr);
@@ -454,7 +455,7 @@ export class Connection {
       item.done();
       if (++burst >= SEND_BURST && this.#queueHead < queue.length && !this.#closed) {
         burst = 0;
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await sleep(1);
       }
     }
     queue.length = 0;

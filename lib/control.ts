@@ -14,6 +14,7 @@
  */
 
 import { VERSION_TEXT } from "./server_args.ts";
+import { sleep } from "./timer.ts";
 
 /** Names: what a user can type and a shell word needs no quoting for. */
 const NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
@@ -189,10 +190,8 @@ async function readExactly(conn: Deno.Conn, into: Uint8Array, deadline: number):
   while (off < into.length) {
     const left = deadline - Date.now();
     if (left <= 0) throw new Error("deadline passed");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), left)));
+    const timeout = sleep(left).then(() => "timeout" as const);
     const n = await Promise.race([conn.read(into.subarray(off)), timeout]);
-    clearTimeout(timer);
     if (n === "timeout") throw new Error("deadline passed");
     if (n === null) throw new Error("connection closed early");
     off += n;

@@ -20,6 +20,7 @@ import { IPV6_DATAGRAM_MTU } from "./datagram.ts";
 import { Forwarder } from "./forwarding.ts";
 import type { ControlEvent } from "./extension_codec.ts";
 import { errorText, ProtocolError } from "./errors.ts";
+import { Alarm } from "./timer.ts";
 
 /** Segments are sent only while fewer than this many datagrams wait in the connection's queue. */
 export const SEGMENT_QUEUE_LIMIT = 8;
@@ -62,7 +63,10 @@ export class ForwardingLink {
   readonly #inbox = new ControlInbox();
   #blocked = false;
   #pumpQueued = false;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #timer = new Alarm(() => {
+    this.#timerAt = Infinity;
+    this.#guardedPump();
+  });
   #timerAt = Infinity;
   #closed = false;
   #holdUntil = -Infinity;
@@ -139,8 +143,7 @@ export class ForwardingLink {
   /** Resets every channel and stops the link's timer. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.clear();
     this.forwarder.close();
   }
 
@@ -157,14 +160,9 @@ export class ForwardingLink {
   #arm(ms: number): void {
     if (ms === Infinity) return;
     const at = performance.now() + ms;
-    if (this.#timer !== undefined && this.#timerAt <= at) return;
-    clearTimeout(this.#timer);
+    if (this.#timer.pending && this.#timerAt <= at) return;
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.#guardedPump();
-    }, ms);
+    this.#timer.set(ms);
   }
 
   /**

@@ -47,6 +47,7 @@ import { parseServerArgs } from "./server_args.ts";
 import { Session, sessionTimeouts } from "./session.ts";
 import { UdpPort } from "./udp_port.ts";
 import { clock } from "./waker.ts";
+import { Alarm } from "./timer.ts";
 
 /** A host that has had no session this long after its start exits (ms). */
 export const START_GRACE = 30000;
@@ -139,10 +140,11 @@ class Host {
     for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
 
     const finished = new Promise<void>((resolve) => (this.#exit = resolve));
-    const grace = setTimeout(() => this.#maybeExit(), START_GRACE);
+    const grace = new Alarm(() => this.#maybeExit());
+    grace.set(START_GRACE);
     this.#accept(this.#listener);
     await finished;
-    clearTimeout(grace);
+    grace.clear();
     for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
     try {
       this.#listener.close();

@@ -24,6 +24,7 @@ import { getWindowSize } from "./fds.ts";
 import { V8_FLAGS } from "./heap_hygiene.ts";
 import { writeAllSync } from "./write_all.ts";
 import { HOST_FLAG, VERSION_TEXT } from "./server_args.ts";
+import { sleep } from "./timer.ts";
 
 /** How long `new` waits for a host it started to answer (ms). */
 const HOST_START_TIMEOUT = 15000;
@@ -107,7 +108,7 @@ export async function askHost(
         throw new Error(`the session host did not start (see ${dir}/host.log)`);
       }
     }
-    await new Promise((r) => setTimeout(r, wait));
+    await sleep(wait);
     wait = Math.min(wait * 2, 100);
   }
 }

@@ -21,6 +21,7 @@ import {
   withHost,
   type WrapperOptions,
 } from "./wrapper_args.ts";
+import { Alarm, sleep } from "./timer.ts";
 
 /** How lib/fake_proxy.ts's failure messages start. */
 const PROXY_ERROR_PREFIX = "mosh: ";
@@ -205,14 +206,13 @@ export async function runBootstrap(
   // The latest line shown to the user is held back briefly, so that a failure can quote it
   // in its one line instead of repeating it.
   let held: string | null = null;
-  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  const holdTimer = new Alarm(() => flushHeld());
   let exited = false; // once the command has exited, its last line waits for the verdict
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => settle = resolve);
 
   const flushHeld = () => {
-    clearTimeout(holdTimer);
-    holdTimer = undefined;
+    holdTimer.clear();
     if (held !== null) print.out(held + "\n");
     held = null;
   };
@@ -261,7 +261,7 @@ export async function runBootstrap(
           print.out(line + "\n");
         } else {
           held = line;
-          if (!exited) holdTimer = setTimeout(flushHeld, HOLD_LINE_MS);
+          if (!exited) holdTimer.set(HOLD_LINE_MS);
         }
         return;
     }
@@ -275,7 +275,7 @@ export async function runBootstrap(
   // command exits and whatever it left running keeps them open a while longer.
   const exit = child.status.then(() => {
     exited = true;
-    clearTimeout(holdTimer);
+    holdTimer.clear();
     return timeout(readers, STDERR_DRAIN_WAIT);
   });
   await Promise.race([settled, readers, exit]);
@@ -300,7 +300,7 @@ export async function runBootstrap(
   }
 
   const status = await child.status;
-  clearTimeout(holdTimer);
+  holdTimer.clear();
   let last = held as string | null;
   held = null;
   if (proxyError !== null) {
@@ -320,19 +320,12 @@ export async function runBootstrap(
 
 /** Waits for `promise` or `ms`, whichever comes first. */
 async function timeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
-  clearTimeout(timer);
+  await Promise.race([promise, sleep(ms)]);
 }
 
 /** Waits up to `ms` for `child` to end, then stops it (SIGTERM) and reaps it. */
 async function stop(child: Deno.ChildProcess, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = await Promise.race([
-    child.status.then(() => false),
-    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), ms)),
-  ]);
-  clearTimeout(timer);
+  const timedOut = await Promise.race([child.status.then(() => false), sleep(ms).then(() => true)]);
   if (timedOut) {
     try {
       child.kill("SIGTERM");

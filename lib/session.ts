@@ -50,6 +50,7 @@ import { passwdEntry } from "./system_info.ts";
 import { Terminal } from "./terminal.ts";
 import { EventLog, noticeEvent } from "./terminal_events.ts";
 import { clock, Waker } from "./waker.ts";
+import { sleep } from "./timer.ts";
 
 /** A session ends if no client state arrives this long after startup (ms). */
 export const NO_CONNECTION_TIMEOUT = 60000;
@@ -272,7 +273,7 @@ export class Session {
             // Never expected; like C's exception handler, report it and keep serving, slowing
             // down after the first few so that a persistent fault cannot spin the CPU.
             this.#log(`mosh-server: ${why}`);
-            if (++failures > 10) await new Promise((r) => setTimeout(r, 100));
+            if (++failures > 10) await sleep(100);
           }
         }
         if (this.#done) break;

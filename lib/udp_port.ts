@@ -14,6 +14,7 @@
 
 import { bindServerSocket, Connection, normalizeAddress, type PortRange } from "./connection.ts";
 import { MAX_DATAGRAM_LENGTH } from "./datagram.ts";
+import { sleep } from "./timer.ts";
 
 /** Trial decryptions per second for datagrams from unknown sources (all connections). */
 export const TRIAL_RATE = 2000;
@@ -148,7 +149,7 @@ export class UdpPort {
         addr = a as Deno.NetAddr;
       } catch {
         if (this.#closed) return;
-        await new Promise((resolve) => setTimeout(resolve, 10)); // never spin on a broken socket
+        await sleep(10); // never spin on a broken socket
         continue;
       }
       try {

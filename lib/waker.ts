@@ -2,33 +2,27 @@
  * Waker: the main loops' one-shot wake-up, precise to the millisecond. Events call `wake()`, the
  * loop awaits `sleep(ms)` (mosh's select() timeout, §5.3 and §7.3 timers).
  *
- * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): C mosh sleeps in select() with millisecond precision,
- * but Deno's timers fire a millisecond or two late, which would stretch the client's 1 ms
- * SEND_MINDELAY and delay every server echo. So a short wait is finished by spinning on
- * event-loop turns (`setImmediate`, Deno's global: importing node:timers would load the Node
- * compatibility layer) (I/O is still polled in between), each turn first napping in a CPU-free
- * `Atomics.wait`; a wait of up to PRECISE_WAIT ms sleeps on a timer until SPIN_WAIT ms before its
- * deadline; longer waits, and every wait after MAX_EXPIRED_IN_A_ROW sleeps that no event ended,
- * use a plain timer, so an idle process never spins. The measurements behind these choices are
- * in bench/README.md ("Deno runtime tuning").
+ * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): C mosh sleeps in select() with
+ * millisecond precision, but Deno's timers fire a millisecond or two late, which would stretch the
+ * client's 1 ms SEND_MINDELAY and delay every server echo. So the last BLOCK_WAIT ms of a short
+ * wait are spent blocked in `Atomics.wait` (precise to ~0.07 ms, using no CPU): a wait of up to
+ * PRECISE_WAIT ms sleeps on a timer (lib/timer.ts, not Deno's node:timers) until BLOCK_WAIT ms
+ * before its deadline, a shorter one blocks at once. Deno polls sockets only between turns of
+ * its event loop, and a loop spinning on turns saw a datagram 2.5-4 ms late (median): blocking
+ * delays an event at most BLOCK_WAIT ms. Longer waits, and every wait after MAX_EXPIRED_IN_A_ROW
+ * sleeps that no event ended, use a plain timer, so an idle process never blocks. The
+ * measurements behind these choices are in bench/README.md ("Deno runtime tuning").
  */
 
+import { Alarm } from "./timer.ts";
 import { WAIT_FOREVER } from "./transport.ts";
 
-/** Waits up to this long (ms) are spun out on event-loop turns: Deno's timers fire ~1-2 ms late. */
-export const SPIN_WAIT = 2;
-/** Waits up to this long (ms) use a timer for all but the last SPIN_WAIT ms, then spin. */
+/** Waits up to this long (ms) are finished by blocking: Deno's timers fire ~1-2 ms late. */
+export const BLOCK_WAIT = 2;
+/** Waits up to this long (ms) use a timer for all but the last BLOCK_WAIT ms, then block. */
 export const PRECISE_WAIT = 25;
-/** After this many sleeps in a row ended by their deadline (no event), spinning stops. */
+/** After this many sleeps in a row ended by their deadline (no event), blocking stops. */
 export const MAX_EXPIRED_IN_A_ROW = 8;
-/**
- * While spinning, each event-loop turn first naps (blocks the thread, using no CPU) for up to
- * this long (ms): an event waits at most one nap, and a spin costs ~13% of a core instead of all
- * of it (which, on a small machine, slows the terminal that shows our output).
- */
-export const NAP = 0.25;
-/** How late (ms) `Atomics.wait` returns, about: naps end this much before the deadline. */
-const NAP_OVERSHOOT = 0.07;
 
 /**
  * The main loops' clock: whole milliseconds, as C mosh keeps time (its timers then fire on
@@ -44,11 +38,14 @@ export class Waker {
   readonly #clock: () => number;
   #resolve: (() => void) | null = null;
   #pending = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #immediate: ReturnType<typeof setImmediate> | undefined;
   #deadline = 0;
   #expiredInARow = 0;
-  /** Never signalled: Atomics.wait on it is a precise, CPU-free nap. */
+  /** Counts sleeps: a queued block that belongs to an ended sleep does nothing. */
+  #sleeps = 0;
+  /** What the alarm does: block out the rest of the wait (true) or end it (false). */
+  #precise = false;
+  readonly #alarm = new Alarm(() => this.#precise ? this.#block(this.#sleeps) : this.#expire());
+  /** Never signalled: Atomics.wait on it is a precise, CPU-free block. */
   readonly #nap = new Int32Array(new SharedArrayBuffer(4));
 
   /** `clock` is the millisecond clock the deadlines are measured on. */
@@ -71,39 +68,36 @@ export class Waker {
     }
     return new Promise<void>((resolve) => {
       this.#resolve = resolve;
+      const sleep = ++this.#sleeps;
       if (ms >= WAIT_FOREVER) return;
       this.#deadline = this.#clock() + ms;
-      if (ms > PRECISE_WAIT || this.#expiredInARow >= MAX_EXPIRED_IN_A_ROW) {
-        this.#timer = setTimeout(this.#expire, Math.ceil(ms));
-      } else if (ms > SPIN_WAIT) {
-        this.#timer = setTimeout(this.#spin, Math.floor(ms) - SPIN_WAIT);
-      } else {
-        this.#immediate = setImmediate(this.#spin);
-      }
+      this.#precise = ms <= PRECISE_WAIT && this.#expiredInARow < MAX_EXPIRED_IN_A_ROW;
+      if (!this.#precise) this.#alarm.set(Math.ceil(ms));
+      else if (ms > BLOCK_WAIT) this.#alarm.set(Math.floor(ms) - BLOCK_WAIT);
+      else queueMicrotask(() => this.#block(sleep));
     });
   }
 
-  #spin = (): void => {
-    this.#timer = undefined;
-    this.#immediate = undefined;
-    const left = this.#deadline - this.#clock();
-    // Too close to the deadline for a nap that would overshoot it: just take another turn.
-    if (left > 0.1) Atomics.wait(this.#nap, 0, 0, Math.min(NAP, left - NAP_OVERSHOOT));
-    if (this.#clock() >= this.#deadline) this.#expire();
-    else this.#immediate = setImmediate(this.#spin);
-  };
+  /** Blocks the thread until the deadline of sleep number `sleep`, then ends it. */
+  #block(sleep: number): void {
+    if (sleep !== this.#sleeps || this.#resolve === null) return;
+    for (
+      let left = this.#deadline - this.#clock();
+      left > 0;
+      left = this.#deadline - this.#clock()
+    ) {
+      Atomics.wait(this.#nap, 0, 0, Math.min(left, BLOCK_WAIT + 1));
+    }
+    this.#expire();
+  }
 
-  #expire = (): void => {
-    this.#timer = undefined;
+  #expire(): void {
     this.#expiredInARow++;
     this.#finish();
-  };
+  }
 
   #finish(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
-    this.#timer = undefined;
-    this.#immediate = undefined;
+    this.#alarm.clear();
     const resolve = this.#resolve;
     this.#resolve = null;
     resolve?.();

@@ -78,7 +78,7 @@ Deno.test("waker: the last milliseconds of a precise sleep nap instead of burnin
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < 100; i++) {
-    await w.sleep(2); // spun out entirely (at most SPIN_WAIT)
+    await w.sleep(2); // blocked out entirely (at most BLOCK_WAIT)
     w.wake(); // an event between sleeps: keeps the precise mode on
     await w.sleep(0);
   }
