@@ -6,15 +6,14 @@
  * same precision (a median 1.1-1.4 ms after the time asked, like setTimeout).
  *
  * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6). Such a timer cannot be
- * cleared: `Alarm` keeps at most a few of them running and re-arms lazily, so moving a deadline
- * (later or off) costs no new timer, and a timer that outlives its use only keeps the event loop
- * alive until it runs out (the programs end in `Deno.exit`).
+ * cleared: `Alarm` ignores the ones it no longer needs, which only keep the event loop alive until
+ * they run out (the programs end in `Deno.exit`) and hold a few hundred bytes each meanwhile.
  */
 
-/** Deno's timer: calls `fn` once, `ms` (whole, at least 0) milliseconds from now. */
+/** Deno's timer: calls `fn` once, `ms` (rounded up, at least 0; Infinity: never) ms from now. */
 function arm(ms: number, fn: () => void): void {
-  const whole = Number.isFinite(ms) ? Math.max(0, Math.ceil(ms)) : 0;
-  AbortSignal.timeout(whole).addEventListener("abort", fn, { once: true });
+  if (!(ms < Infinity)) return;
+  AbortSignal.timeout(Math.max(0, Math.ceil(ms))).addEventListener("abort", fn, { once: true });
 }
 
 /** Resolves after `ms` milliseconds. */
@@ -22,13 +21,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => arm(ms, resolve));
 }
 
-/** A resettable one-shot timer: calls `fn` once a set deadline is reached, unless moved or cleared. */
+/**
+ * A resettable one-shot timer: calls `fn` once the deadline last set is reached, unless cleared.
+ * Each `set` arms a timer of its own (re-arming an earlier one for the rest would add a second
+ * timer's lateness); one armed for a deadline since moved or cleared does nothing when it runs out.
+ */
 export class Alarm {
   readonly #fn: () => void;
   /** The deadline (performance.now() ms), Infinity when cleared. */
   #at = Infinity;
-  /** Deadlines the running timers were armed for. */
-  readonly #armed: number[] = [];
 
   /** `fn` runs at each deadline reached. */
   constructor(fn: () => void) {
@@ -37,10 +38,13 @@ export class Alarm {
 
   /** Calls `fn` `ms` milliseconds from now (replacing any deadline set before). */
   set(ms: number): void {
-    this.#at = performance.now() + Math.max(0, ms);
-    // A timer armed for a deadline at or before this one re-arms when it fires.
-    for (const a of this.#armed) if (a <= this.#at) return;
-    this.#arm();
+    const at = performance.now() + Math.max(0, ms);
+    this.#at = at;
+    arm(ms, () => {
+      if (this.#at !== at) return;
+      this.#at = Infinity;
+      this.#fn();
+    });
   }
 
   /** Drops the deadline: `fn` is not called until the next `set`. */
@@ -51,23 +55,5 @@ export class Alarm {
   /** True while a deadline is set. */
   get pending(): boolean {
     return this.#at !== Infinity;
-  }
-
-  #arm(): void {
-    const at = this.#at;
-    this.#armed.push(at);
-    arm(at - performance.now(), () => this.#fired(at));
-  }
-
-  #fired(at: number): void {
-    this.#armed.splice(this.#armed.indexOf(at), 1);
-    // Cleared, or moved earlier than this timer: then another timer, armed for it, serves it.
-    if (this.#at === Infinity || at > this.#at) return;
-    if (at === this.#at) {
-      this.#at = Infinity;
-      this.#fn();
-    } else if (!this.#armed.some((a) => a <= this.#at)) {
-      this.#arm(); // the deadline moved later: wait for the rest
-    }
   }
 }
