@@ -21,6 +21,8 @@ import { WAIT_FOREVER } from "./transport.ts";
 export const BLOCK_WAIT = 2;
 /** Waits up to this long (ms) use a timer for all but the last BLOCK_WAIT ms, then block. */
 export const PRECISE_WAIT = 25;
+/** The longest nap (ms) of a block: the clock is checked again after each. */
+export const NAP = 0.1;
 /** After this many sleeps in a row ended by their deadline (no event), blocking stops. */
 export const MAX_EXPIRED_IN_A_ROW = 8;
 
@@ -81,12 +83,13 @@ export class Waker {
   /** Blocks the thread until the deadline of sleep number `sleep`, then ends it. */
   #block(sleep: number): void {
     if (sleep !== this.#sleeps || this.#resolve === null) return;
+    // In naps: the clock may count whole milliseconds, and a nap ends ~0.1 ms after its time.
     for (
       let left = this.#deadline - this.#clock();
       left > 0;
       left = this.#deadline - this.#clock()
     ) {
-      Atomics.wait(this.#nap, 0, 0, Math.min(left, BLOCK_WAIT + 1));
+      Atomics.wait(this.#nap, 0, 0, Math.min(left, NAP));
     }
     this.#expire();
   }
