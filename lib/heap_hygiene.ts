@@ -6,7 +6,7 @@
  * Deno runtime tuning, not part of mosh (docs/PROTOCOL.md §12.6): a session lives for days with a small, constant live
  * heap, but V8 left to itself lets a busy session's young generation and old-generation limit
  * grow over the first minutes, and resident memory creeps up with them. A young generation capped
- * at 2 MB and one forced collection a minute keep it flat (figures in bench/README.md, "Deno
+ * at 1 MB and one forced collection a minute keep it flat (figures in bench/README.md, "Deno
  * runtime tuning"). Without `--expose-gc` this does nothing.
  *
  * After each collection, where FFI is allowed (the server daemon), glibc's `malloc_trim(0)`
@@ -19,13 +19,13 @@
 import { libc } from "./libc.ts";
 
 /**
- * The V8 flags of the long-running processes, for `deno run --v8-flags=…`: a 2 MB young
- * generation, and `gc` exposed for `HeapHygiene`. server.ts starts the daemon with them and
+ * The V8 flags of the long-running processes, for `deno run --v8-flags=…`: a 1 MB young
+ * generation (semi-space; 2 MB cost the idle server 4-5 MB more resident memory), and `gc` exposed for `HeapHygiene`. server.ts starts the daemon with them and
  * tests/harness.ts our client; files that cannot import this must say the same:
  * `bin/mosh`, `bin/mosh-client` and the `start` task of `deno.json`
  * (tests/v8_flags_test.ts checks the running programs).
  */
-export const V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
+export const V8_FLAGS = "--max-semi-space-size=1,--expose-gc";
 
 /** How often (ms) a full collection runs while the loop is active. */
 export const HEAP_HYGIENE_INTERVAL = 60000;

@@ -43,7 +43,7 @@ export function backgroundFlags(extra: string[]): string[] {
   }
   flags.push("--unstable-net", "--allow-net", "--allow-ffi", "--allow-read", "--allow-env");
   flags.push(...extra);
-  // A young generation capped at 2 MB keeps the long-running process's resident memory flat (V8
+  // A young generation capped at 1 MB keeps the long-running process's resident memory flat (V8
   // otherwise grows it up to 64 MB over the first minutes of heavy output); no throughput cost.
   // `gc` is exposed for lib/heap_hygiene.ts (one full collection a minute).
   flags.push(`--v8-flags=${V8_FLAGS}`);

@@ -1,7 +1,7 @@
 // The V8 flags that heap hygiene (lib/heap_hygiene.ts) and the client's flat memory depend on,
 // checked on the running programs: a server daemon started through bin/mosh-server and a client
 // started through bin/mosh-client in a tmux pane must each be a Deno process whose command line
-// carries --expose-gc and --max-semi-space-size=2; and Deno with --v8-flags=--expose-gc must
+// carries --expose-gc and --max-semi-space-size=1; and Deno with --v8-flags=--expose-gc must
 // give the program a callable gc (what those flags are for).
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
@@ -21,7 +21,7 @@ function assertHeapFlags(pid: number, script: string): void {
   assert.ok(argv.some((a) => a.endsWith(`/${script}`)), `pid ${pid} runs ${argv.join(" ")}`);
   const flags = v8Flags(pid);
   assert.ok(flags.includes("--expose-gc"), `${script}: V8 flags ${JSON.stringify(flags)}`);
-  assert.ok(flags.includes("--max-semi-space-size=2"), `${script}: ${JSON.stringify(flags)}`);
+  assert.ok(flags.includes("--max-semi-space-size=1"), `${script}: ${JSON.stringify(flags)}`);
 }
 
 Deno.test("v8 flags: Deno's --v8-flags=--expose-gc gives the program a callable gc", async () => {
@@ -33,7 +33,7 @@ Deno.test("v8 flags: Deno's --v8-flags=--expose-gc gives the program a callable 
     }).output();
     return new TextDecoder().decode(out.stdout).trim();
   };
-  assert.equal(await run(["--v8-flags=--max-semi-space-size=2,--expose-gc"]), "function");
+  assert.equal(await run(["--v8-flags=--max-semi-space-size=1,--expose-gc"]), "function");
   assert.equal(await run([]), "undefined");
 });
 
