@@ -27,7 +27,7 @@ import {
 import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
 import { FeatureState } from "./terminal_features.ts";
 import { encodeControl } from "./channel_control.ts";
-import { type ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
+import type { ClientForwarding } from "./client_forwarding.ts";
 import { HistoryInbox, HistoryWriter } from "./history_writer.ts";
 import type { Connection } from "./connection.ts";
 import type { NotificationEngine } from "./notification.ts";
@@ -35,6 +35,10 @@ import type { RealTerminal } from "./real_terminal.ts";
 import type { TerminalState } from "./terminal_state.ts";
 import type { Transport } from "./transport.ts";
 import type { UserStream } from "./user_stream.ts";
+
+/** The warning shown when the server does not forward. */
+export const NO_FORWARDING_WARNING =
+  "The server does not support forwarding (or refuses it): -L/-R/-D/-A are off.";
 
 /**
  * History is written into the real scrollback at most this often (ms): each write repaints the

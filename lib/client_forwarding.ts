@@ -16,10 +16,6 @@ import { formatAddress } from "./connection.ts";
 import { socksHandshake, SocksReply, socksReply } from "./socks.ts";
 import type { ControlEvent } from "./extension_codec.ts";
 
-/** The warning shown when the server does not forward. */
-export const NO_FORWARDING_WARNING =
-  "The server does not support forwarding (or refuses it): -L/-R/-D/-A are off.";
-
 /** What the session provides to the link. */
 export type LinkOptions = Omit<ForwardingLinkOptions, "side" | "connect">;
 
