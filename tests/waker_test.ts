@@ -42,7 +42,7 @@ Deno.test("waker: short sleeps end on time, never early, sooner than a plain tim
   for (const ms of [1, 2, 5, 10]) {
     const best = await bestOf(w, ms, 15);
     assert.ok(best.waker >= ms, `sleep(${ms}) ended early: ${best.waker.toFixed(2)} ms`);
-    // Deno's setTimeout fires ~1.1-2.1 ms late; the waker spins out the last milliseconds.
+    // Deno's timers fire ~1.1-2.1 ms late; the waker blocks out the last milliseconds.
     assert.ok(
       best.waker < best.plain,
       `sleep(${ms}): best ${best.waker.toFixed(2)} ms, a plain timer ${best.plain.toFixed(2)} ms`,
@@ -61,7 +61,7 @@ Deno.test("waker: wake() ends a sleep at once, and a wake before a sleep is kept
   assert.equal(await first(w.sleep(0), timer(0)), "a", "a zero sleep returns");
 });
 
-Deno.test("waker: an idle loop stops spinning after repeated expiries", async () => {
+Deno.test("waker: an idle loop stops blocking after repeated expiries", async () => {
   const w = new Waker(clock);
   for (let i = 0; i < MAX_EXPIRED_IN_A_ROW; i++) await w.sleep(1);
   // Now a plain timer serves short waits: still correct (never early), just timer-precise.
@@ -73,7 +73,7 @@ Deno.test("waker: an idle loop stops spinning after repeated expiries", async ()
   assert.ok(best.waker < best.plain, `precise again: ${best.waker} ms, plain ${best.plain} ms`);
 });
 
-Deno.test("waker: the last milliseconds of a precise sleep nap instead of burning the CPU", async () => {
+Deno.test("waker: the last milliseconds of a precise sleep block instead of burning the CPU", async () => {
   const w = new Waker(clock);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -85,6 +85,6 @@ Deno.test("waker: the last milliseconds of a precise sleep nap instead of burnin
   const wall = performance.now() - t0;
   const used = process.cpuUsage(cpu0);
   const cpu = (used.user + used.system) / 1000;
-  // A pure spin uses the whole wall time; the naps leave most of it to other processes.
+  // A pure spin would use the whole wall time; blocked naps leave it to other processes.
   assert.ok(cpu < wall * 0.5, `${cpu.toFixed(0)} ms of CPU in ${wall.toFixed(0)} ms`);
 });
