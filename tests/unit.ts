@@ -50,6 +50,7 @@ import "./terminal_state_test.ts";
 import "./terminal_test.ts";
 import "./transport_test.ts";
 import "./user_stream_test.ts";
+import "./timer_test.ts";
 import "./waker_test.ts";
 import "./workload_test.ts";
 import "./wrapper_args_test.ts";
