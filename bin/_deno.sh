@@ -22,7 +22,8 @@ cached_deno() {
   cache=${NPM_CONFIG_CACHE:-${npm_config_cache:-${HOME:-/nonexistent}/.npm}}
   for pkg in "$cache"/_npx/*/node_modules/deno/package.json; do
     [ -f "$pkg" ] || continue
-    grep -q '"name": *"deno"' "$pkg" && grep -q '"version": *"2\.9\.6"' "$pkg" || continue
+    awk '/"name": *"deno"/ { n = 1 } /"version": *"2\.9\.6"/ { v = 1 } END { exit !(n && v) }' \
+      "$pkg" || continue
     bin=${pkg%/package.json}/deno
     [ -f "$bin" ] && [ -x "$bin" ] || continue
     case $(od -An -tx1 -N4 "$bin") in *7f*45*4c*46*) ;; *) continue ;; esac
