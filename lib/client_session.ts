@@ -297,6 +297,9 @@ class ClientSession {
     this.#signals.install(() => this.#waker.wake());
     this.#input.start();
     try {
+      // The first state goes out before the first paint: the server's reply (it starts the shell
+      // when this state arrives) then overlaps our painting (bench/start_bench.ts).
+      this.#transport.tick(clock());
       for (;;) {
         this.#paint();
         this.#asleep = true;
