@@ -36,10 +36,6 @@ import type { TerminalState } from "./terminal_state.ts";
 import type { Transport } from "./transport.ts";
 import type { UserStream } from "./user_stream.ts";
 
-/** The warning shown when the server does not forward. */
-export const NO_FORWARDING_WARNING =
-  "The server does not support forwarding (or refuses it): -L/-R/-D/-A are off.";
-
 /**
  * History is written into the real scrollback at most this often (ms): each write repaints the
  * whole screen, so a flood of history is batched.
@@ -150,7 +146,9 @@ export class ClientExtensions {
     if (first && this.#forwarding !== null) {
       const announced = announces(state.caps, FORWARDING);
       this.#forwarding.decide(announced);
-      if (!announced) this.#notification.setNotificationString(NO_FORWARDING_WARNING, now);
+      if (!announced) {
+        this.#notification.setNotificationString(this.#forwarding.refusedNotice, now);
+      }
     }
     if (state.frontier !== this.#lastFrontier) {
       // History flows as fast as we acknowledge it.

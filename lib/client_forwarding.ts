@@ -16,6 +16,10 @@ import { formatAddress } from "./connection.ts";
 import { socksHandshake, SocksReply, socksReply } from "./socks.ts";
 import type { ControlEvent } from "./extension_codec.ts";
 
+/** The warning shown when the server does not forward. */
+export const NO_FORWARDING_WARNING =
+  "The server does not support forwarding (or refuses it): -L/-R/-D/-A are off.";
+
 /** What the session provides to the link. */
 export type LinkOptions = Omit<ForwardingLinkOptions, "side" | "connect">;
 
@@ -120,6 +124,11 @@ export class ClientForwarding {
       for (const l of this.#listening) l.listener.close();
     }
     this.#held = [];
+  }
+
+  /** The notice shown when the server's first state did not announce forwarding. */
+  get refusedNotice(): string {
+    return NO_FORWARDING_WARNING;
   }
 
   /** True when this client asked for any forwarding (it then announces the capability). */

@@ -146,9 +146,9 @@ export async function runClient(opts: ClientOptions): Promise<number> {
   }
   let forwarding: ClientForwarding | null = null;
   if ((opts.forwards !== undefined && opts.forwards.length > 0) || opts.agentSocket !== undefined) {
+    // Loaded only when asked for: a session without forwarding starts without its modules.
+    const { ClientForwarding } = await import("./client_forwarding.ts");
     try {
-      // Loaded only when asked for: an idle session without forwarding never needs it.
-      const { ClientForwarding } = await import("./client_forwarding.ts");
       forwarding = ClientForwarding.listen(opts.forwards ?? [], opts.agentSocket ?? null);
     } catch (e) {
       printErr(`mosh-client: ${errorText(e)}\n`);
@@ -297,6 +297,9 @@ class ClientSession {
     this.#signals.install(() => this.#waker.wake());
     this.#input.start();
     try {
+      // The first state goes out before the first paint: the server's reply (it starts the shell
+      // when this state arrives) then overlaps our painting (bench/start_bench.ts).
+      this.#transport.tick(clock());
       for (;;) {
         this.#paint();
         this.#asleep = true;
