@@ -8,8 +8,9 @@
  * The loop is one `#pass()` run whenever something happens: a datagram (a connection wakes us),
  * pty output (an FFI poll on a worker thread), a signal, or the earliest timer (SSP, echo ack,
  * network timeout, the 60 s first-contact limit). Between passes the session sleeps on its own
- * Waker, so idle sessions use no CPU and one session's wait never blocks another's (the host runs
- * every session's loop on the one event loop).
+ * Waker, so idle sessions use no CPU and one session's wait holds up another's (the host runs
+ * every session's loop on the one event loop) only in the last 2 ms of a precise wait, which the
+ * Waker blocks out (lib/waker.ts).
  *
  * The shell is "released" by the first client state, as in mosh 1.4.0, where the forked child
  * prints the motd and then blocks reading a line from the pty until the server writes "\n" to it
