@@ -35,6 +35,9 @@ import { charWidth } from "./wcwidth.ts";
 /** Largest accepted width or height. */
 export const MAX_DIMENSION = 65535;
 
+/** The tab stops of a screen under construction as a copy (never written). */
+const EMPTY_TABS = new Uint8Array(0);
+
 /** Saved cursor of DECSC (and of DECSET 1049): the pen is a copy nothing writes to. */
 export interface SavedCursor {
   /** Cursor row. */
@@ -117,14 +120,17 @@ export class Screen {
    * A blank screen.
    * @param cols width in columns (1..65535)
    * @param rows height in rows (1..65535)
+   * @param copy no rows nor tab stops yet: a copy (Terminal.clone) fills in every field
    */
-  constructor(cols: number, rows: number) {
+  constructor(cols: number, rows: number, copy = false) {
     checkDimension("width", cols);
     checkDimension("height", rows);
     this.w = cols;
     this.h = rows;
     this.bottom = rows - 1;
     this.rows = [];
+    this.tabs = EMPTY_TABS;
+    if (copy) return;
     for (let y = 0; y < rows; y++) this.rows.push(new Row(cols));
     this.tabs = new Uint8Array(cols);
     for (let x = 0; x < cols; x += 8) this.tabs[x] = 1;
