@@ -22,7 +22,7 @@ import { type ClientOptions, runClient } from "./lib/client_session.ts";
 import { isNumericIp } from "./lib/address.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction_triggers.ts";
 import { colorsFor } from "./lib/terminfo.ts";
-import { nonUtf8Locale } from "./lib/wrapper_args.ts";
+import { nonUtf8Locale } from "./lib/locale.ts";
 import { errorText } from "./lib/errors.ts";
 import { type Printer, stdio } from "./lib/write_all.ts";
 import { versionText } from "./lib/version.ts";

@@ -1,6 +1,6 @@
 # Shared by the launchers in bin/: find the repository and a Deno 2.9.6 to run it with.
-# Sourced, not executed. Sets REPO and DENO (the absolute path of a deno executable, or the
-# `deno` found on PATH); the launcher then `exec`s it, so the launcher's pid is Deno's and a
+# Sourced, not executed, by a launcher that has set `self` (its own path, links resolved). Sets
+# REPO and DENO (the absolute path of a deno executable, or the `deno` found on PATH); the launcher then `exec`s it, so the launcher's pid is Deno's and a
 # signal to it reaches the program.
 #
 # Without deno on PATH or in npm's cache (below), `npx -y deno@2.9.6` is asked only for the
@@ -10,8 +10,9 @@
 # the user's directory it could start planted programs, and its npm_* variables and PATH would
 # reach the program and the shell. The program itself runs in the user's directory with the
 # user's own environment.
-self=$(readlink -f "$0")
-REPO=$(cd "$(dirname "$self")/.." && pwd)
+# Each program started here costs a few ms of the client's start (bench/start_bench.ts): string
+# operations on the resolved path instead of dirname and cd.
+REPO=${self%/*/*}
 export DENO_NO_UPDATE_CHECK=1
 unset RUST_BACKTRACE
 # A deno 2.9.6 that `npx -y deno@2.9.6` installed before, in npm's cache: run directly, it saves
@@ -21,9 +22,11 @@ cached_deno() {
   cache=${NPM_CONFIG_CACHE:-${npm_config_cache:-${HOME:-/nonexistent}/.npm}}
   for pkg in "$cache"/_npx/*/node_modules/deno/package.json; do
     [ -f "$pkg" ] || continue
-    grep -q '"name": *"deno"' "$pkg" && grep -q '"version": *"2\.9\.6"' "$pkg" || continue
+    awk '/"name": *"deno"/ { n = 1 } /"version": *"2\.9\.6"/ { v = 1 } END { exit !(n && v) }' \
+      "$pkg" || continue
     bin=${pkg%/package.json}/deno
-    [ -f "$bin" ] && [ -x "$bin" ] && [ "$(head -c 4 "$bin" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+    [ -f "$bin" ] && [ -x "$bin" ] || continue
+    case $(od -An -tx1 -N4 "$bin") in *7f*45*4c*46*) ;; *) continue ;; esac
     echo "$bin"
     return 0
   done

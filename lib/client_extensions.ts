@@ -27,7 +27,7 @@ import {
 import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
 import { FeatureState } from "./terminal_features.ts";
 import { encodeControl } from "./channel_control.ts";
-import { type ClientForwarding, NO_FORWARDING_WARNING } from "./client_forwarding.ts";
+import type { ClientForwarding } from "./client_forwarding.ts";
 import { HistoryInbox, HistoryWriter } from "./history_writer.ts";
 import type { Connection } from "./connection.ts";
 import type { NotificationEngine } from "./notification.ts";
@@ -146,7 +146,9 @@ export class ClientExtensions {
     if (first && this.#forwarding !== null) {
       const announced = announces(state.caps, FORWARDING);
       this.#forwarding.decide(announced);
-      if (!announced) this.#notification.setNotificationString(NO_FORWARDING_WARNING, now);
+      if (!announced) {
+        this.#notification.setNotificationString(this.#forwarding.refusedNotice, now);
+      }
     }
     if (state.frontier !== this.#lastFrontier) {
       // History flows as fast as we acknowledge it.

@@ -126,6 +126,11 @@ export class ClientForwarding {
     this.#held = [];
   }
 
+  /** The notice shown when the server's first state did not announce forwarding. */
+  get refusedNotice(): string {
+    return NO_FORWARDING_WARNING;
+  }
+
   /** True when this client asked for any forwarding (it then announces the capability). */
   get wanted(): boolean {
     return this.#rules.length > 0 || this.agentSocket !== null;

@@ -58,7 +58,7 @@ import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from 
 import { ClientExtensions } from "./client_extensions.ts";
 import { InputQueue, READ_SIZE } from "./client_input.ts";
 import { ClientSignals } from "./client_signals.ts";
-import { ClientForwarding } from "./client_forwarding.ts";
+import type { ClientForwarding } from "./client_forwarding.ts";
 import type { ForwardRule } from "./forward_spec.ts";
 import { END_SYNCHRONIZED_UPDATE } from "./history_writer.ts";
 import { Row } from "./framebuffer.ts";
@@ -146,6 +146,8 @@ export async function runClient(opts: ClientOptions): Promise<number> {
   }
   let forwarding: ClientForwarding | null = null;
   if ((opts.forwards !== undefined && opts.forwards.length > 0) || opts.agentSocket !== undefined) {
+    // Loaded only when asked for: a session without forwarding starts without its modules.
+    const { ClientForwarding } = await import("./client_forwarding.ts");
     try {
       forwarding = ClientForwarding.listen(opts.forwards ?? [], opts.agentSocket ?? null);
     } catch (e) {
@@ -295,6 +297,9 @@ class ClientSession {
     this.#signals.install(() => this.#waker.wake());
     this.#input.start();
     try {
+      // The first state goes out before the first paint: the server's reply (it starts the shell
+      // when this state arrives) then overlaps our painting (bench/start_bench.ts).
+      this.#transport.tick(clock());
       for (;;) {
         this.#paint();
         this.#asleep = true;

@@ -11,8 +11,8 @@
  * - `advanceHistory` before each `transport.tick`: moves that connection's history frontier by
  *   its budget past what its client acknowledged, sized so that history adds no fragment. The
  *   step costs a display diff and a deflate or two, so it is taken only when a send is due or
- *   nothing is in flight (then the step itself starts a send). While rows keep scrolling off the
- *   screen, the connection's `HistoryPacer` spaces the steps HISTORY_BUSY_INTERVAL apart: the
+ *   nothing is in flight (then the step itself starts a send). While the output outruns history
+ *   (a flood), the connection's `HistoryPacer` spaces the steps HISTORY_BUSY_INTERVAL apart: the
  *   screen goes first, and a flood's lines mostly leave the ring unsent instead of costing both
  *   ends a step per frame (docs/EXTENSIONS.md, "Pacing").
  * - `advanceFeatures` likewise for the event frontier (EVENT_STEP characters past what the client
@@ -35,21 +35,25 @@ import type { TerminalState } from "./terminal_state.ts";
 import type { UserStream } from "./user_stream.ts";
 import { type Transport, WAIT_FOREVER } from "./transport.ts";
 
-/**
- * While new rows keep scrolling off the screen, at most one history step per this many ms. 100 ms
- * still moves 40 KB of lines a second to a busy client (HISTORY_BUDGET per step), far more than
- * anyone reads, and it takes a `seq` flood's history steps from one per frame (50 a second) to 10.
- */
+/** While the output outruns history, at most one history step per this many ms. */
 export const HISTORY_BUSY_INTERVAL = 100;
+/**
+ * The output outruns history when more than this many times as many rows scrolled off since the
+ * last step as that step carried: then most of them leave the ring unsent whatever the pace.
+ */
+export const HISTORY_FLOOD_FACTOR = 8;
 
 /**
- * One connection's history pacing: a step may follow the previous one at once only when no row
- * scrolled off since (the output has settled: the client catches up at full speed); while rows
- * keep coming, steps are HISTORY_BUSY_INTERVAL apart.
+ * One connection's history pacing. A step may follow the previous one as soon as the transport
+ * allows, unless the output outruns history HISTORY_FLOOD_FACTOR-fold (a flood such as `seq 1
+ * 2000000`, or `yes`): then steps are HISTORY_BUSY_INTERVAL apart, the screen goes first, and
+ * neither end pays a history step per frame for lines the ring drops anyway. Output that history
+ * can follow (a build log, `tail -f`) is not paced, so its lines are not lost to the ring.
  */
 export class HistoryPacer {
   #lastStep = -Infinity;
-  #endAtStep = -1;
+  #endAtStep = 0;
+  #carried = 0;
   /** When a step held back by pacing may be taken (loop clock, ms); -1 = none held back. */
   #heldUntil = -1;
 
@@ -59,7 +63,8 @@ export class HistoryPacer {
    */
   allows(ringEnd: number, now: number): boolean {
     this.#heldUntil = -1;
-    if (ringEnd === this.#endAtStep || now - this.#lastStep >= HISTORY_BUSY_INTERVAL) return true;
+    const flood = ringEnd - this.#endAtStep > HISTORY_FLOOD_FACTOR * Math.max(1, this.#carried);
+    if (!flood || now - this.#lastStep >= HISTORY_BUSY_INTERVAL) return true;
     this.#heldUntil = this.#lastStep + HISTORY_BUSY_INTERVAL;
     return false;
   }
@@ -69,10 +74,11 @@ export class HistoryPacer {
     this.#heldUntil = -1;
   }
 
-  /** A step was taken at `now` with the ring's end at `ringEnd`. */
-  stepped(ringEnd: number, now: number): void {
+  /** A step carrying `carried` lines was taken at `now`, the ring's end being `ringEnd`. */
+  stepped(ringEnd: number, now: number, carried: number): void {
     this.#lastStep = now;
     this.#endAtStep = ringEnd;
+    this.#carried = carried;
   }
 
   /** ms until a held-back step may be taken, or WAIT_FOREVER when none is held back. */
@@ -122,8 +128,9 @@ export function advanceHistory(
     return false;
   }
   if (!pacer.allows(ring.end, now)) return false;
+  const from = Math.max(state.frontier, ring.start);
   const moved = state.advanceHistory(acked, (diff) => fragmentsFor(diff, datagramMtu));
-  if (moved) pacer.stepped(ring.end, now);
+  if (moved) pacer.stepped(ring.end, now, state.frontier - from);
   return moved;
 }
 

@@ -45,7 +45,6 @@ import {
   checkUserHost,
   hostOf,
   ifMoshDeno,
-  nonUtf8Locale,
   NOT_MOSH_DENO,
   parseWrapperArgs,
   type PredictionMode,
@@ -57,6 +56,7 @@ import {
   USAGE,
   type WrapperOptions,
 } from "./wrapper_args.ts";
+import { nonUtf8Locale } from "./locale.ts";
 
 /** Exit status for a bad command line. */
 export const EXIT_USAGE = 255;

@@ -412,15 +412,6 @@ export function localeSettings(env: Record<string, string | undefined>): string[
   return out;
 }
 
-/**
- * The locale name when it names a character set other than UTF-8, as mosh-client checks it
- * (LC_ALL, then LC_CTYPE, then LANG; unset counts as UTF-8); null when it is UTF-8.
- */
-export function nonUtf8Locale(env: Record<string, string | undefined>): string | null {
-  const lc = env.LC_ALL || env.LC_CTYPE || env.LANG || "";
-  return lc !== "" && !/utf-?8/i.test(lc) ? lc : null;
-}
-
 /** Characters a `[user@]host` never needs that a shell would interpret (the ProxyCommand runs
  * through a shell with the host in it): whitespace, quotes, `$`, backquote, `\\`, `;&|<>()`,
  * globs, braces, `!`, `#`, `~` and control characters. IPv6 colons and `%zone` pass. */

@@ -42,6 +42,8 @@ export class PtyClient {
   readonly cols: number;
   /** The latency (ms) of every timed key that has shown, in the order they showed. */
   readonly latencies: number[] = [];
+  /** For each of `latencies`: when the key was typed and when it showed (performance.now()). */
+  readonly shown: { t0: number; at: number }[] = [];
   /** Timed keys that have not shown yet. */
   pending: Pending[] = [];
   #reader: Promise<void>;
@@ -75,6 +77,7 @@ export class PtyClient {
         this.pending = this.pending.filter((p) => {
           if (fb.rows[p.row].data[p.col * CELL_WORDS] !== p.cp) return true;
           this.latencies.push(now - p.t0);
+          this.shown.push({ t0: p.t0, at: now });
           return false;
         });
       }

@@ -215,6 +215,14 @@ Deno.test("pty: only 0, 1 and 2 reach the child; duplicateFd copies are close-on
       env: baseEnv(),
     });
     await readUntil(pty, /up/);
+    // Read the descriptors once `sleep` runs: while it starts, the dynamic loader has its
+    // libraries open for a moment (fd 3 under load).
+    for (let i = 0;; i++) {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      if (stat.includes("(sleep) S ")) break;
+      assert.ok(i < 250, `the child did not settle into sleep: ${stat}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].map((e) => Number(e.name));
     assert.deepEqual(fds.sort((a, b) => a - b), [0, 1, 2]);
     pty.kill(15);

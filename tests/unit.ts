@@ -26,6 +26,7 @@ import "./extensions_test.ts";
 import "./forward_spec_test.ts";
 import "./fragment_test.ts";
 import "./heap_hygiene_test.ts";
+import "./history_sender_test.ts";
 import "./history_test.ts";
 import "./history_writer_test.ts";
 import "./host_log_test.ts";
