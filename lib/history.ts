@@ -21,6 +21,7 @@ import {
   ATTR_INVERSE,
   ATTR_INVISIBLE,
   ATTR_ITALIC,
+  ATTR_MASK,
   ATTR_UNDERLINE,
   CELL_WORDS,
   FLAG_FALLBACK,
@@ -63,6 +64,14 @@ const ESC = 0x1b;
 const SEMI = 0x3b;
 /** Trailing cells with any of these attributes are visible even when empty. */
 const VISIBLE_EMPTY = ATTR_INVERSE | ATTR_UNDERLINE;
+/** A cell's word 3 bits that keep it off the fast path (any attribute, wide, fallback). */
+const NOT_PLAIN = ATTR_MASK | FLAG_WIDE | FLAG_FALLBACK;
+/**
+ * Most bytes one cell adds to a line: an SGR (`CSI 0;1;3;4;5;7;8;38;2;r;g;b;48;2;r;g;b m`, at
+ * most 50 bytes: a colour written as one number has at most 10 digits) and its text (U+00A0
+ * and a 4-byte code point); a combined cell's contents are counted apart.
+ */
+const CELL_BOUND = 50 + 6;
 
 /** The rows that left the screen, newest last; implements the terminal's `ScrollbackSink`. */
 export class HistoryRing implements ScrollbackSink {
@@ -79,6 +88,8 @@ export class HistoryRing implements ScrollbackSink {
   #spare: Uint8Array | null = null;
   #used = 0;
   #end = 0;
+  /** `#end % capacity`: the slot line `#end` will take. */
+  #endSlot = 0;
   #scratch = new Uint8Array(1024);
   #len = 0;
 
@@ -156,8 +167,13 @@ export class HistoryRing implements ScrollbackSink {
       while (o >= 0 && (d[o] | d[o + 2] | (d[o + 3] & VISIBLE_EMPTY)) === 0) o -= CELL_WORDS;
       last = o / CELL_WORDS + 1;
     }
+    const flags = wrapped ? LINE_WRAPPED : 0;
+    if (row.multi === null && this.#storePlain(d, last, flags)) return;
+    // The general path: into the scratch buffer, sized once for the worst case of every cell
+    // (an SGR change and 7 bytes of text); only a combined cell's contents need more room.
     this.#len = 0;
-    this.#ensure(last * 7 + 8); // a cell's text is at most 7 bytes (U+00A0 and a 4-byte cp)
+    this.#ensure(last * CELL_BOUND + 8);
+    let b = this.#scratch;
     let fg = 0, bg = 0, attrs = 0;
     for (let x = 0; x < last; x++) {
       const o = x * CELL_WORDS;
@@ -168,57 +184,84 @@ export class HistoryRing implements ScrollbackSink {
         bg = cb;
         attrs = ca;
         this.#sgr(fg, bg, attrs);
-        this.#ensure((last - x) * 7 + 8);
       }
       const cp = d[o];
       const multi = row.multi?.get(x);
       if ((w3 & (FLAG_FALLBACK | FLAG_WIDE)) === 0 && cp < 0x80 && multi === undefined) {
-        this.#scratch[this.#len++] = cp === 0 ? 0x20 : cp; // the fast path: one ASCII cell
+        b[this.#len++] = cp === 0 ? 0x20 : cp; // one ASCII cell
         continue;
       }
       if (w3 & FLAG_FALLBACK) this.#codePoint(0xa0);
-      if (cp === 0) this.#byte(0x20);
+      if (cp === 0) b[this.#len++] = 0x20;
       else if (multi !== undefined) {
-        this.#ensure(multi.length * 3);
+        this.#ensure(multi.length * 3 + (last - x) * CELL_BOUND + 8);
+        b = this.#scratch;
         for (const ch of multi) this.#codePoint(ch.codePointAt(0)!);
-        this.#ensure((last - x) * 7 + 8);
       } else this.#codePoint(cp);
       if (w3 & FLAG_WIDE) x++;
     }
     if (fg !== 0 || bg !== 0 || attrs !== 0) this.#ascii("\x1b[0m");
-    this.#store(wrapped ? LINE_WRAPPED : 0);
-  }
-
-  /** Appends the flags byte and the scratch bytes to the chunks as line `#end`. */
-  #store(flags: number): void {
     const n = this.#len + 1;
-    let chunk = this.#chunks[this.#chunks.length - 1];
-    if (this.#used + n > chunk.length) {
-      // Chunks before the one holding the oldest line held are no longer needed.
-      // One such chunk is kept for reuse: a flood then stores its lines without allocating.
-      if (this.#end > 0) {
-        const oldest = this.#chunkOf[this.start % this.capacity];
-        while (this.#firstChunk < oldest) {
-          const gone = this.#chunks.shift()!;
-          if (gone.length === CHUNK_SIZE) this.#spare = gone;
-          this.#firstChunk++;
-        }
-      }
-      if (n <= CHUNK_SIZE && this.#spare !== null) {
-        chunk = this.#spare;
-        this.#spare = null;
-      } else chunk = new Uint8Array(Math.max(CHUNK_SIZE, n));
-      this.#chunks.push(chunk);
-      this.#used = 0;
-    }
-    const slot = this.#end % this.capacity;
+    const chunk = this.#room(n);
     const at = this.#used;
     chunk[at] = flags;
-    const b = this.#scratch;
-    if (n <= 64) { for (let i = 1; i < n; i++) chunk[at + i] = b[i - 1]; }
-    else chunk.set(b.subarray(0, n - 1), at + 1);
+    const s = this.#scratch;
+    if (n <= 64) { for (let i = 1; i < n; i++) chunk[at + i] = s[i - 1]; }
+    else chunk.set(s.subarray(0, n - 1), at + 1);
+    this.#commit(n);
+  }
+
+  /**
+   * The fast path, for a row (without combined cells) whose first `last` cells are all plain
+   * ASCII in the default rendition: what `seq` and most logs scroll off. Its line is one byte
+   * per cell with no SGR, written straight into the chunk. Returns false, having stored nothing,
+   * at the first other cell (the general path then encodes the row).
+   */
+  #storePlain(d: Uint32Array, last: number, flags: number): boolean {
+    const n = last + 1;
+    const chunk = this.#room(n);
+    const at = this.#used;
+    const end = last * CELL_WORDS;
+    for (let o = 0, p = at + 1; o < end; o += CELL_WORDS, p++) {
+      const cp = d[o];
+      if (cp >= 0x80 || (d[o + 1] | d[o + 2] | (d[o + 3] & NOT_PLAIN)) !== 0) return false;
+      chunk[p] = cp === 0 ? 0x20 : cp;
+    }
+    chunk[at] = flags;
+    this.#commit(n);
+    return true;
+  }
+
+  /** The last chunk, with room for `n` more bytes at `#used` (a new chunk when it has not). */
+  #room(n: number): Uint8Array {
+    const chunk = this.#chunks[this.#chunks.length - 1];
+    if (this.#used + n <= chunk.length) return chunk;
+    // Chunks before the one holding the oldest line held are no longer needed.
+    // One such chunk is kept for reuse: a flood then stores its lines without allocating.
+    if (this.#end > 0) {
+      const oldest = this.#chunkOf[this.#end > this.capacity ? this.#endSlot : 0];
+      while (this.#firstChunk < oldest) {
+        const gone = this.#chunks.shift()!;
+        if (gone.length === CHUNK_SIZE) this.#spare = gone;
+        this.#firstChunk++;
+      }
+    }
+    let next: Uint8Array;
+    if (n <= CHUNK_SIZE && this.#spare !== null) {
+      next = this.#spare;
+      this.#spare = null;
+    } else next = new Uint8Array(Math.max(CHUNK_SIZE, n));
+    this.#chunks.push(next);
+    this.#used = 0;
+    return next;
+  }
+
+  /** The `n` bytes written at `#used` of the last chunk become line `#end`. */
+  #commit(n: number): void {
+    const slot = this.#endSlot;
+    this.#endSlot = slot + 1 === this.capacity ? 0 : slot + 1;
     this.#chunkOf[slot] = this.#firstChunk + this.#chunks.length - 1;
-    this.#offset[slot] = at;
+    this.#offset[slot] = this.#used;
     this.#wireLength[slot] = n;
     this.#used += n;
     this.#end++;
@@ -231,18 +274,14 @@ export class HistoryRing implements ScrollbackSink {
     this.#scratch = grown;
   }
 
-  #byte(b: number): void {
-    this.#ensure(1);
-    this.#scratch[this.#len++] = b;
-  }
+  // The writers below do not check the scratch buffer's room: `pushRow` ensured it.
 
   #ascii(s: string): void {
-    this.#ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.#scratch[this.#len++] = s.charCodeAt(i);
+    const b = this.#scratch;
+    for (let i = 0; i < s.length; i++) b[this.#len++] = s.charCodeAt(i);
   }
 
   #codePoint(cp: number): void {
-    this.#ensure(4);
     const b = this.#scratch;
     if (cp < 0x80) b[this.#len++] = cp;
     else if (cp < 0x800) {
@@ -260,13 +299,21 @@ export class HistoryRing implements ScrollbackSink {
     }
   }
 
+  /** `n` (a cell word: at most 10 digits) in decimal. */
   #num(n: number): void {
-    this.#ascii(String(n));
+    if (n >= 1000) return this.#ascii(String(n)); // not a colour the emulator stores
+    const b = this.#scratch;
+    if (n >= 100) b[this.#len++] = 0x30 + ((n / 100) | 0);
+    if (n >= 10) b[this.#len++] = 0x30 + (((n / 10) | 0) % 10);
+    b[this.#len++] = 0x30 + (n % 10);
+  }
+
+  #byte(v: number): void {
+    this.#scratch[this.#len++] = v;
   }
 
   /** `CSI 0 ; attributes ; foreground ; background m`, as the display diff writes it. */
   #sgr(fg: number, bg: number, attrs: number): void {
-    this.#ensure(64);
     this.#byte(ESC);
     this.#ascii("[0");
     if (attrs & ATTR_BOLD) this.#ascii(";1");

@@ -35,6 +35,12 @@ import { charWidth } from "./wcwidth.ts";
 /** Largest accepted width or height. */
 export const MAX_DIMENSION = 65535;
 
+/** Words of a row cleared by a loop rather than `fill` (see `resetRow`). */
+const SHORT_CLEAR = 64;
+
+/** The tab stops of a screen under construction as a copy (never written). */
+const EMPTY_TABS = new Uint8Array(0);
+
 /** Saved cursor of DECSC (and of DECSET 1049): the pen is a copy nothing writes to. */
 export interface SavedCursor {
   /** Cursor row. */
@@ -117,14 +123,17 @@ export class Screen {
    * A blank screen.
    * @param cols width in columns (1..65535)
    * @param rows height in rows (1..65535)
+   * @param copy no rows nor tab stops yet: a copy (Terminal.clone) fills in every field
    */
-  constructor(cols: number, rows: number) {
+  constructor(cols: number, rows: number, copy = false) {
     checkDimension("width", cols);
     checkDimension("height", rows);
     this.w = cols;
     this.h = rows;
     this.bottom = rows - 1;
     this.rows = [];
+    this.tabs = EMPTY_TABS;
+    if (copy) return;
     for (let y = 0; y < rows; y++) this.rows.push(new Row(cols));
     this.tabs = new Uint8Array(cols);
     for (let x = 0; x < cols; x += 8) this.tabs[x] = 1;
@@ -224,7 +233,11 @@ export class Screen {
   protected resetRow(r: Row): void {
     const d = r.data, bg = this.pen.bg;
     if (bg === 0) {
-      d.fill(0, 0, r.ink * CELL_WORDS); // the cells from `ink` on are blank already
+      // The cells from `ink` on are blank already. A short row's few words are cleared inline:
+      // `fill` is a builtin call costing more than the stores (a `seq` row has 7 cells).
+      const end = r.ink * CELL_WORDS;
+      if (end <= SHORT_CLEAR) { for (let i = 0; i < end; i++) d[i] = 0; }
+      else d.fill(0, 0, end);
       r.ink = 0;
     } else {
       d.fill(0);

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { DEFAULT_SCROLLBACK, HistoryRing, scrollbackFromEnv } from "../lib/history.ts";
 import { Terminal } from "../lib/terminal.ts";
-import { CELL_WORDS, Row } from "../lib/framebuffer.ts";
+import {
+  CELL_WORDS,
+  FLAG_FALLBACK,
+  FLAG_WIDE,
+  FLAG_WRAP,
+  Row,
+  TRUE_COLOR,
+} from "../lib/framebuffer.ts";
 import { LINE_WRAPPED } from "../lib/extensions.ts";
 
 function withRing(cols: number, rows: number, capacity = 100): [Terminal, HistoryRing] {
@@ -127,4 +134,48 @@ Deno.test("history: a full ring of plain 80-column text stays under 4 MB", () =>
   assert.equal(ring.text(ring.start).length, 80);
   assert.ok(used < 4 * 1024 * 1024, `ring used ${used} bytes`);
   console.log(`full ring of 80-column lines: ${(used / 10000).toFixed(0)} bytes per line`);
+});
+
+Deno.test("history: plain rows' fast path stores the same bytes as the general encoder", () => {
+  // A row with a `multi` map (even empty) always takes the general path: the same rows pushed
+  // with and without one must give byte-identical lines. Mostly plain rows, some with one cell
+  // that is not (a colour, an attribute, a wide or non-ASCII character, a fallback cell) at a
+  // random column, so the fast path also gives up midway; widths and lengths cross chunk ends.
+  let seed = 14;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const fast = new HistoryRing(7), general = new HistoryRing(7);
+  let plain = 0;
+  for (let i = 0; i < 6000; i++) {
+    const width = [1, 5, 80, 300][rand(4)];
+    const row = new Row(width);
+    const d = row.data;
+    const cells = rand(width + 1);
+    for (let x = 0; x < cells; x++) d[x * CELL_WORDS] = rand(8) === 0 ? 0 : 0x20 + rand(95);
+    if (rand(3) === 0 && width > 1) {
+      const x = rand(width - 1), o = x * CELL_WORDS;
+      const kind = rand(7);
+      if (kind === 0) d[o + 1] = 31 + rand(7);
+      else if (kind === 1) d[o + 2] = TRUE_COLOR | rand(0x1000000);
+      else if (kind === 2) d[o + 3] = 1 << rand(6);
+      else if (kind === 3) d[o] = 0xe9;
+      else if (kind === 4) {
+        d[o] = 0x6f22;
+        d[o + 3] = FLAG_WIDE;
+        d[o + CELL_WORDS] = 0;
+      } else if (kind === 5) d[o + 3] = FLAG_FALLBACK;
+      else d[o] = 1 + rand(31); // a control code point: ASCII, fast path
+    } else plain++;
+    if (rand(4) === 0) d[d.length - 1] |= FLAG_WRAP;
+    fast.pushRow(row);
+    row.multi = new Map();
+    general.pushRow(row);
+    const n = fast.end - 1;
+    assert.deepEqual(fast.wireLine(n), general.wireLine(n), `row ${i}`);
+    assert.equal(fast.wireLength(n), general.wireLength(n));
+  }
+  assert.ok(plain > 3000, `${plain} plain rows`);
+  for (let n = fast.start; n < fast.end; n++) assert.equal(fast.text(n), general.text(n));
 });

@@ -729,6 +729,29 @@ Deno.test("clone: independent copy including a half-parsed sequence", () => {
   assert.equal(row(u, 0), "");
 });
 
+Deno.test("clone: every field copied, in a fresh terminal's order (one object shape)", () => {
+  const t = new Terminal(30, 6);
+  t.write("\x1b]2;title\x07\x1b[?1h\x1b[?2004h\x1b[?1000h\x1b[?5h\x1b[2;5r\x1b[4h\x1b[1;31m");
+  t.write("\x1b[3;4H\x1b7\x07\x1b[3g\x1b[?25l\x1b[5 qtext\x1b[");
+  t.scrollback = { pushRow() {} };
+  t.eventSink = () => {};
+  const c = t.clone();
+  const original = t as unknown as Record<string, unknown>;
+  const copy = c as unknown as Record<string, unknown>;
+  assert.deepEqual(Object.keys(copy), Object.keys(new Terminal(2, 2)), "field order");
+  assert.deepEqual(Object.keys(copy), Object.keys(original));
+  const own = new Set(["rows", "mainRows", "tabs", "pen", "parser", "scrollback", "sink"]);
+  for (const k of Object.keys(original)) {
+    if (!own.has(k)) assert.equal(copy[k], original[k], `field ${k}`);
+  }
+  assert.equal(c.scrollback, null);
+  assert.notEqual(copy.tabs, original.tabs);
+  assert.deepEqual(copy.tabs, original.tabs);
+  assert.notEqual(copy.pen, original.pen);
+  assert.deepEqual(copy.pen, original.pen);
+  assert.ok(t.sameScreen(c.snapshot()));
+});
+
 Deno.test("translateUserInput: ESC O A-D becomes ESC [ A-D unless DECCKM is on (§9.6)", () => {
   const enc = new TextEncoder();
   const t = new Terminal(80, 24);
