@@ -37,6 +37,14 @@ async function bestOf(w: Waker, ms: number, n: number): Promise<{ waker: number;
   return { waker, plain };
 }
 
+/**
+ * The waker's best sample beat the plain timer's, or ended within a millisecond of its deadline
+ * (a plain timer's best can be just as close now and then: its median is 1-2 ms late).
+ */
+function onTime(best: { waker: number; plain: number }, ms: number): boolean {
+  return best.waker < best.plain || best.waker < ms + 1;
+}
+
 Deno.test("waker: short sleeps end on time, never early, sooner than a plain timer", async () => {
   const w = new Waker(clock);
   for (const ms of [1, 2, 5, 10]) {
@@ -44,7 +52,7 @@ Deno.test("waker: short sleeps end on time, never early, sooner than a plain tim
     assert.ok(best.waker >= ms, `sleep(${ms}) ended early: ${best.waker.toFixed(2)} ms`);
     // Deno's timers fire ~1.1-2.1 ms late; the waker blocks out the last milliseconds.
     assert.ok(
-      best.waker < best.plain,
+      onTime(best, ms),
       `sleep(${ms}): best ${best.waker.toFixed(2)} ms, a plain timer ${best.plain.toFixed(2)} ms`,
     );
   }
@@ -70,7 +78,7 @@ Deno.test("waker: an idle loop stops blocking after repeated expiries", async ()
   // An event re-enables the precise mode (bestOf wakes the waker between its sleeps).
   w.wake();
   const best = await bestOf(w, 2, 15);
-  assert.ok(best.waker < best.plain, `precise again: ${best.waker} ms, plain ${best.plain} ms`);
+  assert.ok(onTime(best, 2), `precise again: ${best.waker} ms, plain ${best.plain} ms`);
 });
 
 Deno.test("waker: the last milliseconds of a precise sleep block instead of burning the CPU", async () => {
