@@ -84,12 +84,14 @@ async function pasteIntoSleepingShell(size: number): Promise<void> {
         } MiB`,
     );
     // Measured (6 MB): with the bounds the client reads 1.6 MB, the server grows 6 MiB and the
-    // client 17 MiB; without them 6.2 MB, 18 MiB and 52 MiB.
+    // client 17 MiB; without them 6.2 MB, 18 MiB and 52 MiB. The read-ahead bound is the sharp
+    // check; resident memory moves with the collector's timing (the server grew 6-14 MiB over
+    // eight runs of either paste on 2026-12-04, with a 1 or 2 MB young generation alike).
     assert.ok(
       read <= READ_AHEAD_BOUND,
       `the client read ${read} B ahead of a shell that reads nothing`,
     );
-    assert.ok(grown.server < 12, `server RSS grew ${grown.server.toFixed(1)} MiB`);
+    assert.ok(grown.server < 16, `server RSS grew ${grown.server.toFixed(1)} MiB`);
     assert.ok(grown.client < 32, `client RSS grew ${grown.client.toFixed(1)} MiB`);
     // The shell reads after the stall; the session ends when cat has everything.
     await tmux.waitFor(/CLIENT-EXIT=/, 60000);

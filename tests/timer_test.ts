@@ -1,7 +1,7 @@
 // Tests for lib/timer.ts: sleeps and alarms on Deno's own timer. Only lower bounds are timed
 // exactly (a timer never fires early); upper bounds are generous, for a loaded machine.
 import assert from "node:assert/strict";
-import { Alarm, sleep } from "../lib/timer.ts";
+import { Alarm, armedTimers, SHARE_ABOVE, sleep } from "../lib/timer.ts";
 
 /** Resolves with true once `done()` holds, or false after `ms`. */
 async function within(ms: number, done: () => boolean): Promise<boolean> {
@@ -68,4 +68,28 @@ Deno.test("timer: a cleared alarm stays silent; a moved one rings at the new dea
   assert.ok(await within(800, () => rung === 2), "rang at the earlier deadline");
   await sleep(1100);
   assert.equal(rung, 2, "the first deadline's timer ran out silently");
+});
+
+Deno.test("timer: far deadlines set again and again share a timer, and still ring on time", async () => {
+  // A loop woken by every datagram of a paste sets its seconds-long sleep again each time: the
+  // timers, which cannot be cleared, must not pile up.
+  let rung = 0;
+  let at = 0;
+  const alarm = new Alarm(() => {
+    rung++;
+    at = performance.now();
+  });
+  const before = armedTimers();
+  for (let i = 0; i < 10000; i++) alarm.set(60000);
+  assert.ok(armedTimers() - before <= 2, `${armedTimers() - before} timers armed for one alarm`);
+  // Moved later by a shared deadline: rings at the later one, once.
+  const t0 = performance.now();
+  alarm.set(SHARE_ABOVE + 20);
+  await sleep(15);
+  alarm.set(SHARE_ABOVE + 40); // shares the timer armed above, which re-arms for the rest
+  assert.ok(await within(2000, () => rung === 1), "the alarm rang");
+  assert.ok(at - t0 >= 15 + SHARE_ABOVE + 40 - 0.01, `rang ${at - t0} ms in, before its deadline`);
+  await sleep(60);
+  assert.equal(rung, 1, "it rang once");
+  alarm.clear();
 });
