@@ -71,17 +71,18 @@ export class Alarm {
   #arm(ms: number, at: number): void {
     if (ms > SHARE_ABOVE) this.#far = at;
     arm(ms, () => {
-      if (this.#far === at) this.#far = -Infinity;
+      const shared = this.#far === at; // the far timer later far deadlines rely on
+      if (shared) this.#far = -Infinity;
       const deadline = this.#at;
       if (deadline === at) {
         this.#at = Infinity;
         this.#fn();
         return;
       }
-      // The deadline moved later and shared this timer: arm one for the rest.
-      const now = performance.now();
-      if (deadline > at && deadline < Infinity && !(this.#far > now && this.#far <= deadline)) {
-        this.#arm(deadline - now, deadline);
+      // The deadline moved later and shared this timer: arm one for the rest. (Any other timer
+      // that runs out after its deadline moved does nothing: a loop woken often leaves many.)
+      if (shared && deadline > at && deadline < Infinity) {
+        this.#arm(deadline - performance.now(), deadline);
       }
     });
   }
