@@ -19,7 +19,7 @@ import {
   startServer,
   stopServer,
 } from "./harness.ts";
-import { randomBytes, sha256Hex } from "./workload.ts";
+import { randomBytes, readAll, sha256Hex } from "./workload.ts";
 import type { Tmux } from "./tmux.ts";
 import { PtyClient } from "./pty_client.ts";
 import { concatBytes } from "../lib/bytes.ts";
@@ -140,15 +140,8 @@ async function fetchSocks(proxy: number, http: number): Promise<Uint8Array> {
   await conn.write(
     new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
   );
-  const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  for (;;) {
-    const k = await conn.read(buf);
-    if (k === null) break;
-    parts.push(buf.slice(0, k));
-  }
+  const all = await readAll(conn);
   conn.close();
-  const all = concatBytes(parts);
   const text = new TextDecoder("latin1").decode(all);
   const head = text.indexOf("\r\n\r\n");
   assert.match(text.slice(0, 200), /^HTTP\/1\.1 200/);

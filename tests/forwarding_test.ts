@@ -12,20 +12,8 @@ import {
   encodeControl,
 } from "../lib/channel_control.ts";
 import { segmentPayloadSize } from "../lib/channel_segment.ts";
-import { concatBytes } from "../lib/bytes.ts";
 import { ProtocolError } from "../lib/errors.ts";
-import { randomBytes, sha256Hex } from "./workload.ts";
-
-async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  for (;;) {
-    const k = await conn.read(buf);
-    if (k === null) break;
-    parts.push(buf.slice(0, k));
-  }
-  return concatBytes(parts);
-}
+import { randomBytes, readAll, sha256Hex } from "./workload.ts";
 
 async function writeAll(conn: Deno.Conn, b: Uint8Array): Promise<void> {
   for (let at = 0; at < b.length;) at += await conn.write(b.subarray(at, at + 65536));

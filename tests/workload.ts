@@ -17,6 +17,8 @@
  * Writing them to files: bench/workload.ts.
  */
 
+import { concatBytes } from "../lib/bytes.ts";
+
 /** Default seed of the stream workload. */
 export const STREAM_SEED = 20240601;
 /** Default size of the stream workload in bytes (50 MiB). */
@@ -541,4 +543,16 @@ export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
 export async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Everything a connection delivers until its peer closes it. */
+export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const k = await conn.read(buf);
+    if (k === null) break;
+    parts.push(buf.slice(0, k));
+  }
+  return concatBytes(parts);
 }
