@@ -220,32 +220,20 @@ export class TerminalState {
     if (features === null) return false;
     const current = features.frontier;
     if (!features.advance(acked.features)) return false;
-    let f = features.frontier;
-    if (fragments !== undefined) {
-      const from = acked.features === null || acked.features.frontier < 0
-        ? features.base
-        : acked.features.frontier;
-      let alone = -1; // the fragments without new events, computed only when more than one
-      for (;;) {
-        features.frontier = f;
-        const n = fragments(this.diffFrom(acked));
-        if (n <= 1) break;
-        if (alone < 0) {
-          features.frontier = from;
-          alone = fragments(this.diffFrom(acked));
-          features.frontier = f;
-        }
-        if (n <= alone) break;
-        const fewer = current + ((f - current) >> 1);
-        if (fewer <= current) {
-          features.frontier = current;
-          return false;
-        }
-        f = fewer;
-      }
-    }
-    features.frontier = f;
-    return true;
+    if (fragments === undefined) return true;
+    const from = acked.features === null || acked.features.frontier < 0
+      ? features.base
+      : acked.features.frontier;
+    const f = this.#fitStep(
+      acked,
+      (n) => features.frontier = n,
+      features.frontier,
+      current,
+      from,
+      fragments,
+    );
+    features.frontier = f < 0 ? current : f;
+    return f >= 0;
   }
 
   /** The diff from a blank state of the same size (mosh's `init_diff`). */
@@ -292,30 +280,48 @@ export class TerminalState {
     }
     if (f <= current) return false;
     if (fragments !== undefined) {
-      let alone = -1; // the fragments without history, computed only when more than one
-      for (;;) {
-        this.frontier = f;
-        const n = fragments(this.diffFrom(acked));
-        if (n <= 1) break;
-        if (alone < 0) {
-          this.frontier = from;
-          alone = fragments(this.diffFrom(acked));
-          this.frontier = f;
-        }
-        if (n <= alone) break;
-        // Halve the lines taken; lost lines (below the ring's start) cost nothing, so a step
-        // that fits keeps at least one line (a step of lost lines alone would say nothing).
-        const low = Math.max(current, ring.start);
-        const fewer = low + ((f - low) >> 1);
-        if (fewer <= low) {
-          this.frontier = current;
-          return false;
-        }
-        f = fewer;
+      // Lost lines (below the ring's start) cost nothing, so a step that fits keeps at least one
+      // line (a step of lost lines alone would say nothing).
+      const low = Math.max(current, ring.start);
+      f = this.#fitStep(acked, (n) => this.frontier = n, f, low, from, fragments);
+      if (f < 0) {
+        this.frontier = current;
+        return false;
       }
     }
     this.frontier = f;
     return true;
+  }
+
+  /**
+   * Server: the step of a frontier (history's or the event log's, set through `set`) from `low`
+   * toward `f`, halved until the diff from `acked` needs one fragment, or no more than the same
+   * diff with the frontier at `from` (without the step). Returns the frontier that fits, or -1
+   * when not even one more than `low` does; the frontier is left set to what was tried last.
+   */
+  #fitStep(
+    acked: TerminalState,
+    set: (frontier: number) => void,
+    f: number,
+    low: number,
+    from: number,
+    fragments: (diff: Uint8Array) => number,
+  ): number {
+    let alone = -1; // the fragments without the step, computed only when more than one
+    for (;;) {
+      set(f);
+      const n = fragments(this.diffFrom(acked));
+      if (n <= 1) return f;
+      if (alone < 0) {
+        set(from);
+        alone = fragments(this.diffFrom(acked));
+        set(f);
+      }
+      if (n <= alone) return f;
+      const fewer = low + ((f - low) >> 1);
+      if (fewer <= low) return -1;
+      f = fewer;
+    }
   }
 
   /**
