@@ -79,6 +79,8 @@ class Host {
   #pending = 0;
   #controlConnections = 0;
   #stopping = false;
+  /** Whether the host may end once it has no session: after its first session or its grace. */
+  #mayEnd = false;
   #exit: (() => void) | null = null;
 
   constructor(dir: string) {
@@ -140,7 +142,10 @@ class Host {
     for (const [sig, fn] of listeners) Deno.addSignalListener(sig, fn);
 
     const finished = new Promise<void>((resolve) => (this.#exit = resolve));
-    const grace = new Alarm(() => this.#maybeExit());
+    const grace = new Alarm(() => {
+      this.#mayEnd = true;
+      this.#maybeExit();
+    });
     grace.set(START_GRACE);
     this.#accept(this.#listener);
     await finished;
@@ -167,7 +172,13 @@ class Host {
     this.#maybeExit();
   }
 
+  /**
+   * Ends the host when nothing is left to serve. Before its first session and within its grace it
+   * stays: a control connection that ends early (the probe of a host that lost the start race, a
+   * failed `new`) must not end the host that other `new` calls are about to reach.
+   */
   #maybeExit(): void {
+    if (!this.#mayEnd && !this.#stopping) return;
     if (this.#sessions.size === 0 && this.#pending === 0) this.#exit?.();
   }
 
@@ -310,6 +321,7 @@ class Host {
       port,
     };
     this.#sessions.set(id, hosted);
+    this.#mayEnd = true;
     this.log(`session ${id} started on port ${port.port}${req.name ? ` as ${req.name}` : ""}`);
     session.run().then(
       () => this.#ended(hosted, session.endReason),

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { U64_MAX } from "../lib/protobuf.ts";
 import { requireDebianPackages } from "./deps.ts";
-import { alive, delay, startClient, waitGone } from "./harness.ts";
+import { alive, cleanEnv, delay, OUR_SERVER, startClient, waitGone } from "./harness.ts";
+import { HOST_FLAG } from "../lib/server_args.ts";
 import { type Connect, connectOf, controlDir, server, stopHost } from "./host_harness.ts";
 import { Probe } from "./probe.ts";
 import { Relay } from "./relay.ts";
@@ -395,6 +396,42 @@ Deno.test("host: concurrent first calls leave exactly one host; a bad request do
   } finally {
     await Promise.all(probes.map((p) => p.close()));
     await stopHost(pid);
+  }
+});
+
+Deno.test("host: before its first session, a connection that ends early does not end the host", async () => {
+  // What a host that lost the start race does: it connects to the winner's socket and closes.
+  const dir = await controlDir();
+  await Deno.mkdir(dir, { mode: 0o700 });
+  await Deno.chmod(dir, 0o700);
+  const host = new Deno.Command(OUR_SERVER[0], {
+    args: [...OUR_SERVER.slice(1), HOST_FLAG, dir],
+    env: cleanEnv({ MOSH_DENO_DIR: dir }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let pid: number | null = host.pid;
+  try {
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      try {
+        (await Deno.connect({ transport: "unix", path: `${dir}/host.sock` })).close();
+        break;
+      } catch {
+        assert.ok(Date.now() < deadline, "the host did not listen");
+        await delay(50);
+      }
+    }
+    await delay(500);
+    assert.ok(alive(host.pid), "the host is still there after the probe");
+    const c = connectOf(await server(dir, ["new", "-i", "127.0.0.1", "--", ...SHELL]));
+    assert.equal(c.pid, host.pid, "`new` reached the host that was probed");
+  } finally {
+    await stopHost(pid);
+    pid = null;
+    await host.status;
   }
 });
 
