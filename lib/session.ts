@@ -63,6 +63,12 @@ export const SIZE_WINDOW = 60000;
 export const PTY_INPUT_QUEUE_LIMIT = 1 << 20;
 /** Longest sleep before the first client state and while shutting down (ms). */
 const IDLE_WAKE = 5000;
+/**
+ * A pty read at least this long means the shell is still writing (the kernel hands a flood over
+ * in ~4 KB pieces; an echo or a prompt is far shorter): the loop's next wait then does not block
+ * out its last milliseconds (lib/waker.ts), which would hold back the pty's next read.
+ */
+const STREAMING_CHUNK = 2048;
 /** Longest sleep at all (ms): the timers are recomputed at least this often. */
 const MAX_SLEEP = 60000;
 /** After a failed exec the "child" lingers this long before the server shuts down (C: sleep 3). */
@@ -153,6 +159,8 @@ export class Session {
   #nextConnectionId = 1;
   #signals: string[] = [];
   #ptyChunk: Uint8Array | null | undefined = undefined; // null = end of file
+  /** The last pty read was STREAMING_CHUNK or longer: the shell is still writing. */
+  #streaming = false;
   #ptyReading = false;
   #childReleased = false;
   #execFailedAt = -1;
@@ -278,7 +286,7 @@ export class Session {
           }
         }
         if (this.#done) break;
-        await this.#waker.sleep(this.#timeout(clock()));
+        await this.#waker.sleep(this.#timeout(clock()), !this.#streaming);
       }
     } finally {
       this.#preset?.close();
@@ -482,6 +490,7 @@ export class Session {
     if (this.#ptyChunk !== undefined && !this.#shuttingDown) {
       const chunk = this.#ptyChunk;
       this.#ptyChunk = undefined;
+      this.#streaming = chunk !== null && chunk.length >= STREAMING_CHUNK;
       if (chunk === null) {
         this.#startShutdown(now);
       } else {

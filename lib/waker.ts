@@ -62,8 +62,13 @@ export class Waker {
     else this.#finish();
   }
 
-  /** Resolves after `ms` (WAIT_FOREVER: never) or at the next `wake()`, whichever is first. */
-  sleep(ms: number): Promise<void> {
+  /**
+   * Resolves after `ms` (WAIT_FOREVER: never) or at the next `wake()`, whichever is first. With
+   * `precise` false the wait is a plain timer (it may end a millisecond or two late) and never
+   * blocks: for a loop that an event is about to wake anyway (a pty still streaming output), where
+   * blocking would only hold that event back.
+   */
+  sleep(ms: number, precise = true): Promise<void> {
     if (this.#pending || ms <= 0) {
       this.#pending = false;
       return Promise.resolve();
@@ -73,7 +78,8 @@ export class Waker {
       const sleep = ++this.#sleeps;
       if (ms >= WAIT_FOREVER) return;
       this.#deadline = this.#clock() + ms;
-      this.#precise = ms <= PRECISE_WAIT && this.#expiredInARow < MAX_EXPIRED_IN_A_ROW;
+      this.#precise = precise && ms <= PRECISE_WAIT &&
+        this.#expiredInARow < MAX_EXPIRED_IN_A_ROW;
       if (!this.#precise) this.#alarm.set(Math.ceil(ms));
       else if (ms > BLOCK_WAIT) this.#alarm.set(Math.floor(ms) - BLOCK_WAIT);
       else queueMicrotask(() => this.#block(sleep));

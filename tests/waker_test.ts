@@ -96,3 +96,21 @@ Deno.test("waker: the last milliseconds of a precise sleep block instead of burn
   // A pure spin would use the whole wall time; blocked naps leave it to other processes.
   assert.ok(cpu < wall * 0.5, `${cpu.toFixed(0)} ms of CPU in ${wall.toFixed(0)} ms`);
 });
+
+Deno.test("waker: an imprecise sleep never blocks: an event ends it even when its deadline passed", async () => {
+  // A frozen clock: a blocking sleep would wait on it forever. The loop of a streaming pty asks
+  // for such sleeps (lib/session.ts): the pty's next read must not be held back by a block.
+  let reads = 0;
+  const w = new Waker(() => {
+    reads++;
+    return 0;
+  });
+  w.wake(); // an event, so the waker is in its precise mode
+  await w.sleep(0);
+  for (const ms of [1, 2, 20]) {
+    reads = 0;
+    setTimeout(() => w.wake(), 0);
+    await w.sleep(ms, false);
+    assert.equal(reads, 1, `sleep(${ms}, false) read the clock once (its deadline), then waited`);
+  }
+});
