@@ -232,3 +232,37 @@ Deno.test("launchers: the shell of a session started through bin/mosh-server has
     }
   }
 });
+
+Deno.test("launchers: found through a relative path, a link to the launcher or a linked bin directory", async () => {
+  const base = Deno.makeTempDirSync({ prefix: "mosh-launcher-links-" });
+  try {
+    Deno.mkdirSync(`${base}/links`);
+    Deno.symlinkSync(`${REPO}/bin/mosh-server`, `${base}/links/mosh-server`);
+    Deno.symlinkSync(`${REPO}/bin`, `${base}/bin`);
+    Deno.symlinkSync(REPO, `${base}/repo`);
+    const cases: [string, string, string[]][] = [
+      ["./mosh-server", `${REPO}/bin`, []],
+      ["sh", `${REPO}/bin`, ["mosh-server"]],
+      ["bin//mosh-server", REPO, []],
+      ["../bin/./mosh-server", `${REPO}/lib`, []],
+      [`${base}/links/mosh-server`, base, []],
+      [`${base}/bin/mosh-server`, base, []],
+      ["repo/bin/mosh-server", base, []],
+    ];
+    for (const [program, cwd, args] of cases) {
+      const out = await new Deno.Command(program, {
+        args: [...args, "--version"],
+        cwd,
+        env: { PATH: `${Deno.execPath().replace(/\/[^/]*$/, "")}:${SYSTEM_PATH}` },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, `${program} in ${cwd}: ${new TextDecoder().decode(out.stderr)}`);
+      assert.match(text, /^mosh-server \(mosh-deno\) /, `${program} in ${cwd}`);
+    }
+  } finally {
+    Deno.removeSync(base, { recursive: true });
+  }
+});
