@@ -9,8 +9,9 @@
  *
  * mosh-client mode parses like C mosh-client (`--help`, `--version`, getopt `#:cv`), checks the
  * environment (MOSH_KEY, which it removes at once, MOSH_PREDICTION_DISPLAY, ...; `--no-scrollback`
- * or MOSH_NO_SCROLLBACK turn our scrollback extension off) and runs the
- * session loop of lib/client_session.ts. Every failure is one clear message and exit status 1.
+ * or MOSH_NO_SCROLLBACK turn our scrollback extension off) and runs lib/client_start.ts (the first
+ * state goes out, then the session loop of lib/client_session.ts loads). Every failure is one clear
+ * message and exit status 1.
  *
  * Permissions: --allow-net (UDP), --allow-env, --allow-read (terminfo), and --allow-run only for
  * suspending with Ctrl-^ Ctrl-Z (it stops the process group). No FFI.
@@ -18,7 +19,7 @@
 
 import { parseKey } from "./lib/key.ts";
 import { type ForwardRule, parseForwardSpec } from "./lib/forward_spec.ts";
-import { type ClientOptions, runClient } from "./lib/client_session.ts";
+import { type ClientOptions, runClient } from "./lib/client_start.ts";
 import { isNumericIp } from "./lib/address.ts";
 import { parsePredictionMode, type PredictionMode } from "./lib/prediction_triggers.ts";
 import { colorsFor } from "./lib/terminfo.ts";

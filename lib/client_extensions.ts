@@ -3,8 +3,9 @@
  * lib/client_session.ts: what it announces, and what it does with the extension parts of the
  * server states it receives.
  *
- * - Capabilities: our own go first in the user stream, before the first resize (C's server skips
- *   them). The first server state's announcement decides scrollback and forwarding.
+ * - Capabilities: ours go out first in the user stream, before the first resize (C's server skips
+ *   them), from lib/client_start.ts with the same switches as here (`ownCapabilities`). The first
+ *   server state's announcement decides scrollback and forwarding.
  * - Scrollback ("Scrollback", issue 14): the real terminal stays on its primary screen and the
  *   history lines the server sends are written into its scrollback (lib/history_writer.ts), at
  *   most every HISTORY_WRITE_INTERVAL; a first server state without scrollback (a C server, or
@@ -16,14 +17,7 @@
  *   soon, and a resent state (our ack was lost) is acked again.
  */
 
-import {
-  AGENT_FORWARDING,
-  announces,
-  FORWARDING,
-  ownCapabilities,
-  SCROLLBACK,
-  TERMINAL_FEATURES,
-} from "./extensions.ts";
+import { announces, FORWARDING, SCROLLBACK, TERMINAL_FEATURES } from "./extensions.ts";
 import { eventBytes, EventInbox, noticeText } from "./terminal_events.ts";
 import { FeatureState } from "./terminal_features.ts";
 import { encodeControl } from "./channel_control.ts";
@@ -50,7 +44,6 @@ export class ClientExtensions {
   readonly #rt: RealTerminal;
   readonly #notification: NotificationEngine;
   readonly #forwarding: ClientForwarding | null;
-  readonly #features: boolean;
   /** Writes history into the real scrollback; null = scrollback off. */
   #history: HistoryWriter | null = null;
   /** When history may next be written (ms on the loop's clock). */
@@ -79,7 +72,6 @@ export class ClientExtensions {
     this.#rt = opts.rt;
     this.#notification = opts.notification;
     const forwarding = this.#forwarding = opts.forwarding;
-    this.#features = opts.features;
     if (forwarding !== null) remote.controlSink = (ev) => forwarding.control(ev);
     if (opts.scrollback) {
       remote.inbox = new HistoryInbox();
@@ -89,24 +81,16 @@ export class ClientExtensions {
   }
 
   /**
-   * Announces our capabilities in the user stream (before the first resize) and attaches the
-   * forwarding to the transport: its control operations go into the user stream, then `wake`.
+   * Attaches the forwarding, if any, to the transport: its control operations go into the user
+   * stream, then `wake`. (Our capabilities went out in the first state: lib/client_start.ts.)
    */
-  start(
+  attachForwarding(
     transport: ClientTransport,
     connection: Connection,
     now: () => number,
     wake: () => void,
   ): void {
     const forwarding = this.#forwarding;
-    const caps = ownCapabilities({
-      scrollback: this.#history !== null,
-      features: this.#features,
-      forwarding: forwarding !== null,
-    });
-    transport.currentState.pushCapabilities(
-      forwarding?.agentSocket ? [...caps, AGENT_FORWARDING] : caps,
-    );
     if (forwarding === null) return;
     forwarding.attach({
       path: connection,

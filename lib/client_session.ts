@@ -2,9 +2,13 @@
  * The mosh-client session: the main loop that connects the real terminal to the SSP transport
  * (docs/PROTOCOL.md §8.0, §6.1, §10 for painting, §8.1-8.4 for the overlays, §11.9).
  *
- * - Setup: raw mode, `Display::open()` (smcup unless MOSH_NO_TERM_INIT, then `\e[?1h`), a
- *   `Transport<UserStream, TerminalState>` over a client `Connection` with SEND_MINDELAY 1 ms,
- *   and `Resize(cols, rows)` of the real terminal as the first client state.
+ * - Setup: lib/client_start.ts has already sent the first client state (our capabilities and
+ *   `Resize(cols, rows)` of the real terminal) through a `Transport<UserStream, TerminalState>`
+ *   over a client `Connection`, and loaded this module after the send. Here: the remote state 0
+ *   (a TerminalState of that size) for the transport's receiving side, raw mode,
+ *   `Display::open()` (smcup unless MOSH_NO_TERM_INIT, then `\e[?1h`), then the Connection starts
+ *   listening (datagrams that came meanwhile waited in the socket). A resize while this module
+ *   loaded is sent once the SIGWINCH listener is in place.
  * - Each pass of the loop paints a frame, sleeps until something happens (a datagram, a read
  *   from stdin, a signal, or the earliest timer of the transport and the overlays; at most 250 ms
  *   while no server state has arrived yet), then handles what happened and ticks the transport.
@@ -32,72 +36,30 @@
  * - Extended attributes (issue 15): the client announces them; a server of ours then sends them
  *   in its diffs, and the paint shows those the real terminal's terminfo has (TermCaps
  *   `attributes`), with OSC 8 hyperlinks around exactly the linked cells, repaints included.
- *
- * `runClient` returns the exit status. A read of stdin may still be pending then (Deno cannot
- * cancel it), so the caller should end the process with `Deno.exit(status)`.
  */
 
 import { clock, Waker } from "./waker.ts";
 import { HeapHygiene } from "./heap_hygiene.ts";
-import { parseKey } from "./key.ts";
 import { errorText } from "./errors.ts";
 import { printTo } from "./write_all.ts";
-import { Connection, rejectionReport } from "./connection.ts";
-import { SEND_MINDELAY_CLIENT, Transport } from "./transport.ts";
-import { UserStream } from "./user_stream.ts";
+import { type Connection, rejectionReport } from "./connection.ts";
+import type { Transport } from "./transport.ts";
+import type { UserStream } from "./user_stream.ts";
 import { TerminalState } from "./terminal_state.ts";
 import { diffFrames, type DiffOptions } from "./display.ts";
-import { loadTerminfo } from "./terminfo.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { PredictionEngine } from "./prediction.ts";
-import type { PredictionMode } from "./prediction_triggers.ts";
 import { NotificationEngine } from "./notification.ts";
 import { TITLE_PREFIX, TitleEngine } from "./title.ts";
-import { RealTerminal } from "./real_terminal.ts";
+import type { RealTerminal, TerminalSize } from "./real_terminal.ts";
 import { EscapeAction, EscapeKeyHandler, parseEscapeKey, SUSPEND_MESSAGE } from "./escape_key.ts";
 import { ClientExtensions } from "./client_extensions.ts";
 import { InputQueue, READ_SIZE } from "./client_input.ts";
 import { ClientSignals } from "./client_signals.ts";
 import type { ClientForwarding } from "./client_forwarding.ts";
-import type { ForwardRule } from "./forward_spec.ts";
+import type { ClientOptions, StartedClient } from "./client_start.ts";
 import { END_SYNCHRONIZED_UPDATE } from "./history_writer.ts";
 import { Row } from "./framebuffer.ts";
-
-/** Everything `runClient` needs; the environment is read by the caller (client.ts). */
-export interface ClientOptions {
-  /** The server's numeric IPv4 or IPv6 address. */
-  ip: string;
-  /** The server's UDP port. */
-  port: number;
-  /** The printable 22-character session key (MOSH_KEY). */
-  key: string;
-  /** MOSH_PREDICTION_DISPLAY; default `adaptive`. */
-  predictionMode?: PredictionMode;
-  /** MOSH_PREDICTION_OVERWRITE=yes. */
-  predictOverwrite?: boolean;
-  /** The raw MOSH_ESCAPE_KEY value (undefined = unset). */
-  escapeKey?: string;
-  /** MOSH_TITLE_NOPREFIX is set. */
-  titleNoPrefix?: boolean;
-  /** MOSH_NO_TERM_INIT is set: no smcup/rmcup. */
-  noTermInit?: boolean;
-  /** Keep scrollback in the real terminal when the server offers it (default true). */
-  scrollback?: boolean;
-  /** `-L`/`-R`/`-D` rules (our forwarding extension; docs/EXTENSIONS.md). */
-  forwards?: readonly ForwardRule[];
-  /** `-A`: the local agent's socket (SSH_AUTH_SOCK) to forward, or undefined. */
-  agentSocket?: string;
-  /** Take our server's terminal features: cursor shape, notifications, copies (default true). */
-  features?: boolean;
-  /** $TERM, for terminfo and title support. */
-  term?: string;
-  /** -v count: SSP log lines go to stderr. */
-  verbose?: number;
-  /** Where the closing messages go; default stderr / stdout. */
-  printErr?: (text: string) => void;
-  /** Where `[mosh is exiting.]` goes; default stdout. */
-  printOut?: (text: string) => void;
-}
 
 /** While no server state has arrived, the loop wakes at least this often (ms). */
 const CONNECTING_WAKE = 250;
@@ -124,58 +86,8 @@ export const UNCLEAN_SHUTDOWN_NOTE = "\nmosh did not shut down cleanly. Please n
 /** The line that ends every session. */
 export const EXITING_LINE = "[mosh is exiting.]\n";
 
-/** Runs a mosh-client session to its end; returns the exit status (0 = clean shutdown). */
-export async function runClient(opts: ClientOptions): Promise<number> {
-  const printErr = opts.printErr ?? ((s: string) => printTo(Deno.stderr, s));
-  let key: Uint8Array;
-  try {
-    key = parseKey(opts.key);
-  } catch (e) {
-    printErr(`Bad MOSH_KEY: ${errorText(e)}\n`);
-    return 1;
-  }
-  const caps = loadTerminfo(opts.term);
-  const scrollback = opts.scrollback ?? true;
-  const smcup = opts.noTermInit ? "" : caps.smcup ?? "";
-  const rmcup = opts.noTermInit ? "" : caps.rmcup ?? "";
-  // With scrollback the primary screen is kept; the alternate one only if the server lacks it.
-  const rt = new RealTerminal({ smcup: scrollback ? "" : smcup, rmcup: scrollback ? "" : rmcup });
-  if (!rt.isTerminal()) {
-    printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
-    return 1;
-  }
-  let forwarding: ClientForwarding | null = null;
-  if ((opts.forwards !== undefined && opts.forwards.length > 0) || opts.agentSocket !== undefined) {
-    // Loaded only when asked for: a session without forwarding starts without its modules.
-    const { ClientForwarding } = await import("./client_forwarding.ts");
-    try {
-      forwarding = ClientForwarding.listen(opts.forwards ?? [], opts.agentSocket ?? null);
-    } catch (e) {
-      printErr(`mosh-client: ${errorText(e)}\n`);
-      return 1;
-    }
-  }
-  let connection: Connection;
-  try {
-    connection = Connection.client({ key, ip: opts.ip, port: opts.port, now: clock });
-  } catch (e) {
-    forwarding?.close();
-    printErr(`mosh-client: ${errorText(e)}\n`);
-    return 1;
-  }
-  const session = new ClientSession(opts, rt, connection, forwarding, {
-    ech: caps.ech,
-    bce: caps.bce,
-    title: caps.title,
-    exact: false,
-    scrollback,
-    attributes: caps.attributes,
-  }, { smcup, rmcup });
-  return await session.run();
-}
-
-/** The state of one client session. */
-class ClientSession {
+/** The state of one client session, from its first state sent (lib/client_start.ts) to its end. */
+export class ClientSession {
   readonly #opts: ClientOptions;
   readonly #rt: RealTerminal;
   readonly #connection: Connection;
@@ -219,49 +131,37 @@ class ClientSession {
   /** `-L` listeners and channels; null without forwarding options. */
   readonly #forwarding: ClientForwarding | null;
 
-  constructor(
-    opts: ClientOptions,
-    rt: RealTerminal,
-    connection: Connection,
-    forwarding: ClientForwarding | null,
-    paintOptions: DiffOptions,
-    alternateScreen: { smcup: string; rmcup: string } = { smcup: "", rmcup: "" },
-  ) {
+  /** The window size the server was last told of by the start (checked once listening). */
+  readonly #startSize: TerminalSize;
+
+  constructor(opts: ClientOptions, started: StartedClient) {
+    const { rt, connection, transport, forwarding, size } = started;
     this.#opts = opts;
     this.#rt = rt;
     this.#connection = connection;
     this.#forwarding = forwarding;
-    this.#paintOptions = paintOptions;
-    this.#alternateScreen = alternateScreen;
+    this.#paintOptions = started.paintOptions;
+    this.#alternateScreen = started.alternateScreen;
     this.#printErr = opts.printErr ?? ((s) => printTo(Deno.stderr, s));
     this.#printOut = opts.printOut ?? ((s) => printTo(Deno.stdout, s));
     const now = clock();
     this.#startTime = now;
     this.#connectingNotice = `Nothing received from server on UDP port ${opts.port}.`;
-    const { cols, rows } = rt.size();
-    const verbose = this.#verbose = (opts.verbose ?? 0) > 0;
-    const scrollback = paintOptions.scrollback ?? false;
-    const remote = new TerminalState(cols, rows);
+    this.#verbose = (opts.verbose ?? 0) > 0;
+    this.#startSize = size;
+    const remote = new TerminalState(size.cols, size.rows);
     this.#notification = new NotificationEngine(now);
     // Before the transport copies the initial state.
     this.#extensions = new ClientExtensions(remote, {
       rt,
       notification: this.#notification,
       forwarding,
-      scrollback,
-      // Terminal features (cursor shape, notifications, clipboard copies) unless turned off.
-      features: opts.features ?? true,
+      scrollback: started.paintOptions.scrollback ?? false,
+      features: started.features,
     });
-    this.#transport = new Transport<UserStream, TerminalState>({
-      link: connection,
-      initialState: new UserStream(),
-      initialRemoteState: remote,
-      now: clock,
-      sendMinDelay: SEND_MINDELAY_CLIENT,
-      log: verbose ? (line) => this.#printErr(line + "\r\n") : undefined,
-    });
-    this.#extensions.start(this.#transport, connection, clock, () => this.#waker.wake());
-    this.#transport.currentState.pushResize(cols, rows);
+    this.#transport = transport;
+    transport.startReceiving(remote);
+    this.#extensions.attachForwarding(transport, connection, clock, () => this.#waker.wake());
     this.#prediction = new PredictionEngine({
       mode: opts.predictionMode ?? "adaptive",
       overwrite: opts.predictOverwrite ?? false,
@@ -295,11 +195,11 @@ class ClientSession {
     }
     this.#connection.listen((payload) => this.#onDatagram(payload));
     this.#signals.install(() => this.#waker.wake());
+    // Resized while this module loaded (before the SIGWINCH listener): tell the server now.
+    const { cols, rows } = this.#rt.size();
+    if (cols !== this.#startSize.cols || rows !== this.#startSize.rows) this.#resize();
     this.#input.start();
     try {
-      // The first state goes out before the first paint: the server's reply (it starts the shell
-      // when this state arrives) then overlaps our painting (bench/start_bench.ts).
-      this.#transport.tick(clock());
       for (;;) {
         this.#paint();
         this.#asleep = true;

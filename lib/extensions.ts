@@ -118,16 +118,19 @@ export interface OwnExtensions {
   features: boolean;
   /** Port forwarding (the client: when it has forwarding options; the server: when allowed). */
   forwarding?: boolean;
+  /** Agent forwarding (the client with `-A` and an agent's socket). */
+  agent?: boolean;
 }
 
 /** The capabilities a side announces, from its own switches (extended attributes always). */
 export function ownCapabilities(
-  { scrollback, features, forwarding = false }: OwnExtensions,
+  { scrollback, features, forwarding = false, agent = false }: OwnExtensions,
 ): readonly Capability[] {
   const caps: Capability[] = [];
   if (scrollback) caps.push(SCROLLBACK);
   if (features) caps.push(TERMINAL_FEATURES);
   caps.push(ATTRIBUTES);
   if (forwarding) caps.push(FORWARDING);
+  if (agent) caps.push(AGENT_FORWARDING);
   return Object.freeze(caps);
 }

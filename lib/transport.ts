@@ -104,8 +104,12 @@ export interface TransportOptions<L, R> {
   link: TransportLink;
   /** The local state to synchronise to the peer (state 0 on both sides). */
   initialState: L;
-  /** The peer's state as the peer starts it (state 0). */
-  initialRemoteState: R;
+  /**
+   * The peer's state as the peer starts it (state 0). May be given later with `startReceiving()`
+   * (the client sends its first state before it has loaded the emulator); sending needs only the
+   * local state.
+   */
+  initialRemoteState?: R;
   /** Millisecond clock; defaults to `performance.now()`. */
   now?: () => number;
   /** Gathering delay after the first change: 8 ms on the server (default), 1 ms on the client. */
@@ -193,8 +197,9 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
   #lastAckSent = 0n;
 
   // Receiver (§5.5).
-  readonly #received: TimedState<R>[];
-  #lastReceiverState: R;
+  /** Empty until the receiving side has its state 0 (`startReceiving`). */
+  readonly #received: TimedState<R>[] = [];
+  #lastReceiverState!: R;
   #quenchTimer = NEVER;
 
   /** Creates the endpoint; nothing is sent until `tick()`. */
@@ -210,8 +215,18 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     this.#assumed = this.#sent[0];
     this.#nextAckTime = now;
     this.#nextSendTime = now;
-    this.#received = [{ timestamp: now, num: 0n, state: options.initialRemoteState.clone() }];
-    this.#lastReceiverState = options.initialRemoteState.clone();
+    if (options.initialRemoteState !== undefined) {
+      this.startReceiving(options.initialRemoteState, now);
+    }
+  }
+
+  /** Gives the receiving side its state 0, once, before the first `recv()`. */
+  startReceiving(initialRemoteState: R, now: number = this.#now()): void {
+    if (this.#received.length > 0) {
+      throw new Error("transport: startReceiving() was already called");
+    }
+    this.#received.push({ timestamp: now, num: 0n, state: initialRemoteState.clone() });
+    this.#lastReceiverState = initialRemoteState.clone();
   }
 
   // ----------------------------------------------------------------------------------------
@@ -512,6 +527,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
    * unusable instructions are dropped and counted in `stats`.
    */
   recv(payload: Uint8Array, now: number = this.#now()): void {
+    if (this.#received.length === 0) throw new Error("transport: recv() before startReceiving()");
     let inst: Instruction | null;
     try {
       inst = this.#assembly.add(payload);

@@ -19,7 +19,7 @@
  * shutdown).
  */
 
-import { runClient } from "./client_session.ts";
+import { runClient } from "./client_start.ts";
 import {
   type Announced,
   type BootstrapPlan,
