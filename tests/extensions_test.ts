@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  AGENT_FORWARDING,
   announces,
   ATTRIBUTES,
   EXT_CAPABILITIES,
   EXT_HISTORY,
+  FORWARDING,
   ownCapabilities,
   SCROLLBACK,
   TERMINAL_FEATURES,
@@ -34,6 +36,11 @@ Deno.test("extensions: numbers are the contract's (100 capabilities, 101 history
     TERMINAL_FEATURES,
     ATTRIBUTES,
   ]);
+  // The client with -L and -A: agent forwarding last (the order of the client's announcement).
+  assert.deepEqual(
+    ownCapabilities({ scrollback: true, features: true, forwarding: true, agent: true }),
+    [SCROLLBACK, TERMINAL_FEATURES, ATTRIBUTES, FORWARDING, AGENT_FORWARDING],
+  );
   assert.deepEqual(ATTRIBUTES, { name: "attributes", version: 1 });
 });
 

@@ -7,6 +7,7 @@ import { FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 import { type Instruction, U64_MAX } from "../lib/protobuf.ts";
 import { type SyncState, Transport, type TransportLink, WAIT_FOREVER } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
+import { ownCapabilities } from "../lib/extensions.ts";
 import { describeUserDiff } from "./transport_pump.ts";
 
 const enc = new TextEncoder();
@@ -549,4 +550,42 @@ Deno.test("receiver: a resent state is acknowledged at once after ackAgain, not 
     { t: 1100, old: 0n, new: 2n, ack: 1n }, // the delayed ack
     { t: 2000, old: 0n, new: 3n, ack: 1n }, // at once, not at the 4100 ms heartbeat
   ]);
+});
+
+Deno.test("receiver given later: the same instructions go out; recv waits for startReceiving", () => {
+  const sides = [true, false].map((withRemote) => {
+    const clock = { t: 0 };
+    const link = new FakeLink(clock);
+    const tr = new Transport<UserStream, ValueState>({
+      link,
+      initialState: new UserStream(),
+      initialRemoteState: withRemote ? new ValueState() : undefined,
+      now: () => clock.t,
+      sendMinDelay: 1,
+    });
+    // The client's state 1 (lib/client_start.ts), then a keystroke.
+    tr.currentState.pushCapabilities(ownCapabilities({ scrollback: true, features: true }));
+    tr.currentState.pushResize(97, 31);
+    run({ clock, link, tr }, 400, { 10: () => tr.currentState.pushBytes(bytes("a")) });
+    return { clock, link, tr };
+  });
+  const [early, late] = sides;
+  const withoutChaff = (link: FakeLink) =>
+    link.sent.map(({ time, inst }) => ({ time, ...inst, chaff: null }));
+  assert.equal(late.link.sent.length, 2); // t 0 and 50 (send interval); never heard: no resend
+  assert.deepEqual(withoutChaff(late.link), withoutChaff(early.link));
+  assert.equal(describeUserDiff(late.link.sent[0].inst.diff), "<capabilities>|<97x31>");
+  assert.equal(late.link.sent[0].inst.newNum, 1n);
+
+  const state1 = fromPeer({ oldNum: 0n, newNum: 1n, ackNum: 1n, diff: bytes("=hello") });
+  assert.throws(() => late.tr.recv(state1[0]), /recv\(\) before startReceiving\(\)/);
+  late.tr.startReceiving(new ValueState());
+  assert.throws(() => late.tr.startReceiving(new ValueState()), /already called/);
+  for (const f of state1) late.tr.recv(f);
+  assert.equal(late.tr.getLatestRemoteState().num, 1n);
+  assert.equal(late.tr.getLatestRemoteState().state.value, "hello");
+  assert.equal(late.tr.getSentStateAcked(), 1n);
+  // The delayed ack of the peer's state 1 goes out as with a remote state from the start.
+  run(late, 600);
+  assert.equal(late.link.sent.at(-1)?.inst.ackNum, 1n);
 });

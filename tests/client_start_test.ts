@@ -1,0 +1,109 @@
+// mosh-client's start (lib/client_start.ts): the first datagram is state 1, our capabilities then
+// the real terminal's size, sent before the emulator's modules load; and the server's pty gets
+// that size from it (docs/PROTOCOL.md §8.0, §6.1; docs/EXTENSIONS.md). Our client runs through
+// bin/mosh-client in a tmux pane of an unusual size (97x31), so a default size cannot pass.
+
+import assert from "node:assert/strict";
+import { requireDebianPackages } from "./deps.ts";
+import { delay, type Kind, startClient, startServer, stopServer } from "./harness.ts";
+import { DatagramCodec, TO_CLIENT } from "../lib/datagram.ts";
+import { FragmentAssembly } from "../lib/fragment.ts";
+import { generateKey } from "../lib/key.ts";
+import type { Instruction } from "../lib/protobuf.ts";
+import { UserStream } from "../lib/user_stream.ts";
+import {
+  AGENT_FORWARDING,
+  ATTRIBUTES,
+  FORWARDING,
+  SCROLLBACK,
+  TERMINAL_FEATURES,
+} from "../lib/extensions.ts";
+
+const COLS = 97;
+const ROWS = 31;
+
+/**
+ * Starts our client in a 97x31 pane against a UDP socket that never answers, and returns the
+ * first instruction it receives (opened with the session's key, reassembled).
+ */
+async function firstInstruction(args: string[], env: Record<string, string>): Promise<Instruction> {
+  const { printable, key } = generateKey();
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  const pane = await startClient(port, printable, {
+    client: "launcher",
+    cols: COLS,
+    rows: ROWS,
+    args,
+    env,
+  });
+  // The server's codec: it opens what the client sealed towards the server.
+  const codec = new DatagramCodec(key, TO_CLIENT);
+  const assembly = new FragmentAssembly();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no datagram from the client in 20 s")), 20000);
+    });
+    for (;;) {
+      const [datagram] = await Promise.race([socket.receive(), timeout]);
+      const opened = codec.open(datagram);
+      assert.ok(opened !== null, "the first datagram opens with the session's key");
+      const inst = assembly.add(opened.payload);
+      if (inst !== null) return inst;
+    }
+  } finally {
+    clearTimeout(timer);
+    await pane.kill();
+    socket.close();
+  }
+}
+
+Deno.test("client start: the first datagram is state 1, our capabilities then the pane's size", async () => {
+  await requireDebianPackages(["tmux"]);
+  const [plain, agent] = await Promise.all([
+    firstInstruction([], {}),
+    // -A: the forwarding capabilities are announced in the same first state.
+    delay(300).then(() => firstInstruction(["-A"], { SSH_AUTH_SOCK: "/tmp/no-such-agent.sock" })),
+  ]);
+  for (
+    const [inst, caps] of [
+      [plain, [SCROLLBACK, TERMINAL_FEATURES, ATTRIBUTES]],
+      [agent, [SCROLLBACK, TERMINAL_FEATURES, ATTRIBUTES, FORWARDING, AGENT_FORWARDING]],
+    ] as const
+  ) {
+    assert.equal(inst.oldNum, 0n);
+    assert.equal(inst.newNum, 1n);
+    assert.equal(inst.ackNum, 0n);
+    const stream = new UserStream();
+    stream.applyString(inst.diff);
+    assert.deepEqual(stream.events(), [
+      { type: "capabilities", caps: [...caps] },
+      { type: "resize", width: COLS, height: ROWS },
+    ]);
+  }
+});
+
+/** Our client in a 97x31 pane against `server`: the shell's first `stty size` shows 31 97. */
+async function firstSize(server: Kind): Promise<void> {
+  await requireDebianPackages(["mosh", "tmux"]);
+  const s = await startServer(server, { launcher: true });
+  const pane = await startClient(s.port, s.key, { client: "launcher", cols: COLS, rows: ROWS });
+  try {
+    await pane.waitFor(/^prompt\$/m, 15000);
+    // No resize happened: the pty's size can only have come from the first state.
+    await pane.sendText("stty size\r");
+    await pane.waitFor(new RegExp(`^${ROWS} ${COLS}$`, "m"), 5000);
+  } finally {
+    await pane.kill();
+    await stopServer(s);
+  }
+}
+
+Deno.test("client start: our server's pty has the pane's size from the first state", async () => {
+  await firstSize("ours");
+});
+
+Deno.test("client start: Debian's mosh-server's pty has the pane's size from the first state", async () => {
+  await firstSize("debian");
+});
