@@ -148,6 +148,8 @@ export async function runClient(opts: ClientOptions): Promise<number> {
   const size = rt.size();
   transport.currentState.pushResize(size.cols, size.rows);
   transport.tick(clock());
+  // On its way before the import holds the thread (the socket gets it when the event loop runs).
+  await connection.drained();
   // The emulator and the rest load while the server starts the shell.
   const { ClientSession } = await import("./client_session.ts");
   const session = new ClientSession(opts, {

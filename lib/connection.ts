@@ -434,6 +434,15 @@ export class Connection {
    * instruction (hundreds of fragments) does not overflow the receiver's socket buffer (Deno
    * cannot enlarge SO_RCVBUF).
    */
+  /**
+   * Resolves once every datagram sent so far is in the socket's hands (at once if none waits).
+   * Deno hands a datagram to the kernel only when its event loop runs, so a caller about to hold
+   * the thread (the client's start, before it loads the session's modules) awaits this first.
+   */
+  drained(): Promise<void> {
+    return this.#draining ?? Promise.resolve();
+  }
+
   async #drainQueue(): Promise<void> {
     const queue = this.#queue;
     let burst = 0;
