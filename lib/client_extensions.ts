@@ -14,7 +14,9 @@
  *   are written once each, and the cursor shape follows the server's.
  * - Forwarding ("Forwarding", issue 16): channel control travels in the states both ways.
  * - History and events flow as fast as the client acknowledges them: a new frontier is acked
- *   soon, and a resent state (our ack was lost) is acked again.
+ *   soon, and a resent state (our ack was lost) is acked again. Our server's first state is acked
+ *   at once too: the server paces its frames by the round trip, which it learns from that ack, so
+ *   the shell's first prompt no longer waits 100 ms for the delayed ack.
  */
 
 import { announces, FORWARDING, SCROLLBACK, TERMINAL_FEATURES } from "./extensions.ts";
@@ -123,6 +125,12 @@ export class ClientExtensions {
   newState(transport: ClientTransport, first: boolean, now: number): boolean {
     const state = transport.getLatestRemoteState().state;
     let keepScrollback = true;
+    if (first && state.caps !== null) {
+      // Our server (it announced capabilities) sends its frames at most every 250 ms until our
+      // first ack gives it a round-trip sample; by the delayed-ack rule that ack would leave
+      // 100 ms from now, and the shell's prompt would wait for it. (A C server is not asked.)
+      transport.ackSoon(now);
+    }
     if (first && !announces(state.caps, SCROLLBACK) && this.#history !== null) {
       this.#history = null;
       keepScrollback = false;

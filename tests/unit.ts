@@ -15,6 +15,7 @@
 import "./aes_test.ts";
 import "./channel_test.ts";
 import "./client_args_test.ts";
+import "./client_extensions_test.ts";
 import "./congestion_test.ts";
 import "./cursor_shape_test.ts";
 import "./datagram_test.ts";
