@@ -305,7 +305,8 @@ export class ClientSession {
     transport.recv(payload, now);
     const latest = transport.getLatestRemoteState();
     this.#extensions.received(transport, now);
-    if (latest.num !== this.#lastRemoteNum) {
+    const fresh = latest.num !== this.#lastRemoteNum;
+    if (fresh) {
       const first = this.#lastRemoteNum === 0n;
       if (first && this.#notification.message === this.#connectingNotice) {
         this.#notification.setNotificationString("", now);
@@ -318,6 +319,9 @@ export class ClientSession {
     this.#prediction.setLocalFrameAcked(transport.getSentStateAcked());
     this.#prediction.setSendInterval(transport.sendInterval);
     this.#prediction.setLocalFrameLateAcked(latest.state.echoAck);
+    // A new screen while the loop sleeps: paint it now rather than one loop hop later (as a
+    // keystroke is, `#keystrokeNow`); the woken loop's own paint then finds nothing to change.
+    if (fresh && this.#asleep && !this.#quitNow) this.#paintNow();
     this.#waker.wake();
   }
 
@@ -340,6 +344,15 @@ export class ClientSession {
     try {
       if (!this.#processInput(clock())) this.#quitNow = true;
       else this.#paint();
+    } catch (e) {
+      this.#fault ??= e;
+    }
+  }
+
+  /** A paint outside the loop: a fault is kept for the loop to rethrow. */
+  #paintNow(): void {
+    try {
+      this.#paint();
     } catch (e) {
       this.#fault ??= e;
     }
