@@ -428,13 +428,6 @@ export class Connection {
   }
 
   /**
-   * Sends the queued datagrams one after the other. Deno completes concurrent sends in no
-   * particular order, and mosh's receivers only take timing and roaming from in-order sequence
-   * numbers, so order matters. After each burst the loop yields a millisecond, so that a large
-   * instruction (hundreds of fragments) does not overflow the receiver's socket buffer (Deno
-   * cannot enlarge SO_RCVBUF).
-   */
-  /**
    * Resolves once every datagram sent so far is in the socket's hands (at once if none waits).
    * Deno hands a datagram to the kernel only when its event loop runs, so a caller about to hold
    * the thread (the client's start, before it loads the session's modules) awaits this first.
@@ -443,6 +436,13 @@ export class Connection {
     return this.#draining ?? Promise.resolve();
   }
 
+  /**
+   * Sends the queued datagrams one after the other. Deno completes concurrent sends in no
+   * particular order, and mosh's receivers only take timing and roaming from in-order sequence
+   * numbers, so order matters. After each burst the loop yields a millisecond, so that a large
+   * instruction (hundreds of fragments) does not overflow the receiver's socket buffer (Deno
+   * cannot enlarge SO_RCVBUF).
+   */
   async #drainQueue(): Promise<void> {
     const queue = this.#queue;
     let burst = 0;
