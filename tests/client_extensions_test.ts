@@ -5,34 +5,21 @@
 import assert from "node:assert/strict";
 import { ClientExtensions } from "../lib/client_extensions.ts";
 import { ownCapabilities } from "../lib/extensions.ts";
-import { FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
+import { Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 import { NotificationEngine } from "../lib/notification.ts";
 import type { Instruction } from "../lib/protobuf.ts";
 import { RealTerminal } from "../lib/real_terminal.ts";
 import { TerminalState } from "../lib/terminal_state.ts";
-import { Transport, type TransportLink } from "../lib/transport.ts";
+import { Transport } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
-
-/** A link that keeps what the client's transport sends, reassembled, with the time. */
-class FakeLink implements TransportLink {
-  hasRemoteAddr = true;
-  srtt = 1000;
-  rto = 1000;
-  mtu = 1252;
-  lastRoundtripSuccess = -Infinity;
-  readonly sent: { t: number; inst: Instruction }[] = [];
-  readonly #assembly = new FragmentAssembly();
-  constructor(readonly clock: { t: number }) {}
-  send(payload: Uint8Array): void {
-    const inst = this.#assembly.add(payload);
-    if (inst !== null) this.sent.push({ t: this.clock.t, inst });
-  }
-}
+import { FakeLink } from "./fake_link.ts";
 
 /** When the client acknowledges the server's first state 1 (ms after it arrived at 10). */
 function firstAckAfter(serverAnnounces: boolean): number {
   const clock = { t: 0 };
   const link = new FakeLink(clock);
+  // No round-trip sample yet, as at a session's start.
+  link.srtt = link.rto = 1000;
   const transport = new Transport<UserStream, TerminalState>({
     link,
     initialState: new UserStream(),
@@ -77,7 +64,7 @@ function firstAckAfter(serverAnnounces: boolean): number {
   for (; clock.t < 1000; clock.t++) {
     transport.tick();
     const ack = link.sent.find(({ inst }) => inst.ackNum === 1n);
-    if (ack !== undefined) return ack.t - 10;
+    if (ack !== undefined) return ack.time - 10;
   }
   throw new Error("no ack of state 1");
 }

@@ -3,12 +3,13 @@
 // tests/transport_udp_test.ts.
 
 import assert from "node:assert/strict";
-import { FragmentAssembly, Fragmenter, fragmentMtu } from "../lib/fragment.ts";
+import { Fragmenter, fragmentMtu } from "../lib/fragment.ts";
 import { type Instruction, U64_MAX } from "../lib/protobuf.ts";
-import { type SyncState, Transport, type TransportLink, WAIT_FOREVER } from "../lib/transport.ts";
+import { type SyncState, Transport, WAIT_FOREVER } from "../lib/transport.ts";
 import { UserStream } from "../lib/user_stream.ts";
 import { ownCapabilities } from "../lib/extensions.ts";
 import { describeUserDiff } from "./transport_pump.ts";
+import { FakeLink } from "./fake_link.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -32,27 +33,6 @@ class ValueState implements SyncState<ValueState> {
     this.value = text.slice(1);
   }
   subtract(_prefix: ValueState): void {}
-}
-
-/** A link that records what the transport sends, decoded. */
-class FakeLink implements TransportLink {
-  hasRemoteAddr = true;
-  srtt = 100;
-  rto = 200;
-  mtu = 1252;
-  lastRoundtripSuccess = -Infinity;
-  readonly sent: { time: number; inst: Instruction; fragments: Uint8Array[] }[] = [];
-  #assembly = new FragmentAssembly();
-  #pending: Uint8Array[] = [];
-  constructor(readonly clock: { t: number }) {}
-  send(payload: Uint8Array): void {
-    this.#pending.push(payload);
-    const inst = this.#assembly.add(payload);
-    if (inst !== null) {
-      this.sent.push({ time: this.clock.t, inst, fragments: this.#pending });
-      this.#pending = [];
-    }
-  }
 }
 
 interface Sent {
