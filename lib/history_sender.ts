@@ -35,8 +35,11 @@ import type { TerminalState } from "./terminal_state.ts";
 import type { UserStream } from "./user_stream.ts";
 import { type Transport, WAIT_FOREVER } from "./transport.ts";
 
-/** While the output outruns history, at most one history step per this many ms. */
-export const HISTORY_BUSY_INTERVAL = 100;
+/**
+ * While the output outruns history, at most one history step per this many ms (100 ms cost a
+ * flood 10% more wall time and 16% more server CPU than 250: bench/README.md, "Third pass").
+ */
+export const HISTORY_BUSY_INTERVAL = 250;
 /**
  * The output outruns history when more than this many times as many rows scrolled off since the
  * last step as that step carried: then most of them leave the ring unsent whatever the pace.

@@ -64,10 +64,11 @@ Deno.test("history pacer: a flood takes a step per interval, the settled ring at
     if (advanceHistory(state, transport, 1400, now, pacer)) steps++;
   }
   assert.equal(ring.end, n - 3); // all but the screen's rows scrolled off
-  assert.equal(steps, 5, "one step per HISTORY_BUSY_INTERVAL (25 frames)");
-  // The output settled: every pass takes a step until the client has everything.
+  assert.equal(steps, Math.ceil(500 / HISTORY_BUSY_INTERVAL), "one step per HISTORY_BUSY_INTERVAL");
+  // The output settled: once the flood's interval has run out (the last step was at most 480),
+  // every pass takes a step until the client has everything.
   let settled = 0;
-  for (let now = 500; state.frontier < ring.end; now++) {
+  for (let now = 480 + HISTORY_BUSY_INTERVAL; state.frontier < ring.end; now++) {
     assert.ok(advanceHistory(state, transport, 1400, now, pacer), "a step in every pass");
     settled++;
   }
