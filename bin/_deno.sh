@@ -27,19 +27,17 @@ unset RUST_BACKTRACE
 # npm's own start (0.7-1.6 s) on every launch after the first. Only the package's own executable
 # (an ELF file named `deno` beside its package.json) in the user's npm cache is taken.
 # Shell builtins only, but for one `od`: every program started costs a few ms.
-deno_package() { # true if $1 is the package.json of deno 2.9.6 (as `"name": "deno"` and
-  n=0 v=0        # `"version": "2.9.6"` in it say)
+json_field() { # true if the line $1 has `"$2": "$3"` (any spaces after the colon)
+  case $1 in *"\"$2\":"*) ;; *) return 1 ;; esac
+  rest=${1#*"\"$2\":"}
+  while case $rest in ' '*) true ;; *) false ;; esac; do rest=${rest# }; done
+  case $rest in "\"$3\""*) return 0 ;; *) return 1 ;; esac
+}
+deno_package() { # true if $1 is the package.json of deno 2.9.6
+  n=0 v=0
   while IFS= read -r line || [ -n "$line" ]; do
-    case $line in *'"name":'*)
-      rest=${line#*'"name":'}
-      while case $rest in ' '*) true ;; *) false ;; esac; do rest=${rest# }; done
-      case $rest in '"deno"'*) n=1 ;; esac ;;
-    esac
-    case $line in *'"version":'*)
-      rest=${line#*'"version":'}
-      while case $rest in ' '*) true ;; *) false ;; esac; do rest=${rest# }; done
-      case $rest in '"2.9.6"'*) v=1 ;; esac ;;
-    esac
+    if json_field "$line" name deno; then n=1; fi
+    if json_field "$line" version 2.9.6; then v=1; fi
   done <"$1"
   [ "$n" = 1 ] && [ "$v" = 1 ]
 }

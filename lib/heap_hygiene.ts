@@ -20,10 +20,10 @@ import { libc } from "./libc.ts";
 
 /**
  * The V8 flags of the long-running processes, for `deno run --v8-flags=…`: a 1 MB young
- * generation (semi-space; 2 MB cost the idle server 4-5 MB more resident memory), and `gc` exposed for `HeapHygiene`. server.ts starts the daemon with them and
- * tests/harness.ts our client; files that cannot import this must say the same:
- * `bin/mosh`, `bin/mosh-client` and the `start` task of `deno.json`
- * (tests/v8_flags_test.ts checks the running programs).
+ * generation (semi-space; 2 MB cost the idle server 4-5 MB more resident memory), and `gc`
+ * exposed for `HeapHygiene`. server.ts starts the daemon with them and tests/harness.ts our
+ * client; files that cannot import this must say the same: `bin/mosh`, `bin/mosh-client` and the
+ * `start` task of `deno.json` (tests/v8_flags_test.ts checks the running programs).
  */
 export const V8_FLAGS = "--max-semi-space-size=1,--expose-gc";
 
