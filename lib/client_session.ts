@@ -190,7 +190,7 @@ export class ClientSession {
       this.#rt.open();
     } catch (e) {
       this.#printErr(`mosh-client: cannot set up the terminal: ${errorText(e)}\n`);
-      await this.#connection.close();
+      await this.#abandon();
       return 1;
     }
     this.#connection.listen((payload) => this.#onDatagram(payload));
@@ -216,6 +216,29 @@ export class ClientSession {
       this.#rt.close();
       throw e;
     }
+  }
+
+  /**
+   * The terminal could not be set up, but state 1 went out and the server has started the shell:
+   * end the session with the shutdown handshake (§5.6), as a quit would, rather than leave the
+   * server waiting for its network timeout. Nothing is painted.
+   */
+  async #abandon(): Promise<void> {
+    const transport = this.#transport;
+    this.#connection.listen((payload) => {
+      transport.recv(payload, clock());
+      this.#waker.wake();
+    });
+    transport.startShutdown(clock());
+    for (;;) {
+      const now = clock();
+      if (transport.shutdownAcknowledged || transport.shutdownAckTimedOut(now)) break;
+      transport.tick(now);
+      await this.#waker.sleep(transport.waitTime(now));
+    }
+    this.#waker.close();
+    this.#forwarding?.close();
+    await this.#connection.close();
   }
 
   /** How long the loop may sleep: the earliest timer, at most 250 ms while connecting. */
@@ -502,6 +525,7 @@ export class ClientSession {
   }
 
   async #finish(clean: boolean): Promise<number> {
+    this.#waker.close();
     this.#signals.remove();
     this.#forwarding?.close();
     const connected = this.#connected();

@@ -31,7 +31,7 @@ import { SEND_MINDELAY_CLIENT, Transport } from "./transport.ts";
 import { UserStream } from "./user_stream.ts";
 import { ownCapabilities } from "./extensions.ts";
 import { loadTerminfo } from "./terminfo.ts";
-import { RealTerminal, type TerminalSize } from "./real_terminal.ts";
+import { RealTerminal, type TerminalIo, type TerminalSize } from "./real_terminal.ts";
 import type { TerminalState } from "./terminal_state.ts";
 import type { DiffOptions } from "./display.ts";
 import type { PredictionMode } from "./prediction_triggers.ts";
@@ -72,6 +72,8 @@ export interface ClientOptions {
   printErr?: (text: string) => void;
   /** Where `[mosh is exiting.]` goes; default stdout. */
   printOut?: (text: string) => void;
+  /** The terminal's streams; default stdin and stdout. */
+  io?: TerminalIo;
 }
 
 /** What the start hands to the session loop (lib/client_session.ts). */
@@ -107,7 +109,11 @@ export async function runClient(opts: ClientOptions): Promise<number> {
   const smcup = opts.noTermInit ? "" : caps.smcup ?? "";
   const rmcup = opts.noTermInit ? "" : caps.rmcup ?? "";
   // With scrollback the primary screen is kept; the alternate one only if the server lacks it.
-  const rt = new RealTerminal({ smcup: scrollback ? "" : smcup, rmcup: scrollback ? "" : rmcup });
+  const rt = new RealTerminal({
+    smcup: scrollback ? "" : smcup,
+    rmcup: scrollback ? "" : rmcup,
+    io: opts.io,
+  });
   if (!rt.isTerminal()) {
     printErr("mosh-client: standard input is not a terminal (tcgetattr: not a tty)\n");
     return 1;

@@ -289,6 +289,7 @@ export class Session {
         await this.#waker.sleep(this.#timeout(clock()), !this.#streaming);
       }
     } finally {
+      this.#waker.close();
       this.#preset?.close();
       await this.pty.close();
       await Promise.all(this.connections.map((c) => c.close()));

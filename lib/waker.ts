@@ -10,7 +10,9 @@
  * before its deadline, a shorter one blocks at once. Deno polls sockets only between turns of
  * its event loop, and a loop spinning on turns saw a datagram 2.5-4 ms late (median): blocking
  * delays an event at most BLOCK_WAIT ms. Longer waits, and every wait after MAX_EXPIRED_IN_A_ROW
- * sleeps that no event ended, use a plain timer, so an idle process never blocks. The
+ * sleeps that no event ended, use a plain timer, so an idle process never blocks. A block holds
+ * the whole thread: while more than one loop runs in the process (a session host with two or more
+ * sessions), no waker blocks, so one session's timer never delays another's datagrams. The
  * measurements behind these choices are in bench/README.md ("Deno runtime tuning").
  */
 
@@ -25,6 +27,13 @@ export const PRECISE_WAIT = 25;
 export const NAP = 0.1;
 /** After this many sleeps in a row ended by their deadline (no event), blocking stops. */
 export const MAX_EXPIRED_IN_A_ROW = 8;
+
+/**
+ * Wakers that have slept and are not closed: the loops this thread runs. Only a lone one may
+ * block. (Counted from the first sleep, so a loop that never ran, or whose owner failed to start,
+ * is not counted.)
+ */
+let liveWakers = 0;
 
 /**
  * The main loops' clock: whole milliseconds, as C mosh keeps time (its timers then fire on
@@ -49,10 +58,20 @@ export class Waker {
   readonly #alarm = new Alarm(() => this.#precise ? this.#block(this.#sleeps) : this.#expire());
   /** Never signalled: Atomics.wait on it is a precise, CPU-free block. */
   readonly #nap = new Int32Array(new SharedArrayBuffer(4));
+  /** Counted in `liveWakers`: from the first sleep until `close()`. */
+  #live = false;
+  #closed = false;
 
   /** `clock` is the millisecond clock the deadlines are measured on. */
   constructor(clock: () => number) {
     this.#clock = clock;
+  }
+
+  /** Its loop has ended: other loops' wakers may block again once they are alone. */
+  close(): void {
+    if (this.#live) liveWakers--;
+    this.#live = false;
+    this.#closed = true;
   }
 
   /** Ends the current sleep now, or makes the next one return at once. */
@@ -69,6 +88,10 @@ export class Waker {
    * blocking would only hold that event back.
    */
   sleep(ms: number, precise = true): Promise<void> {
+    if (!this.#live && !this.#closed) {
+      this.#live = true;
+      liveWakers++;
+    }
     if (this.#pending || ms <= 0) {
       this.#pending = false;
       return Promise.resolve();
@@ -78,7 +101,7 @@ export class Waker {
       const sleep = ++this.#sleeps;
       if (ms >= WAIT_FOREVER) return;
       this.#deadline = this.#clock() + ms;
-      this.#precise = precise && ms <= PRECISE_WAIT &&
+      this.#precise = precise && ms <= PRECISE_WAIT && liveWakers === 1 &&
         this.#expiredInARow < MAX_EXPIRED_IN_A_ROW;
       if (!this.#precise) this.#alarm.set(Math.ceil(ms));
       else if (ms > BLOCK_WAIT) this.#alarm.set(Math.floor(ms) - BLOCK_WAIT);
@@ -89,6 +112,12 @@ export class Waker {
   /** Blocks the thread until the deadline of sleep number `sleep`, then ends it. */
   #block(sleep: number): void {
     if (sleep !== this.#sleeps || this.#resolve === null) return;
+    if (liveWakers > 1) {
+      // Another loop started since this sleep began: end it on a timer instead.
+      this.#precise = false;
+      this.#alarm.set(Math.max(Math.ceil(this.#deadline - this.#clock()), 0));
+      return;
+    }
     // In naps: the clock may count whole milliseconds, and a nap ends ~0.1 ms after its time.
     for (
       let left = this.#deadline - this.#clock();

@@ -5,7 +5,9 @@
 
 import assert from "node:assert/strict";
 import { requireDebianPackages } from "./deps.ts";
-import { delay, type Kind, startClient, startServer, stopServer } from "./harness.ts";
+import { delay, type Kind, startClient, startServer, stopServer, waitGone } from "./harness.ts";
+import { runClient } from "../lib/client_start.ts";
+import type { TerminalIo } from "../lib/real_terminal.ts";
 import { DatagramCodec, TO_CLIENT } from "../lib/datagram.ts";
 import { FragmentAssembly } from "../lib/fragment.ts";
 import { generateKey } from "../lib/key.ts";
@@ -106,4 +108,55 @@ Deno.test("client start: our server's pty has the pane's size from the first sta
 
 Deno.test("client start: Debian's mosh-server's pty has the pane's size from the first state", async () => {
   await firstSize("debian");
+});
+
+/** A terminal that passes the check but cannot be put in raw mode (it went away in between). */
+const brokenTerminal: TerminalIo = {
+  input: {
+    read: () => Promise.resolve(null),
+    setRaw: () => {
+      throw new Error("tcsetattr: Input/output error (os error 5)");
+    },
+    isTerminal: () => true,
+  },
+  output: { writeSync: (bytes) => bytes.length },
+  consoleSize: () => ({ columns: 80, rows: 24 }),
+};
+
+/**
+ * State 1 is out before the terminal is set up, so the server has started the shell when the
+ * set-up fails: the client ends the session with the shutdown handshake, and the server (which
+ * has no network timeout here) exits at once instead of waiting for the client forever.
+ */
+async function abandonedSession(kind: Kind): Promise<void> {
+  await requireDebianPackages(["mosh"]);
+  const s = await startServer(kind);
+  try {
+    const errors: string[] = [];
+    const status = await runClient({
+      ip: "127.0.0.1",
+      port: s.port,
+      key: s.key,
+      term: "xterm-256color",
+      io: brokenTerminal,
+      printErr: (text) => errors.push(text),
+      printOut: () => {},
+    });
+    assert.equal(status, 1);
+    assert.equal(
+      errors.join(""),
+      "mosh-client: cannot set up the terminal: tcsetattr: Input/output error\n",
+    );
+    assert.ok(await waitGone(s.pid, 5000), `the ${kind} server ended with the session`);
+  } finally {
+    await stopServer(s);
+  }
+}
+
+Deno.test("client start: a terminal that cannot be set up ends our server's session", async () => {
+  await abandonedSession("ours");
+});
+
+Deno.test("client start: a terminal that cannot be set up ends Debian's mosh-server's session", async () => {
+  await abandonedSession("debian");
 });

@@ -14,6 +14,11 @@ async function timed(f: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
+/** `w`, closed when the test's scope ends (a live waker keeps the others from blocking). */
+function closing(w: Waker): Waker & Disposable {
+  return Object.assign(w, { [Symbol.dispose]: () => w.close() });
+}
+
 /** A plain timer of `ms`, as Deno schedules it. */
 const timer = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -46,7 +51,7 @@ function onTime(best: { waker: number; plain: number }, ms: number): boolean {
 }
 
 Deno.test("waker: short sleeps end on time, never early, sooner than a plain timer", async () => {
-  const w = new Waker(clock);
+  using w = closing(new Waker(clock));
   for (const ms of [1, 2, 5, 10]) {
     const best = await bestOf(w, ms, 15);
     assert.ok(best.waker >= ms, `sleep(${ms}) ended early: ${best.waker.toFixed(2)} ms`);
@@ -59,7 +64,7 @@ Deno.test("waker: short sleeps end on time, never early, sooner than a plain tim
 });
 
 Deno.test("waker: wake() ends a sleep at once, and a wake before a sleep is kept", async () => {
-  const w = new Waker(clock);
+  using w = closing(new Waker(clock));
   const long = w.sleep(WAIT_FOREVER);
   setTimeout(() => w.wake(), 5);
   assert.equal(await first(long, timer(10000)), "a", "wake() ended the endless sleep");
@@ -70,7 +75,7 @@ Deno.test("waker: wake() ends a sleep at once, and a wake before a sleep is kept
 });
 
 Deno.test("waker: an idle loop stops blocking after repeated expiries", async () => {
-  const w = new Waker(clock);
+  using w = closing(new Waker(clock));
   for (let i = 0; i < MAX_EXPIRED_IN_A_ROW; i++) await w.sleep(1);
   // Now a plain timer serves short waits: still correct (never early), just timer-precise.
   const idle = await timed(() => w.sleep(2));
@@ -82,7 +87,7 @@ Deno.test("waker: an idle loop stops blocking after repeated expiries", async ()
 });
 
 Deno.test("waker: the last milliseconds of a precise sleep block instead of burning the CPU", async () => {
-  const w = new Waker(clock);
+  using w = closing(new Waker(clock));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < 100; i++) {
@@ -101,10 +106,12 @@ Deno.test("waker: an imprecise sleep never blocks: an event ends it even when it
   // A frozen clock: a blocking sleep would wait on it forever. The loop of a streaming pty asks
   // for such sleeps (lib/session.ts): the pty's next read must not be held back by a block.
   let reads = 0;
-  const w = new Waker(() => {
-    reads++;
-    return 0;
-  });
+  using w = closing(
+    new Waker(() => {
+      reads++;
+      return 0;
+    }),
+  );
   w.wake(); // an event, so the waker is in its precise mode
   await w.sleep(0);
   for (const ms of [1, 2, 20]) {
@@ -113,4 +120,43 @@ Deno.test("waker: an imprecise sleep never blocks: an event ends it even when it
     await w.sleep(ms, false);
     assert.equal(reads, 1, `sleep(${ms}, false) read the clock once (its deadline), then waited`);
   }
+});
+
+Deno.test("waker: while two loops run in the process, neither blocks; alone again, one does", async () => {
+  // A session host runs a loop per session: a block would hold every other session's datagrams.
+  // The clock moves a millisecond at each read, so a sleep that only reads its deadline reads it
+  // once, and a block reads it until the deadline has passed.
+  let reads = 0;
+  using a = closing(new Waker(() => reads++));
+  a.wake(); // an event: precise mode
+  await a.sleep(0);
+  {
+    using b = closing(new Waker(clock));
+    b.sleep(WAIT_FOREVER); // another loop, asleep (its waker counts from its first sleep)
+    for (const ms of [1, 2, 20]) {
+      reads = 0;
+      setTimeout(() => a.wake(), 0);
+      await a.sleep(ms);
+      assert.equal(reads, 1, `sleep(${ms}) with another loop alive read the clock once, no block`);
+    }
+  }
+  // Alone again: a short wait is blocked out, reading the clock until its deadline.
+  reads = 0;
+  await a.sleep(2);
+  assert.ok(reads >= 3, `a lone waker's sleep(2) blocked (read the clock ${reads} times)`);
+});
+
+Deno.test("waker: a loop that starts during another's sleep stops that sleep from blocking", async () => {
+  // The clock stands still for its first 50 reads: a block would read it 50 times (0.1 ms naps).
+  let reads = 0;
+  using a = closing(new Waker(() => reads++ < 50 ? 0 : 1e9));
+  a.wake();
+  await a.sleep(0);
+  reads = 0;
+  // sleep(10) arms a timer for its first 8 ms, then would block out the rest.
+  const sleeping = a.sleep(10);
+  using b = closing(new Waker(clock));
+  b.sleep(WAIT_FOREVER);
+  await sleeping;
+  assert.ok(reads <= 3, `no block: the clock was read ${reads} times`);
 });
