@@ -69,6 +69,11 @@ const CONNECTING_NOTICE_AFTER = 250;
 const CONNECTING_TIMEOUT = 15000;
 /** -v: at most one rejected-datagram line a second, ms. */
 const REJECTION_REPORT_INTERVAL = 1000;
+/**
+ * After a failed terminal set-up, the longest the client waits for the server to acknowledge its
+ * shutdown (ms): the error is on the screen, and a server that does not answer must not hold it.
+ */
+const ABANDON_WAIT = 2000;
 const END_SYNC = new TextEncoder().encode(END_SYNCHRONIZED_UPDATE);
 
 /** The firewall hint printed when the server never answered (as mosh-client prints it). */
@@ -221,7 +226,8 @@ export class ClientSession {
   /**
    * The terminal could not be set up, but state 1 went out and the server has started the shell:
    * end the session with the shutdown handshake (§5.6), as a quit would, rather than leave the
-   * server waiting for its network timeout. Nothing is painted.
+   * server waiting for its network timeout. Nothing is painted; an unanswered shutdown is given
+   * up after ABANDON_WAIT ms.
    */
   async #abandon(): Promise<void> {
     const transport = this.#transport;
@@ -229,12 +235,15 @@ export class ClientSession {
       transport.recv(payload, clock());
       this.#waker.wake();
     });
-    transport.startShutdown(clock());
+    const start = clock();
+    transport.startShutdown(start);
     for (;;) {
       const now = clock();
       if (transport.shutdownAcknowledged || transport.shutdownAckTimedOut(now)) break;
+      const left = start + ABANDON_WAIT - now;
+      if (left <= 0) break;
       transport.tick(now);
-      await this.#waker.sleep(transport.waitTime(now));
+      await this.#waker.sleep(Math.min(transport.waitTime(now), left));
     }
     this.#waker.close();
     this.#forwarding?.close();

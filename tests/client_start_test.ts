@@ -160,3 +160,42 @@ Deno.test("client start: a terminal that cannot be set up ends our server's sess
 Deno.test("client start: a terminal that cannot be set up ends Debian's mosh-server's session", async () => {
   await abandonedSession("debian");
 });
+
+Deno.test("client start: after a failed set-up, a shutdown nobody acknowledges is given up in about 2 s", async () => {
+  const { printable, key } = generateKey();
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  // What the silent server receives: state 1, then the shutdown state u64(-1), resent.
+  const codec = new DatagramCodec(key, TO_CLIENT);
+  const assembly = new FragmentAssembly();
+  const states: bigint[] = [];
+  const receiving = (async () => {
+    try {
+      for (;;) {
+        const [datagram] = await socket.receive();
+        const opened = codec.open(datagram);
+        const inst = opened === null ? null : assembly.add(opened.payload);
+        if (inst !== null) states.push(inst.newNum);
+      }
+    } catch {
+      // closed
+    }
+  })();
+  const t0 = performance.now();
+  const status = await runClient({
+    ip: "127.0.0.1",
+    port,
+    key: printable,
+    term: "xterm-256color",
+    io: brokenTerminal,
+    printErr: () => {},
+    printOut: () => {},
+  });
+  const took = performance.now() - t0;
+  socket.close();
+  await receiving;
+  assert.equal(status, 1);
+  assert.ok(took >= 1900 && took < 5000, `gave up after ${took.toFixed(0)} ms`);
+  assert.equal(states[0], 1n, "state 1 first");
+  assert.ok(states.includes(2n ** 64n - 1n), `the shutdown state was sent: ${states.join(", ")}`);
+});
