@@ -107,8 +107,8 @@ export {
   parsePortRange,
   type PortRange,
   PortRangeError,
-  RttEstimator,
 } from "./lib/connection.ts";
+export { RttEstimator } from "./lib/rtt.ts";
 export {
   type SyncState,
   type TimedState,

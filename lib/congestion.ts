@@ -19,7 +19,7 @@
  * QUEUE_TARGET ms of segments at most, wherever the queue is.
  */
 
-import { RttEstimator } from "./connection.ts";
+import { RttEstimator } from "./rtt.ts";
 
 /** Longest retransmission timeout after backoff, ms. */
 export const MAX_CHANNEL_RTO = 8000;

@@ -6,10 +6,11 @@
  * Built for speed on what instructions are (a few hundred bytes to tens of KB of terminal diffs and
  * history lines), after zlib's fast levels:
  * 1. Greedy LZ77 over the last 32 KiB: each position's 3-byte hash heads a chain of earlier
- *    positions with the same hash (bytes are read 4 at a time through a DataView); at most MAX_CHAIN of them are compared (fewer once a match of
- *    GOOD_LENGTH is in hand) and a match of NICE_LENGTH ends the search. The longest match found
- *    is taken at once (no lazy evaluation). Positions inside a match are added to the chains only
- *    when the match is short (MAX_INSERT); a long one adds just its last few.
+ *    positions with the same hash (bytes are read 4 at a time through a DataView); at most
+ *    MAX_CHAIN of them are compared (fewer once a match of GOOD_LENGTH is in hand) and a match of
+ *    NICE_LENGTH ends the search. The longest match found is taken at once (no lazy evaluation).
+ *    Positions inside a match are added to the chains only when the match is short (MAX_INSERT);
+ *    a long one adds just its last few.
  * 2. Every BLOCK_SYMBOLS symbols, and at the end, a block: whichever is smallest of a stored
  *    block, the fixed Huffman code, or a dynamic code built from the block's own symbol counts
  *    (lengths limited to 15 bits, 7 for the code length code).

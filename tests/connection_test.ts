@@ -11,8 +11,8 @@ import {
   normalizeAddress,
   parsePortRange,
   PortRangeError,
-  RttEstimator,
 } from "../lib/connection.ts";
+import { RttEstimator } from "../lib/rtt.ts";
 import {
   DatagramCodec,
   type OpenedDatagram,
