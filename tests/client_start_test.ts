@@ -25,39 +25,69 @@ const COLS = 97;
 const ROWS = 31;
 
 /**
- * Starts our client in a 97x31 pane against a UDP socket that never answers, and returns the
- * first instruction it receives (opened with the session's key, reassembled).
+ * A server that never answers: a UDP socket on loopback with a fresh key, which opens (with the
+ * session's key, as a server would) and reassembles what the client sends.
+ */
+class SilentServer {
+  readonly key: string;
+  readonly port: number;
+  readonly #socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  readonly #codec: DatagramCodec;
+  readonly #assembly = new FragmentAssembly();
+
+  constructor() {
+    const { printable, key } = generateKey();
+    this.key = printable;
+    this.port = (this.#socket.addr as Deno.NetAddr).port;
+    this.#codec = new DatagramCodec(key, TO_CLIENT);
+  }
+
+  /** The next instruction the client sent; null once the socket is closed. */
+  async next(): Promise<Instruction | null> {
+    for (;;) {
+      let datagram: Uint8Array;
+      try {
+        [datagram] = await this.#socket.receive();
+      } catch {
+        return null; // closed
+      }
+      const opened = this.#codec.open(datagram);
+      assert.ok(opened !== null, "a datagram from the client opens with the session's key");
+      const inst = this.#assembly.add(opened.payload);
+      if (inst !== null) return inst;
+    }
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
+
+/**
+ * Starts our client in a 97x31 pane against a server that never answers, and returns the first
+ * instruction it receives.
  */
 async function firstInstruction(args: string[], env: Record<string, string>): Promise<Instruction> {
-  const { printable, key } = generateKey();
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (socket.addr as Deno.NetAddr).port;
-  const pane = await startClient(port, printable, {
+  const server = new SilentServer();
+  const pane = await startClient(server.port, server.key, {
     client: "launcher",
     cols: COLS,
     rows: ROWS,
     args,
     env,
   });
-  // The server's codec: it opens what the client sealed towards the server.
-  const codec = new DatagramCodec(key, TO_CLIENT);
-  const assembly = new FragmentAssembly();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("no datagram from the client in 20 s")), 20000);
     });
-    for (;;) {
-      const [datagram] = await Promise.race([socket.receive(), timeout]);
-      const opened = codec.open(datagram);
-      assert.ok(opened !== null, "the first datagram opens with the session's key");
-      const inst = assembly.add(opened.payload);
-      if (inst !== null) return inst;
-    }
+    const inst = await Promise.race([server.next(), timeout]);
+    assert.ok(inst !== null);
+    return inst;
   } finally {
     clearTimeout(timer);
     await pane.kill();
-    socket.close();
+    server.close();
   }
 }
 
@@ -162,37 +192,26 @@ Deno.test("client start: a terminal that cannot be set up ends Debian's mosh-ser
 });
 
 Deno.test("client start: after a failed set-up, a shutdown nobody acknowledges is given up in about 2 s", async () => {
-  const { printable, key } = generateKey();
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (socket.addr as Deno.NetAddr).port;
   // What the silent server receives: state 1, then the shutdown state u64(-1), resent.
-  const codec = new DatagramCodec(key, TO_CLIENT);
-  const assembly = new FragmentAssembly();
+  const server = new SilentServer();
   const states: bigint[] = [];
   const receiving = (async () => {
-    try {
-      for (;;) {
-        const [datagram] = await socket.receive();
-        const opened = codec.open(datagram);
-        const inst = opened === null ? null : assembly.add(opened.payload);
-        if (inst !== null) states.push(inst.newNum);
-      }
-    } catch {
-      // closed
+    for (let inst = await server.next(); inst !== null; inst = await server.next()) {
+      states.push(inst.newNum);
     }
   })();
   const t0 = performance.now();
   const status = await runClient({
     ip: "127.0.0.1",
-    port,
-    key: printable,
+    port: server.port,
+    key: server.key,
     term: "xterm-256color",
     io: brokenTerminal,
     printErr: () => {},
     printOut: () => {},
   });
   const took = performance.now() - t0;
-  socket.close();
+  server.close();
   await receiving;
   assert.equal(status, 1);
   assert.ok(took >= 1900 && took < 5000, `gave up after ${took.toFixed(0)} ms`);
